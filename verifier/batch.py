@@ -1,0 +1,334 @@
+"""Packed, columnar batches: what every backend consumes.
+
+A batch is a frozen dataclass over numpy buffers laid out the way a kernel reads them: fixed-size
+columns as ``(n, width)`` uint8 arrays, variable-size columns concatenated with ``n + 1`` offsets.
+``from_packed`` wraps wire buffers without copying and raises ``InvalidRequestError`` naming the field
+and the numbers when the columns disagree; ``from_items`` builds a batch from Python objects and turns
+a per-item wrong length into a ``malformed`` flag (that item's verdict), never an exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.errors import InvalidRequestError
+
+__all__ = ["Ed25519Batch", "MerkleBatch", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
+
+PUBLIC_KEY_SIZE = 32
+SIGNATURE_SIZE = 64
+HASH_SIZE = 32
+
+U8 = npt.NDArray[np.uint8]
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+Bool = npt.NDArray[np.bool_]
+
+
+def _as_bytes(value: Any, what: str) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes-like, got {type(value).__name__}")
+
+
+def _fixed_column(values: Any, width: int, what: str) -> tuple[U8, Bool]:
+    """Rows of exactly ``width`` bytes; a row of another length is zeroed and flagged."""
+    if isinstance(values, np.ndarray):
+        if values.dtype != np.uint8 or values.ndim != 2 or values.shape[1] != width:
+            raise InvalidRequestError(
+                f"{what}: a numpy column must be uint8 of shape (n, {width}), got {values.dtype} {values.shape}"
+            )
+        return np.ascontiguousarray(values), np.zeros(values.shape[0], dtype=np.bool_)
+    if isinstance(values, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}")
+    rows = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
+    out = np.zeros((len(rows), width), dtype=np.uint8)
+    bad = np.zeros(len(rows), dtype=np.bool_)
+    for i, row in enumerate(rows):
+        if len(row) == width:
+            out[i] = np.frombuffer(row, dtype=np.uint8)
+        else:
+            bad[i] = True
+    return out, bad
+
+
+def _concat(values: Sequence[Any], what: str) -> tuple[U8, U64]:
+    if isinstance(values, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}")
+    parts = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
+    offsets = np.zeros(len(parts) + 1, dtype=np.uint64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    return np.frombuffer(b"".join(parts), dtype=np.uint8), offsets
+
+
+def _offsets_from_lengths(lengths: Any, total: int, field: str, data_field: str) -> U64:
+    arr = np.asarray(lengths, dtype=np.uint64)
+    offsets = np.zeros(arr.shape[0] + 1, dtype=np.uint64)
+    np.cumsum(arr, out=offsets[1:])
+    if int(offsets[-1]) != total:
+        raise InvalidRequestError(
+            f"{field} sum to {int(offsets[-1])} bytes but {data_field} holds {total} bytes"
+        )
+    return offsets
+
+
+def _packed_rows(buf: bytes, width: int, n: int, field: str, count_field: str) -> U8:
+    if len(buf) != n * width:
+        raise InvalidRequestError(
+            f"{field} holds {len(buf)} bytes; {n} items ({count_field}) need {n} x {width} = {n * width}"
+        )
+    return np.frombuffer(buf, dtype=np.uint8).reshape(n, width)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Ed25519Batch:
+    """n Ed25519 items. ``malformed[i]`` marks an item whose key or signature had a wrong length."""
+
+    public_keys: U8  # (n, 32)
+    signatures: U8  # (n, 64)
+    messages: U8  # (sum of lengths,)
+    message_offsets: U64  # (n + 1,): message i is messages[offsets[i]:offsets[i+1]]
+    malformed: Bool  # (n,)
+
+    def __len__(self) -> int:
+        return int(self.public_keys.shape[0])
+
+    def message(self, i: int) -> bytes:
+        return self.messages[int(self.message_offsets[i]) : int(self.message_offsets[i + 1])].tobytes()
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.public_keys.nbytes + self.signatures.nbytes + self.messages.nbytes)
+
+    def slice(self, start: int, stop: int) -> Ed25519Batch:
+        """Items [start, stop) as a batch of their own (messages re-based to offset 0)."""
+        lo, hi = int(self.message_offsets[start]), int(self.message_offsets[stop])
+        return Ed25519Batch(
+            public_keys=self.public_keys[start:stop],
+            signatures=self.signatures[start:stop],
+            messages=self.messages[lo:hi],
+            message_offsets=self.message_offsets[start : stop + 1] - np.uint64(lo),
+            malformed=self.malformed[start:stop],
+        )
+
+    @classmethod
+    def from_items(cls, public_keys: Any, signatures: Any, messages: Sequence[Any]) -> Ed25519Batch:
+        keys, bad_keys = _fixed_column(public_keys, PUBLIC_KEY_SIZE, "public_keys")
+        sigs, bad_sigs = _fixed_column(signatures, SIGNATURE_SIZE, "signatures")
+        msgs, offsets = _concat(messages, "messages")
+        n = keys.shape[0]
+        if sigs.shape[0] != n or offsets.shape[0] - 1 != n:
+            raise InvalidRequestError(
+                f"columns differ in length: public_keys {n}, signatures {sigs.shape[0]}, "
+                f"messages {offsets.shape[0] - 1}"
+            )
+        return cls(keys, sigs, msgs, offsets, bad_keys | bad_sigs)
+
+    @classmethod
+    def from_packed(
+        cls, public_keys: bytes, signatures: bytes, messages: bytes, message_lengths: Any
+    ) -> Ed25519Batch:
+        """Wrap wire buffers: keys n x 32, signatures n x 64, messages concatenated with n lengths."""
+        n = len(message_lengths)
+        offsets = _offsets_from_lengths(message_lengths, len(messages), "message_lengths", "messages")
+        keys = _packed_rows(public_keys, PUBLIC_KEY_SIZE, n, "public_keys", "message_lengths")
+        sigs = _packed_rows(signatures, SIGNATURE_SIZE, n, "signatures", "message_lengths")
+        return cls(keys, sigs, np.frombuffer(messages, dtype=np.uint8), offsets, np.zeros(n, dtype=np.bool_))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MerkleBatch:
+    """n RFC 9162 inclusion proofs against a table of distinct roots.
+
+    The leaf is given either as its hash (``leaf_hashes``) or as data (``leaf_data`` + ``leaf_offsets``)
+    that the backend hashes as SHA-256(0x00 || data). ``malformed[i]`` marks a proof with a hash that is
+    not 32 bytes.
+    """
+
+    leaf_hashes: U8 | None  # (n, 32)
+    leaf_data: U8 | None  # (sum of lengths,)
+    leaf_offsets: U64 | None  # (n + 1,)
+    leaf_indices: U64  # (n,)
+    tree_sizes: U64  # (n,)
+    path_hashes: U8  # (total hashes, 32)
+    path_offsets: U64  # (n + 1,), in hashes: proof i is path_hashes[offsets[i]:offsets[i+1]]
+    roots: U8  # (m, 32), distinct roots
+    root_indices: U32  # (n,), index into roots
+    malformed: Bool  # (n,)
+
+    def __len__(self) -> int:
+        return int(self.leaf_indices.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        leaf = self.leaf_hashes.nbytes if self.leaf_hashes is not None else 0
+        data = self.leaf_data.nbytes if self.leaf_data is not None else 0
+        return int(leaf + data + self.path_hashes.nbytes + self.roots.nbytes + 16 * len(self))
+
+    def leaf(self, i: int) -> tuple[bool, bytes]:
+        """(is_hash, bytes) for proof i: the leaf hash, or the leaf data still to be hashed."""
+        if self.leaf_hashes is not None:
+            return True, self.leaf_hashes[i].tobytes()
+        assert self.leaf_data is not None and self.leaf_offsets is not None
+        return False, self.leaf_data[int(self.leaf_offsets[i]) : int(self.leaf_offsets[i + 1])].tobytes()
+
+    def path(self, i: int) -> U8:
+        return self.path_hashes[int(self.path_offsets[i]) : int(self.path_offsets[i + 1])]
+
+    def slice(self, start: int, stop: int) -> MerkleBatch:
+        """Proofs [start, stop) as a batch of their own (the roots table is shared, not copied)."""
+        plo, phi = int(self.path_offsets[start]), int(self.path_offsets[stop])
+        leaf_data, leaf_offsets = self.leaf_data, self.leaf_offsets
+        if leaf_data is not None and leaf_offsets is not None:
+            llo, lhi = int(leaf_offsets[start]), int(leaf_offsets[stop])
+            leaf_data = leaf_data[llo:lhi]
+            leaf_offsets = leaf_offsets[start : stop + 1] - np.uint64(llo)
+        return MerkleBatch(
+            leaf_hashes=None if self.leaf_hashes is None else self.leaf_hashes[start:stop],
+            leaf_data=leaf_data,
+            leaf_offsets=leaf_offsets,
+            leaf_indices=self.leaf_indices[start:stop],
+            tree_sizes=self.tree_sizes[start:stop],
+            path_hashes=self.path_hashes[plo:phi],
+            path_offsets=self.path_offsets[start : stop + 1] - np.uint64(plo),
+            roots=self.roots,
+            root_indices=self.root_indices[start:stop],
+            malformed=self.malformed[start:stop],
+        )
+
+    @classmethod
+    def from_items(
+        cls,
+        leaf_indices: Sequence[int],
+        tree_sizes: Sequence[int],
+        paths: Sequence[Sequence[Any]],
+        roots: Any,
+        *,
+        leaf_hashes: Sequence[Any] | None = None,
+        leaves: Sequence[Any] | None = None,
+    ) -> MerkleBatch:
+        """Proofs from Python objects. ``roots`` is one root for every proof or one per proof."""
+        if (leaf_hashes is None) == (leaves is None):
+            raise InvalidRequestError("give exactly one of leaf_hashes and leaves")
+        n = len(leaf_indices)
+        lengths = {"leaf_indices": n, "tree_sizes": len(tree_sizes), "paths": len(paths)}
+        hashes = data = offsets = None
+        bad = np.zeros(n, dtype=np.bool_)
+        if leaf_hashes is not None:
+            hashes, bad_leaf = _fixed_column(leaf_hashes, HASH_SIZE, "leaf_hashes")
+            lengths["leaf_hashes"] = hashes.shape[0]
+        else:
+            assert leaves is not None
+            data, offsets = _concat(leaves, "leaves")
+            bad_leaf = np.zeros(offsets.shape[0] - 1, dtype=np.bool_)
+            lengths["leaves"] = offsets.shape[0] - 1
+        single_root = isinstance(roots, (bytes, bytearray, memoryview))
+        if not single_root:
+            lengths["roots"] = len(roots)
+        if len(set(lengths.values())) != 1:
+            raise InvalidRequestError(
+                "columns differ in length: " + ", ".join(f"{k} {v}" for k, v in lengths.items())
+            )
+        bad |= bad_leaf
+        root_list = [_as_bytes(roots, "roots")] if single_root else [_as_bytes(r, f"roots[{i}]") for i, r in enumerate(roots)]
+        table: dict[bytes, int] = {}
+        root_indices = np.zeros(n, dtype=np.uint32)
+        for i in range(n):
+            root = root_list[0 if single_root else i]
+            if len(root) != HASH_SIZE:
+                bad[i] = True
+                continue
+            root_indices[i] = table.setdefault(root, len(table))
+        table_arr = np.frombuffer(b"".join(table), dtype=np.uint8).reshape(len(table), HASH_SIZE)
+        path_rows: list[bytes] = []
+        path_offsets = np.zeros(n + 1, dtype=np.uint64)
+        for i, path in enumerate(paths):
+            if isinstance(path, (bytes, bytearray, memoryview, str)):
+                raise TypeError(f"paths[{i}] must be a sequence of 32-byte hashes, not a single {type(path).__name__}")
+            hs = [_as_bytes(h, f"paths[{i}][{j}]") for j, h in enumerate(path)]
+            if any(len(h) != HASH_SIZE for h in hs):
+                bad[i] = True
+                hs = []
+            path_rows.extend(hs)
+            path_offsets[i + 1] = path_offsets[i] + len(hs)
+        path_arr = np.frombuffer(b"".join(path_rows), dtype=np.uint8).reshape(len(path_rows), HASH_SIZE)
+        idx, size = _u64_column(leaf_indices, "leaf_indices"), _u64_column(tree_sizes, "tree_sizes")
+        return cls(hashes, data, offsets, idx, size, path_arr, path_offsets, table_arr, root_indices, bad)
+
+    @classmethod
+    def from_packed(
+        cls,
+        *,
+        leaf_indices: Any,
+        tree_sizes: Any,
+        path_hashes: bytes,
+        path_lengths: Any,
+        roots: bytes,
+        root_indices: Any,
+        leaf_hashes: bytes | None = None,
+        leaf_data: bytes | None = None,
+        leaf_data_lengths: Any = None,
+    ) -> MerkleBatch:
+        """Wrap wire buffers. ``root_indices`` may be empty when exactly one root is given."""
+        n = len(leaf_indices)
+        if len(tree_sizes) != n or len(path_lengths) != n:
+            raise InvalidRequestError(
+                f"columns differ in length: leaf_indices {n}, tree_sizes {len(tree_sizes)}, "
+                f"path_lengths {len(path_lengths)}"
+            )
+        if len(path_hashes) % HASH_SIZE:
+            raise InvalidRequestError(f"path_hashes holds {len(path_hashes)} bytes, not a multiple of {HASH_SIZE}")
+        path_offsets = _offsets_from_lengths(path_lengths, len(path_hashes) // HASH_SIZE, "path_lengths", "path_hashes (in hashes)")
+        if len(roots) == 0 or len(roots) % HASH_SIZE:
+            raise InvalidRequestError(f"roots holds {len(roots)} bytes; need one or more {HASH_SIZE}-byte roots")
+        m = len(roots) // HASH_SIZE
+        if len(root_indices) == 0:
+            if m != 1 and n > 0:
+                raise InvalidRequestError(f"root_indices is empty but {m} roots are given; name a root per proof")
+            ridx = np.zeros(n, dtype=np.uint32)
+        else:
+            if len(root_indices) != n:
+                raise InvalidRequestError(f"root_indices has {len(root_indices)} entries for {n} proofs")
+            ridx = np.asarray(root_indices, dtype=np.uint32)
+            if n and int(ridx.max()) >= m:
+                i = int(np.argmax(ridx >= m))
+                raise InvalidRequestError(f"root_indices[{i}] = {int(ridx[i])} but only {m} roots are given")
+        hashes = data = offsets = None
+        if (leaf_hashes is not None and len(leaf_hashes) > 0) or (leaf_data_lengths is None or len(leaf_data_lengths) == 0):
+            if leaf_data:
+                raise InvalidRequestError("give leaf_hashes or leaf_data with leaf_data_lengths, not both")
+            hashes = _packed_rows(leaf_hashes or b"", HASH_SIZE, n, "leaf_hashes", "leaf_indices")
+        else:
+            if len(leaf_data_lengths) != n:
+                raise InvalidRequestError(f"leaf_data_lengths has {len(leaf_data_lengths)} entries for {n} proofs")
+            data = np.frombuffer(leaf_data or b"", dtype=np.uint8)
+            offsets = _offsets_from_lengths(leaf_data_lengths, data.shape[0], "leaf_data_lengths", "leaf_data")
+        return cls(
+            leaf_hashes=hashes,
+            leaf_data=data,
+            leaf_offsets=offsets,
+            leaf_indices=_u64_column(leaf_indices, "leaf_indices"),
+            tree_sizes=_u64_column(tree_sizes, "tree_sizes"),
+            path_hashes=np.frombuffer(path_hashes, dtype=np.uint8).reshape(-1, HASH_SIZE),
+            path_offsets=path_offsets,
+            roots=np.frombuffer(roots, dtype=np.uint8).reshape(m, HASH_SIZE),
+            root_indices=ridx,
+            malformed=np.zeros(n, dtype=np.bool_),
+        )
+
+
+def _u64_column(values: Any, what: str) -> U64:
+    try:
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "ui" and arr.size:
+            raise TypeError(f"{what} must hold integers, got {arr.dtype}")
+        if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
+            raise InvalidRequestError(f"{what} must not be negative (min {int(arr.min())})")
+        return np.ascontiguousarray(arr, dtype=np.uint64).reshape(-1)
+    except OverflowError as exc:
+        raise InvalidRequestError(f"{what} must fit in 64 bits: {exc}") from exc

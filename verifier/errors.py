@@ -1,0 +1,41 @@
+"""Exceptions mean "could not compute"; a bad signature or proof is a verdict, never an exception."""
+
+from __future__ import annotations
+
+__all__ = [
+    "VerifierError",
+    "InvalidRequestError",
+    "LimitExceededError",
+    "UnsupportedPolicyError",
+    "BackendUnavailableError",
+    "KernelError",
+    "SelfTestError",
+]
+
+
+class VerifierError(Exception):
+    """Base of every error this package raises."""
+
+
+class InvalidRequestError(VerifierError, ValueError):
+    """The request as a whole is malformed (columns of different lengths, offsets out of range...)."""
+
+
+class LimitExceededError(VerifierError, ValueError):
+    """The request is over a configured limit (items, bytes)."""
+
+
+class UnsupportedPolicyError(VerifierError, NotImplementedError):
+    """The policy is known but this build or backend does not implement it (yet)."""
+
+
+class BackendUnavailableError(VerifierError, RuntimeError):
+    """A backend that was asked for by name cannot be used on this machine."""
+
+
+class KernelError(VerifierError, RuntimeError):
+    """A device kernel failed (launch failure, out of memory, device lost)."""
+
+
+class SelfTestError(VerifierError, RuntimeError):
+    """A backend returned a wrong answer on the startup known-answer test."""

@@ -1,0 +1,36 @@
+"""Verdict codes: why an item was accepted or rejected.
+
+The numbers are part of the wire format. They are identical here, in ``kernels/verdict.cuh`` and in the
+``Verdict`` enum of ``protos/verifier/v1/verifier.proto``; ``tests/test_verdict.py`` checks all three.
+Zero never means valid: a slot nobody wrote reads ``UNSPECIFIED`` and is an internal error.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Verdict", "Policy"]
+
+
+class Verdict(enum.IntEnum):
+    UNSPECIFIED = 0
+    OK = 1
+    # Ed25519, in the order libsodium checks (SPEC.md section 1).
+    MALFORMED_LENGTH = 2  # public key not 32 bytes or signature not 64 bytes
+    NON_CANONICAL_S = 3  # S >= L
+    SMALL_ORDER_R = 4  # R on the 7-value small-order blocklist (libsodium policy)
+    NON_CANONICAL_KEY = 5  # A's y >= p (libsodium policy)
+    SMALL_ORDER_KEY = 6  # A on the small-order blocklist (libsodium policy)
+    UNDECODABLE_KEY = 7  # A is not the encoding of a curve point
+    EQUATION_FAILED = 8  # the verification equation does not hold
+    UNDECODABLE_R = 9  # R is not the encoding of a curve point (zip215 policy only)
+    # Merkle inclusion proofs (SPEC.md section 3).
+    MALFORMED_PROOF = 10  # index >= size, size 0, path too long or too short, hash not 32 bytes
+    ROOT_MISMATCH = 11  # well-formed proof whose computed root differs
+
+
+class Policy(enum.StrEnum):
+    """Ed25519 acceptance rules (SPEC.md sections 1 and 2)."""
+
+    LIBSODIUM = "libsodium"
+    ZIP215 = "zip215"
