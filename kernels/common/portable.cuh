@@ -4,12 +4,16 @@
 #define VERIFIER_KERNELS_COMMON_PORTABLE_CUH
 
 #if defined(__CUDACC__)
-// nvcc / NVRTC: the real built-ins. NVRTC has no <cstdint>; CuPy's NVRTC defines none of these either.
+// nvcc / NVRTC: the real built-ins. NVRTC (CuPy's RawModule) has no <cstdint>.
+#if defined(__CUDACC_RTC__)
 typedef unsigned char uint8_t;
 typedef unsigned int uint32_t;
 typedef int int32_t;
 typedef unsigned long long uint64_t;
 typedef long long int64_t;
+#else
+#include <cstdint>
+#endif
 #define VERIFIER_DEVICE __device__ __forceinline__
 #define VERIFIER_CONSTANT __constant__
 #define VERIFIER_KERNEL extern "C" __global__ void
