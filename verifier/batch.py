@@ -77,6 +77,17 @@ def _offsets_from_lengths(lengths: Any, total: int, field: str, data_field: str)
     return offsets
 
 
+def _gather_ragged(data: Any, offsets: U64, idx: npt.NDArray[np.intp]) -> tuple[Any, U64]:
+    """Rows ``data[offsets[i]:offsets[i+1]]`` for each i in ``idx``, concatenated, with new offsets."""
+    starts = offsets[idx].astype(np.int64)
+    lens = offsets[idx + 1].astype(np.int64) - starts
+    new_offsets = np.zeros(len(idx) + 1, dtype=np.uint64)
+    np.cumsum(lens, out=new_offsets[1:])
+    pos = np.arange(int(new_offsets[-1]), dtype=np.int64) - np.repeat(new_offsets[:-1].astype(np.int64), lens)
+    pos += np.repeat(starts, lens)
+    return data[pos], new_offsets
+
+
 def _packed_rows(buf: bytes, width: int, n: int, field: str, count_field: str) -> U8:
     if len(buf) != n * width:
         raise InvalidRequestError(
@@ -115,6 +126,11 @@ class Ed25519Batch:
             message_offsets=self.message_offsets[start : stop + 1] - np.uint64(lo),
             malformed=self.malformed[start:stop],
         )
+
+    def take(self, idx: npt.NDArray[np.intp]) -> Ed25519Batch:
+        """The items at positions ``idx``, in that order, as a new batch."""
+        msgs, offsets = _gather_ragged(self.messages, self.message_offsets, idx)
+        return Ed25519Batch(self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx])
 
     @classmethod
     def from_items(cls, public_keys: Any, signatures: Any, messages: Sequence[Any]) -> Ed25519Batch:
@@ -199,6 +215,25 @@ class MerkleBatch:
             roots=self.roots,
             root_indices=self.root_indices[start:stop],
             malformed=self.malformed[start:stop],
+        )
+
+    def take(self, idx: npt.NDArray[np.intp]) -> MerkleBatch:
+        """The proofs at positions ``idx``, in that order, as a new batch (roots table shared)."""
+        paths, path_offsets = _gather_ragged(self.path_hashes, self.path_offsets, idx)
+        leaf_data, leaf_offsets = self.leaf_data, self.leaf_offsets
+        if leaf_data is not None and leaf_offsets is not None:
+            leaf_data, leaf_offsets = _gather_ragged(leaf_data, leaf_offsets, idx)
+        return MerkleBatch(
+            leaf_hashes=None if self.leaf_hashes is None else self.leaf_hashes[idx],
+            leaf_data=leaf_data,
+            leaf_offsets=leaf_offsets,
+            leaf_indices=self.leaf_indices[idx],
+            tree_sizes=self.tree_sizes[idx],
+            path_hashes=paths,
+            path_offsets=path_offsets,
+            roots=self.roots,
+            root_indices=self.root_indices[idx],
+            malformed=self.malformed[idx],
         )
 
     @classmethod

@@ -1,0 +1,191 @@
+"""The CPU reference backend: PyNaCl (libsodium) for Ed25519, hashlib for Merkle proofs.
+
+Every other backend must return these verdicts item by item. libsodium only says accept or reject, so a
+rejection is labelled by re-running the cheap checks of SPEC.md section 1 in libsodium's order
+(``_libsodium_reject_reason``); the label never changes accept/reject, which is PyNaCl's alone.
+PyNaCl releases the GIL, so a batch is cut into one chunk per worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
+
+from verifier.backends.base import DeviceInfo
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import UnsupportedPolicyError
+from verifier.verdict import Policy, Verdict
+
+__all__ = ["CpuBackend", "merkle_verify_one"]
+
+# Curve25519 constants (RFC 8032 section 5.1).
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = (-121665 * pow(121666, -1, _P)) % _P
+# libsodium's small-order blocklist (ed25519_ref10.c ge25519_has_small_order), as y-values of the
+# 255-bit encoding: 0, 1, the two y of the order-8 points, p-1, p, p+1.
+_BLOCKLIST = frozenset(
+    {
+        0,
+        1,
+        2707385501144840649318225287225658788936804267575313519463743609750303402022,
+        55188659117513257062467267217118295137698188065244968500265048394206261417927,
+        _P - 1,
+        _P,
+        _P + 1,
+    }
+)
+_Y_MASK = (1 << 255) - 1
+# Below this many items a batch runs on the calling thread: a pool hand-off costs more than it saves.
+_MIN_ITEMS_PER_THREAD = 64
+
+# RFC 9162 section 2.1.1 domain separation prefixes.
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+_HASH_SIZE = 32
+
+
+def _libsodium_reject_reason(pk: bytes, sig: bytes) -> Verdict:
+    """Why libsodium rejected (pk, sig): the first failing check of SPEC.md section 1, steps 2-6.
+
+    Called only after PyNaCl rejected, so when steps 2-6 all pass the equation failed.
+    """
+    if int.from_bytes(sig[32:], "little") >= _L:
+        return Verdict.NON_CANONICAL_S
+    if int.from_bytes(sig[:32], "little") & _Y_MASK in _BLOCKLIST:
+        return Verdict.SMALL_ORDER_R
+    y = int.from_bytes(pk, "little") & _Y_MASK
+    if y >= _P:
+        return Verdict.NON_CANONICAL_KEY
+    if y in _BLOCKLIST:
+        return Verdict.SMALL_ORDER_KEY
+    # x^2 = (y^2 - 1) / (d y^2 + 1) must be a square (Euler's criterion; u = 0 is the square 0).
+    yy = y * y % _P
+    x2 = (yy - 1) * pow(_D * yy + 1, -1, _P) % _P
+    if x2 != 0 and pow(x2, (_P - 1) // 2, _P) != 1:
+        return Verdict.UNDECODABLE_KEY
+    return Verdict.EQUATION_FAILED
+
+
+def _ed25519_chunk(batch: Ed25519Batch, start: int, stop: int, out: npt.NDArray[np.uint8]) -> None:
+    keys = batch.public_keys[start:stop].tobytes()
+    sigs = batch.signatures[start:stop].tobytes()
+    offsets = batch.message_offsets
+    base = int(offsets[start])
+    msgs = batch.messages[base : int(offsets[stop])].tobytes()
+    malformed = batch.malformed
+    for j, i in enumerate(range(start, stop)):
+        if malformed[i]:
+            out[i] = Verdict.MALFORMED_LENGTH
+            continue
+        pk = keys[32 * j : 32 * j + 32]
+        sig = sigs[64 * j : 64 * j + 64]
+        msg = msgs[int(offsets[i]) - base : int(offsets[i + 1]) - base]
+        try:
+            crypto_sign_open(sig + msg, pk)
+            out[i] = Verdict.OK
+        except BadSignatureError:
+            out[i] = _libsodium_reject_reason(pk, sig)
+
+
+def merkle_verify_one(
+    leaf_hash: bytes, leaf_index: int, tree_size: int, path: list[bytes], root: bytes
+) -> Verdict:
+    """RFC 9162 section 2.1.3.2 inclusion-proof verification, exactly as SPEC.md section 3 writes it."""
+    if tree_size == 0 or leaf_index >= tree_size:
+        return Verdict.MALFORMED_PROOF
+    fn, sn, r = leaf_index, tree_size - 1, leaf_hash
+    for p in path:
+        if sn == 0:  # path too long
+            return Verdict.MALFORMED_PROOF
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(_NODE_PREFIX + p + r).digest()
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = hashlib.sha256(_NODE_PREFIX + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:  # path too short
+        return Verdict.MALFORMED_PROOF
+    return Verdict.OK if r == root else Verdict.ROOT_MISMATCH
+
+
+class CpuBackend:
+    """Reference backend. ``workers`` threads (default: every core) share an Ed25519 batch."""
+
+    name = "cpu"
+    policies = frozenset({Policy.LIBSODIUM})
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-cpu")
+        self._closed = threading.Event()
+
+    def devices(self) -> list[DeviceInfo]:
+        return [DeviceInfo(kind="cpu", name=_cpu_model(), workers=self.workers)]
+
+    def _run_chunks(
+        self, n: int, work: Callable[[int, int, npt.NDArray[np.uint8]], None]
+    ) -> npt.NDArray[np.uint8]:
+        out = np.zeros(n, dtype=np.uint8)
+        parts = min(self.workers, max(1, n // _MIN_ITEMS_PER_THREAD))
+        if parts == 1:
+            work(0, n, out)
+            return out
+        bounds = np.linspace(0, n, parts + 1, dtype=np.int64)
+        futures = [self._pool.submit(work, int(a), int(b), out) for a, b in zip(bounds[:-1], bounds[1:])]
+        for f in futures:
+            f.result()
+        return out
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        if policy is not Policy.LIBSODIUM:
+            raise UnsupportedPolicyError(f"backend cpu does not implement policy {policy.value!r} yet")
+        return self._run_chunks(len(batch), lambda a, b, out: _ed25519_chunk(batch, a, b, out))
+
+    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
+        # hashlib holds the GIL for inputs this small, so threads would not help: one pass.
+        n = len(batch)
+        out = np.empty(n, dtype=np.uint8)
+        roots = [r.tobytes() for r in batch.roots]
+        for i in range(n):
+            if batch.malformed[i]:
+                out[i] = Verdict.MALFORMED_PROOF
+                continue
+            is_hash, leaf = batch.leaf(i)
+            leaf_hash = leaf if is_hash else hashlib.sha256(_LEAF_PREFIX + leaf).digest()
+            path = [h.tobytes() for h in batch.path(i)]
+            out[i] = merkle_verify_one(
+                leaf_hash,
+                int(batch.leaf_indices[i]),
+                int(batch.tree_sizes[i]),
+                path,
+                roots[int(batch.root_indices[i])],
+            )
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,0 +1,282 @@
+"""Command line: ``verifier serve``, ``verifier verify ed25519|merkle``, ``verifier info``.
+
+``verify`` reads JSON lines (a file or ``-`` for stdin) and prints one JSON line per input line, in
+order. A line that is not valid JSON, has bad hex or wrong lengths gets ``valid: false`` with a
+malformed verdict and an ``error``; it never stops the run. The exit code is 0 when the run completed,
+whatever the verdicts; 1 when it could not run (backend unavailable, server unreachable); 2 for usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+from verifier.backends import BACKEND_NAMES
+from verifier.engine import Limits
+from verifier.errors import VerifierError
+from verifier.result import VerifyResult
+from verifier.verdict import Policy, Verdict
+
+__all__ = ["main"]
+
+_U64_MAX = 2**64 - 1
+
+
+class _LineError(ValueError):
+    """A JSON line that cannot become an item; its text goes into the output line's ``error``."""
+
+
+def _hex(obj: dict[str, Any], field: str) -> bytes:
+    return _hex_value(obj.get(field), field)
+
+
+def _hex_value(value: Any, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise _LineError(f"{field}: missing or not a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise _LineError(f"{field}: not valid hex") from None
+
+
+def _uint64(obj: dict[str, Any], field: str) -> int:
+    value = obj.get(field)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _U64_MAX:
+        raise _LineError(f"{field}: missing or not an integer in [0, 2^64)")
+    return value
+
+
+def _parse_object(line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _LineError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise _LineError("not a JSON object")
+    return obj
+
+
+def _parse_ed25519(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
+    return _hex(obj, "public_key"), _hex(obj, "signature"), _hex(obj, "message")
+
+
+def _parse_merkle(obj: dict[str, Any]) -> tuple[bytes | None, bytes | None, int, int, list[bytes], bytes]:
+    if ("leaf_hash" in obj) == ("leaf" in obj):
+        raise _LineError("give exactly one of leaf_hash and leaf")
+    leaf_hash = _hex(obj, "leaf_hash") if "leaf_hash" in obj else None
+    leaf = _hex(obj, "leaf") if "leaf" in obj else None
+    path = obj.get("path")
+    if not isinstance(path, list):
+        raise _LineError("path: missing or not a list of hex strings")
+    hashes = [_hex_value(h, f"path[{i}]") for i, h in enumerate(path)]
+    return leaf_hash, leaf, _uint64(obj, "leaf_index"), _uint64(obj, "tree_size"), hashes, _hex(obj, "root")
+
+
+def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _run_lines(
+    stream: IO[str],
+    out: IO[str],
+    batch_size: int,
+    parse: Callable[[dict[str, Any]], Any],
+    verify: Callable[[list[Any]], VerifyResult],
+    malformed: Verdict,
+) -> int:
+    number = 0
+    for chunk in _chunks(stream, batch_size):
+        records: list[dict[str, Any]] = []
+        items: list[Any] = []
+        positions: list[int] = []
+        for line in chunk:
+            number += 1
+            record: dict[str, Any] = {"line": number}
+            records.append(record)
+            if not line.strip():
+                record.update(valid=False, verdict=malformed.name, error="empty line")
+                continue
+            try:
+                obj = _parse_object(line)
+                if "id" in obj:
+                    record["id"] = obj["id"]
+                items.append(parse(obj))
+                positions.append(len(records) - 1)
+            except _LineError as exc:
+                record.update(valid=False, verdict=malformed.name, error=str(exc))
+        if items:
+            result = verify(items)
+            for pos, code in zip(positions, result.verdicts):
+                verdict = Verdict(int(code))
+                records[pos].update(valid=verdict is Verdict.OK, verdict=verdict.name)
+        for record in records:
+            out.write(json.dumps(record) + "\n")
+        out.flush()
+    return 0
+
+
+def _verifier_calls(args: argparse.Namespace) -> tuple[Callable[..., VerifyResult], Callable[..., VerifyResult], Any]:
+    """(verify_ed25519, verify_merkle, closer) on a remote server (--target) or a local engine."""
+    if args.target:
+        from verifier.client import Client
+
+        client = Client(args.target)
+        return client.verify_ed25519, client.verify_merkle, client.close
+    from verifier import get_engine
+    from verifier.batch import Ed25519Batch, MerkleBatch
+
+    engine = get_engine(args.backend)
+
+    def ed(keys: Any, sigs: Any, msgs: Any, *, policy: str) -> VerifyResult:
+        return engine.verify_ed25519(Ed25519Batch.from_items(keys, sigs, msgs), policy)
+
+    def mk(idx: Any, sizes: Any, paths: Any, roots: Any, **leaf: Any) -> VerifyResult:
+        return engine.verify_merkle(MerkleBatch.from_items(idx, sizes, paths, roots, **leaf))
+
+    return ed, mk, lambda: None
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    stream: IO[str] = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
+    ed, mk, close = _verifier_calls(args)
+    try:
+        if args.kind == "ed25519":
+            def verify_ed(items: list[tuple[bytes, bytes, bytes]]) -> VerifyResult:
+                keys, sigs, msgs = zip(*items)
+                return ed(list(keys), list(sigs), list(msgs), policy=args.policy)
+
+            return _run_lines(stream, sys.stdout, args.batch_size, _parse_ed25519, verify_ed, Verdict.MALFORMED_LENGTH)
+
+        def verify_mk(items: list[Any]) -> VerifyResult:
+            # Leaf hashes and leaf data may be mixed across lines: hash the data here into one column.
+            import hashlib
+
+            leaf_hashes = [h if h is not None else hashlib.sha256(b"\x00" + (d or b"")).digest() for h, d, *_ in items]
+            return mk(
+                [it[2] for it in items], [it[3] for it in items], [it[4] for it in items], [it[5] for it in items],
+                leaf_hashes=leaf_hashes,
+            )
+
+        return _run_lines(stream, sys.stdout, args.batch_size, _parse_merkle, verify_mk, Verdict.MALFORMED_PROOF)
+    finally:
+        close()
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    if args.target:
+        from google.protobuf import json_format
+
+        from verifier.client import Client
+
+        with Client(args.target) as client:
+            info = json_format.MessageToDict(client.info(), preserving_proto_field_name=True)
+    else:
+        from verifier import __version__, get_engine
+
+        engine = get_engine(args.backend)
+        info = {
+            "version": __version__,
+            "backend": engine.backend.name,
+            "devices": [dataclasses.asdict(d) for d in engine.backend.devices()],
+            "limits": {"max_items": engine.limits.max_items, "max_message_bytes": engine.limits.max_message_bytes},
+            "policies": sorted(p.value for p in engine.policies),
+        }
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from verifier.server import ServerConfig, serve
+
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        metrics_port=args.metrics_port or None,
+        backend=args.backend,
+        limits=Limits(max_items=args.max_items, max_message_bytes=args.max_message_bytes),
+        grace_seconds=args.grace,
+    )
+    asyncio.run(serve(config))
+    return 0
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"VERIFIER_{name}", default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="verifier", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="logging level (default INFO)")
+    sub = parser.add_subparsers(dest="command")
+
+    def backend_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--backend", choices=BACKEND_NAMES, default=_env("BACKEND", "auto"),
+                       help="auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)")
+
+    serve = sub.add_parser("serve", help="run the gRPC server")
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(_env("PORT", "50051")), help="gRPC port (default 50051)")
+    serve.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "9464")),
+                       help="Prometheus port (default 9464; 0 turns it off)")
+    backend_arg(serve)
+    defaults = Limits()
+    serve.add_argument("--max-items", type=int, default=int(_env("MAX_ITEMS", str(defaults.max_items))),
+                       help=f"items per request (default {defaults.max_items})")
+    serve.add_argument("--max-message-bytes", type=int,
+                       default=int(_env("MAX_MESSAGE_BYTES", str(defaults.max_message_bytes))),
+                       help=f"bytes per request message (default {defaults.max_message_bytes})")
+    serve.add_argument("--grace", type=float, default=float(_env("GRACE_SECONDS", "30")),
+                       help="seconds accepted requests get to finish at shutdown (default 30)")
+    serve.set_defaults(func=_cmd_serve)
+
+    verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
+    verify.add_argument("kind", choices=("ed25519", "merkle"))
+    verify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
+    backend_arg(verify)
+    verify.add_argument("--policy", choices=[p.value for p in Policy], default=Policy.LIBSODIUM.value)
+    verify.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
+    verify.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
+    verify.set_defaults(func=_cmd_verify)
+
+    info = sub.add_parser("info", help="print version, backend, devices, limits and policies")
+    backend_arg(info)
+    info.add_argument("--target", help="ask a server at HOST:PORT instead of this machine")
+    info.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if getattr(args, "batch_size", 1) < 1:
+        parser.error("--batch-size must be at least 1")
+    try:
+        return int(args.func(args))
+    except VerifierError as exc:
+        print(f"verifier: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"verifier: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,206 @@
+"""verifier.Client: the Python API's calls, over gRPC.
+
+A batch larger than the server's limits (asked once with GetInfo) is split into requests that fit
+both its item limit and its message-size limit, sent in order, and the verdicts joined. An item whose key,
+signature or hash has the wrong length is answered locally (MALFORMED_LENGTH / MALFORMED_PROOF), exactly
+as the server would, since the packed wire form cannot carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import grpc
+import numpy as np
+import numpy.typing as npt
+
+from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
+from verifier.engine import parse_policy
+from verifier.errors import (
+    InvalidRequestError,
+    LimitExceededError,
+    UnsupportedPolicyError,
+    VerifierError,
+)
+from verifier.result import VerifyResult
+from verifier.verdict import Policy, Verdict
+
+__all__ = ["Client"]
+
+# Room left in each request for field tags and varint lengths beyond the payload bytes counted.
+_ENVELOPE_BYTES = 1024
+_VARINT_MAX = 10
+
+
+def _error_from_rpc(err: grpc.RpcError) -> VerifierError:
+    code, details = err.code(), err.details()
+    message = f"{code.name}: {details}"
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidRequestError(message)
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return LimitExceededError(message)
+    if code == grpc.StatusCode.UNIMPLEMENTED:
+        return UnsupportedPolicyError(message)
+    return VerifierError(message)
+
+
+def _split(item_bytes: npt.NDArray[np.int64], max_items: int, max_bytes: int) -> list[tuple[int, int]]:
+    """Cut [0, n) into consecutive ranges of at most max_items items and max_bytes payload bytes."""
+    n = len(item_bytes)
+    cum = np.concatenate(([0], np.cumsum(item_bytes)))
+    ranges, start = [], 0
+    while start < n:
+        stop = int(np.searchsorted(cum, cum[start] + max_bytes, side="right")) - 1
+        stop = min(max(stop, start + 1), start + max_items, n)  # at least one item per request
+        ranges.append((start, stop))
+        start = stop
+    return ranges
+
+
+class Client:
+    """Talks to a verifier server at ``target`` ("host:port"). Use as a context manager or call close()."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float | None = 60.0,
+        channel: grpc.Channel | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        from verifier.v1 import verifier_pb2 as pb2
+        from verifier.v1 import verifier_pb2_grpc as pb2_grpc
+
+        self._pb2 = pb2
+        options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+        if channel is None:
+            channel = (
+                grpc.secure_channel(target, credentials, options)
+                if credentials is not None
+                else grpc.insecure_channel(target, options)
+            )
+        self._channel = channel
+        self._stub = pb2_grpc.VerifierStub(channel)
+        self._timeout = timeout
+        self._info: Any = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self._timeout)
+        except grpc.RpcError as err:
+            raise _error_from_rpc(err) from err
+
+    def info(self) -> Any:
+        """The server's GetInfoResponse (cached after the first call)."""
+        if self._info is None:
+            self._info = self._call(self._stub.GetInfo, self._pb2.GetInfoRequest())
+        return self._info
+
+    def _limits(self) -> tuple[int, int]:
+        limits = self.info().limits
+        return int(limits.max_items), int(limits.max_message_bytes) - _ENVELOPE_BYTES
+
+    def verify_ed25519(
+        self,
+        public_keys: Any,
+        signatures: Any,
+        messages: Sequence[Any],
+        *,
+        policy: str | Policy = Policy.LIBSODIUM,
+    ) -> VerifyResult:
+        pol = parse_policy(policy)
+        batch = Ed25519Batch.from_items(public_keys, signatures, messages)
+        wire_policy = {Policy.LIBSODIUM: self._pb2.POLICY_LIBSODIUM, Policy.ZIP215: self._pb2.POLICY_ZIP215}[pol]
+        return self._run(batch, Verdict.MALFORMED_LENGTH, lambda b: self._send_ed25519(b, wire_policy))
+
+    def verify_merkle(
+        self,
+        leaf_indices: Sequence[int],
+        tree_sizes: Sequence[int],
+        paths: Sequence[Sequence[Any]],
+        roots: Any,
+        *,
+        leaf_hashes: Sequence[Any] | None = None,
+        leaves: Sequence[Any] | None = None,
+    ) -> VerifyResult:
+        batch = MerkleBatch.from_items(leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves)
+        return self._run(batch, Verdict.MALFORMED_PROOF, self._send_merkle)
+
+    def _run(self, batch: Any, malformed_verdict: Verdict, send: Any) -> VerifyResult:
+        verdicts = np.full(len(batch), malformed_verdict, dtype=np.uint8)
+        good = np.flatnonzero(~batch.malformed)
+        backends: list[str] = []
+        if len(good):
+            wire = batch if len(good) == len(batch) else batch.take(good)
+            answered, backend = send(wire)
+            verdicts[good] = answered
+            backends.append(backend)
+        return VerifyResult(verdicts, "+".join(backends) or "local")
+
+    def _send_all(
+        self, batch: Any, item_bytes: npt.NDArray[np.int64], send_one: Any, shared_bytes: int = 0
+    ) -> tuple[npt.NDArray[np.uint8], str]:
+        """Send ``batch`` in requests that fit the server's limits; ``shared_bytes`` go in every request."""
+        max_items, max_bytes = self._limits()
+        parts, backends = [], []
+        for start, stop in _split(item_bytes, max_items, max(1, max_bytes - shared_bytes)):
+            response = send_one(batch if (start, stop) == (0, len(batch)) else batch.slice(start, stop))
+            parts.append(np.frombuffer(response.verdicts, dtype=np.uint8))
+            if response.backend not in backends:
+                backends.append(response.backend)
+        return np.concatenate(parts), "+".join(backends)
+
+    def _send_ed25519(self, batch: Ed25519Batch, policy: int) -> tuple[npt.NDArray[np.uint8], str]:
+        lengths = np.diff(batch.message_offsets).astype(np.int64)
+        item_bytes = lengths + PUBLIC_KEY_SIZE + SIGNATURE_SIZE + _VARINT_MAX
+
+        def send_one(b: Ed25519Batch) -> Any:
+            request = self._pb2.VerifySignaturesRequest(
+                public_keys=b.public_keys.tobytes(),
+                signatures=b.signatures.tobytes(),
+                messages=b.messages.tobytes(),
+                message_lengths=np.diff(b.message_offsets).tolist(),
+                policy=policy,
+            )
+            return self._call(self._stub.VerifySignatures, request)
+
+        return self._send_all(batch, item_bytes, send_one)
+
+    def _send_merkle(self, batch: MerkleBatch) -> tuple[npt.NDArray[np.uint8], str]:
+        path_bytes = np.diff(batch.path_offsets).astype(np.int64) * HASH_SIZE
+        if batch.leaf_offsets is not None:
+            leaf_bytes = np.diff(batch.leaf_offsets).astype(np.int64) + _VARINT_MAX
+        else:
+            leaf_bytes = np.full(len(batch), HASH_SIZE, dtype=np.int64)
+        item_bytes = path_bytes + leaf_bytes + 4 * _VARINT_MAX
+        roots = batch.roots.tobytes()
+
+        def send_one(b: MerkleBatch) -> Any:
+            request = self._pb2.VerifyMerkleProofsRequest(
+                leaf_indices=b.leaf_indices.tolist(),
+                tree_sizes=b.tree_sizes.tolist(),
+                path_hashes=b.path_hashes.tobytes(),
+                path_lengths=np.diff(b.path_offsets).tolist(),
+                roots=roots,
+                root_indices=b.root_indices.tolist(),
+            )
+            if b.leaf_hashes is not None:
+                request.leaf_hashes = b.leaf_hashes.tobytes()
+            else:
+                assert b.leaf_data is not None and b.leaf_offsets is not None
+                request.leaf_data = b.leaf_data.tobytes()
+                request.leaf_data_lengths.extend(np.diff(b.leaf_offsets).tolist())
+            return self._call(self._stub.VerifyMerkleProofs, request)
+
+        return self._send_all(batch, item_bytes, send_one, shared_bytes=len(roots))

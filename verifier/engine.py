@@ -1,0 +1,138 @@
+"""The engine: checks a batch against the limits, runs it on the chosen backend, and answers.
+
+It imports no gRPC: the server, the CLI and the public Python API all call it. A batch larger than
+``chunk_items`` is cut into chunks. When the backend fails (``KernelError``) or leaves a verdict unwritten,
+the chunk is re-run on the CPU reference backend, so every item still gets its verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.backends import Backend, create_backend, select_backend
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import (
+    InvalidRequestError,
+    KernelError,
+    LimitExceededError,
+    UnsupportedPolicyError,
+)
+from verifier.result import VerifyResult
+from verifier.verdict import Policy, Verdict
+
+__all__ = ["Engine", "Limits", "parse_policy"]
+
+_log = logging.getLogger(__name__)
+
+B = TypeVar("B", Ed25519Batch, MerkleBatch)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Per-request limits, reported by GetInfo."""
+
+    max_items: int = 1 << 20
+    max_message_bytes: int = 256 << 20  # one gRPC request message
+    chunk_items: int = 1 << 16  # a larger batch is cut into chunks of this many items
+
+
+def parse_policy(policy: str | Policy) -> Policy:
+    try:
+        return Policy(policy)
+    except ValueError:
+        known = ", ".join(p.value for p in Policy)
+        raise InvalidRequestError(f"unknown policy {policy!r}; known policies: {known}") from None
+
+
+class Engine:
+    """Runs batches on one backend, with the CPU reference as the fallback."""
+
+    def __init__(self, backend: Backend, limits: Limits | None = None) -> None:
+        self.backend = backend
+        self.limits = limits or Limits()
+        self._fallback: Backend | None = backend if backend.name == "cpu" else None
+        self._fallback_lock = threading.Lock()
+        # Observers (metrics) get (kind, backend name, verdicts) for every answered batch.
+        self.observers: list[Callable[[str, str, npt.NDArray[np.uint8]], None]] = []
+        self.fallback_observers: list[Callable[[str, str, str], None]] = []
+
+    @classmethod
+    def create(cls, backend: str = "auto", limits: Limits | None = None) -> Engine:
+        return cls(select_backend(backend), limits)
+
+    @property
+    def policies(self) -> frozenset[Policy]:
+        return self.backend.policies
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
+        pol = parse_policy(policy)
+        if pol not in self.backend.policies:
+            raise UnsupportedPolicyError(
+                f"policy {pol.value!r} is not implemented by backend {self.backend.name!r} "
+                f"(supported: {', '.join(sorted(p.value for p in self.backend.policies))})"
+            )
+        self._check_limits(len(batch))
+        return self._run("ed25519", batch, lambda be, b: be.verify_ed25519(b, pol))
+
+    def verify_merkle(self, batch: MerkleBatch) -> VerifyResult:
+        self._check_limits(len(batch))
+        return self._run("merkle", batch, lambda be, b: be.verify_merkle(b))
+
+    def _check_limits(self, n: int) -> None:
+        if n > self.limits.max_items:
+            raise LimitExceededError(f"batch has {n} items; the limit is {self.limits.max_items} per request")
+
+    def _cpu(self) -> Backend:
+        with self._fallback_lock:
+            if self._fallback is None:
+                self._fallback = create_backend("cpu")
+            return self._fallback
+
+    def _run(self, kind: str, batch: B, call: Callable[[Backend, B], Any]) -> VerifyResult:
+        n = len(batch)
+        step = self.limits.chunk_items
+        parts: list[npt.NDArray[np.uint8]] = []
+        used: list[str] = []
+        for start in range(0, n, step):
+            chunk = batch if n <= step else batch.slice(start, min(n, start + step))
+            backend = self.backend
+            try:
+                verdicts = self._call_checked(kind, backend, chunk, call)
+            except KernelError as exc:
+                if backend.name == "cpu":
+                    raise
+                _log.error("%s batch of %d on %s failed, re-running on cpu: %s", kind, len(chunk), backend.name, exc)
+                for fobs in self.fallback_observers:
+                    fobs(kind, backend.name, "cpu")
+                backend = self._cpu()
+                verdicts = self._call_checked(kind, backend, chunk, call)
+            for obs in self.observers:
+                obs(kind, backend.name, verdicts)
+            parts.append(verdicts)
+            if backend.name not in used:
+                used.append(backend.name)
+        out = parts[0] if len(parts) == 1 else (np.concatenate(parts) if parts else np.zeros(0, np.uint8))
+        return VerifyResult(out, "+".join(used) or self.backend.name)
+
+    @staticmethod
+    def _call_checked(kind: str, backend: Backend, chunk: B, call: Callable[[Backend, B], Any]) -> npt.NDArray[np.uint8]:
+        """The backend's verdicts, or ``KernelError`` when it answered the wrong shape or left a slot 0."""
+        verdicts = np.asarray(call(backend, chunk), dtype=np.uint8)
+        if verdicts.shape != (len(chunk),):
+            raise KernelError(f"backend {backend.name} returned {verdicts.shape} verdicts for {len(chunk)} items")
+        unwritten = int(np.count_nonzero(verdicts == Verdict.UNSPECIFIED))
+        if unwritten:
+            raise KernelError(f"backend {backend.name} left {unwritten} of {len(chunk)} {kind} verdicts unwritten")
+        return verdicts
+
+    def close(self) -> None:
+        self.backend.close()
+        if self._fallback is not None and self._fallback is not self.backend:
+            self._fallback.close()

@@ -1,0 +1,135 @@
+"""The gRPC server: verifier.v1, grpc.health.v1, reflection, Prometheus metrics, graceful shutdown.
+
+Startup: the port opens at once with health NOT_SERVING; the backend is selected and self-tested off
+the event loop; then health turns SERVING and one log line says where the server listens and on which
+backend. SIGTERM/SIGINT: health turns NOT_SERVING, new RPCs are refused, accepted ones finish (up to
+``grace`` seconds), then the process exits. Shaped after grpc/grpc examples/python/helloworld/
+async_greeter_server_with_graceful_shutdown.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+from verifier.backends import select_backend
+from verifier.engine import Engine, Limits
+from verifier.interceptors import MetricsInterceptor
+from verifier.metrics import Metrics
+from verifier.service import SERVICE_NAME, VerifierServicer
+from verifier.v1 import verifier_pb2 as _pb2
+from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
+
+__all__ = ["ServerConfig", "VerifierServer", "serve"]
+
+_log = logging.getLogger("verifier.server")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 50051  # 0 picks a free port
+    metrics_port: int | None = 9464  # None: no metrics endpoint
+    metrics_host: str | None = None  # default: same as host
+    backend: str = "auto"
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    grace_seconds: float = 30.0
+
+
+class VerifierServer:
+    def __init__(self, config: ServerConfig, registry: CollectorRegistry | None = None) -> None:
+        from verifier import __version__
+
+        self.config = config
+        self.metrics = Metrics(registry if registry is not None else CollectorRegistry())
+        self.engine: Engine | None = None
+        self.port: int | None = None
+        self.metrics_port: int | None = None
+        self._metrics_server: Any = None
+        self._health = health.aio.HealthServicer()
+        self._ready = asyncio.Event()
+        self._server = grpc.aio.server(
+            interceptors=[MetricsInterceptor(self.metrics)],
+            options=[
+                ("grpc.max_receive_message_length", config.limits.max_message_bytes),
+                ("grpc.max_send_message_length", config.limits.max_message_bytes),
+            ],
+        )
+        _pb2_grpc.add_VerifierServicer_to_server(VerifierServicer(lambda: self.engine, __version__), self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+
+    async def _set_health(self, status: int) -> None:
+        for name in ("", SERVICE_NAME):
+            await self._health.set(name, status)
+
+    async def start(self) -> None:
+        """Open the ports (health NOT_SERVING), then warm up the backend and turn SERVING."""
+        cfg = self.config
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.port = self._server.add_insecure_port(f"{cfg.host}:{cfg.port}")
+        await self._server.start()
+        if cfg.metrics_port is not None:
+            self._metrics_server, _ = start_http_server(
+                cfg.metrics_port, addr=cfg.metrics_host or cfg.host, registry=self.metrics.registry
+            )
+            self.metrics_port = self._metrics_server.server_port
+        backend = await asyncio.to_thread(select_backend, cfg.backend)  # self-tested
+        engine = Engine(backend, cfg.limits)
+        engine.observers.append(self.metrics.observe_verdicts)
+        engine.fallback_observers.append(self.metrics.observe_fallback)
+        self.metrics.set_backend(backend.name)
+        self.engine = engine
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        self._ready.set()
+        devices = ", ".join(f"{d.name} x{d.workers}" for d in backend.devices())
+        metrics = f"; metrics on {cfg.metrics_host or cfg.host}:{self.metrics_port}" if self.metrics_port else ""
+        _log.info(
+            "verifier %s serving %s on %s:%d with backend %s (%s, self-test passed)%s",
+            _pb2.DESCRIPTOR.package, SERVICE_NAME, cfg.host, self.port, backend.name, devices, metrics,
+        )
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """NOT_SERVING first, refuse new RPCs, let accepted ones finish, then release the backend."""
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._server.stop(self.config.grace_seconds if grace is None else grace)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.close)
+            self.engine = None
+        _log.info("verifier stopped")
+
+    async def wait_for_termination(self) -> None:
+        await self._server.wait_for_termination()
+
+
+async def serve(config: ServerConfig, registry: CollectorRegistry | None = REGISTRY) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    server = VerifierServer(config, registry)
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await server.start()
+    except BaseException:
+        await server.stop(0)
+        raise
+    await stopping.wait()
+    _log.info("shutting down: finishing accepted requests (grace %.0f s)", config.grace_seconds)
+    await server.stop()
