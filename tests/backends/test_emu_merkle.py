@@ -9,7 +9,6 @@ section 3 for every (index, size, path length) up to 64 leaves and for random 64
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import random
 from collections.abc import Sequence
@@ -21,6 +20,9 @@ import pytest
 from verifier.backends._native import build_emu_library
 from verifier.batch import MerkleBatch
 from verifier.verdict import Verdict
+
+from tests.support.merkle_ref import Tree, leaf_hash, node_hash, verify_inclusion
+from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 
 _OK, _MALFORMED, _MISMATCH = int(Verdict.OK), int(Verdict.MALFORMED_PROOF), int(Verdict.ROOT_MISMATCH)
 
@@ -81,66 +83,32 @@ def emu_verify(batch: MerkleBatch) -> npt.NDArray[np.uint8]:
 # ------------------------------------------------------------------------------------------- reference
 
 
-def _leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def _node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
 def _spec_root(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
-    """SPEC.md section 3, line by line: the computed root, or None for a malformed proof."""
+    """The root that SPEC.md section 3's loop computes, or None where it rejects the shape.
+
+    merkle_ref.verify_inclusion gives only the verdict; the shape tests need the root itself to build
+    accepting proofs for trees far too large to build (sizes up to 2^64 - 1).
+    """
     if index >= size:
         return None
     fn, sn, r = index, size - 1, leaf
     for p in path:
         if sn == 0:
             return None
-        if fn % 2 == 1 or fn == sn:
-            r = _node_hash(p, r)
-            if fn % 2 == 0:
-                while not (fn % 2 == 1 or fn == 0):
-                    fn >>= 1
-                    sn >>= 1
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
         else:
-            r = _node_hash(r, p)
+            r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
     return r if sn == 0 else None
 
 
-def _spec_verdict(index: int, size: int, leaf: bytes, path: Sequence[bytes], root: bytes) -> int:
-    got = _spec_root(index, size, leaf, path)
-    if got is None:
-        return _MALFORMED
-    return _OK if got == root else _MISMATCH
-
-
-class _Tree:
-    """RFC 9162 tree over given leaf hashes, levels kept for proofs (an odd last node is carried up)."""
-
-    def __init__(self, leaf_hashes: list[bytes]) -> None:
-        self.levels = [leaf_hashes]
-        while len(self.levels[-1]) > 1:
-            lv = self.levels[-1]
-            nxt = [_node_hash(lv[i], lv[i + 1]) for i in range(0, len(lv) - 1, 2)]
-            if len(lv) % 2:
-                nxt.append(lv[-1])
-            self.levels.append(nxt)
-
-    @property
-    def root(self) -> bytes:
-        return self.levels[-1][0]
-
-    def proof(self, index: int) -> list[bytes]:
-        path = []
-        for lv in self.levels[:-1]:
-            sib = index ^ 1
-            if sib < len(lv):
-                path.append(lv[sib])
-            index >>= 1
-        return path
+def _ref(index: int, size: int, leaf_hash_: bytes, path: Sequence[bytes], root: bytes) -> int:
+    return int(verify_inclusion(index, size, path, root, leaf_hash_=leaf_hash_))
 
 
 # ----------------------------------------------------------------------------------------------- tests
@@ -151,12 +119,82 @@ def _u64(values: list[int]) -> npt.NDArray[np.uint64]:
     return np.array(values, dtype=np.uint64)
 
 
+def test_transparency_dev_inclusion_vectors() -> None:
+    """Every transparency-dev inclusion file: exact verdict, and OK exactly when wantErr is false."""
+    vectors = merkle_inclusion_vectors()
+    batch = MerkleBatch.from_items(
+        _u64([v.leaf_index for v in vectors]),
+        _u64([v.tree_size for v in vectors]),
+        [list(v.path) for v in vectors],
+        [v.root for v in vectors],
+        leaf_hashes=[v.leaf_hash for v in vectors],
+    )
+    got = emu_verify(batch).tolist()
+    for v, verdict in zip(vectors, got):
+        assert verdict == _ref(v.leaf_index, v.tree_size, v.leaf_hash, v.path, v.root), v.name
+        assert (verdict != _OK) == v.want_err, v.name
+    assert len(vectors) == 49
+
+
+@pytest.mark.parametrize("leaf_form", ["hash", "data"])
+def test_rfc6962_reference_tree(leaf_form: str) -> None:
+    """Every inclusion proof of the RFC 6962 test tree against every published root (sizes 0..8)."""
+    tree = rfc6962_tree()
+    cases = [(p, size, root) for p in tree.inclusion_proofs for size, root in sorted(tree.roots.items())]
+    leaves = [p.leaf for p, _, _ in cases]
+    kw = {"leaf_hashes": [p.leaf_hash for p, _, _ in cases]} if leaf_form == "hash" else {"leaves": leaves}
+    batch = MerkleBatch.from_items(
+        [p.leaf_index for p, _, _ in cases], [p.tree_size for p, _, _ in cases], [list(p.path) for p, _, _ in cases],
+        [root for _, _, root in cases], **kw,
+    )
+    got = emu_verify(batch).tolist()
+    for (p, size, root), verdict in zip(cases, got):
+        want = _ref(p.leaf_index, p.tree_size, p.leaf_hash, p.path, root)
+        assert verdict == want, (p.name, size)
+        assert (verdict == _OK) == (size == p.tree_size), (p.name, size)
+    assert len(tree.inclusion_proofs) == 36
+
+
+def test_rfc6962_hasher_vectors() -> None:
+    """The leaf-hash vectors (a one-leaf tree's root is its leaf hash); node hashes of 32-byte children
+    are covered by every proof (the vector with 4-byte children has no counterpart in a proof)."""
+    cases = [v for v in rfc6962_tree().hasher_vectors if "input_hex" in v]
+    leaves = [bytes.fromhex(v["input_hex"]) for v in cases]
+    batch = MerkleBatch.from_items(
+        [0] * len(cases), [1] * len(cases), [[] for _ in cases], [bytes.fromhex(v["want"]) for v in cases],
+        leaves=leaves,
+    )
+    assert emu_verify(batch).tolist() == [_OK] * len(cases) and len(cases) == 2
+
+
+def test_every_index_of_every_small_tree() -> None:
+    """True proofs from a built tree (independent of the SPEC loop), every index, sizes 1..300, both leaf
+    forms; and the same proofs against the next size's root (a wrong root)."""
+    rng = random.Random(3)
+    data = [rng.randbytes(rng.randrange(0, 80)) for _ in range(301)]
+    idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
+    for size in range(1, 301):
+        tree = Tree.from_leaves(data[:size])
+        other = Tree.from_leaves(data[: size + 1]).root
+        for index in range(size):
+            for root in (tree.root, other):
+                idx.append(index)
+                sizes.append(size)
+                paths.append(tree.inclusion_path(index))
+                roots.append(root)
+                leaves.append(data[index])
+                want.append(_OK if root == tree.root else _MISMATCH)
+    for kw in ({"leaves": leaves}, {"leaf_hashes": [leaf_hash(d) for d in leaves]}):
+        batch = MerkleBatch.from_items(idx, sizes, paths, roots, **kw)  # type: ignore[arg-type]
+        assert emu_verify(batch).tolist() == want
+
+
 def test_leaf_data_hash_every_length_near_block_boundaries() -> None:
     """Tree of one leaf: the root is the leaf hash, so this checks sha256_prefixed on each length."""
     rng = random.Random(1)
     lengths = list(range(0, 200)) + [247, 248, 255, 256, 1000, 4095, 4096, 65536 + 7]
     leaves = [rng.randbytes(k) for k in lengths]
-    roots = [_leaf_hash(d) for d in leaves]
+    roots = [leaf_hash(d) for d in leaves]
     batch = MerkleBatch.from_items([0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], roots, leaves=leaves)
     assert emu_verify(batch).tolist() == [_OK] * len(leaves)
     wrong = [r[:5] + bytes([r[5] ^ 0x40]) + r[6:] for r in roots]
@@ -180,7 +218,7 @@ def test_shape_and_directions_match_spec_loop_exhaustively() -> None:
                     paths.append(path)
                     roots.append(root)
                     leaves.append(leaf)
-                    want.append(_spec_verdict(index, size, leaf, path, root))
+                    want.append(_ref(index, size, leaf, path, root))
     batch = MerkleBatch.from_items(idx, sizes, paths, roots, leaf_hashes=leaves)
     got = emu_verify(batch)
     assert got.tolist() == want
@@ -211,6 +249,147 @@ def test_shape_matches_spec_loop_at_64_bits() -> None:
             paths.append(p)
             roots.append(root)
             leaves.append(leaf)
-            want.append(_spec_verdict(index, size, leaf, p, root))
+            want.append(_ref(index, size, leaf, p, root))
     batch = MerkleBatch.from_items(_u64(idx), _u64(sizes), paths, roots, leaf_hashes=leaves)
     assert emu_verify(batch).tolist() == want, f"seed={seed}"
+
+
+_TREE_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 127, 128, 129, 1000, 1023, 1024, 1025,
+               4097, 65535, 65536, 65537, 99999, 100000]
+
+
+def _flip_bit(h: bytes, rng: random.Random) -> bytes:
+    bit = rng.randrange(256)
+    b = bytearray(h)
+    b[bit // 8] ^= 1 << (bit % 8)
+    return bytes(b)
+
+
+def _mutations(
+    index: int, size: int, path: list[bytes], rng: random.Random
+) -> list[tuple[str, int, int, list[bytes], bool, bool]]:
+    """(name, index, size, path, wrong_root, wrong_leaf) for the proof itself and every SPEC mutation."""
+    out = [("happy", index, size, path, False, False)]
+    for name, i in (("index+1", index + 1), ("index-1", index - 1), ("index*2", index * 2)):
+        if 0 <= i < 2**64:
+            out.append((name, i, size, path, False, False))
+    for name, s in (("size+1", size + 1), ("size-1", size - 1), ("size*2", size * 2), ("size/2", size // 2)):
+        out.append((name, index, s, path, False, False))
+    if path:
+        k = rng.randrange(len(path))
+        out.append((f"flip-bit[{k}]", index, size, path[:k] + [_flip_bit(path[k], rng)] + path[k + 1 :], False, False))
+        out.append((f"remove[{k}]", index, size, path[:k] + path[k + 1 :], False, False))
+    k = rng.randrange(len(path) + 1)
+    out.append((f"insert[{k}]", index, size, path[:k] + [rng.randbytes(32)] + path[k:], False, False))
+    out.append(("wrong-root", index, size, path, True, False))
+    out.append(("wrong-leaf", index, size, path, False, True))
+    return out
+
+
+@pytest.mark.parametrize("leaf_form", ["hash", "data"])
+def test_random_trees_every_mutation(leaf_form: str) -> None:
+    seed = int.from_bytes(os.urandom(4), "little")
+    print(f"seed={seed} leaf_form={leaf_form}")
+    rng = random.Random(seed)
+    sizes = _TREE_SIZES + [rng.randrange(1, 100_001) for _ in range(6)]
+    names: list[str] = []
+    idx: list[int] = []
+    tsz: list[int] = []
+    paths: list[list[bytes]] = []
+    roots: list[bytes] = []
+    leaves: list[bytes] = []
+    want: list[int] = []
+    for size in sizes:
+        data = [rng.randbytes(rng.randrange(0, 130)) for _ in range(size)]
+        tree = Tree.from_leaves(data)
+        picks = {0, size - 1, rng.randrange(size), rng.randrange(size), (1 << (size - 1).bit_length() - 1) if size > 1 else 0}
+        for index in sorted(picks):
+            for name, i, s, path, wrong_root, wrong_leaf in _mutations(index, size, tree.inclusion_path(index), rng):
+                leaf = rng.randbytes(rng.randrange(0, 130)) if wrong_leaf else data[index]
+                root = _flip_bit(tree.root, rng) if wrong_root else tree.root
+                names.append(f"size={size} index={index} {name}")
+                idx.append(i)
+                tsz.append(s)
+                paths.append(path)
+                roots.append(root)
+                leaves.append(leaf)
+                want.append(_ref(i, s, leaf_hash(leaf), path, root))
+    kw = {"leaf_hashes": [leaf_hash(d) for d in leaves]} if leaf_form == "hash" else {"leaves": leaves}
+    batch = MerkleBatch.from_items(_u64(idx), _u64(tsz), paths, roots, **kw)
+    got = emu_verify(batch).tolist()
+    bad = [f"{names[k]}: got {got[k]} want {want[k]}" for k in range(len(want)) if got[k] != want[k]]
+    assert not bad, f"seed={seed}: {len(bad)} wrong verdicts, e.g. {bad[:5]}"
+    # the mutations whose verdict the SPEC fixes regardless of the tree
+    for k, name in enumerate(names):
+        kind = name.split()[-1]
+        if kind == "happy":
+            assert want[k] == _OK, name
+        elif kind.startswith(("flip-bit", "wrong-")):
+            assert want[k] == _MISMATCH, name
+        elif kind.startswith(("remove", "insert")):
+            assert want[k] == _MALFORMED, name
+    print(f"{len(want)} proofs: {want.count(_OK)} OK, {want.count(_MISMATCH)} ROOT_MISMATCH, "
+          f"{want.count(_MALFORMED)} MALFORMED_PROOF")
+
+
+def test_malformed_flag_and_empty_batch() -> None:
+    """A hash of the wrong length (the batch's malformed flag) wins over everything else."""
+    tree = Tree.from_leaves([b"a", b"b", b"c"])
+    path = tree.inclusion_path(1)
+    batch = MerkleBatch.from_items(
+        [1, 1, 1, 1], [3, 3, 3, 3], [path, path, path[:1] + [b"short"], path],
+        [tree.root, tree.root[:31], tree.root, tree.root],
+        leaf_hashes=[leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b")[:31]],
+    )
+    assert emu_verify(batch).tolist() == [_OK, _MALFORMED, _MALFORMED, _MALFORMED]
+    assert emu_verify(batch.slice(0, 0)).tolist() == []
+
+
+def test_batch_slices_and_shared_roots_table() -> None:
+    """Slices re-base the packed buffers: every slice gives the verdicts of the whole batch."""
+    rng = random.Random(5)
+    trees = [Tree.from_leaves([rng.randbytes(8) for _ in range(n)]) for n in (5, 77, 1000)]
+    idx, sizes, paths, roots, leaves = [], [], [], [], []
+    for k in range(600):
+        t = trees[k % 3]
+        i = rng.randrange(t.size)
+        idx.append(i)
+        sizes.append(t.size)
+        paths.append(t.inclusion_path(i))
+        roots.append(trees[rng.randrange(3)].root)
+        leaves.append(t.leaf_hash(i))
+    batch = MerkleBatch.from_items(idx, sizes, paths, roots, leaf_hashes=leaves)
+    assert batch.roots.shape[0] == 3
+    whole = emu_verify(batch)
+    assert sorted(set(whole.tolist())) == [_OK, _MISMATCH]
+    for a, b in ((0, 1), (1, 250), (250, 599), (599, 600)):
+        assert emu_verify(batch.slice(a, b)).tolist() == whole[a:b].tolist()
+
+
+def test_same_verdicts_as_cpu_backend() -> None:
+    """The emu kernel and the CPU reference backend agree on a random mixed batch."""
+    cpu_mod = pytest.importorskip("verifier.backends.cpu")
+    seed = int.from_bytes(os.urandom(4), "little")
+    print(f"seed={seed}")
+    rng = random.Random(seed)
+    idx, sizes, paths, roots, leaves = [], [], [], [], []
+    for size in (1, 2, 3, 1000, 4097, rng.randrange(1, 100_001)):
+        data = [rng.randbytes(rng.randrange(0, 100)) for _ in range(size)]
+        tree = Tree.from_leaves(data)
+        for _ in range(40):
+            index = rng.randrange(size)
+            for name, i, s, path, wrong_root, wrong_leaf in _mutations(index, size, tree.inclusion_path(index), rng):
+                idx.append(i)
+                sizes.append(s)
+                paths.append(path)
+                roots.append(_flip_bit(tree.root, rng) if wrong_root else tree.root)
+                leaves.append(rng.randbytes(5) if wrong_leaf else data[index])
+    cpu = cpu_mod.CpuBackend(workers=1)
+    try:
+        for kw in ({"leaves": leaves}, {"leaf_hashes": [leaf_hash(d) for d in leaves]}):
+            batch = MerkleBatch.from_items(_u64(idx), _u64(sizes), paths, roots, **kw)  # type: ignore[arg-type]
+            want = cpu.verify_merkle(batch)
+            got = emu_verify(batch)
+            assert np.array_equal(got, want), f"seed={seed}: first difference at {int(np.argmax(got != want))}"
+    finally:
+        cpu.close()
