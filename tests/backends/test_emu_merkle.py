@@ -3,13 +3,13 @@
 Checks: every Merkle vector; SHA-256 of leaf data at every length around the block boundaries; the
 kernel's proof shape (transparency-dev's inner/border split) against the RFC 9162 loop of SPEC.md
 section 3 for every (index, size, path length) up to 64 leaves and for random 64-bit ones; random trees of
-1 to 100,000 leaves with every mutation the SPEC names, exact verdict codes asserted, seed printed.
+1 to 100,000 leaves with every mutation the SPEC names, exact verdict codes asserted. Random tests take the ``seed`` fixture of tests/conftest.py (printed;
+replay with VERIFIER_TEST_SEED).
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import random
 from collections.abc import Sequence
 
@@ -225,9 +225,7 @@ def test_shape_and_directions_match_spec_loop_exhaustively() -> None:
     assert want.count(_OK) > 1000 and want.count(_MISMATCH) > 1000 and want.count(_MALFORMED) > 10000
 
 
-def test_shape_matches_spec_loop_at_64_bits() -> None:
-    seed = int.from_bytes(os.urandom(4), "little")
-    print(f"seed={seed}")
+def test_shape_matches_spec_loop_at_64_bits(seed: int) -> None:
     rng = random.Random(seed)
     idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
     for _ in range(3000):
@@ -287,9 +285,7 @@ def _mutations(
 
 
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
-def test_random_trees_every_mutation(leaf_form: str) -> None:
-    seed = int.from_bytes(os.urandom(4), "little")
-    print(f"seed={seed} leaf_form={leaf_form}")
+def test_random_trees_every_mutation(leaf_form: str, seed: int) -> None:
     rng = random.Random(seed)
     sizes = _TREE_SIZES + [rng.randrange(1, 100_001) for _ in range(6)]
     names: list[str] = []
@@ -366,11 +362,9 @@ def test_batch_slices_and_shared_roots_table() -> None:
         assert emu_verify(batch.slice(a, b)).tolist() == whole[a:b].tolist()
 
 
-def test_same_verdicts_as_cpu_backend() -> None:
+def test_same_verdicts_as_cpu_backend(seed: int) -> None:
     """The emu kernel and the CPU reference backend agree on a random mixed batch."""
     cpu_mod = pytest.importorskip("verifier.backends.cpu")
-    seed = int.from_bytes(os.urandom(4), "little")
-    print(f"seed={seed}")
     rng = random.Random(seed)
     idx, sizes, paths, roots, leaves = [], [], [], [], []
     for size in (1, 2, 3, 1000, 4097, rng.randrange(1, 100_001)):
