@@ -21,6 +21,7 @@ from verifier.backends._native import build_emu_library
 from verifier.batch import MerkleBatch
 from verifier.verdict import Verdict
 
+from tests.support.faults import MERKLE_FAULT_KINDS, make_merkle_batch
 from tests.support.merkle_ref import Tree, leaf_hash, node_hash, verify_inclusion
 from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 
@@ -252,80 +253,20 @@ def test_shape_matches_spec_loop_at_64_bits(seed: int) -> None:
     assert emu_verify(batch).tolist() == want, f"seed={seed}"
 
 
-_TREE_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 127, 128, 129, 1000, 1023, 1024, 1025,
-               4097, 65535, 65536, 65537, 99999, 100000]
-
-
-def _flip_bit(h: bytes, rng: random.Random) -> bytes:
-    bit = rng.randrange(256)
-    b = bytearray(h)
-    b[bit // 8] ^= 1 << (bit % 8)
-    return bytes(b)
-
-
-def _mutations(
-    index: int, size: int, path: list[bytes], rng: random.Random
-) -> list[tuple[str, int, int, list[bytes], bool, bool]]:
-    """(name, index, size, path, wrong_root, wrong_leaf) for the proof itself and every SPEC mutation."""
-    out = [("happy", index, size, path, False, False)]
-    for name, i in (("index+1", index + 1), ("index-1", index - 1), ("index*2", index * 2)):
-        if 0 <= i < 2**64:
-            out.append((name, i, size, path, False, False))
-    for name, s in (("size+1", size + 1), ("size-1", size - 1), ("size*2", size * 2), ("size/2", size // 2)):
-        out.append((name, index, s, path, False, False))
-    if path:
-        k = rng.randrange(len(path))
-        out.append((f"flip-bit[{k}]", index, size, path[:k] + [_flip_bit(path[k], rng)] + path[k + 1 :], False, False))
-        out.append((f"remove[{k}]", index, size, path[:k] + path[k + 1 :], False, False))
-    k = rng.randrange(len(path) + 1)
-    out.append((f"insert[{k}]", index, size, path[:k] + [rng.randbytes(32)] + path[k:], False, False))
-    out.append(("wrong-root", index, size, path, True, False))
-    out.append(("wrong-leaf", index, size, path, False, True))
-    return out
-
-
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
 def test_random_trees_every_mutation(leaf_form: str, seed: int) -> None:
+    """Proofs from random trees of 1 to 100,000 leaves, half of them mutated in every way the SPEC names
+    (tests/support/faults.py): the exact verdict of each."""
     rng = random.Random(seed)
-    sizes = _TREE_SIZES + [rng.randrange(1, 100_001) for _ in range(6)]
-    names: list[str] = []
-    idx: list[int] = []
-    tsz: list[int] = []
-    paths: list[list[bytes]] = []
-    roots: list[bytes] = []
-    leaves: list[bytes] = []
-    want: list[int] = []
-    for size in sizes:
-        data = [rng.randbytes(rng.randrange(0, 130)) for _ in range(size)]
-        tree = Tree.from_leaves(data)
-        picks = {0, size - 1, rng.randrange(size), rng.randrange(size), (1 << (size - 1).bit_length() - 1) if size > 1 else 0}
-        for index in sorted(picks):
-            for name, i, s, path, wrong_root, wrong_leaf in _mutations(index, size, tree.inclusion_path(index), rng):
-                leaf = rng.randbytes(rng.randrange(0, 130)) if wrong_leaf else data[index]
-                root = _flip_bit(tree.root, rng) if wrong_root else tree.root
-                names.append(f"size={size} index={index} {name}")
-                idx.append(i)
-                tsz.append(s)
-                paths.append(path)
-                roots.append(root)
-                leaves.append(leaf)
-                want.append(_ref(i, s, leaf_hash(leaf), path, root))
-    kw = {"leaf_hashes": [leaf_hash(d) for d in leaves]} if leaf_form == "hash" else {"leaves": leaves}
-    batch = MerkleBatch.from_items(_u64(idx), _u64(tsz), paths, roots, **kw)
-    got = emu_verify(batch).tolist()
-    bad = [f"{names[k]}: got {got[k]} want {want[k]}" for k in range(len(want)) if got[k] != want[k]]
-    assert not bad, f"seed={seed}: {len(bad)} wrong verdicts, e.g. {bad[:5]}"
-    # the mutations whose verdict the SPEC fixes regardless of the tree
-    for k, name in enumerate(names):
-        kind = name.split()[-1]
-        if kind == "happy":
-            assert want[k] == _OK, name
-        elif kind.startswith(("flip-bit", "wrong-")):
-            assert want[k] == _MISMATCH, name
-        elif kind.startswith(("remove", "insert")):
-            assert want[k] == _MALFORMED, name
-    print(f"{len(want)} proofs: {want.count(_OK)} OK, {want.count(_MISMATCH)} ROOT_MISMATCH, "
-          f"{want.count(_MALFORMED)} MALFORMED_PROOF")
+    fb = make_merkle_batch(rng, 6000, fault_rate=0.5, trees=8, leaf_form=leaf_form)
+    got = emu_verify(MerkleBatch.from_items(**fb.from_items_kwargs())).tolist()
+    bad = fb.mismatches(got)
+    assert not bad, f"seed={seed}: {len(bad)} wrong verdicts, e.g. {bad[:3]}"
+    wanted = {k for k in MERKLE_FAULT_KINDS if leaf_form == "hash" or k != "leaf_hash_short"}
+    assert set(fb.kinds) >= wanted, f"seed={seed}: kinds not drawn: {sorted(wanted - set(fb.kinds))}"
+    assert max(fb.built_tree_sizes) > 1000
+    print(f"trees {fb.built_tree_sizes}; {len(got)} proofs: " + ", ".join(
+        f"{Verdict(v).name} {got.count(v)}" for v in (_OK, _MISMATCH, _MALFORMED)))
 
 
 def test_malformed_flag_and_empty_batch() -> None:
@@ -363,25 +304,14 @@ def test_batch_slices_and_shared_roots_table() -> None:
 
 
 def test_same_verdicts_as_cpu_backend(seed: int) -> None:
-    """The emu kernel and the CPU reference backend agree on a random mixed batch."""
+    """The emu kernel and the CPU reference backend agree on random mixed batches."""
     cpu_mod = pytest.importorskip("verifier.backends.cpu")
     rng = random.Random(seed)
-    idx, sizes, paths, roots, leaves = [], [], [], [], []
-    for size in (1, 2, 3, 1000, 4097, rng.randrange(1, 100_001)):
-        data = [rng.randbytes(rng.randrange(0, 100)) for _ in range(size)]
-        tree = Tree.from_leaves(data)
-        for _ in range(40):
-            index = rng.randrange(size)
-            for name, i, s, path, wrong_root, wrong_leaf in _mutations(index, size, tree.inclusion_path(index), rng):
-                idx.append(i)
-                sizes.append(s)
-                paths.append(path)
-                roots.append(_flip_bit(tree.root, rng) if wrong_root else tree.root)
-                leaves.append(rng.randbytes(5) if wrong_leaf else data[index])
     cpu = cpu_mod.CpuBackend(workers=1)
     try:
-        for kw in ({"leaves": leaves}, {"leaf_hashes": [leaf_hash(d) for d in leaves]}):
-            batch = MerkleBatch.from_items(_u64(idx), _u64(sizes), paths, roots, **kw)  # type: ignore[arg-type]
+        for leaf_form in ("hash", "data"):
+            fb = make_merkle_batch(rng, 3000, fault_rate=0.5, leaf_form=leaf_form)
+            batch = MerkleBatch.from_items(**fb.from_items_kwargs())
             want = cpu.verify_merkle(batch)
             got = emu_verify(batch)
             assert np.array_equal(got, want), f"seed={seed}: first difference at {int(np.argmax(got != want))}"
