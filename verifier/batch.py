@@ -66,13 +66,13 @@ def _concat(values: Sequence[Any], what: str) -> tuple[U8, U64]:
     return np.frombuffer(b"".join(parts), dtype=np.uint8), offsets
 
 
-def _offsets_from_lengths(lengths: Any, total: int, field: str, data_field: str) -> U64:
+def _offsets_from_lengths(lengths: Any, total: int, field: str, data_field: str, unit: str = "bytes") -> U64:
     arr = np.asarray(lengths, dtype=np.uint64)
     offsets = np.zeros(arr.shape[0] + 1, dtype=np.uint64)
     np.cumsum(arr, out=offsets[1:])
     if int(offsets[-1]) != total:
         raise InvalidRequestError(
-            f"{field} sum to {int(offsets[-1])} bytes but {data_field} holds {total} bytes"
+            f"{field} sum to {int(offsets[-1])} {unit} but {data_field} holds {total} {unit}"
         )
     return offsets
 
@@ -292,7 +292,8 @@ class MerkleBatch:
             path_rows.extend(hs)
             path_offsets[i + 1] = path_offsets[i] + len(hs)
         path_arr = np.frombuffer(b"".join(path_rows), dtype=np.uint8).reshape(len(path_rows), HASH_SIZE)
-        idx, size = _u64_column(leaf_indices, "leaf_indices"), _u64_column(tree_sizes, "tree_sizes")
+        idx = _u64_column(leaf_indices, "leaf_indices", check_types=True)
+        size = _u64_column(tree_sizes, "tree_sizes", check_types=True)
         return cls(hashes, data, offsets, idx, size, path_arr, path_offsets, table_arr, root_indices, bad)
 
     @classmethod
@@ -318,7 +319,9 @@ class MerkleBatch:
             )
         if len(path_hashes) % HASH_SIZE:
             raise InvalidRequestError(f"path_hashes holds {len(path_hashes)} bytes, not a multiple of {HASH_SIZE}")
-        path_offsets = _offsets_from_lengths(path_lengths, len(path_hashes) // HASH_SIZE, "path_lengths", "path_hashes (in hashes)")
+        path_offsets = _offsets_from_lengths(
+            path_lengths, len(path_hashes) // HASH_SIZE, "path_lengths", "path_hashes", unit="hashes"
+        )
         if len(roots) == 0 or len(roots) % HASH_SIZE:
             raise InvalidRequestError(f"roots holds {len(roots)} bytes; need one or more {HASH_SIZE}-byte roots")
         m = len(roots) // HASH_SIZE
@@ -357,13 +360,18 @@ class MerkleBatch:
         )
 
 
-def _u64_column(values: Any, what: str) -> U64:
-    try:
-        arr = np.asarray(values)
-        if arr.dtype.kind not in "ui" and arr.size:
-            raise TypeError(f"{what} must hold integers, got {arr.dtype}")
-        if arr.dtype.kind == "i" and arr.size and int(arr.min()) < 0:
-            raise InvalidRequestError(f"{what} must not be negative (min {int(arr.min())})")
-        return np.ascontiguousarray(arr, dtype=np.uint64).reshape(-1)
-    except OverflowError as exc:
-        raise InvalidRequestError(f"{what} must fit in 64 bits: {exc}") from exc
+def _u64_column(values: Any, what: str, *, check_types: bool = False) -> U64:
+    """A uint64 column; ``check_types`` (Python callers) insists on ints, wire columns already are."""
+    if isinstance(values, np.ndarray):
+        if values.size and values.dtype.kind not in "ui":
+            raise TypeError(f"{what} must hold integers, got {values.dtype}")
+        if values.dtype.kind == "i" and values.size and int(values.min()) < 0:
+            raise InvalidRequestError(f"{what} must not be negative (min {int(values.min())})")
+        return np.ascontiguousarray(values, dtype=np.uint64).reshape(-1)
+    if check_types:
+        for i, v in enumerate(values):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise TypeError(f"{what}[{i}] must be an int, got {type(v).__name__}")
+            if not 0 <= v < 2**64:
+                raise InvalidRequestError(f"{what}[{i}] = {v} is outside [0, 2^64)")
+    return np.array(values, dtype=np.uint64).reshape(-1)

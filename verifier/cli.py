@@ -246,13 +246,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_cmd_serve)
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
-    verify.add_argument("kind", choices=("ed25519", "merkle"))
-    verify.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
-    backend_arg(verify)
-    verify.add_argument("--policy", choices=[p.value for p in Policy], default=Policy.LIBSODIUM.value)
-    verify.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
-    verify.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
-    verify.set_defaults(func=_cmd_verify)
+    kinds = verify.add_subparsers(dest="kind", required=True)
+    for kind, fields in (
+        ("ed25519", "hex public_key, signature, message"),
+        ("merkle", "hex leaf_hash (or leaf data), leaf_index, tree_size, path (list of hex), root"),
+    ):
+        p = kinds.add_parser(kind, help=f"one JSON object per line: {fields}")
+        p.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
+        backend_arg(p)
+        if kind == "ed25519":
+            p.add_argument("--policy", choices=[x.value for x in Policy], default=Policy.LIBSODIUM.value)
+        p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
+        p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
+        p.set_defaults(func=_cmd_verify)
 
     info = sub.add_parser("info", help="print version, backend, devices, limits and policies")
     backend_arg(info)

@@ -1,0 +1,58 @@
+"""A real server on a loopback port, run on its own event loop thread, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from verifier.server import ServerConfig, VerifierServer
+
+
+class RunningServer:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.registry = CollectorRegistry()
+        self.loop = asyncio.new_event_loop()
+        self.server: VerifierServer | None = None
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def target(self) -> str:
+        assert self.server is not None and self.server.port
+        return f"127.0.0.1:{self.server.port}"
+
+    def run(self, coro: Any, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self._thread.start()
+
+        async def create() -> VerifierServer:
+            return VerifierServer(self.config, self.registry)  # the aio server binds to this loop
+
+        self.server = self.run(create())
+        self.run(self.server.start())
+
+    def stop(self, grace: float = 5) -> None:
+        if self.server is not None and self.server.engine is not None:
+            self.run(self.server.stop(grace))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+@contextmanager
+def running_server(**config: Any) -> Iterator[RunningServer]:
+    config.setdefault("port", 0)
+    config.setdefault("metrics_port", 0)
+    config.setdefault("backend", "cpu")
+    server = RunningServer(ServerConfig(host="127.0.0.1", **config))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,149 @@
+"""The command line: JSON lines in, one JSON line out per input line, in order; never stops on bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nacl.signing
+import pytest
+
+from tests.harness import running_server
+from verifier.cli import main
+
+SK = nacl.signing.SigningKey(b"\x22" * 32)
+PK = bytes(SK.verify_key)
+
+
+def _sig_line(msg: bytes, **override: object) -> str:
+    obj: dict[str, object] = {"public_key": PK.hex(), "signature": SK.sign(msg).signature.hex(), "message": msg.hex()}
+    obj.update(override)
+    return json.dumps(obj)
+
+
+ED25519_INPUT = [
+    _sig_line(b"transfer 1"),
+    "{not json",
+    _sig_line(b"transfer 2", signature="zz" * 64),
+    _sig_line(b"transfer 3", public_key=PK.hex()[:-2]),
+    json.dumps({"public_key": PK.hex(), "message": ""}),
+    "",
+    "[1, 2]",
+    _sig_line(b"transfer 4", message=b"transfer 5".hex(), id="tx-4"),
+    _sig_line(b""),
+]
+ED25519_WANT = [
+    ("OK", None), ("MALFORMED_LENGTH", "not valid JSON"), ("MALFORMED_LENGTH", "signature: not valid hex"),
+    ("MALFORMED_LENGTH", None), ("MALFORMED_LENGTH", "signature: missing"), ("MALFORMED_LENGTH", "empty line"),
+    ("MALFORMED_LENGTH", "not a JSON object"), ("EQUATION_FAILED", None), ("OK", None),
+]
+
+
+def _check(out: str, want: list[tuple[str, str | None]]) -> list[dict[str, object]]:
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in lines] == list(range(1, len(want) + 1))
+    for record, (verdict, error) in zip(lines, want):
+        assert record["verdict"] == verdict, record
+        assert record["valid"] is (verdict == "OK"), record
+        if error:
+            assert error in str(record["error"]), record
+    return lines
+
+
+def test_verify_ed25519_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(ED25519_INPUT) + "\n")
+    assert main(["verify", "ed25519", "--backend", "cpu", "--batch-size", "3", str(path)]) == 0
+    lines = _check(capsys.readouterr().out, ED25519_WANT)
+    assert lines[7]["id"] == "tx-4"
+
+
+def _merkle_lines() -> tuple[list[str], list[tuple[str, str | None]]]:
+    leaves = [b"a", b"b", b"c"]
+    lh = [hashlib.sha256(b"\x00" + x).digest() for x in leaves]
+    n01 = hashlib.sha256(b"\x01" + lh[0] + lh[1]).digest()
+    root = hashlib.sha256(b"\x01" + n01 + lh[2]).digest().hex()
+    lines = [
+        json.dumps({"leaf": b"a".hex(), "leaf_index": 0, "tree_size": 3, "path": [lh[1].hex(), lh[2].hex()], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": 2, "tree_size": 3, "path": [n01.hex()], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": 2, "tree_size": 3, "path": [n01.hex()], "root": "00" * 32}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": 3, "tree_size": 3, "path": [n01.hex()], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex()[:-2], "leaf_index": 2, "tree_size": 3, "path": [n01.hex()], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": -1, "tree_size": 3, "path": [], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf": "00", "leaf_index": 0, "tree_size": 3, "path": [], "root": root}),
+        json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": 2, "tree_size": 3, "path": "nope", "root": root}),
+    ]
+    want: list[tuple[str, str | None]] = [
+        ("OK", None), ("OK", None), ("ROOT_MISMATCH", None), ("MALFORMED_PROOF", None), ("MALFORMED_PROOF", None),
+        ("MALFORMED_PROOF", "leaf_index"), ("MALFORMED_PROOF", "exactly one of leaf_hash and leaf"),
+        ("MALFORMED_PROOF", "path: missing or not a list"),
+    ]
+    return lines, want
+
+
+def test_verify_merkle_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    lines, want = _merkle_lines()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["verify", "merkle", "--backend", "cpu", "-"]) == 0
+    _check(capsys.readouterr().out, want)
+
+
+def test_verify_against_a_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(ED25519_INPUT) + "\n")
+    with running_server() as server:
+        assert main(["verify", "ed25519", "--target", server.target, str(path)]) == 0
+        _check(capsys.readouterr().out, ED25519_WANT)
+        assert main(["info", "--target", server.target]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert info["backend"] == "cpu" and info["policies"] == ["libsodium"]
+
+
+def test_info_local(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--backend", "cpu"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["backend"] == "cpu" and info["devices"][0]["kind"] == "cpu"
+    assert info["limits"]["max_items"] > 0
+
+
+def test_missing_file_is_an_error_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "ed25519", "--backend", "cpu", "/nonexistent/file.jsonl"]) == 1
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_serve_process_logs_once_and_stops_on_sigterm() -> None:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "verifier", "serve", "--port", "0", "--metrics-port", "0", "--backend", "cpu"],
+        stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "serving" in line or not line:
+                break
+        match = re.search(r"on 127\.0\.0\.1:(\d+) with backend cpu", line)
+        assert match, f"no listening line, got {line!r}"
+        from verifier.client import Client
+
+        with Client(f"127.0.0.1:{match[1]}") as client:
+            assert client.verify_ed25519([PK], [SK.sign(b"m").signature], [b"m"]).all_valid
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        rest = proc.stderr.read()
+        assert "verifier stopped" in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()

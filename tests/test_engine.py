@@ -1,0 +1,116 @@
+"""Engine: limits, policies, chunking, and the CPU fallback when a backend fails."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import nacl.signing
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import verifier
+from verifier.backends.base import DeviceInfo
+from verifier.backends.cpu import CpuBackend
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.engine import Engine, Limits
+from verifier.errors import InvalidRequestError, KernelError, LimitExceededError, UnsupportedPolicyError
+from verifier.verdict import Policy, Verdict
+
+
+def _signed(n: int, bad: tuple[int, ...] = ()) -> Ed25519Batch:
+    sk = nacl.signing.SigningKey(bytes(range(32)))
+    msgs = [os.urandom(i % 70) for i in range(n)]
+    sigs = [sk.sign(m).signature for m in msgs]
+    for i in bad:
+        sigs[i] = bytes([sigs[i][0] ^ 1]) + sigs[i][1:]
+    return Ed25519Batch.from_items([bytes(sk.verify_key)] * n, sigs, msgs)
+
+
+class FaultyBackend:
+    """A device stand-in that fails on command: raises, or leaves verdict slots unwritten."""
+
+    name = "faulty"
+    policies = frozenset({Policy.LIBSODIUM})
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.calls = 0
+
+    def devices(self) -> list[DeviceInfo]:
+        return [DeviceInfo(kind="cuda", name="fake")]
+
+    def _fail(self, n: int) -> npt.NDArray[np.uint8]:
+        self.calls += 1
+        if self.mode == "raise":
+            raise KernelError(f"launch failed (batch {n})")
+        out = np.full(n, Verdict.OK, np.uint8)
+        out[n // 2] = Verdict.UNSPECIFIED  # one slot the kernel never wrote
+        return out
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        return self._fail(len(batch))
+
+    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
+        return self._fail(len(batch))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def cpu_engine() -> Engine:
+    return Engine(CpuBackend(), Limits(max_items=1000, chunk_items=37))
+
+
+def test_chunked_batch_keeps_order(cpu_engine: Engine) -> None:
+    batch = _signed(300, bad=(0, 36, 37, 299))
+    result = cpu_engine.verify_ed25519(batch)
+    assert np.flatnonzero(~result.valid).tolist() == [0, 36, 37, 299]
+    assert result.counts() == {Verdict.OK: 296, Verdict.EQUATION_FAILED: 4}
+    assert result.backend == "cpu"
+
+
+def test_item_limit(cpu_engine: Engine) -> None:
+    with pytest.raises(LimitExceededError, match="batch has 1001 items; the limit is 1000"):
+        cpu_engine.verify_ed25519(_signed(1001))
+
+
+def test_unknown_and_unsupported_policies(cpu_engine: Engine) -> None:
+    with pytest.raises(InvalidRequestError, match="unknown policy 'ed448'"):
+        cpu_engine.verify_ed25519(_signed(1), "ed448")
+    if Policy.ZIP215 not in cpu_engine.policies:
+        with pytest.raises(UnsupportedPolicyError, match="zip215"):
+            cpu_engine.verify_ed25519(_signed(1), "zip215")
+
+
+def test_empty_batch(cpu_engine: Engine) -> None:
+    result = cpu_engine.verify_ed25519(_signed(0))
+    assert len(result) == 0 and result.all_valid
+
+
+@pytest.mark.parametrize("mode", ["raise", "unwritten"])
+def test_failed_backend_is_rerun_on_cpu(mode: str) -> None:
+    faulty = FaultyBackend(mode)
+    engine = Engine(faulty, Limits(chunk_items=50))
+    seen: list[tuple[str, str, str]] = []
+    engine.fallback_observers.append(lambda *a: seen.append(a))
+    result = engine.verify_ed25519(_signed(120, bad=(5, 119)))
+    assert np.flatnonzero(~result.valid).tolist() == [5, 119]
+    assert result.verdict(5) is Verdict.EQUATION_FAILED
+    assert result.backend == "cpu"
+    assert faulty.calls == 3 and seen == [("ed25519", "faulty", "cpu")] * 3
+
+
+def test_public_api_round_trip() -> None:
+    sk = nacl.signing.SigningKey(b"\x07" * 32)
+    msgs = [b"pay 10", b"pay 20", b""]
+    sigs = [sk.sign(m).signature for m in msgs]
+    keys: list[Any] = [bytes(sk.verify_key)] * 3
+    keys[2] = keys[2][:31]
+    result = verifier.verify_ed25519(keys, sigs, msgs, backend="cpu")
+    assert result.valid.tolist() == [True, True, False]
+    assert result.verdict(2) is Verdict.MALFORMED_LENGTH
+    merkle = verifier.verify_merkle([0], [1], [[]], b"\x00" * 32, leaves=[b"x"], backend="cpu")
+    assert merkle.verdict(0) is Verdict.ROOT_MISMATCH

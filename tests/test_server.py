@@ -1,0 +1,187 @@
+"""End to end over loopback: the real server, the client, health, reflection, errors and metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import grpc
+import nacl.signing
+import numpy as np
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+import verifier
+from tests.harness import RunningServer, running_server
+from verifier.engine import Limits
+from verifier.v1 import verifier_pb2 as pb2
+from verifier.v1 import verifier_pb2_grpc as pb2_grpc
+from verifier.verdict import Verdict
+
+SK = nacl.signing.SigningKey(b"\x11" * 32)
+PK = bytes(SK.verify_key)
+
+
+def _items(n: int, msg_len: int = 40) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    msgs = [os.urandom(msg_len + i % 7) for i in range(n)]
+    return [PK] * n, [SK.sign(m).signature for m in msgs], msgs
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with running_server(limits=Limits(max_items=500, max_message_bytes=64 * 1024)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def stub(server: RunningServer) -> Iterator[pb2_grpc.VerifierStub]:
+    with grpc.insecure_channel(server.target, [("grpc.max_send_message_length", -1)]) as channel:
+        yield pb2_grpc.VerifierStub(channel)
+
+
+def test_health_serving_after_warm_up(server: RunningServer) -> None:
+    with grpc.insecure_channel(server.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "verifier.v1.Verifier"):
+            response = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_and_describes_the_service(server: RunningServer) -> None:
+    with grpc.insecure_channel(server.target) as channel:
+        db = ProtoReflectionDescriptorDatabase(channel)
+        services = set(db.get_services())
+        assert {"verifier.v1.Verifier", "grpc.health.v1.Health"} <= services
+        proto = db.FindFileContainingSymbol("verifier.v1.Verifier")
+        methods = {m.name for m in proto.service[0].method}
+        assert methods >= {"VerifySignatures", "VerifyMerkleProofs", "GetInfo"}
+
+
+def test_client_matches_local_engine_and_splits_large_batches(server: RunningServer) -> None:
+    keys, sigs, msgs = _items(1300, msg_len=120)  # > max_items and > 64 KiB: several requests
+    for i in (0, 499, 500, 1299):
+        msgs[i] = msgs[i] + b"!"
+    keys[7] = keys[7][:20]
+    with verifier.Client(server.target) as client:
+        remote = client.verify_ed25519(keys, sigs, msgs)
+        info = client.info()
+    local = verifier.verify_ed25519(keys, sigs, msgs, backend="cpu")
+    assert np.array_equal(remote.verdicts, local.verdicts)
+    assert np.flatnonzero(~remote.valid).tolist() == [0, 7, 499, 500, 1299]
+    assert remote.verdict(7) is Verdict.MALFORMED_LENGTH
+    assert info.backend == "cpu" and info.limits.max_items == 500 and "libsodium" in info.policies
+    assert info.devices[0].kind == "cpu" and info.devices[0].workers >= 1
+
+
+def test_client_merkle_both_leaf_forms(server: RunningServer) -> None:
+    leaves = [b"a", b"b", b"c"]
+    lh = [hashlib.sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    n01 = hashlib.sha256(b"\x01" + lh[0] + lh[1]).digest()
+    root = hashlib.sha256(b"\x01" + n01 + lh[2]).digest()
+    args = ([0, 2, 2, 5, 1], [3, 3, 3, 3, 3], [[lh[1], lh[2]], [n01], [n01, n01], [n01], [lh[0], lh[2]]])
+    with verifier.Client(server.target) as client:
+        by_data = client.verify_merkle(*args, root, leaves=[b"a", b"c", b"c", b"c", b"x"])
+        by_hash = client.verify_merkle(*args, [root] * 4 + [b"short"], leaf_hashes=[lh[0], lh[2], lh[2], lh[2], lh[1]])
+    names = lambda r: [Verdict(int(v)).name for v in r.verdicts]  # noqa: E731
+    assert names(by_data) == ["OK", "OK", "MALFORMED_PROOF", "MALFORMED_PROOF", "ROOT_MISMATCH"]
+    assert names(by_hash) == ["OK", "OK", "MALFORMED_PROOF", "MALFORMED_PROOF", "MALFORMED_PROOF"]
+
+
+def _expect(code: grpc.StatusCode, match: str, call: object, request: object) -> None:
+    with pytest.raises(grpc.RpcError) as info:
+        call(request, timeout=10)  # type: ignore[operator]
+    assert info.value.code() == code, info.value.details()
+    assert match in (info.value.details() or ""), info.value.details()
+
+
+def test_request_level_errors_name_field_and_numbers(stub: pb2_grpc.VerifierStub) -> None:
+    ok = dict(public_keys=PK * 2, signatures=b"\x00" * 128, messages=b"ab", message_lengths=[1, 1])
+    bad_cases = [
+        (dict(ok, public_keys=PK), grpc.StatusCode.INVALID_ARGUMENT, "public_keys holds 32 bytes; 2 items"),
+        (dict(ok, messages=b"abc"), grpc.StatusCode.INVALID_ARGUMENT, "message_lengths sum to 2 bytes but messages holds 3"),
+        (dict(ok, policy=7), grpc.StatusCode.INVALID_ARGUMENT, "policy: unknown value 7"),
+        (dict(ok, policy=pb2.POLICY_ZIP215), grpc.StatusCode.UNIMPLEMENTED, "zip215"),
+        (
+            dict(public_keys=PK * 501, signatures=b"\x00" * 64 * 501, messages=b"", message_lengths=[0] * 501),
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "request has 501 items; the limit is 500",
+        ),
+        (dict(ok, messages=b"x" * 70_000, message_lengths=[35_000, 35_000]), grpc.StatusCode.RESOURCE_EXHAUSTED, "65536"),
+    ]
+    for fields, code, match in bad_cases:
+        _expect(code, match, stub.VerifySignatures, pb2.VerifySignaturesRequest(**fields))
+    merkle = dict(leaf_indices=[0], tree_sizes=[1], path_hashes=b"", path_lengths=[0], roots=b"r" * 32, leaf_hashes=b"h" * 32)
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, "root_indices[0] = 4 but only 1 roots", stub.VerifyMerkleProofs,
+            pb2.VerifyMerkleProofsRequest(**merkle, root_indices=[4]))
+    _expect(grpc.StatusCode.INVALID_ARGUMENT, "leaf_indices 1, tree_sizes 2", stub.VerifyMerkleProofs,
+            pb2.VerifyMerkleProofsRequest(**dict(merkle, tree_sizes=[1, 1])))
+    # The server is still healthy and answers the well-formed request.
+    response = stub.VerifySignatures(pb2.VerifySignaturesRequest(**ok), timeout=10)
+    assert list(response.verdicts) == [Verdict.EQUATION_FAILED] * 2 or list(response.verdicts)[0] != 0
+    assert response.invalid_count == 2 and not response.all_valid
+
+
+def test_empty_request_is_answered(stub: pb2_grpc.VerifierStub) -> None:
+    response = stub.VerifySignatures(pb2.VerifySignaturesRequest(), timeout=10)
+    assert response.verdicts == b"" and response.all_valid and response.valid_count == 0
+
+
+def test_metrics_endpoint(server: RunningServer, stub: pb2_grpc.VerifierStub) -> None:
+    keys, sigs, msgs = _items(3)
+    stub.VerifySignatures(
+        pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs), messages=b"".join(msgs),
+                                    message_lengths=[len(m) for m in msgs]), timeout=10)
+    assert server.server is not None
+    text = urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=5).read().decode()
+    assert 'verifier_backend_info{backend="cpu"} 1.0' in text
+    assert 'verifier_items_total{backend="cpu",kind="ed25519",verdict="ok"}' in text
+    assert 'grpc_code="OK",grpc_method="VerifySignatures",grpc_service="verifier.v1.Verifier"' in text
+    assert 'verifier_request_duration_seconds_bucket{grpc_method="VerifySignatures"' in text
+
+
+def test_shutdown_finishes_accepted_requests_and_turns_not_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifier.backends.cpu import CpuBackend
+
+    class SlowCpu(CpuBackend):
+        def verify_ed25519(self, batch, policy):  # type: ignore[no-untyped-def]
+            time.sleep(1.0)
+            return super().verify_ed25519(batch, policy)
+
+    monkeypatch.setattr("verifier.server.select_backend", lambda name: SlowCpu())
+    with running_server() as srv:
+        keys, sigs, msgs = _items(50)
+        results: dict[str, object] = {}
+        statuses: list[int] = []
+        channel = grpc.insecure_channel(srv.target)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+
+        def watch_health() -> None:
+            try:
+                for update in watch:
+                    statuses.append(update.status)
+            except grpc.RpcError:
+                pass
+
+        def call() -> None:
+            with verifier.Client(srv.target) as client:
+                results["r"] = client.verify_ed25519(keys, sigs, msgs)
+
+        watcher = threading.Thread(target=watch_health)
+        watcher.start()
+        worker = threading.Thread(target=call)
+        worker.start()
+        time.sleep(0.5)  # the request is accepted and inside the slow backend
+        assert srv.server is not None
+        srv.run(srv.server.stop(grace=10))
+        worker.join(10)
+        watcher.join(10)
+        channel.close()
+        result = results["r"]
+        assert isinstance(result, verifier.VerifyResult) and result.all_valid and len(result) == 50
+        assert statuses[0] == health_pb2.HealthCheckResponse.SERVING
+        assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses
