@@ -65,3 +65,33 @@ def test_rfc6962_tree_proofs(cpu: CpuBackend, form: str) -> None:
         [tree.roots[p.tree_size % 8 + 1] for p in proofs], **leaf,
     )
     assert (cpu.verify_merkle(shifted) == Verdict.ROOT_MISMATCH).all()
+
+
+def test_planted_ed25519_faults_reason_by_reason(cpu: CpuBackend, rng: object) -> None:
+    import random
+
+    from tests.support.faults import make_ed25519_batch, pynacl_accepts
+
+    assert isinstance(rng, random.Random)
+    planted = make_ed25519_batch(rng, 20_000, fault_rate=0.3)
+    batch = Ed25519Batch.from_items(planted.public_keys, planted.signatures, planted.messages)
+    got = cpu.verify_ed25519(batch, Policy.LIBSODIUM)
+    assert not planted.mismatches("libsodium", got)[:20]
+    # And straight against PyNaCl, item by item, on a slice that holds every kind.
+    for i in range(0, len(planted), 7):
+        ok = pynacl_accepts(planted.public_keys[i], planted.signatures[i], planted.messages[i])
+        assert ok == (got[i] == Verdict.OK), planted.describe(i)
+    assert len(set(planted.kinds)) > 15
+
+
+@pytest.mark.parametrize("leaf_form", ["hash", "data"])
+def test_planted_merkle_faults(cpu: CpuBackend, rng: object, leaf_form: str) -> None:
+    import random
+
+    from tests.support.faults import make_merkle_batch
+
+    assert isinstance(rng, random.Random)
+    planted = make_merkle_batch(rng, 5_000, leaf_form=leaf_form)
+    got = cpu.verify_merkle(MerkleBatch.from_items(**planted.from_items_kwargs()))
+    assert not planted.mismatches(got)[:20]
+    assert {Verdict.OK, Verdict.ROOT_MISMATCH, Verdict.MALFORMED_PROOF} <= set(planted.expected)
