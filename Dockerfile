@@ -24,7 +24,7 @@ COPY verifier ./verifier
 COPY protos ./protos
 COPY kernels ./kernels
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir ".[cuda12]" grpcio-health-checking \
+ && /opt/venv/bin/pip install --no-cache-dir ".[cuda12]" \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
  && mkdir -p /var/cache/verifier && chown verifier /var/cache/verifier
 
