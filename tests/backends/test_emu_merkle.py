@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,15 @@ def emu_verify(batch: MerkleBatch) -> npt.NDArray[np.uint8]:
     return out
 
 
+Verify = Callable[[MerkleBatch], npt.NDArray[np.uint8]]
+
+
+@pytest.fixture
+def verify() -> Verify:
+    """The backend under test; tests/backends/test_cuda_merkle.py reruns these tests with CUDA's."""
+    return emu_verify
+
+
 # ------------------------------------------------------------------------------------------- reference
 
 
@@ -120,7 +129,7 @@ def _u64(values: list[int]) -> npt.NDArray[np.uint64]:
     return np.array(values, dtype=np.uint64)
 
 
-def test_transparency_dev_inclusion_vectors() -> None:
+def test_transparency_dev_inclusion_vectors(verify: Verify) -> None:
     """Every transparency-dev inclusion file: exact verdict, and OK exactly when wantErr is false."""
     vectors = merkle_inclusion_vectors()
     batch = MerkleBatch.from_items(
@@ -130,7 +139,7 @@ def test_transparency_dev_inclusion_vectors() -> None:
         [v.root for v in vectors],
         leaf_hashes=[v.leaf_hash for v in vectors],
     )
-    got = emu_verify(batch).tolist()
+    got = verify(batch).tolist()
     for v, verdict in zip(vectors, got):
         assert verdict == _ref(v.leaf_index, v.tree_size, v.leaf_hash, v.path, v.root), v.name
         assert (verdict != _OK) == v.want_err, v.name
@@ -138,7 +147,7 @@ def test_transparency_dev_inclusion_vectors() -> None:
 
 
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
-def test_rfc6962_reference_tree(leaf_form: str) -> None:
+def test_rfc6962_reference_tree(verify: Verify, leaf_form: str) -> None:
     """Every inclusion proof of the RFC 6962 test tree against every published root (sizes 0..8)."""
     tree = rfc6962_tree()
     cases = [(p, size, root) for p in tree.inclusion_proofs for size, root in sorted(tree.roots.items())]
@@ -148,7 +157,7 @@ def test_rfc6962_reference_tree(leaf_form: str) -> None:
         [p.leaf_index for p, _, _ in cases], [p.tree_size for p, _, _ in cases], [list(p.path) for p, _, _ in cases],
         [root for _, _, root in cases], **kw,
     )
-    got = emu_verify(batch).tolist()
+    got = verify(batch).tolist()
     for (p, size, root), verdict in zip(cases, got):
         want = _ref(p.leaf_index, p.tree_size, p.leaf_hash, p.path, root)
         assert verdict == want, (p.name, size)
@@ -156,7 +165,7 @@ def test_rfc6962_reference_tree(leaf_form: str) -> None:
     assert len(tree.inclusion_proofs) == 36
 
 
-def test_rfc6962_hasher_vectors() -> None:
+def test_rfc6962_hasher_vectors(verify: Verify) -> None:
     """The leaf-hash vectors (a one-leaf tree's root is its leaf hash); node hashes of 32-byte children
     are covered by every proof (the vector with 4-byte children has no counterpart in a proof)."""
     cases = [v for v in rfc6962_tree().hasher_vectors if "input_hex" in v]
@@ -165,10 +174,10 @@ def test_rfc6962_hasher_vectors() -> None:
         [0] * len(cases), [1] * len(cases), [[] for _ in cases], [bytes.fromhex(v["want"]) for v in cases],
         leaves=leaves,
     )
-    assert emu_verify(batch).tolist() == [_OK] * len(cases) and len(cases) == 2
+    assert verify(batch).tolist() == [_OK] * len(cases) and len(cases) == 2
 
 
-def test_every_index_of_every_small_tree() -> None:
+def test_every_index_of_every_small_tree(verify: Verify) -> None:
     """True proofs from a built tree (independent of the SPEC loop), every index, sizes 1..300, both leaf
     forms; and the same proofs against the next size's root (a wrong root)."""
     rng = random.Random(3)
@@ -187,23 +196,23 @@ def test_every_index_of_every_small_tree() -> None:
                 want.append(_OK if root == tree.root else _MISMATCH)
     for kw in ({"leaves": leaves}, {"leaf_hashes": [leaf_hash(d) for d in leaves]}):
         batch = MerkleBatch.from_items(idx, sizes, paths, roots, **kw)  # type: ignore[arg-type]
-        assert emu_verify(batch).tolist() == want
+        assert verify(batch).tolist() == want
 
 
-def test_leaf_data_hash_every_length_near_block_boundaries() -> None:
+def test_leaf_data_hash_every_length_near_block_boundaries(verify: Verify) -> None:
     """Tree of one leaf: the root is the leaf hash, so this checks sha256_prefixed on each length."""
     rng = random.Random(1)
     lengths = list(range(0, 200)) + [247, 248, 255, 256, 1000, 4095, 4096, 65536 + 7]
     leaves = [rng.randbytes(k) for k in lengths]
     roots = [leaf_hash(d) for d in leaves]
     batch = MerkleBatch.from_items([0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], roots, leaves=leaves)
-    assert emu_verify(batch).tolist() == [_OK] * len(leaves)
+    assert verify(batch).tolist() == [_OK] * len(leaves)
     wrong = [r[:5] + bytes([r[5] ^ 0x40]) + r[6:] for r in roots]
     batch = MerkleBatch.from_items([0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], wrong, leaves=leaves)
-    assert emu_verify(batch).tolist() == [_MISMATCH] * len(leaves)
+    assert verify(batch).tolist() == [_MISMATCH] * len(leaves)
 
 
-def test_shape_and_directions_match_spec_loop_exhaustively() -> None:
+def test_shape_and_directions_match_spec_loop_exhaustively(verify: Verify) -> None:
     """Every index in [0, size + 2) of every size in [0, 64], every path length 0..8: kernel == SPEC loop."""
     rng = random.Random(2)
     idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
@@ -221,12 +230,12 @@ def test_shape_and_directions_match_spec_loop_exhaustively() -> None:
                     leaves.append(leaf)
                     want.append(_ref(index, size, leaf, path, root))
     batch = MerkleBatch.from_items(idx, sizes, paths, roots, leaf_hashes=leaves)
-    got = emu_verify(batch)
+    got = verify(batch)
     assert got.tolist() == want
     assert want.count(_OK) > 1000 and want.count(_MISMATCH) > 1000 and want.count(_MALFORMED) > 10000
 
 
-def test_shape_matches_spec_loop_at_64_bits(seed: int) -> None:
+def test_shape_matches_spec_loop_at_64_bits(verify: Verify, seed: int) -> None:
     rng = random.Random(seed)
     idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
     for _ in range(3000):
@@ -250,16 +259,16 @@ def test_shape_matches_spec_loop_at_64_bits(seed: int) -> None:
             leaves.append(leaf)
             want.append(_ref(index, size, leaf, p, root))
     batch = MerkleBatch.from_items(_u64(idx), _u64(sizes), paths, roots, leaf_hashes=leaves)
-    assert emu_verify(batch).tolist() == want, f"seed={seed}"
+    assert verify(batch).tolist() == want, f"seed={seed}"
 
 
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
-def test_random_trees_every_mutation(leaf_form: str, seed: int) -> None:
+def test_random_trees_every_mutation(verify: Verify, leaf_form: str, seed: int) -> None:
     """Proofs from random trees of 1 to 100,000 leaves, half of them mutated in every way the SPEC names
     (tests/support/faults.py): the exact verdict of each."""
     rng = random.Random(seed)
     fb = make_merkle_batch(rng, 6000, fault_rate=0.5, trees=8, leaf_form=leaf_form)
-    got = emu_verify(MerkleBatch.from_items(**fb.from_items_kwargs())).tolist()
+    got = verify(MerkleBatch.from_items(**fb.from_items_kwargs())).tolist()
     bad = fb.mismatches(got)
     assert not bad, f"seed={seed}: {len(bad)} wrong verdicts, e.g. {bad[:3]}"
     wanted = {k for k in MERKLE_FAULT_KINDS if leaf_form == "hash" or k != "leaf_hash_short"}
@@ -269,7 +278,7 @@ def test_random_trees_every_mutation(leaf_form: str, seed: int) -> None:
         f"{Verdict(v).name} {got.count(v)}" for v in (_OK, _MISMATCH, _MALFORMED)))
 
 
-def test_malformed_flag_and_empty_batch() -> None:
+def test_malformed_flag_and_empty_batch(verify: Verify) -> None:
     """A hash of the wrong length (the batch's malformed flag) wins over everything else."""
     tree = Tree.from_leaves([b"a", b"b", b"c"])
     path = tree.inclusion_path(1)
@@ -278,11 +287,11 @@ def test_malformed_flag_and_empty_batch() -> None:
         [tree.root, tree.root[:31], tree.root, tree.root],
         leaf_hashes=[leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b")[:31]],
     )
-    assert emu_verify(batch).tolist() == [_OK, _MALFORMED, _MALFORMED, _MALFORMED]
-    assert emu_verify(batch.slice(0, 0)).tolist() == []
+    assert verify(batch).tolist() == [_OK, _MALFORMED, _MALFORMED, _MALFORMED]
+    assert verify(batch.slice(0, 0)).tolist() == []
 
 
-def test_batch_slices_and_shared_roots_table() -> None:
+def test_batch_slices_and_shared_roots_table(verify: Verify) -> None:
     """Slices re-base the packed buffers: every slice gives the verdicts of the whole batch."""
     rng = random.Random(5)
     trees = [Tree.from_leaves([rng.randbytes(8) for _ in range(n)]) for n in (5, 77, 1000)]
@@ -297,13 +306,13 @@ def test_batch_slices_and_shared_roots_table() -> None:
         leaves.append(t.leaf_hash(i))
     batch = MerkleBatch.from_items(idx, sizes, paths, roots, leaf_hashes=leaves)
     assert batch.roots.shape[0] == 3
-    whole = emu_verify(batch)
+    whole = verify(batch)
     assert sorted(set(whole.tolist())) == [_OK, _MISMATCH]
     for a, b in ((0, 1), (1, 250), (250, 599), (599, 600)):
-        assert emu_verify(batch.slice(a, b)).tolist() == whole[a:b].tolist()
+        assert verify(batch.slice(a, b)).tolist() == whole[a:b].tolist()
 
 
-def test_same_verdicts_as_cpu_backend(seed: int) -> None:
+def test_same_verdicts_as_cpu_backend(verify: Verify, seed: int) -> None:
     """The emu kernel and the CPU reference backend agree on random mixed batches."""
     cpu_mod = pytest.importorskip("verifier.backends.cpu")
     rng = random.Random(seed)
@@ -313,7 +322,7 @@ def test_same_verdicts_as_cpu_backend(seed: int) -> None:
             fb = make_merkle_batch(rng, 3000, fault_rate=0.5, leaf_form=leaf_form)
             batch = MerkleBatch.from_items(**fb.from_items_kwargs())
             want = cpu.verify_merkle(batch)
-            got = emu_verify(batch)
+            got = verify(batch)
             assert np.array_equal(got, want), f"seed={seed}: first difference at {int(np.argmax(got != want))}"
     finally:
         cpu.close()
