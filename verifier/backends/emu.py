@@ -1,0 +1,157 @@
+"""Backend ``emu``: the CUDA kernels of ``kernels/`` compiled for the host CPU. A TEST backend.
+
+MERKLE HOOK READY: a Merkle kernel plugs in as one more ``EmuKernelSpec`` (entry file, symbol, ctypes
+argument types) loaded in ``EmuBackend.__init__`` next to ``_ED25519``; ``verify_merkle`` then packs the
+batch and calls ``self._merkle.launch(n, ...)`` the way ``verify_ed25519`` does. Until then it raises
+``UnsupportedPolicyError``.
+
+It exists so that CI and reviewers without a GPU run the real kernel arithmetic (field, scalar, curve,
+SHA-512) of the ``cuda`` backend: the same sources, built by ``verifier.backends._native.build_emu_library``
+with the host C++ compiler and ``-DVERIFIER_EMU`` (each inline-PTX primitive has a portable twin), cached
+by source digest. A batch is cut into ranges of thread blocks run on a pool of ``os.cpu_count()`` threads
+(ctypes releases the GIL). It is slow (a few thousand verifications per second per core) and never chosen
+by ``auto``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.backends._native import build_emu_library
+from verifier.backends.base import DeviceInfo
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyError
+from verifier.verdict import Policy, Verdict
+
+__all__ = ["EmuBackend", "EmuKernel", "EmuKernelSpec", "ED25519_POLICY_CODES"]
+
+# Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
+ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
+_BLOCK_DIM = 64
+_MAX_ITEMS = 2**32 - 1  # the kernels take n as uint32
+_P = ctypes.c_void_p
+
+
+@dataclasses.dataclass(frozen=True)
+class EmuKernelSpec:
+    """One ``VERIFIER_KERNEL`` of one entry file: ``<symbol>_emu(block_begin, block_end, block_dim, *args)``."""
+
+    entry: str  # file under kernels/, e.g. "ed25519_verify.cu"
+    symbol: str  # kernel name, e.g. "ed25519_verify_kernel"
+    argtypes: tuple[Any, ...]  # ctypes types of the kernel's own parameters
+    defines: tuple[str, ...] = ()  # -D options for the build
+
+
+_ED25519 = EmuKernelSpec(
+    entry="ed25519_verify.cu",
+    symbol="ed25519_verify_kernel",
+    # keys, sigs, msgs, offsets, malformed, out, n, policy
+    argtypes=(_P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_int),
+)
+
+
+class EmuKernel:
+    """A kernel built for the host and launched over a thread pool, one range of blocks per task."""
+
+    def __init__(self, spec: EmuKernelSpec, pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM):
+        self.spec = spec
+        self.block_dim = block_dim
+        self._pool = pool
+        self._workers = workers
+        self._lib = build_emu_library(spec.entry, spec.defines)  # keeps the library loaded
+        fn = getattr(self._lib, f"{spec.symbol}_emu")
+        fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, *spec.argtypes]
+        fn.restype = None
+        self._fn = fn
+
+    def launch(self, n: int, *args: Any) -> None:
+        """Run the grid covering ``n`` items; returns when every block has run."""
+        if n == 0:
+            return
+        blocks = -(-n // self.block_dim)
+        tasks = min(blocks, 4 * self._workers)  # a few tasks per thread evens out message lengths
+        bounds = np.linspace(0, blocks, tasks + 1, dtype=np.int64)
+        if tasks == 1:
+            self._fn(0, blocks, self.block_dim, *args)
+            return
+        futures = [
+            self._pool.submit(self._fn, int(a), int(b), self.block_dim, *args)
+            for a, b in zip(bounds[:-1], bounds[1:])
+            if b > a
+        ]
+        for f in futures:
+            f.result()
+
+
+def _ptr(a: npt.NDArray[Any]) -> int:
+    return int(a.ctypes.data)
+
+
+class EmuBackend:
+    """The kernels of ``kernels/`` on the host CPU (test backend); policies libsodium and zip215."""
+
+    name = "emu"
+    policies = frozenset({Policy.LIBSODIUM, Policy.ZIP215})
+
+    def __init__(self, workers: int | None = None, block_dim: int = _BLOCK_DIM) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-emu")
+        self._closed = threading.Event()
+        self._ed25519 = EmuKernel(_ED25519, self._pool, self.workers, block_dim)  # builds now, not on first use
+        self._merkle: EmuKernel | None = None  # MERKLE HOOK: EmuKernel(_MERKLE, ...)
+
+    def devices(self) -> list[DeviceInfo]:
+        from verifier.backends.cpu import _cpu_model
+
+        return [DeviceInfo(kind="cpu", name=f"emu on {_cpu_model()}", workers=self.workers)]
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        """Verdict codes per item; ``malformed`` items get MALFORMED_LENGTH (SPEC.md sections 1 and 2)."""
+        if policy not in self.policies:
+            raise UnsupportedPolicyError(f"backend emu does not implement policy {policy!r}")
+        n = len(batch)
+        if n > _MAX_ITEMS:
+            raise LimitExceededError(f"backend emu takes at most {_MAX_ITEMS} items per call, got {n}")
+        out = np.zeros(n, dtype=np.uint8)
+        if n == 0:
+            return out
+        keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
+        sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
+        msgs = np.ascontiguousarray(batch.messages, dtype=np.uint8)
+        if msgs.size == 0:
+            msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
+        offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
+        malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
+        self._ed25519.launch(
+            n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
+            ED25519_POLICY_CODES[policy],
+        )
+        _check_written(out, self._ed25519.spec.symbol)
+        return out
+
+    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
+        if self._merkle is None:
+            raise UnsupportedPolicyError("merkle kernel not built yet")
+        raise UnsupportedPolicyError("merkle kernel not wired yet")  # MERKLE HOOK: pack and launch
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._pool.shutdown(wait=True)
+
+
+def _check_written(out: npt.NDArray[np.uint8], kernel: str) -> None:
+    """Zero never means valid: a slot the kernel left UNSPECIFIED is an internal error, never an answer."""
+    missing = np.flatnonzero(out == Verdict.UNSPECIFIED)
+    if missing.size:
+        raise KernelError(
+            f"{kernel} (emu) left {missing.size} of {out.size} verdicts unwritten, first at item {int(missing[0])}"
+        )
