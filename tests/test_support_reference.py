@@ -162,7 +162,8 @@ def test_merkle_reference_transparency_dev() -> None:
         assert (got is not Verdict.OK) == v.want_err, f"{v.name}: {got.name}"
         _, directory, mutation = v.name.split("/")
         if v.want_err:
-            want = Verdict.MALFORMED_PROOF if directory in _TD_MALFORMED.get(mutation, ()) else Verdict.ROOT_MISMATCH
+            malformed = directory in _TD_MALFORMED.get(mutation, ())
+            want = Verdict.MALFORMED_PROOF if malformed else Verdict.ROOT_MISMATCH
             assert got is want, f"{v.name}: {got.name}, want {want.name}"
 
 
@@ -175,21 +176,21 @@ def test_merkle_reference_rfc6962_tree() -> None:
         if "input_hex" in hv:
             assert mref.leaf_hash(bytes.fromhex(hv["input_hex"])).hex() == hv["want"]
         elif "left_hex" in hv:
-            assert mref.node_hash(bytes.fromhex(hv["left_hex"]), bytes.fromhex(hv["right_hex"])).hex() == hv["want"]
+            left, right = bytes.fromhex(hv["left_hex"]), bytes.fromhex(hv["right_hex"])
+            assert mref.node_hash(left, right).hex() == hv["want"]
         else:
             assert mref.EMPTY_ROOT.hex() == hv["want"]
     for p in tree.inclusion_proofs:
         assert p.root == tree.roots[p.tree_size] and p.leaf_hash == mref.leaf_hash(p.leaf)
         built = mref.Tree.from_leaves(tree.leaves[: p.tree_size])
         assert built.root == p.root and tuple(built.inclusion_path(p.leaf_index)) == p.path, p.name
-        assert mref.verify_inclusion(p.leaf_index, p.tree_size, p.path, p.root, leaf=p.leaf) is Verdict.OK
-        assert mref.verify_inclusion(p.leaf_index, p.tree_size, p.path, p.root, leaf_hash_=p.leaf_hash) is Verdict.OK
+        i, n = p.leaf_index, p.tree_size
+        assert mref.verify_inclusion(i, n, p.path, p.root, leaf=p.leaf) is Verdict.OK
+        assert mref.verify_inclusion(i, n, p.path, p.root, leaf_hash_=p.leaf_hash) is Verdict.OK
         if p.path:
             bad = (bytes([p.path[0][0] ^ 1]) + p.path[0][1:],) + p.path[1:]
-            assert mref.verify_inclusion(p.leaf_index, p.tree_size, bad, p.root, leaf=p.leaf) is Verdict.ROOT_MISMATCH
-            assert mref.verify_inclusion(p.leaf_index, p.tree_size, p.path[1:], p.root, leaf=p.leaf) is (
-                Verdict.MALFORMED_PROOF
-            )
+            assert mref.verify_inclusion(i, n, bad, p.root, leaf=p.leaf) is Verdict.ROOT_MISMATCH
+            assert mref.verify_inclusion(i, n, p.path[1:], p.root, leaf=p.leaf) is Verdict.MALFORMED_PROOF
 
 
 def test_merkle_level_tree_matches_recursive_definition() -> None:
@@ -240,6 +241,14 @@ def test_ed25519_fault_batch_is_reproducible() -> None:
     assert only.kinds == ["torsion_r"] * 50 and set(only.expected_zip215) == {Verdict.OK}
 
 
+_ALWAYS_MALFORMED = frozenset(
+    {
+        "index_ge_size", "index_max_u64", "size_zero", "size_max_u64", "path_hash_short", "path_hash_long",
+        "path_hash_removed", "path_hash_inserted", "root_short", "leaf_hash_short",
+    }
+)
+
+
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
 def test_merkle_fault_batch(leaf_form: str) -> None:
     seed = faults.test_seed()
@@ -251,8 +260,7 @@ def test_merkle_fault_batch(leaf_form: str) -> None:
     for i, (kind, want) in enumerate(zip(batch.kinds, batch.expected)):
         if kind == "valid":
             assert want is Verdict.OK, batch.describe(i)
-        if kind in ("index_ge_size", "index_max_u64", "size_zero", "size_max_u64", "path_hash_short",
-                    "path_hash_long", "path_hash_removed", "path_hash_inserted", "root_short", "leaf_hash_short"):
+        if kind in _ALWAYS_MALFORMED:
             assert want is Verdict.MALFORMED_PROOF, batch.describe(i)
         if kind in ("path_bit_flip", "wrong_root", "root_bit_flip", "wrong_leaf"):
             assert want is Verdict.ROOT_MISMATCH, batch.describe(i)
@@ -280,7 +288,8 @@ def test_selftest_vectors_are_current_and_correct() -> None:
     from tests.support import make_selftest_vectors as gen
     from verifier import _selftest_vectors as kat
 
-    assert gen.TARGET.read_text(encoding="utf-8") == gen.render(), "run python -m tests.support.make_selftest_vectors"
+    current = gen.TARGET.read_text(encoding="utf-8")
+    assert current == gen.render(), "stale: run python -m tests.support.make_selftest_vectors"
     names = {c.name for c in kat.ED25519_CASES}
     assert "torsion-r-cofactorless-rejects" in names
     for c in kat.ED25519_CASES:

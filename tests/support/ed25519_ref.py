@@ -274,10 +274,14 @@ SMALL_ORDER_NON_CANONICAL_ENCODINGS: tuple[bytes, ...] = (
 )
 
 # All 14 (SPEC.md section 2: as both A and R with S = 0 they give the 196 ZIP-215 signatures).
-SMALL_ORDER_ENCODINGS: tuple[bytes, ...] = SMALL_ORDER_CANONICAL_ENCODINGS + SMALL_ORDER_NON_CANONICAL_ENCODINGS
+SMALL_ORDER_ENCODINGS: tuple[bytes, ...] = (
+    SMALL_ORDER_CANONICAL_ENCODINGS + SMALL_ORDER_NON_CANONICAL_ENCODINGS
+)
 
 # y-coordinates of the order-8 points (libsodium's blocklist entries "order 8").
-_order8_y = sorted({int.from_bytes(SMALL_ORDER_CANONICAL_ENCODINGS[j], "little") & _Y_MASK for j in (1, 3, 5, 7)})
+_order8_y = sorted(
+    {int.from_bytes(SMALL_ORDER_CANONICAL_ENCODINGS[j], "little") & _Y_MASK for j in (1, 3, 5, 7)}
+)
 ORDER8_Y: tuple[int, int] = (_order8_y[0], _order8_y[1])
 assert len(ORDER8_Y) == 2 and ORDER8_Y[0] + ORDER8_Y[1] == P
 

@@ -80,11 +80,11 @@ ED25519_FAULT_KINDS: tuple[str, ...] = (
     "wrong_key",  # a valid signature checked under another valid key: EQUATION_FAILED
     "s_plus_l",  # S + L (same point, non-canonical scalar): NON_CANONICAL_S
     "small_order_r",  # R one of the 14 small-order encodings: SMALL_ORDER_R; zip215 OK when S = k*a
-    "small_order_key",  # A one of the 14: NON_CANONICAL_KEY (y = p, p+1) or SMALL_ORDER_KEY; zip215 OK when S = r
+    "small_order_key",  # A one of the 14: NON_CANONICAL_KEY (y >= p) / SMALL_ORDER_KEY; zip215 OK if S = r
     "small_order_both",  # A and R from the 14, S = 0 (zip215 OK) or S random: SMALL_ORDER_R
     "non_canonical_key",  # A's y = p + t, t in 0..18: NON_CANONICAL_KEY; zip215 decodes y mod p
     "undecodable_key",  # canonical y with no square root: UNDECODABLE_KEY
-    "undecodable_r",  # R with no square root: libsodium EQUATION_FAILED (R is never decoded), zip215 UNDECODABLE_R
+    "undecodable_r",  # R has no x: libsodium EQUATION_FAILED (it never decodes R), zip215 UNDECODABLE_R
     "torsion_key",  # A = aB + T, R = rB, S = r + k*a: libsodium OK iff [k]T = 0; zip215 OK
     "torsion_r",  # A = aB, R = rB + T, S = r + k*a: libsodium EQUATION_FAILED, zip215 OK
     "torsion_key_and_r",  # A = aB + T1, R = rB + T2: libsodium OK iff T2 = -[k]T1; zip215 OK
@@ -138,7 +138,9 @@ class Ed25519FaultBatch:
         if len(got) != len(want):
             raise ValueError(f"{len(got)} verdicts for {len(want)} items")
         return [
-            f"{self.describe(i)} got={_vname(int(g))}" for i, (g, w) in enumerate(zip(got, want)) if int(g) != w
+            f"{self.describe(i)} got={_vname(int(g))}"
+            for i, (g, w) in enumerate(zip(got, want))
+            if int(g) != w
         ]
 
 
@@ -184,9 +186,15 @@ def _undecodable_encoding(rng: random.Random) -> bytes:
             return (y | (rng.getrandbits(1) << 255)).to_bytes(32, "little")
 
 
-def _cheap(reason_fn: Any, pk: bytes, sig: bytes) -> Verdict:
-    """The cheap checks' reason, else EQUATION_FAILED (the caller knows the equation fails)."""
-    reason: Verdict | None = reason_fn(pk, sig)
+def _cheap_lib(pk: bytes, sig: bytes) -> Verdict:
+    """libsodium checks 1-6's reason, else EQUATION_FAILED (the caller knows the equation fails)."""
+    reason = _ref.libsodium_reject_reason(pk, sig)
+    return _EQ if reason is None else reason
+
+
+def _cheap_zip(pk: bytes, sig: bytes) -> Verdict:
+    """zip215's checks before the equation, else EQUATION_FAILED (the caller knows the equation fails)."""
+    reason = _ref.zip215_reject_reason(pk, sig)
     return _EQ if reason is None else reason
 
 
@@ -202,11 +210,11 @@ def _make_fault(kind: str, rng: random.Random, msg: bytes) -> Item:  # noqa: C90
     if kind == "flip_key_bit":
         pk, sig = _valid(rng, msg)
         pk = _flip(pk, rng.randrange(256))
-        return pk, sig, msg, _cheap(_ref.libsodium_reject_reason, pk, sig), _cheap(_ref.zip215_reject_reason, pk, sig)
+        return pk, sig, msg, _cheap_lib(pk, sig), _cheap_zip(pk, sig)
     if kind == "flip_r_bit":
         pk, sig = _valid(rng, msg)
         sig = _flip(sig, rng.randrange(256))
-        return pk, sig, msg, _cheap(_ref.libsodium_reject_reason, pk, sig), _cheap(_ref.zip215_reject_reason, pk, sig)
+        return pk, sig, msg, _cheap_lib(pk, sig), _cheap_zip(pk, sig)
     if kind == "flip_s_bit":
         pk, sig = _valid(rng, msg)
         sig = _flip(sig, 256 + rng.randrange(256))
@@ -525,7 +533,8 @@ def make_merkle_batch(
         elif kind == "path_hash_removed":
             del path[rng.randrange(len(path))]
         elif kind == "path_hash_inserted":
-            path.insert(rng.randrange(len(path) + 1), rng.choice([rng.randbytes(32), root, tree.leaf_hash(0)]))
+            extra = rng.choice([rng.randbytes(32), root, tree.leaf_hash(0)])
+            path.insert(rng.randrange(len(path) + 1), extra)
         elif kind == "path_hash_short":
             j = rng.randrange(len(path))
             path[j] = path[j][:31]

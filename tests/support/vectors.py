@@ -19,7 +19,9 @@ import base64
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -227,7 +229,7 @@ class RFC6962ConsistencyProof:
 @dataclasses.dataclass(frozen=True)
 class RFC6962Tree:
     leaves: tuple[bytes, ...]  # the 8 leaves (data)
-    roots: dict[int, bytes]  # tree size 0..8 -> root (size 0: SHA-256 of the empty string)
+    roots: Mapping[int, bytes]  # tree size 0..8 -> root (size 0: SHA-256 of the empty string); read-only
     inclusion_proofs: tuple[RFC6962Proof, ...]  # every (index, size) with index < size <= 8
     consistency_proofs: tuple[RFC6962ConsistencyProof, ...]
     hasher_vectors: tuple[dict[str, Any], ...]  # as in the file: desc, want, input_hex / left_hex+right_hex
@@ -261,7 +263,7 @@ def rfc6962_tree() -> RFC6962Tree:
     )
     return RFC6962Tree(
         leaves=leaves,
-        roots={int(k): bytes.fromhex(v) for k, v in doc["root_by_tree_size"].items()},
+        roots=MappingProxyType({int(k): bytes.fromhex(v) for k, v in doc["root_by_tree_size"].items()}),
         inclusion_proofs=proofs,
         consistency_proofs=consistency,
         hasher_vectors=tuple(doc["hasher_vectors"]),
