@@ -82,7 +82,7 @@ class Client:
                 else grpc.insecure_channel(target, options)
             )
         self._channel = channel
-        self._stub = pb2_grpc.VerifierStub(channel)
+        self._stub = pb2_grpc.VerifierStub(channel)  # type: ignore[no-untyped-call]
         self._timeout = timeout
         self._info: Any = None
 

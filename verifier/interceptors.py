@@ -15,17 +15,15 @@ __all__ = ["MetricsInterceptor"]
 
 def _status_name(context: grpc.aio.ServicerContext, default: grpc.StatusCode) -> str:
     code = context.code()
-    if code is None:
-        return default.name
     if isinstance(code, grpc.StatusCode):
-        return code.name
+        return str(code.name)
     for status in grpc.StatusCode:  # some grpcio versions hand back the integer value
-        if status.value[0] == code:
-            return status.name
-    return default.name
+        if code is not None and status.value[0] == code:
+            return str(status.name)
+    return str(default.name)
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):
+class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Wraps unary-unary handlers; streaming ones (health Watch, reflection) pass through unrecorded."""
 
     def __init__(self, metrics: Metrics) -> None:

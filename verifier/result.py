@@ -24,7 +24,8 @@ class VerifyResult:
 
     @property
     def valid(self) -> npt.NDArray[np.bool_]:
-        return self.verdicts == Verdict.OK
+        valid: npt.NDArray[np.bool_] = self.verdicts == Verdict.OK
+        return valid
 
     @property
     def valid_count(self) -> int:

@@ -63,7 +63,8 @@ class VerifierServer:
                 ("grpc.max_send_message_length", config.limits.max_message_bytes),
             ],
         )
-        _pb2_grpc.add_VerifierServicer_to_server(VerifierServicer(lambda: self.engine, __version__), self._server)
+        servicer = VerifierServicer(lambda: self.engine, __version__)
+        _pb2_grpc.add_VerifierServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
