@@ -1,9 +1,7 @@
 """Backend ``emu``: the CUDA kernels of ``kernels/`` compiled for the host CPU. A TEST backend.
 
-MERKLE HOOK READY: a Merkle kernel plugs in as one more ``EmuKernelSpec`` (entry file, symbol, ctypes
-argument types) loaded in ``EmuBackend.__init__`` next to ``_ED25519``; ``verify_merkle`` then packs the
-batch and calls ``self._merkle.launch(n, ...)`` the way ``verify_ed25519`` does. Until then it raises
-``UnsupportedPolicyError``.
+Each entry file is one ``EmuKernelSpec`` (entry file, symbol, ctypes argument types) built in
+``EmuBackend.__init__``: ``_ED25519`` (kernels/ed25519_verify.cu) and ``_MERKLE`` (kernels/merkle_verify.cu).
 
 It exists so that CI and reviewers without a GPU run the real kernel arithmetic (field, scalar, curve,
 SHA-512) of the ``cuda`` backend: the same sources, built by ``verifier.backends._native.build_emu_library``
@@ -57,6 +55,14 @@ _ED25519 = EmuKernelSpec(
     argtypes=(_P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_int),
 )
 
+_MERKLE = EmuKernelSpec(
+    entry="merkle_verify.cu",
+    symbol="merkle_verify_kernel",
+    # leaf_hashes, leaf_data, leaf_offsets, leaf_indices, tree_sizes, path_hashes, path_offsets, roots,
+    # root_indices, malformed, out, n, num_roots
+    argtypes=(_P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_uint32),
+)
+
 
 class EmuKernel:
     """A kernel built for the host and launched over a thread pool, one range of blocks per task."""
@@ -106,7 +112,7 @@ class EmuBackend:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()
         self._ed25519 = EmuKernel(_ED25519, self._pool, self.workers, block_dim)  # builds now, not on first use
-        self._merkle: EmuKernel | None = None  # MERKLE HOOK: EmuKernel(_MERKLE, ...)
+        self._merkle = EmuKernel(_MERKLE, self._pool, self.workers, block_dim)
 
     def devices(self) -> list[DeviceInfo]:
         from verifier.backends.cpu import _cpu_model
@@ -138,9 +144,34 @@ class EmuBackend:
         return out
 
     def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
-        if self._merkle is None:
-            raise UnsupportedPolicyError("merkle kernel not built yet")
-        raise UnsupportedPolicyError("merkle kernel not wired yet")  # MERKLE HOOK: pack and launch
+        """Verdict codes per proof: OK, MALFORMED_PROOF or ROOT_MISMATCH (SPEC.md section 3)."""
+        n = len(batch)
+        if n > _MAX_ITEMS:
+            raise LimitExceededError(f"backend emu takes at most {_MAX_ITEMS} items per call, got {n}")
+        out = np.zeros(n, dtype=np.uint8)
+        if n == 0:
+            return out
+
+        def col(a: npt.NDArray[Any] | None, dtype: Any) -> npt.NDArray[Any]:
+            c = np.ascontiguousarray(a if a is not None else np.zeros(0), dtype=dtype)
+            return c if c.size else np.zeros(1, dtype=dtype)  # a valid pointer; no item reads it
+
+        by_hash = batch.leaf_hashes is not None
+        leaf_hashes = col(batch.leaf_hashes, np.uint8)
+        leaf_data, leaf_offsets = col(batch.leaf_data, np.uint8), col(batch.leaf_offsets, np.uint64)
+        roots = col(batch.roots, np.uint8)
+        keep = [
+            col(batch.leaf_indices, np.uint64), col(batch.tree_sizes, np.uint64), col(batch.path_hashes, np.uint8),
+            col(batch.path_offsets, np.uint64), roots, col(batch.root_indices, np.uint32),
+            np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8),
+        ]
+        self._merkle.launch(
+            n, _ptr(leaf_hashes) if by_hash else None, None if by_hash else _ptr(leaf_data),
+            None if by_hash else _ptr(leaf_offsets), *(_ptr(a) for a in keep), _ptr(out), n,
+            int(batch.roots.shape[0]),
+        )
+        _check_written(out, self._merkle.spec.symbol)
+        return out
 
     def close(self) -> None:
         if not self._closed.is_set():
