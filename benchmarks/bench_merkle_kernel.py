@@ -162,8 +162,8 @@ def _launch(cp: Any, kernel: Any, d: dict[str, Any], n: int, block: int) -> None
     null = np.uint64(0)
     kernel(
         ((n + block - 1) // block,), (block,),
-        (np.uint64(n), d["leaf_hashes"], null, null, d["leaf_indices"], d["tree_sizes"], d["path_hashes"],
-         d["path_offsets"], d["roots"], np.uint32(d["roots"].shape[0]), d["root_indices"], null, d["out"]),
+        (d["leaf_hashes"], null, null, d["leaf_indices"], d["tree_sizes"], d["path_hashes"], d["path_offsets"],
+         d["roots"], d["root_indices"], null, d["out"], np.uint32(n), np.uint32(d["roots"].shape[0])),
     )
 
 

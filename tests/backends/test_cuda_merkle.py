@@ -78,10 +78,10 @@ def _kernel_verify(cp: Any, kernel: Any, batch: MerkleBatch) -> npt.NDArray[np.u
     out = cp.zeros(n, dtype=cp.uint8)
     # Keep every device array alive until the kernel has finished (the launch is asynchronous).
     args = (
-        np.uint64(n), dev(batch.leaf_hashes, np.uint8), dev(batch.leaf_data, np.uint8),
-        dev(batch.leaf_offsets, np.uint64), dev(batch.leaf_indices, np.uint64), dev(batch.tree_sizes, np.uint64),
-        dev(batch.path_hashes, np.uint8), dev(batch.path_offsets, np.uint64), dev(batch.roots, np.uint8),
-        np.uint32(batch.roots.shape[0]), dev(batch.root_indices, np.uint32), dev(batch.malformed, np.uint8), out,
+        dev(batch.leaf_hashes, np.uint8), dev(batch.leaf_data, np.uint8), dev(batch.leaf_offsets, np.uint64),
+        dev(batch.leaf_indices, np.uint64), dev(batch.tree_sizes, np.uint64), dev(batch.path_hashes, np.uint8),
+        dev(batch.path_offsets, np.uint64), dev(batch.roots, np.uint8), dev(batch.root_indices, np.uint32),
+        dev(batch.malformed, np.uint8), out, np.uint32(n), np.uint32(batch.roots.shape[0]),
     )
     kernel(((n + _BLOCK_DIM - 1) // _BLOCK_DIM,), (_BLOCK_DIM,), args)
     result: npt.NDArray[np.uint8] = out.get()

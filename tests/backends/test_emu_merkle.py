@@ -9,16 +9,17 @@ replay with VERIFIER_TEST_SEED).
 
 from __future__ import annotations
 
-import ctypes
+import dataclasses
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from verifier.backends._native import build_emu_library
+from verifier.backends.emu import EmuBackend
 from verifier.batch import MerkleBatch
+from verifier.errors import KernelError
 from verifier.verdict import Verdict
 
 from tests.support.faults import MERKLE_FAULT_KINDS, make_merkle_batch
@@ -27,67 +28,20 @@ from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 
 _OK, _MALFORMED, _MISMATCH = int(Verdict.OK), int(Verdict.MALFORMED_PROOF), int(Verdict.ROOT_MISMATCH)
 
-# ---------------------------------------------------------------------------------------------- kernel
-
-
-_LIB: ctypes.CDLL | None = None
-_BLOCK_DIM = 64
-
-
-def _kernel() -> ctypes.CDLL:
-    global _LIB
-    if _LIB is None:
-        lib = build_emu_library("merkle_verify.cu")
-        fn = lib.merkle_verify_kernel_emu
-        p = ctypes.c_void_p
-        fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint64, p, p, p, p, p, p, p, p,
-                       ctypes.c_uint32, p, p, p]
-        fn.restype = None
-        _LIB = lib
-    return _LIB
-
-
-def _ptr(a: npt.NDArray[np.generic] | None) -> int | None:
-    return None if a is None else int(a.ctypes.data)
-
-
-def emu_verify(batch: MerkleBatch) -> npt.NDArray[np.uint8]:
-    """Verdicts of the emu-built kernel, one per proof."""
-    n = len(batch)
-    out = np.zeros(n, dtype=np.uint8)
-    if n == 0:
-        return out
-    c = np.ascontiguousarray
-    cols = {
-        "leaf_hashes": None if batch.leaf_hashes is None else c(batch.leaf_hashes, dtype=np.uint8),
-        "leaf_data": None if batch.leaf_data is None else c(batch.leaf_data, dtype=np.uint8),
-        "leaf_offsets": None if batch.leaf_offsets is None else c(batch.leaf_offsets, dtype=np.uint64),
-        "leaf_indices": c(batch.leaf_indices, dtype=np.uint64),
-        "tree_sizes": c(batch.tree_sizes, dtype=np.uint64),
-        "path_hashes": c(batch.path_hashes, dtype=np.uint8),
-        "path_offsets": c(batch.path_offsets, dtype=np.uint64),
-        "roots": c(batch.roots, dtype=np.uint8),
-        "root_indices": c(batch.root_indices, dtype=np.uint32),
-        "malformed": c(batch.malformed, dtype=np.uint8),
-    }
-    blocks = (n + _BLOCK_DIM - 1) // _BLOCK_DIM
-    _kernel().merkle_verify_kernel_emu(
-        0, blocks, _BLOCK_DIM, n,
-        _ptr(cols["leaf_hashes"]), _ptr(cols["leaf_data"]), _ptr(cols["leaf_offsets"]),
-        _ptr(cols["leaf_indices"]), _ptr(cols["tree_sizes"]), _ptr(cols["path_hashes"]),
-        _ptr(cols["path_offsets"]), _ptr(cols["roots"]), int(batch.roots.shape[0]),
-        _ptr(cols["root_indices"]), _ptr(cols["malformed"]), _ptr(out),
-    )
-    return out
-
-
 Verify = Callable[[MerkleBatch], npt.NDArray[np.uint8]]
 
 
+@pytest.fixture(scope="module")
+def emu_backend() -> Iterator[EmuBackend]:
+    backend = EmuBackend()
+    yield backend
+    backend.close()
+
+
 @pytest.fixture
-def verify() -> Verify:
+def verify(emu_backend: EmuBackend) -> Verify:
     """The backend under test; tests/backends/test_cuda_merkle.py reruns these tests with CUDA's."""
-    return emu_verify
+    return emu_backend.verify_merkle
 
 
 # ------------------------------------------------------------------------------------------- reference
@@ -326,3 +280,13 @@ def test_same_verdicts_as_cpu_backend(verify: Verify, seed: int) -> None:
             assert np.array_equal(got, want), f"seed={seed}: first difference at {int(np.argmax(got != want))}"
     finally:
         cpu.close()
+
+
+def test_root_index_out_of_range_is_an_internal_error(emu_backend: EmuBackend) -> None:
+    """The kernel leaves UNSPECIFIED for a root index past the table (a host bug): the backend raises."""
+    tree = Tree.from_leaves([b"x", b"y"])
+    good = MerkleBatch.from_items([0], [2], [tree.inclusion_path(0)], tree.root, leaf_hashes=[tree.leaf_hash(0)])
+    bad = dataclasses.replace(good, root_indices=np.array([1], dtype=np.uint32))
+    assert emu_backend.verify_merkle(good).tolist() == [_OK]
+    with pytest.raises(KernelError, match="merkle_verify_kernel"):
+        emu_backend.verify_merkle(bad)
