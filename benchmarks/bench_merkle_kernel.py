@@ -84,7 +84,7 @@ def check_verdicts(batch: MerkleBatch, verdicts: np.ndarray, what: str) -> None:
 
 def h2d_bytes(batch: MerkleBatch) -> int:
     """Bytes a backend must move host to device for the batch (every column, the roots table once)."""
-    cols = [batch.leaf_indices, batch.tree_sizes, batch.path_hashes, batch.path_offsets, batch.roots,
+    cols: list[np.ndarray[Any, Any]] = [batch.leaf_indices, batch.tree_sizes, batch.path_hashes, batch.path_offsets, batch.roots,
             batch.root_indices]
     cols += [c for c in (batch.leaf_hashes, batch.leaf_data, batch.leaf_offsets) if c is not None]
     return int(sum(c.nbytes for c in cols))
@@ -113,8 +113,8 @@ def _row(backend: str, scope: str, n: int, depth: int, seconds: float, **extra: 
         "ns_per_item": seconds / n * 1e9,
     }
     row.update(extra)
-    print(f"  {backend:9s} {scope:10s} batch {n:>8d} depth {depth}: {row['items_per_second']:,.0f} proofs/s, "
-          f"{row['node_hashes_per_second'] / 1e9:.3f} G node hashes/s"
+    print(f"  {backend:9s} {scope:10s} batch {n:>8d} depth {depth}: {n / seconds:,.0f} proofs/s, "
+          f"{n * depth / seconds / 1e9:.3f} G node hashes/s"
           + "".join(f", {k} {v:.3g}" if isinstance(v, float) else f", {k} {v}" for k, v in extra.items()))
     return row
 
@@ -176,7 +176,7 @@ def _to_device(cp: Any, batch: MerkleBatch) -> dict[str, Any]:
 
 def _h2d_bandwidth(cp: Any, nbytes: int) -> tuple[float, float]:
     """Best-of-3 host-to-device bytes/s for one copy of ``nbytes``: (pageable, pinned)."""
-    import cupyx
+    import cupyx  # type: ignore[import-not-found]
 
     dev = cp.empty(nbytes, dtype=cp.uint8)
     pageable = np.ones(nbytes, dtype=np.uint8)
@@ -247,7 +247,7 @@ def run_gpu(cp: Any, batches: list[int], depth: int, reps: int, blocks: list[int
         check_verdicts(batch, out, "cuda-raw end to end")
         rows.append(_row("cuda-raw", "end_to_end", n, depth, best_raw, **extra(best_raw)))
         try:
-            from verifier.backends.cuda import CudaBackend
+            from verifier.backends.cuda import CudaBackend  # type: ignore[import-not-found,unused-ignore]
 
             backend = CudaBackend()
             backend.verify_merkle(batch.slice(0, min(n, 1024)))  # warm-up
