@@ -18,12 +18,9 @@ backend uses) instead. Without CuPy or a GPU it prints why and exits 0.
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
-import json
 import platform
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,10 +31,10 @@ import numpy as np
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
 
+from benchmarks._common import save  # noqa: E402
 from verifier.batch import MerkleBatch  # noqa: E402
 from verifier.verdict import Verdict  # noqa: E402
 
-_RESULTS = _ROOT / "benchmarks" / "results"
 _NODE_PREFIX = b"\x01"  # RFC 9162 section 2.1.1
 _PLANTED = 256  # proofs per batch with a true root (the rest get a random root: same work, ROOT_MISMATCH)
 
@@ -90,17 +87,6 @@ def h2d_bytes(batch: MerkleBatch) -> int:
     return int(sum(c.nbytes for c in cols))
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(_ROOT), "status", "--porcelain", "--", "kernels"],
-                               capture_output=True, text=True, check=False).stdout.strip()
-        return out + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _row(backend: str, scope: str, n: int, depth: int, seconds: float, **extra: Any) -> dict[str, Any]:
     row = {
         "kind": "merkle",
@@ -119,13 +105,9 @@ def _row(backend: str, scope: str, n: int, depth: int, seconds: float, **extra: 
     return row
 
 
-def _write(device: str, rows: list[dict[str, Any]], out_dir: Path) -> Path:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    doc = {"device": device, "commit": _commit(), "date": now.isoformat(timespec="seconds"), "results": rows}
+def _write(device: str, rows: list[dict[str, Any]]) -> Path:
     slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-")[:40]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"merkle-{now:%Y%m%dT%H%M%SZ}-{slug}.json"
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    path = save(f"merkle-{slug}", device, rows)
     print(f"wrote {path}")
     return path
 
@@ -276,7 +258,7 @@ def run_emu(batches: list[int], depth: int) -> tuple[str, list[dict[str, Any]]]:
     try:
         infos = backend.devices()
         if infos:
-            device = f"{infos[0].name} (emu, {infos[0].workers} threads)"
+            device = f"{infos[0].name} ({infos[0].workers} threads)"
     except Exception:  # devices() is informative only
         pass
     rows = []
@@ -299,7 +281,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=10, help="timed kernel launches per batch (default 10)")
     ap.add_argument("--blocks", type=int, nargs="+", default=[128, 256, 512], help="block sizes to try")
     ap.add_argument("--emu", action="store_true", help="measure the host build (backend emu) instead")
-    ap.add_argument("--out", type=Path, default=_RESULTS, help="directory for the JSON (default benchmarks/results)")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
     if args.emu:
@@ -310,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         device, rows = run_gpu(cp, args.batches or [1 << 20], args.depth, args.reps, args.blocks)
     if not args.no_write:
-        _write(device, rows, args.out)
+        _write(device, rows)
     return 0
 
 
