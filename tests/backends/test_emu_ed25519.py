@@ -1,0 +1,303 @@
+"""The Ed25519 kernel (kernels/ed25519_verify.cu) through backend ``emu``: exact verdicts on every input.
+
+Differential, reason by reason (not only accept/reject), under both policies:
+* every public vector (RFC 8032, sign.input, Wycheproof: 1180) against PyNaCl's accept/reject, the vector's
+  expectation, the independent pure-Python reference (tests/support/ed25519_ref.py) and the CPU backend;
+* the 196 ZIP-215 small-order signatures of SPEC.md section 2;
+* hostile edge encodings (every blocklist entry with both sign bits, y >= p, S at and around L) where the
+  order of the checks decides the reason;
+* >= 20,000 random items per run with planted faults at random positions (tests/support/faults.py: bit
+  flips in A, R, S and M, S + L, the 14 small-order encodings as R and as A, non-canonical and
+  undecodable keys, torsion components, wrong lengths), seed printed (replay: VERIFIER_TEST_SEED=<seed>;
+  size: VERIFIER_ED25519_ITEMS=<n>), also cross-checked against PyNaCl and the CPU backend.
+
+tests/backends/test_cuda_ed25519.py runs the same tests on backend ``cuda`` by overriding the ``backend``
+and ``random_items`` fixtures.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from tests.support import ed25519_ref as ref
+from tests.support.faults import ED25519_FAULT_KINDS, make_ed25519_batch, pynacl_accepts
+from tests.support.vectors import ed25519_vectors
+from verifier.backends.base import Backend
+from verifier.batch import Ed25519Batch
+from verifier.errors import KernelError, UnsupportedPolicyError
+from verifier.verdict import Policy, Verdict
+
+_POLICIES = (Policy.LIBSODIUM, Policy.ZIP215)
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[Backend]:
+    from verifier.backends.emu import EmuBackend
+
+    be = EmuBackend()
+    yield be
+    be.close()
+
+
+@pytest.fixture(scope="module")
+def random_items() -> int:
+    """How many random planted-fault items one run checks (emu: 20,000; cuda overrides to >= 1M)."""
+    return int(os.environ.get("VERIFIER_ED25519_ITEMS") or 20_000)
+
+
+@pytest.fixture(scope="module")
+def cpu_backend() -> Iterator[Backend | None]:
+    try:
+        from verifier.backends.cpu import CpuBackend
+    except ImportError:
+        yield None
+        return
+    be = CpuBackend()
+    yield be
+    be.close()
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def batch_of(pks: list[bytes], sigs: list[bytes], msgs: list[bytes]) -> Ed25519Batch:
+    return Ed25519Batch.from_items(pks, sigs, msgs)
+
+
+def names(codes: npt.NDArray[np.uint8] | list[int]) -> dict[str, int]:
+    return dict(collections.Counter(Verdict(int(c)).name for c in codes))
+
+
+def reference(policy: Policy, pk: bytes, sig: bytes, msg: bytes) -> Verdict:
+    if len(pk) != 32 or len(sig) != 64:
+        return Verdict.MALFORMED_LENGTH
+    return ref.verify(policy.value, pk, sig, msg)
+
+
+def check_against_reference(
+    backend: Backend, pks: list[bytes], sigs: list[bytes], msgs: list[bytes], what: str
+) -> dict[Policy, npt.NDArray[np.uint8]]:
+    """Both policies, every item: the backend's verdict equals the slow reference's, and under policy
+    libsodium accept/reject equals PyNaCl's."""
+    batch = batch_of(pks, sigs, msgs)
+    got = {pol: backend.verify_ed25519(batch, pol) for pol in _POLICIES}
+    wrong = []
+    for i, (pk, sig, msg) in enumerate(zip(pks, sigs, msgs)):
+        for pol in _POLICIES:
+            want = reference(pol, pk, sig, msg)
+            if int(got[pol][i]) != want:
+                wrong.append(f"{what}[{i}] {pol.value}: got {Verdict(int(got[pol][i])).name}, want {want.name} "
+                             f"pk={pk.hex()} sig={sig.hex()} msg={msg[:32].hex()}")
+        if (int(got[Policy.LIBSODIUM][i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg):
+            wrong.append(f"{what}[{i}]: PyNaCl disagrees (got {Verdict(int(got[Policy.LIBSODIUM][i])).name})")
+    assert not wrong, "\n".join(wrong[:20]) + f"\n({len(wrong)} mismatches)"
+    return got
+
+
+# --------------------------------------------------------------------------------------------- tests
+
+
+def test_every_vector_both_policies(backend: Backend, cpu_backend: Backend | None) -> None:
+    vectors = ed25519_vectors()
+    pks, sigs, msgs = [v.public_key for v in vectors], [v.signature for v in vectors], [v.message for v in vectors]
+    got = check_against_reference(backend, pks, sigs, msgs, "vector")
+    wrong = [
+        f"{v.name}: {Verdict(int(c)).name} but the vector says valid={v.expected_valid_libsodium}"
+        for v, c in zip(vectors, got[Policy.LIBSODIUM])
+        if (int(c) == Verdict.OK) != v.expected_valid_libsodium
+    ]
+    assert not wrong, wrong
+    if cpu_backend is not None:
+        cpu = cpu_backend.verify_ed25519(batch_of(pks, sigs, msgs), Policy.LIBSODIUM)
+        diff = np.flatnonzero(cpu != got[Policy.LIBSODIUM])
+        assert diff.size == 0, [(vectors[i].name, int(cpu[i]), int(got[Policy.LIBSODIUM][i])) for i in diff[:10]]
+    assert len(vectors) >= 1180
+    print(f"\n{len(vectors)} vectors: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}")
+
+
+def test_zip215_small_order_196(backend: Backend) -> None:
+    """SPEC.md section 2: each of the 14 small-order encodings as A and as R, S = 0: zip215 accepts all 196,
+    libsodium rejects all (R is checked first: SMALL_ORDER_R)."""
+    encs = ref.SMALL_ORDER_ENCODINGS
+    assert len(encs) == 14
+    pks = [a for a in encs for _ in encs]
+    sigs = [r + bytes(32) for _ in encs for r in encs]
+    msgs = [b"zip215" for _ in pks]
+    batch = batch_of(pks, sigs, msgs)
+    assert names(backend.verify_ed25519(batch, Policy.ZIP215)) == {"OK": 196}
+    assert names(backend.verify_ed25519(batch, Policy.LIBSODIUM)) == {"SMALL_ORDER_R": 196}
+
+
+def _hostile_items(rng: random.Random) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    P, L = ref.P, ref.L
+    pks, sigs, msgs = [], [], []
+
+    def add(pk: bytes, sig: bytes, msg: bytes) -> None:
+        pks.append(pk)
+        sigs.append(sig)
+        msgs.append(msg)
+
+    seed = rng.randbytes(32)
+    msg = b"hostile"
+    pk = ref.public_key_from_seed(seed)
+    sig = ref.sign(seed, msg)
+    s_int = int.from_bytes(sig[32:], "little")
+    odd_y = [0, 1, 2, P - 2, P - 1, P, P + 1, P + 2, P + 18, 2**255 - 1, *ref.ORDER8_Y]
+    encodings = [(y | (b << 255)).to_bytes(32, "little") for y in odd_y for b in (0, 1)]
+    for s in (0, 1, L - 1, L, L + 1, s_int + L, 2**253, 2**256 - 1, s_int):
+        add(pk, sig[:32] + (s % 2**256).to_bytes(32, "little"), msg)
+    for enc in encodings:
+        add(pk, enc + sig[32:], msg)  # as R
+        add(enc, sig, msg)  # as A
+        add(enc, enc + sig[32:], msg)  # as both
+        add(enc, enc + bytes(32), msg)  # as both, S = 0
+        add(enc, sig[:32] + (L + 5).to_bytes(32, "little"), msg)  # S >= L wins over everything after it
+    return pks, sigs, msgs
+
+
+def test_hostile_encodings_and_check_order(backend: Backend, rng: random.Random) -> None:
+    pks, sigs, msgs = _hostile_items(rng)
+    got = check_against_reference(backend, pks, sigs, msgs, "hostile")
+    print(f"\n{len(pks)} hostile items: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}")
+
+
+def planted_fault_batch(
+    rng: random.Random, n_total: int, n_unique: int | None = None
+) -> tuple[Ed25519Batch, dict[Policy, npt.NDArray[np.uint8]], list[str], object]:
+    """``n_total`` items: ``n_unique`` planted-fault items (default all distinct), tiled and shuffled when
+    fewer, so that a million-item GPU batch does not need a million Python-built signatures."""
+    n_unique = min(n_total, n_unique or n_total)
+    fb = make_ed25519_batch(rng, n_unique)
+    order = np.arange(n_total) % n_unique
+    rng.shuffle(order)  # type: ignore[arg-type]
+    pks = [fb.public_keys[i] for i in order]
+    sigs = [fb.signatures[i] for i in order]
+    msgs = [fb.messages[i] for i in order]
+    kinds = [fb.kinds[i] for i in order]
+    expected = {
+        Policy.LIBSODIUM: np.array([int(fb.expected_libsodium[i]) for i in order], dtype=np.uint8),
+        Policy.ZIP215: np.array([int(fb.expected_zip215[i]) for i in order], dtype=np.uint8),
+    }
+    return batch_of(pks, sigs, msgs), expected, kinds, fb
+
+
+def test_planted_faults_random(
+    backend: Backend, cpu_backend: Backend | None, random_items: int, seed: int, request: pytest.FixtureRequest
+) -> None:
+    rng = random.Random(seed)
+    unique = getattr(request.module, "UNIQUE_RANDOM_ITEMS", None)
+    batch, expected, kinds, fb = planted_fault_batch(rng, random_items, unique)
+    n = len(batch)
+    assert n >= 20_000 or "VERIFIER_ED25519_ITEMS" in os.environ
+    assert set(ED25519_FAULT_KINDS) <= set(kinds)
+    for pol in _POLICIES:
+        t0 = time.perf_counter()
+        got = backend.verify_ed25519(batch, pol)
+        dt = time.perf_counter() - t0
+        bad = np.flatnonzero(got != expected[pol])
+        detail = [
+            f"item {i} kind={kinds[i]} got={Verdict(int(got[i])).name} want={Verdict(int(expected[pol][i])).name} "
+            f"pk={batch.public_keys[i].tobytes().hex()} sig={batch.signatures[i].tobytes().hex()}"
+            for i in bad[:10]
+        ]
+        assert bad.size == 0, f"seed {seed}, policy {pol.value}: {bad.size} of {n} wrong\n" + "\n".join(detail)
+        print(f"\nseed {seed} {pol.value}: {n} items, {n / dt:,.0f} items/s on {backend.name}; {names(got)}")
+    # The planted labels themselves, re-checked against PyNaCl and the CPU backend (distinct items only).
+    uniq = batch_of(fb.public_keys, fb.signatures, fb.messages)  # type: ignore[attr-defined]
+    lib = backend.verify_ed25519(uniq, Policy.LIBSODIUM)
+    disagree = [
+        i for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages))  # type: ignore[attr-defined]
+        if (int(lib[i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg)
+    ]
+    assert not disagree, [fb.describe(i) for i in disagree[:10]]  # type: ignore[attr-defined]
+    if cpu_backend is not None:
+        cpu = cpu_backend.verify_ed25519(uniq, Policy.LIBSODIUM)
+        diff = np.flatnonzero(cpu != lib)
+        assert diff.size == 0, [(fb.describe(i), int(cpu[i])) for i in diff[:10]]  # type: ignore[attr-defined]
+
+
+def test_message_offsets_need_not_start_at_zero(backend: Backend, rng: random.Random) -> None:
+    """A slice of a bigger batch (offsets[0] > 0, messages starting there) verifies as is."""
+    fb = make_ed25519_batch(rng, 300, fault_rate=0.5)
+    full = batch_of(fb.public_keys, fb.signatures, fb.messages)
+    a, b = 117, 260
+    base = int(full.message_offsets[a])
+    part = Ed25519Batch(
+        public_keys=full.public_keys[a:b],
+        signatures=full.signatures[a:b],
+        messages=full.messages[base:],
+        message_offsets=full.message_offsets[a : b + 1],
+        malformed=full.malformed[a:b],
+    )
+    assert base > 0
+    for pol in _POLICIES:
+        whole = backend.verify_ed25519(full, pol)
+        assert np.array_equal(backend.verify_ed25519(part, pol), whole[a:b])
+        assert np.array_equal(whole, np.array([int(v) for v in fb.expected(pol.value)], dtype=np.uint8))
+
+
+def test_empty_and_malformed_only(backend: Backend) -> None:
+    empty = batch_of([], [], [])
+    for pol in _POLICIES:
+        assert backend.verify_ed25519(empty, pol).shape == (0,)
+    bad = batch_of([b"\x01" * 31, b"\x02" * 32, b""], [b"\x00" * 64, b"\x00" * 65, b"\x00" * 64], [b"", b"x", b"y"])
+    for pol in _POLICIES:
+        assert names(backend.verify_ed25519(bad, pol)) == {"MALFORMED_LENGTH": 3}
+
+
+def test_concurrent_calls_agree(backend: Backend, rng: random.Random) -> None:
+    fb = make_ed25519_batch(rng, 400)
+    batch = batch_of(fb.public_keys, fb.signatures, fb.messages)
+    results: list[npt.NDArray[np.uint8]] = []
+    errors: list[BaseException] = []
+
+    def run(pol: Policy) -> None:
+        try:
+            results.append(backend.verify_ed25519(batch, pol))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(Policy.LIBSODIUM,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    want = np.array([int(v) for v in fb.expected_libsodium], dtype=np.uint8)
+    assert len(results) == 4 and all(np.array_equal(r, want) for r in results)
+
+
+def test_policies_declared(backend: Backend) -> None:
+    assert backend.policies == frozenset(_POLICIES)
+    with pytest.raises(UnsupportedPolicyError):
+        backend.verify_ed25519(batch_of([], [], []), "bogus")  # type: ignore[arg-type]
+
+
+def test_unwritten_slot_is_a_kernel_error() -> None:
+    """An unknown policy code makes the kernel write UNSPECIFIED (zero); the backend turns that into an
+    error, never into an answer."""
+    from verifier.backends import emu
+
+    be = emu.EmuBackend(workers=1)
+    try:
+        saved = dict(emu.ED25519_POLICY_CODES)
+        emu.ED25519_POLICY_CODES[Policy.ZIP215] = 7
+        seed = bytes(32)
+        batch = batch_of([ref.public_key_from_seed(seed)], [ref.sign(seed, b"m")], [b"m"])
+        with pytest.raises(KernelError, match="ed25519_verify_kernel"):
+            be.verify_ed25519(batch, Policy.ZIP215)
+    finally:
+        emu.ED25519_POLICY_CODES.update(saved)
+        be.close()

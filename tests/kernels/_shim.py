@@ -1,0 +1,40 @@
+"""Builds a test-only .cu shim under tests/kernels/ for the host (g++ -DVERIFIER_EMU), once per content."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from verifier.backends._native import kernel_sources_digest, kernels_dir
+
+_HERE = Path(__file__).resolve().parent
+_FLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-x", "c++", "-DVERIFIER_EMU", "-Wall", "-Wextra")
+
+
+def build_shim(name: str) -> ctypes.CDLL:
+    """Compile tests/kernels/<name> against kernels/ into the cache (keyed by both sources) and load it."""
+    cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        pytest.skip("no host C++ compiler (g++/c++) on PATH")
+    src = _HERE / name
+    digest = hashlib.sha256(src.read_bytes() + kernel_sources_digest(_FLAGS).encode()).hexdigest()[:16]
+    base = Path(os.environ.get("VERIFIER_CACHE_DIR") or Path.home() / ".cache" / "verifier") / "emu"
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / f"shim-{src.stem}-{digest}.so"
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=base)
+        os.close(fd)
+        cmd = [cxx, *_FLAGS, f"-I{kernels_dir()}", str(src), "-o", tmp]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            os.unlink(tmp)
+            raise AssertionError(f"shim build failed:\n{' '.join(cmd)}\n{proc.stderr[-4000:]}")
+        os.replace(tmp, target)
+    return ctypes.CDLL(str(target))
