@@ -116,3 +116,23 @@ def test_merkle_take_with_leaf_data() -> None:
     assert t.leaf(0) == (False, b"ccc") and t.leaf(1) == (False, b"bb")
     assert t.path_offsets.tolist() == [0, 0, 2]
     assert t.path_hashes[:, 0].tolist() == [ord("2"), ord("3")]
+
+
+def test_concat_then_slice_gives_back_each_part() -> None:
+    a = Ed25519Batch.from_items([b"a" * 32] * 2, [b"s" * 64] * 2, [b"x", b"yy"])
+    b = Ed25519Batch.from_items([b"b" * 32, b"b"], [b"t" * 64] * 2, [b"", b"zzz"])
+    c = Ed25519Batch.concat([a, b])
+    assert [c.message(i) for i in range(4)] == [b"x", b"yy", b"", b"zzz"]
+    assert c.malformed.tolist() == [False, False, False, True]
+    assert c.slice(2, 4).message(1) == b"zzz"
+
+
+def test_merkle_concat_stacks_root_tables() -> None:
+    a = MerkleBatch.from_items([0], [2], [[b"p" * 32]], [b"r" * 32], leaf_hashes=[b"h" * 32])
+    b = MerkleBatch.from_items([1, 0], [2, 1], [[b"q" * 32], []], [b"s" * 32, b"t" * 32], leaf_hashes=[b"i" * 32] * 2)
+    c = MerkleBatch.concat([a, b])
+    assert [c.roots[i][0] for i in c.root_indices] == [ord("r"), ord("s"), ord("t")]
+    assert c.path_offsets.tolist() == [0, 1, 2, 2]
+    d = MerkleBatch.from_items([0], [1], [[]], b"r" * 32, leaves=[b"data"])
+    with pytest.raises(InvalidRequestError, match="cannot merge"):
+        MerkleBatch.concat([a, d])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import nacl.signing
@@ -28,14 +29,16 @@ def _signed(n: int, bad: tuple[int, ...] = ()) -> Ed25519Batch:
     return Ed25519Batch.from_items([bytes(sk.verify_key)] * n, sigs, msgs)
 
 
-class FaultyBackend:
-    """A device stand-in that fails on command: raises, or leaves verdict slots unwritten."""
+class FaultyBackend(CpuBackend):
+    """A device stand-in that fails on command (raises, or leaves a verdict slot unwritten) while
+    ``broken`` is set, and answers like the CPU reference otherwise."""
 
     name = "faulty"
-    policies = frozenset({Policy.LIBSODIUM})
 
     def __init__(self, mode: str) -> None:
+        super().__init__(workers=1)
         self.mode = mode
+        self.broken = True
         self.calls = 0
 
     def devices(self) -> list[DeviceInfo]:
@@ -50,13 +53,10 @@ class FaultyBackend:
         return out
 
     def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-        return self._fail(len(batch))
+        return self._fail(len(batch)) if self.broken else super().verify_ed25519(batch, policy)
 
     def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
-        return self._fail(len(batch))
-
-    def close(self) -> None:
-        pass
+        return self._fail(len(batch)) if self.broken else super().verify_merkle(batch)
 
 
 @pytest.fixture(scope="module")
@@ -91,16 +91,35 @@ def test_empty_batch(cpu_engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("mode", ["raise", "unwritten"])
-def test_failed_backend_is_rerun_on_cpu(mode: str) -> None:
+def test_failed_backend_is_rerun_on_cpu_then_probed_back(mode: str) -> None:
     faulty = FaultyBackend(mode)
-    engine = Engine(faulty, Limits(chunk_items=50))
+    engine = Engine(faulty, Limits(chunk_items=50), probe_interval=0.05)
     seen: list[tuple[str, str, str]] = []
+    health: list[bool] = []
     engine.fallback_observers.append(lambda *a: seen.append(a))
+    engine.health_observers.append(lambda name, ok: health.append(ok))
     result = engine.verify_ed25519(_signed(120, bad=(5, 119)))
     assert np.flatnonzero(~result.valid).tolist() == [5, 119]
     assert result.verdict(5) is Verdict.EQUATION_FAILED
     assert result.backend == "cpu"
-    assert faulty.calls == 3 and seen == [("ed25519", "faulty", "cpu")] * 3
+    # The first chunk failed on the device; the device is then out, so the other chunks went to the CPU.
+    assert faulty.calls == 1 and seen == [("ed25519", "faulty", "cpu")] and not engine.healthy
+    faulty.broken = False  # the device recovers; the probe's self-test passes and re-enables it
+    deadline = time.monotonic() + 10
+    while not engine.healthy and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert engine.healthy and health == [False, True]
+    again = engine.verify_ed25519(_signed(10, bad=(3,)))
+    assert again.backend == "faulty" and np.flatnonzero(~again.valid).tolist() == [3]
+    engine.close()
+
+
+def test_small_batches_go_to_the_cpu() -> None:
+    healthy = FaultyBackend("raise")
+    healthy.broken = False
+    engine = Engine(healthy, crossover_batch=16)
+    assert engine.verify_ed25519(_signed(15)).backend == "cpu"
+    assert engine.verify_ed25519(_signed(16)).backend == "faulty"
 
 
 def test_public_api_round_trip() -> None:

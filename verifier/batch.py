@@ -88,6 +88,16 @@ def _gather_ragged(data: Any, offsets: U64, idx: npt.NDArray[np.intp]) -> tuple[
     return data[pos], new_offsets
 
 
+def _concat_offsets(parts: Sequence[U64]) -> U64:
+    """Offsets (each n_i + 1 long, starting at 0) of consecutive ragged columns, as one column."""
+    out = [parts[0]]
+    base = parts[0][-1]
+    for p in parts[1:]:
+        out.append(p[1:] + base)
+        base = base + p[-1]
+    return np.concatenate(out).astype(np.uint64)
+
+
 def _packed_rows(buf: bytes, width: int, n: int, field: str, count_field: str) -> U8:
     if len(buf) != n * width:
         raise InvalidRequestError(
@@ -131,6 +141,19 @@ class Ed25519Batch:
         """The items at positions ``idx``, in that order, as a new batch."""
         msgs, offsets = _gather_ragged(self.messages, self.message_offsets, idx)
         return Ed25519Batch(self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx])
+
+    @classmethod
+    def concat(cls, batches: Sequence[Ed25519Batch]) -> Ed25519Batch:
+        """One batch holding the items of ``batches`` in order (how the scheduler merges callers)."""
+        if len(batches) == 1:
+            return batches[0]
+        return cls(
+            public_keys=np.concatenate([b.public_keys for b in batches]),
+            signatures=np.concatenate([b.signatures for b in batches]),
+            messages=np.concatenate([b.messages for b in batches]),
+            message_offsets=_concat_offsets([b.message_offsets for b in batches]),
+            malformed=np.concatenate([b.malformed for b in batches]),
+        )
 
     @classmethod
     def from_items(cls, public_keys: Any, signatures: Any, messages: Sequence[Any]) -> Ed25519Batch:
@@ -234,6 +257,28 @@ class MerkleBatch:
             roots=self.roots,
             root_indices=self.root_indices[idx],
             malformed=self.malformed[idx],
+        )
+
+    @classmethod
+    def concat(cls, batches: Sequence[MerkleBatch]) -> MerkleBatch:
+        """One batch holding the proofs of ``batches`` in order; their root tables are stacked."""
+        if len(batches) == 1:
+            return batches[0]
+        by_hash = all(b.leaf_hashes is not None for b in batches)
+        if not by_hash and any(b.leaf_hashes is not None for b in batches):
+            raise InvalidRequestError("cannot merge Merkle batches with leaf hashes and batches with leaf data")
+        root_base = np.cumsum([0] + [len(b.roots) for b in batches[:-1]]).astype(np.uint32)
+        return cls(
+            leaf_hashes=np.concatenate([b.leaf_hashes for b in batches if b.leaf_hashes is not None]) if by_hash else None,
+            leaf_data=None if by_hash else np.concatenate([b.leaf_data for b in batches if b.leaf_data is not None]),
+            leaf_offsets=None if by_hash else _concat_offsets([b.leaf_offsets for b in batches if b.leaf_offsets is not None]),
+            leaf_indices=np.concatenate([b.leaf_indices for b in batches]),
+            tree_sizes=np.concatenate([b.tree_sizes for b in batches]),
+            path_hashes=np.concatenate([b.path_hashes for b in batches]),
+            path_offsets=_concat_offsets([b.path_offsets for b in batches]),
+            roots=np.concatenate([b.roots for b in batches]),
+            root_indices=np.concatenate([b.root_indices + base for b, base in zip(batches, root_base)]),
+            malformed=np.concatenate([b.malformed for b in batches]),
         )
 
     @classmethod

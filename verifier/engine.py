@@ -1,8 +1,11 @@
 """The engine: checks a batch against the limits, runs it on the chosen backend, and answers.
 
 It imports no gRPC: the server, the CLI and the public Python API all call it. A batch larger than
-``chunk_items`` is cut into chunks. When the backend fails (``KernelError``) or leaves a verdict unwritten,
-the chunk is re-run on the CPU reference backend, so every item still gets its verdict.
+``chunk_items`` is cut into chunks. Routing: a batch smaller than ``crossover_batch`` runs on the CPU,
+where it costs less than a kernel launch (Solana's lesson); larger ones on the active backend. When the
+backend fails (``KernelError``) or leaves a verdict unwritten, the chunk is re-run on the CPU reference,
+so every item still gets its verdict, and the device is marked unhealthy: work goes to the CPU until a
+background probe sees the device pass its self-test again.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,11 +58,24 @@ def parse_policy(policy: str | Policy) -> Policy:
 class Engine:
     """Runs batches on one backend, with the CPU reference as the fallback."""
 
-    def __init__(self, backend: Backend, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        limits: Limits | None = None,
+        *,
+        crossover_batch: int = 0,
+        probe_interval: float = 10.0,
+    ) -> None:
         self.backend = backend
         self.limits = limits or Limits()
+        self.crossover_batch = crossover_batch if backend.name != "cpu" else 0
+        self.probe_interval = probe_interval
+        self.healthy = True
+        self._probe: threading.Thread | None = None
+        self._closed = threading.Event()
         self._fallback: Backend | None = backend if backend.name == "cpu" else None
         self._fallback_lock = threading.Lock()
+        self.health_observers: list[Callable[[str, bool], None]] = []
         # Observers (metrics) get (kind, backend name, verdicts) for every answered batch.
         self.observers: list[Callable[[str, str, npt.NDArray[np.uint8]], None]] = []
         self.fallback_observers: list[Callable[[str, str, str], None]] = []
@@ -71,21 +88,26 @@ class Engine:
     def policies(self) -> frozenset[Policy]:
         return self.backend.policies
 
-    def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
+    def check_ed25519(self, batch: Ed25519Batch, policy: str | Policy) -> Policy:
+        """Raise what verify_ed25519 would raise before any work; return the parsed policy."""
         pol = parse_policy(policy)
         if pol not in self.backend.policies:
             raise UnsupportedPolicyError(
                 f"policy {pol.value!r} is not implemented by backend {self.backend.name!r} "
                 f"(supported: {', '.join(sorted(p.value for p in self.backend.policies))})"
             )
-        self._check_limits(len(batch))
+        self.check_limits(len(batch))
+        return pol
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
+        pol = self.check_ed25519(batch, policy)
         return self._run("ed25519", batch, lambda be, b: be.verify_ed25519(b, pol))
 
     def verify_merkle(self, batch: MerkleBatch) -> VerifyResult:
-        self._check_limits(len(batch))
+        self.check_limits(len(batch))
         return self._run("merkle", batch, lambda be, b: be.verify_merkle(b))
 
-    def _check_limits(self, n: int) -> None:
+    def check_limits(self, n: int) -> None:
         if n > self.limits.max_items:
             raise LimitExceededError(f"batch has {n} items; the limit is {self.limits.max_items} per request")
 
@@ -102,13 +124,15 @@ class Engine:
         used: list[str] = []
         for start in range(0, n, step):
             chunk = batch if n <= step else batch.slice(start, min(n, start + step))
-            backend = self.backend
+            small = len(chunk) < self.crossover_batch
+            backend = self.backend if self.healthy and not small else self._cpu()
             try:
                 verdicts = self._call_checked(kind, backend, chunk, call)
             except KernelError as exc:
                 if backend.name == "cpu":
                     raise
                 _log.error("%s batch of %d on %s failed, re-running on cpu: %s", kind, len(chunk), backend.name, exc)
+                self._mark_unhealthy()
                 for fobs in self.fallback_observers:
                     fobs(kind, backend.name, "cpu")
                 backend = self._cpu()
@@ -132,7 +156,36 @@ class Engine:
             raise KernelError(f"backend {backend.name} left {unwritten} of {len(chunk)} {kind} verdicts unwritten")
         return verdicts
 
+    def _set_health(self, healthy: bool) -> None:
+        self.healthy = healthy
+        for obs in self.health_observers:
+            obs(self.backend.name, healthy)
+
+    def _mark_unhealthy(self) -> None:
+        """Route everything to the CPU and start the probe that re-enables the device."""
+        with self._fallback_lock:
+            if not self.healthy:
+                return
+            self._set_health(False)
+            self._probe = threading.Thread(target=self._probe_loop, name="verifier-probe", daemon=True)
+            self._probe.start()
+
+    def _probe_loop(self) -> None:
+        from verifier.selftest import run_selftest
+
+        while not self._closed.wait(self.probe_interval):
+            try:
+                run_selftest(self.backend)
+            except Exception as exc:  # noqa: BLE001 - any failure keeps the device out
+                _log.warning("backend %s still unhealthy: %s", self.backend.name, exc)
+                continue
+            _log.info("backend %s passed its self-test again; re-enabled", self.backend.name)
+            with self._fallback_lock:
+                self._set_health(True)
+            return
+
     def close(self) -> None:
+        self._closed.set()
         self.backend.close()
         if self._fallback is not None and self._fallback is not self.backend:
             self._fallback.close()

@@ -10,6 +10,7 @@ __all__ = [
     "BackendUnavailableError",
     "KernelError",
     "SelfTestError",
+    "DeadlineExceededError",
 ]
 
 
@@ -39,3 +40,7 @@ class KernelError(VerifierError, RuntimeError):
 
 class SelfTestError(VerifierError, RuntimeError):
     """A backend returned a wrong answer on the startup known-answer test."""
+
+
+class DeadlineExceededError(VerifierError, TimeoutError):
+    """The caller's deadline passed before its work reached a device; the work was dropped."""

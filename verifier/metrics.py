@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from verifier.verdict import Verdict
 
@@ -19,6 +19,10 @@ __all__ = ["Metrics"]
 _DURATION_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 )
+# Queue wait and device compute: 10 us to 10 s.
+_WAIT_BUCKETS = (1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+# Device batch sizes: powers of four from 1 to 2^20 items.
+_BATCH_BUCKETS = tuple(float(4**i) for i in range(11))
 _VERDICT_NAMES = {int(v): v.name.lower() for v in Verdict}
 
 
@@ -57,6 +61,42 @@ class Metrics:
             ["backend"],
             registry=r,
         )
+        self.queue_depth = Gauge(
+            "verifier_queue_depth_items", "Items waiting in the scheduler's queues.", registry=r
+        )
+        self.queue_wait = Histogram(
+            "verifier_queue_wait_seconds",
+            "Time an item's request waited in the queue before its device batch started.",
+            ["kind"],
+            buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.batch_items = Histogram(
+            "verifier_batch_items",
+            "Items per device batch after merging callers.",
+            ["kind"],
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.compute_seconds = Histogram(
+            "verifier_compute_seconds",
+            "Time one device batch took on its backend, copies included.",
+            ["kind", "backend"],
+            buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.backend_healthy = Gauge(
+            "verifier_backend_healthy",
+            "1 while the backend takes work, 0 while it is out after a failure (work goes to the CPU).",
+            ["backend"],
+            registry=r,
+        )
+        self.crossover_batch = Gauge(
+            "verifier_crossover_batch_items",
+            "Device batches smaller than this run on the CPU (0: no routing).",
+            registry=r,
+        )
+        self.config = Info("verifier_config", "The scheduler's configured knobs.", registry=r)
 
     def observe_request(self, service: str, method: str, code: str, seconds: float) -> None:
         self.requests.labels(service, method, code).inc()
@@ -74,3 +114,11 @@ class Metrics:
     def set_backend(self, backend: str) -> None:
         self.backend_info.clear()
         self.backend_info.labels(backend).set(1)
+        self.backend_healthy.labels(backend).set(1)
+
+    def set_health(self, backend: str, healthy: bool) -> None:
+        self.backend_healthy.labels(backend).set(1 if healthy else 0)
+
+    def set_config(self, knobs: dict[str, object], crossover_batch: int) -> None:
+        self.config.info({k: str(v) for k, v in knobs.items()})
+        self.crossover_batch.set(crossover_batch)

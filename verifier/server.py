@@ -24,6 +24,7 @@ from verifier.backends import select_backend
 from verifier.engine import Engine, Limits
 from verifier.interceptors import MetricsInterceptor
 from verifier.metrics import Metrics
+from verifier.scheduler import Scheduler, SchedulerConfig
 from verifier.service import SERVICE_NAME, VerifierServicer
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
@@ -41,7 +42,30 @@ class ServerConfig:
     metrics_host: str | None = None  # default: same as host
     backend: str = "auto"
     limits: Limits = dataclasses.field(default_factory=Limits)
+    scheduler: SchedulerConfig = dataclasses.field(default_factory=SchedulerConfig)
+    crossover_batch: int = 0  # device batches smaller than this run on the CPU (GPU backends only)
     grace_seconds: float = 30.0
+    # TLS: PEM files. With a client CA, clients must present a certificate it signed (mutual TLS).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+
+    def server_credentials(self) -> grpc.ServerCredentials | None:
+        if not self.tls_cert and not self.tls_key:
+            if self.tls_client_ca:
+                raise ValueError("a TLS client CA needs a server certificate and key too")
+            return None
+        if not (self.tls_cert and self.tls_key):
+            raise ValueError("TLS needs both a certificate and a key")
+        with open(self.tls_cert, "rb") as f:
+            cert = f.read()
+        with open(self.tls_key, "rb") as f:
+            key = f.read()
+        ca = None
+        if self.tls_client_ca:
+            with open(self.tls_client_ca, "rb") as f:
+                ca = f.read()
+        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
 
 
 class VerifierServer:
@@ -51,6 +75,7 @@ class VerifierServer:
         self.config = config
         self.metrics = Metrics(registry if registry is not None else CollectorRegistry())
         self.engine: Engine | None = None
+        self.scheduler: Scheduler | None = None
         self.port: int | None = None
         self.metrics_port: int | None = None
         self._metrics_server: Any = None
@@ -63,7 +88,7 @@ class VerifierServer:
                 ("grpc.max_send_message_length", config.limits.max_message_bytes),
             ],
         )
-        servicer = VerifierServicer(lambda: self.engine, __version__)
+        servicer = VerifierServicer(lambda: self.scheduler, __version__)
         _pb2_grpc.add_VerifierServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -78,7 +103,12 @@ class VerifierServer:
         """Open the ports (health NOT_SERVING), then warm up the backend and turn SERVING."""
         cfg = self.config
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.port = self._server.add_insecure_port(f"{cfg.host}:{cfg.port}")
+        credentials = cfg.server_credentials()
+        address = f"{cfg.host}:{cfg.port}"
+        if credentials is None:
+            self.port = self._server.add_insecure_port(address)
+        else:
+            self.port = self._server.add_secure_port(address, credentials)
         await self._server.start()
         if cfg.metrics_port is not None:
             self._metrics_server, _ = start_http_server(
@@ -86,15 +116,20 @@ class VerifierServer:
             )
             self.metrics_port = self._metrics_server.server_port
         backend = await asyncio.to_thread(select_backend, cfg.backend)  # self-tested
-        engine = Engine(backend, cfg.limits)
+        engine = Engine(backend, cfg.limits, crossover_batch=cfg.crossover_batch)
         engine.observers.append(self.metrics.observe_verdicts)
         engine.fallback_observers.append(self.metrics.observe_fallback)
+        engine.health_observers.append(self.metrics.set_health)
         self.metrics.set_backend(backend.name)
+        self.metrics.set_config(dataclasses.asdict(cfg.scheduler), engine.crossover_batch)
         self.engine = engine
+        self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
+        self.scheduler.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()
         devices = ", ".join(f"{d.name} x{d.workers}" for d in backend.devices())
         metrics = f"; metrics on {cfg.metrics_host or cfg.host}:{self.metrics_port}" if self.metrics_port else ""
+        metrics += "; TLS" + (" with client certificates" if cfg.tls_client_ca else "") if credentials else ""
         _log.info(
             "verifier %s serving %s on %s:%d with backend %s (%s, self-test passed)%s",
             _pb2.DESCRIPTOR.package, SERVICE_NAME, cfg.host, self.port, backend.name, devices, metrics,
@@ -110,6 +145,8 @@ class VerifierServer:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
+        if self.scheduler is not None:
+            await self.scheduler.close()
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
             self.engine = None

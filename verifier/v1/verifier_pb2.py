@@ -24,33 +24,43 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1averifier/v1/verifier.proto\x12\x0bverifier.v1\"\x92\x01\n\x17VerifySignaturesRequest\x12\x13\n\x0bpublic_keys\x18\x01 \x01(\x0c\x12\x12\n\nsignatures\x18\x02 \x01(\x0c\x12\x10\n\x08messages\x18\x03 \x01(\x0c\x12\x17\n\x0fmessage_lengths\x18\x04 \x03(\r\x12#\n\x06policy\x18\x05 \x01(\x0e\x32\x13.verifier.v1.Policy\"|\n\x18VerifySignaturesResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\xd8\x01\n\x19VerifyMerkleProofsRequest\x12\x13\n\x0bleaf_hashes\x18\x01 \x01(\x0c\x12\x11\n\tleaf_data\x18\x02 \x01(\x0c\x12\x19\n\x11leaf_data_lengths\x18\x03 \x03(\r\x12\x14\n\x0cleaf_indices\x18\x04 \x03(\x04\x12\x12\n\ntree_sizes\x18\x05 \x03(\x04\x12\x13\n\x0bpath_hashes\x18\x06 \x01(\x0c\x12\x14\n\x0cpath_lengths\x18\x07 \x03(\r\x12\r\n\x05roots\x18\x08 \x01(\x0c\x12\x14\n\x0croot_indices\x18\t \x03(\r\"~\n\x1aVerifyMerkleProofsResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\x10\n\x0eGetInfoRequest\"v\n\x06\x44\x65vice\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\r\x12\x14\n\x0cmemory_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x0f\n\x07workers\x18\x06 \x01(\r\"6\n\x06Limits\x12\x11\n\tmax_items\x18\x01 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x02 \x01(\x04\"\x90\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x07\x64\x65vices\x18\x03 \x03(\x0b\x32\x13.verifier.v1.Device\x12#\n\x06limits\x18\x04 \x01(\x0b\x32\x13.verifier.v1.Limits\x12\x10\n\x08policies\x18\x05 \x03(\t*\xd1\x02\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0e\n\nVERDICT_OK\x10\x01\x12\x1c\n\x18VERDICT_MALFORMED_LENGTH\x10\x02\x12\x1b\n\x17VERDICT_NON_CANONICAL_S\x10\x03\x12\x19\n\x15VERDICT_SMALL_ORDER_R\x10\x04\x12\x1d\n\x19VERDICT_NON_CANONICAL_KEY\x10\x05\x12\x1b\n\x17VERDICT_SMALL_ORDER_KEY\x10\x06\x12\x1b\n\x17VERDICT_UNDECODABLE_KEY\x10\x07\x12\x1b\n\x17VERDICT_EQUATION_FAILED\x10\x08\x12\x19\n\x15VERDICT_UNDECODABLE_R\x10\t\x12\x1b\n\x17VERDICT_MALFORMED_PROOF\x10\n\x12\x19\n\x15VERDICT_ROOT_MISMATCH\x10\x0b*I\n\x06Policy\x12\x16\n\x12POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10POLICY_LIBSODIUM\x10\x01\x12\x11\n\rPOLICY_ZIP215\x10\x02\x32\x98\x02\n\x08Verifier\x12_\n\x10VerifySignatures\x12$.verifier.v1.VerifySignaturesRequest\x1a%.verifier.v1.VerifySignaturesResponse\x12\x65\n\x12VerifyMerkleProofs\x12&.verifier.v1.VerifyMerkleProofsRequest\x1a\'.verifier.v1.VerifyMerkleProofsResponse\x12\x44\n\x07GetInfo\x12\x1b.verifier.v1.GetInfoRequest\x1a\x1c.verifier.v1.GetInfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1averifier/v1/verifier.proto\x12\x0bverifier.v1\"\xbb\x01\n\x17VerifySignaturesRequest\x12\x13\n\x0bpublic_keys\x18\x01 \x01(\x0c\x12\x12\n\nsignatures\x18\x02 \x01(\x0c\x12\x10\n\x08messages\x18\x03 \x01(\x0c\x12\x17\n\x0fmessage_lengths\x18\x04 \x03(\r\x12#\n\x06policy\x18\x05 \x01(\x0e\x32\x13.verifier.v1.Policy\x12\'\n\x08priority\x18\x06 \x01(\x0e\x32\x15.verifier.v1.Priority\"|\n\x18VerifySignaturesResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\x81\x02\n\x19VerifyMerkleProofsRequest\x12\x13\n\x0bleaf_hashes\x18\x01 \x01(\x0c\x12\x11\n\tleaf_data\x18\x02 \x01(\x0c\x12\x19\n\x11leaf_data_lengths\x18\x03 \x03(\r\x12\x14\n\x0cleaf_indices\x18\x04 \x03(\x04\x12\x12\n\ntree_sizes\x18\x05 \x03(\x04\x12\x13\n\x0bpath_hashes\x18\x06 \x01(\x0c\x12\x14\n\x0cpath_lengths\x18\x07 \x03(\r\x12\r\n\x05roots\x18\x08 \x01(\x0c\x12\x14\n\x0croot_indices\x18\t \x03(\r\x12\'\n\x08priority\x18\n \x01(\x0e\x32\x15.verifier.v1.Priority\"~\n\x1aVerifyMerkleProofsResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\xa1\x01\n\rStreamRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12:\n\nsignatures\x18\x02 \x01(\x0b\x32$.verifier.v1.VerifySignaturesRequestH\x00\x12?\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32&.verifier.v1.VerifyMerkleProofsRequestH\x00\x42\x07\n\x05\x62\x61tch\"\xd0\x01\n\x0eStreamResponse\x12\n\n\x02id\x18\x01 \x01(\x04\x12;\n\nsignatures\x18\x02 \x01(\x0b\x32%.verifier.v1.VerifySignaturesResponseH\x00\x12@\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32\'.verifier.v1.VerifyMerkleProofsResponseH\x00\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.verifier.v1.StreamErrorH\x00\x42\x08\n\x06result\",\n\x0bStreamError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x10\n\x0eGetInfoRequest\"v\n\x06\x44\x65vice\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\r\x12\x14\n\x0cmemory_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x0f\n\x07workers\x18\x06 \x01(\r\"6\n\x06Limits\x12\x11\n\tmax_items\x18\x01 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x02 \x01(\x04\"\xad\x01\n\nScheduling\x12\x17\n\x0fmax_batch_items\x18\x01 \x01(\r\x12\x1a\n\x12max_queue_delay_us\x18\x02 \x01(\r\x12\x1c\n\x14queue_capacity_items\x18\x03 \x01(\x04\x12\x1c\n\x14queue_capacity_bytes\x18\x04 \x01(\x04\x12\x17\n\x0f\x63rossover_batch\x18\x05 \x01(\r\x12\x15\n\rstream_window\x18\x06 \x01(\r\"\xbd\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x07\x64\x65vices\x18\x03 \x03(\x0b\x32\x13.verifier.v1.Device\x12#\n\x06limits\x18\x04 \x01(\x0b\x32\x13.verifier.v1.Limits\x12\x10\n\x08policies\x18\x05 \x03(\t\x12+\n\nscheduling\x18\x06 \x01(\x0b\x32\x17.verifier.v1.Scheduling*O\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_BULK\x10\x01\x12\x16\n\x12PRIORITY_CONSENSUS\x10\x02*\xd1\x02\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0e\n\nVERDICT_OK\x10\x01\x12\x1c\n\x18VERDICT_MALFORMED_LENGTH\x10\x02\x12\x1b\n\x17VERDICT_NON_CANONICAL_S\x10\x03\x12\x19\n\x15VERDICT_SMALL_ORDER_R\x10\x04\x12\x1d\n\x19VERDICT_NON_CANONICAL_KEY\x10\x05\x12\x1b\n\x17VERDICT_SMALL_ORDER_KEY\x10\x06\x12\x1b\n\x17VERDICT_UNDECODABLE_KEY\x10\x07\x12\x1b\n\x17VERDICT_EQUATION_FAILED\x10\x08\x12\x19\n\x15VERDICT_UNDECODABLE_R\x10\t\x12\x1b\n\x17VERDICT_MALFORMED_PROOF\x10\n\x12\x19\n\x15VERDICT_ROOT_MISMATCH\x10\x0b*I\n\x06Policy\x12\x16\n\x12POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10POLICY_LIBSODIUM\x10\x01\x12\x11\n\rPOLICY_ZIP215\x10\x02\x32\xe5\x02\n\x08Verifier\x12_\n\x10VerifySignatures\x12$.verifier.v1.VerifySignaturesRequest\x1a%.verifier.v1.VerifySignaturesResponse\x12\x65\n\x12VerifyMerkleProofs\x12&.verifier.v1.VerifyMerkleProofsRequest\x1a\'.verifier.v1.VerifyMerkleProofsResponse\x12\x44\n\x07GetInfo\x12\x1b.verifier.v1.GetInfoRequest\x1a\x1c.verifier.v1.GetInfoResponse\x12K\n\x0cVerifyStream\x12\x1a.verifier.v1.StreamRequest\x1a\x1b.verifier.v1.StreamResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'verifier.v1.verifier_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VERDICT']._serialized_start=1007
-  _globals['_VERDICT']._serialized_end=1344
-  _globals['_POLICY']._serialized_start=1346
-  _globals['_POLICY']._serialized_end=1419
+  _globals['_PRIORITY']._serialized_start=1730
+  _globals['_PRIORITY']._serialized_end=1809
+  _globals['_VERDICT']._serialized_start=1812
+  _globals['_VERDICT']._serialized_end=2149
+  _globals['_POLICY']._serialized_start=2151
+  _globals['_POLICY']._serialized_end=2224
   _globals['_VERIFYSIGNATURESREQUEST']._serialized_start=44
-  _globals['_VERIFYSIGNATURESREQUEST']._serialized_end=190
-  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_start=192
-  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_end=316
-  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_start=319
-  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_end=535
-  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_start=537
-  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_end=663
-  _globals['_GETINFOREQUEST']._serialized_start=665
-  _globals['_GETINFOREQUEST']._serialized_end=681
-  _globals['_DEVICE']._serialized_start=683
-  _globals['_DEVICE']._serialized_end=801
-  _globals['_LIMITS']._serialized_start=803
-  _globals['_LIMITS']._serialized_end=857
-  _globals['_GETINFORESPONSE']._serialized_start=860
-  _globals['_GETINFORESPONSE']._serialized_end=1004
-  _globals['_VERIFIER']._serialized_start=1422
-  _globals['_VERIFIER']._serialized_end=1702
+  _globals['_VERIFYSIGNATURESREQUEST']._serialized_end=231
+  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_start=233
+  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_end=357
+  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_start=360
+  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_end=617
+  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_start=619
+  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_end=745
+  _globals['_STREAMREQUEST']._serialized_start=748
+  _globals['_STREAMREQUEST']._serialized_end=909
+  _globals['_STREAMRESPONSE']._serialized_start=912
+  _globals['_STREAMRESPONSE']._serialized_end=1120
+  _globals['_STREAMERROR']._serialized_start=1122
+  _globals['_STREAMERROR']._serialized_end=1166
+  _globals['_GETINFOREQUEST']._serialized_start=1168
+  _globals['_GETINFOREQUEST']._serialized_end=1184
+  _globals['_DEVICE']._serialized_start=1186
+  _globals['_DEVICE']._serialized_end=1304
+  _globals['_LIMITS']._serialized_start=1306
+  _globals['_LIMITS']._serialized_end=1360
+  _globals['_SCHEDULING']._serialized_start=1363
+  _globals['_SCHEDULING']._serialized_end=1536
+  _globals['_GETINFORESPONSE']._serialized_start=1539
+  _globals['_GETINFORESPONSE']._serialized_end=1728
+  _globals['_VERIFIER']._serialized_start=2227
+  _globals['_VERIFIER']._serialized_end=2584
 # @@protoc_insertion_point(module_scope)

@@ -49,6 +49,11 @@ class VerifierStub:
                 request_serializer=verifier_dot_v1_dot_verifier__pb2.GetInfoRequest.SerializeToString,
                 response_deserializer=verifier_dot_v1_dot_verifier__pb2.GetInfoResponse.FromString,
                 _registered_method=True)
+        self.VerifyStream = channel.stream_stream(
+                '/verifier.v1.Verifier/VerifyStream',
+                request_serializer=verifier_dot_v1_dot_verifier__pb2.StreamRequest.SerializeToString,
+                response_deserializer=verifier_dot_v1_dot_verifier__pb2.StreamResponse.FromString,
+                _registered_method=True)
 
 
 class VerifierServicer:
@@ -75,6 +80,15 @@ class VerifierServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyStream(self, request_iterator, context):
+        """For high-throughput callers: each message is a batch with the caller's id; answers carry that id
+        and may arrive out of order. A caller that outruns the service is slowed by the stream's flow
+        control (the server reads ahead only a bounded window), not answered with errors.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VerifierServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +106,11 @@ def add_VerifierServicer_to_server(servicer, server):
                     servicer.GetInfo,
                     request_deserializer=verifier_dot_v1_dot_verifier__pb2.GetInfoRequest.FromString,
                     response_serializer=verifier_dot_v1_dot_verifier__pb2.GetInfoResponse.SerializeToString,
+            ),
+            'VerifyStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.VerifyStream,
+                    request_deserializer=verifier_dot_v1_dot_verifier__pb2.StreamRequest.FromString,
+                    response_serializer=verifier_dot_v1_dot_verifier__pb2.StreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +194,33 @@ class Verifier:
             '/verifier.v1.Verifier/GetInfo',
             verifier_dot_v1_dot_verifier__pb2.GetInfoRequest.SerializeToString,
             verifier_dot_v1_dot_verifier__pb2.GetInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/verifier.v1.Verifier/VerifyStream',
+            verifier_dot_v1_dot_verifier__pb2.StreamRequest.SerializeToString,
+            verifier_dot_v1_dot_verifier__pb2.StreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
