@@ -29,7 +29,7 @@ from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["EmuBackend", "EmuKernel", "EmuKernelSpec", "ED25519_POLICY_CODES"]
+__all__ = ["EmuBackend", "EmuKernel", "EmuKernelSpec", "ED25519_POLICY_CODES", "check_written"]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
@@ -140,7 +140,7 @@ class EmuBackend:
             n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
             ED25519_POLICY_CODES[policy],
         )
-        _check_written(out, self._ed25519.spec.symbol)
+        check_written(out, self._ed25519.spec.symbol)
         return out
 
     def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
@@ -170,7 +170,7 @@ class EmuBackend:
             None if by_hash else _ptr(leaf_offsets), *(_ptr(a) for a in keep), _ptr(out), n,
             int(batch.roots.shape[0]),
         )
-        _check_written(out, self._merkle.spec.symbol)
+        check_written(out, self._merkle.spec.symbol)
         return out
 
     def close(self) -> None:
@@ -179,7 +179,7 @@ class EmuBackend:
             self._pool.shutdown(wait=True)
 
 
-def _check_written(out: npt.NDArray[np.uint8], kernel: str) -> None:
+def check_written(out: npt.NDArray[np.uint8], kernel: str) -> None:
     """Zero never means valid: a slot the kernel left UNSPECIFIED is an internal error, never an answer."""
     missing = np.flatnonzero(out == Verdict.UNSPECIFIED)
     if missing.size:

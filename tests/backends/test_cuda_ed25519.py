@@ -1,0 +1,256 @@
+"""Backend ``cuda`` for Ed25519: the emu differential suite on the GPU, and its host logic without one.
+
+* GPU tests (marked ``gpu``): every test of tests/backends/test_emu_ed25519.py re-run through
+  ``CudaBackend`` (vectors, ZIP-215 small-order set, hostile encodings, check order, offsets, concurrency),
+  the random planted-fault test at 2^20 = 1,048,576 items per policy (65,536 distinct items, tiled and
+  shuffled), and a batch split over many launches. Without CuPy or a usable GPU they skip and print why.
+* Host tests (no GPU): ``CudaBackend`` driven through a minimal fake of the CuPy calls it makes, whose
+  kernel launch runs the emu build of the same kernel. They check the backend's own logic: chunking at
+  ``max_batch`` across two stream slots, buffer reuse as batches grow and shrink, message-offset slicing,
+  and CUDA errors wrapped once as ``KernelError`` naming kernel and batch size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import random
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.backends import test_emu_ed25519 as _emu
+from tests.support.faults import make_ed25519_batch
+from verifier.backends.base import Backend
+from verifier.batch import Ed25519Batch
+from verifier.errors import BackendUnavailableError, KernelError
+from verifier.verdict import Policy
+
+UNIQUE_RANDOM_ITEMS = 65_536  # read by test_emu_ed25519.test_planted_faults_random
+
+
+def _skip(reason: str) -> None:
+    print(f"\ntest_cuda_ed25519: skipped: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[Backend]:
+    """A real CudaBackend, or a skip that says why there is none."""
+    try:
+        from verifier.backends.cuda import CudaBackend
+
+        be = CudaBackend()
+    except BackendUnavailableError as exc:
+        _skip(str(exc))
+    yield be
+    be.close()
+
+
+@pytest.fixture(scope="module")
+def random_items() -> int:
+    return 1 << 20
+
+
+def _gpu(fn: Callable[..., None]) -> Callable[..., None]:
+    """The emu test ``fn``, collected here with the ``gpu`` mark (and this module's fixtures)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        fn(*args, **kwargs)
+
+    wrapper.pytestmark = [*getattr(fn, "pytestmark", []), pytest.mark.gpu.mark]  # type: ignore[attr-defined]
+    return wrapper
+
+
+test_every_vector_both_policies = _gpu(_emu.test_every_vector_both_policies)
+test_zip215_small_order_196 = _gpu(_emu.test_zip215_small_order_196)
+test_hostile_encodings_and_check_order = _gpu(_emu.test_hostile_encodings_and_check_order)
+test_planted_faults_random = _gpu(_emu.test_planted_faults_random)
+test_message_offsets_need_not_start_at_zero = _gpu(_emu.test_message_offsets_need_not_start_at_zero)
+test_empty_and_malformed_only = _gpu(_emu.test_empty_and_malformed_only)
+test_concurrent_calls_agree = _gpu(_emu.test_concurrent_calls_agree)
+test_policies_declared = _gpu(_emu.test_policies_declared)
+
+
+@pytest.mark.gpu
+def test_split_batches_on_device(backend: Backend, seed: int) -> None:
+    """100,000 items through a backend whose launches take at most 7,777: same verdicts as one launch."""
+    from verifier.backends.cuda import CudaBackend
+
+    batch, expected, _, _ = _emu.planted_fault_batch(random.Random(seed), 100_000, 20_000)
+    small = CudaBackend(max_batch=7_777)
+    try:
+        for pol in (Policy.LIBSODIUM, Policy.ZIP215):
+            assert np.array_equal(small.verify_ed25519(batch, pol), expected[pol])
+            assert np.array_equal(backend.verify_ed25519(batch, pol), expected[pol])
+    finally:
+        small.close()
+
+
+# ------------------------------------------------------------------------------- fake CuPy, no GPU
+
+
+class _FakeArray:
+    """The slice of cupy.ndarray the backend uses: empty, [:n], size, set(), get()."""
+
+    def __init__(self, host: np.ndarray) -> None:
+        self.host = host
+
+    @property
+    def size(self) -> int:
+        return int(self.host.size)
+
+    def __getitem__(self, key: slice) -> _FakeArray:
+        return _FakeArray(self.host[key])
+
+    def set(self, arr: np.ndarray, stream: Any = None) -> None:
+        assert isinstance(stream, _FakeStream) and arr.shape == self.host.shape
+        np.copyto(self.host, arr)
+
+    def get(self, stream: Any = None, out: np.ndarray | None = None) -> np.ndarray:
+        assert isinstance(stream, _FakeStream) and out is not None
+        np.copyto(out, self.host)
+        return out
+
+
+class _FakeStream:
+    current: _FakeStream | None = None
+
+    def __init__(self, non_blocking: bool = False) -> None:
+        self.synchronized = 0
+
+    def __enter__(self) -> _FakeStream:
+        _FakeStream.current = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _FakeStream.current = None
+
+    def synchronize(self) -> None:
+        self.synchronized += 1
+
+
+class _FakeKernel:
+    num_regs, local_size_bytes, shared_size_bytes = 0, 0, 0
+
+    def __init__(self, fake: _FakeCupy) -> None:
+        from verifier.backends._native import build_emu_library
+
+        self._fake = fake
+        self._fn = build_emu_library("ed25519_verify.cu").ed25519_verify_kernel_emu
+        p = ctypes.c_void_p
+        self._fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, p, p, p, p, p, p, ctypes.c_uint32, ctypes.c_int]
+
+    def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
+        assert _FakeStream.current is not None, "launch outside a stream context"
+        self._fake.launches.append(int(args[6]))
+        if self._fake.fail_launch:
+            raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
+        ptrs = [int(a.host.ctypes.data) for a in args[:6]]
+        assert grid[0] * block[0] >= int(args[6])
+        self._fn(0, grid[0], block[0], *ptrs, int(args[6]), int(args[7]))
+
+
+class _FakeCupy(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("cupy")
+        self.launches: list[int] = []
+        self.fail_launch = False
+        fake = self
+
+        class RawModule:
+            def __init__(self, code: str, options: tuple[str, ...]) -> None:
+                assert "ed25519_verify_kernel" in code and any(o.startswith("-I") for o in options)
+                assert "--std=c++17" in options
+
+            def compile(self) -> None:
+                pass
+
+            def get_function(self, name: str) -> _FakeKernel:
+                assert name == "ed25519_verify_kernel"
+                return _FakeKernel(fake)
+
+        runtime = types.SimpleNamespace(
+            getDeviceCount=lambda: 1,
+            getDeviceProperties=lambda i: {"name": b"Fake GPU", "totalGlobalMem": 1 << 30, "major": 9, "minor": 0,
+                                           "multiProcessorCount": 2},
+        )
+        self.RawModule = RawModule
+        self.cuda = types.SimpleNamespace(
+            runtime=runtime,
+            Stream=_FakeStream,
+            Device=lambda i: contextlib.nullcontext(),
+            alloc_pinned_memory=lambda nbytes: bytearray(nbytes),
+        )
+
+    def empty(self, n: int, dtype: Any) -> _FakeArray:
+        return _FakeArray(np.full(n, 0xA5, dtype=dtype) if np.dtype(dtype) == np.uint8 else np.empty(n, dtype=dtype))
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch: pytest.MonkeyPatch) -> _FakeCupy:
+    fake = _FakeCupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    return fake
+
+
+def test_host_logic_chunks_slots_and_reuse(fake_cupy: _FakeCupy, seed: int) -> None:
+    from verifier.backends.cuda import CudaBackend
+
+    rng = random.Random(seed)
+    be = CudaBackend(max_batch=777, block_dim=64)
+    try:
+        assert be.devices()[0].name == "Fake GPU"
+        sizes = [3000, 50, 2333, 777, 778, 1]  # grow, shrink, exact multiples: buffers are reused
+        for n in sizes:
+            fb = make_ed25519_batch(rng, n)
+            batch = Ed25519Batch.from_items(fb.public_keys, fb.signatures, fb.messages)
+            for pol in (Policy.LIBSODIUM, Policy.ZIP215):
+                fake_cupy.launches.clear()
+                got = be.verify_ed25519(batch, pol)
+                assert not fb.mismatches(pol.value, got.tolist()), fb.mismatches(pol.value, got.tolist())[:5]
+                assert sum(fake_cupy.launches) == n and max(fake_cupy.launches) <= 777
+                assert len(fake_cupy.launches) == -(-n // 777)
+    finally:
+        be.close()
+
+
+def test_host_logic_wraps_cuda_errors_once(fake_cupy: _FakeCupy) -> None:
+    from verifier.backends.cuda import CudaBackend
+
+    be = CudaBackend(max_batch=100)
+    seed = bytes(32)
+    from tests.support import ed25519_ref as ref
+
+    batch = Ed25519Batch.from_items([ref.public_key_from_seed(seed)] * 250, [ref.sign(seed, b"m")] * 250, [b"m"] * 250)
+    fake_cupy.fail_launch = True
+    with pytest.raises(KernelError, match=r"ed25519_verify_kernel failed on a batch of 250 items"):
+        be.verify_ed25519(batch, Policy.LIBSODIUM)
+    fake_cupy.fail_launch = False
+    assert set(be.verify_ed25519(batch, Policy.LIBSODIUM).tolist()) == {1}  # usable again afterwards
+    be.close()
+
+
+def test_unavailable_without_cupy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy -> ImportError
+    from verifier.backends.cuda import CudaBackend
+
+    with pytest.raises(BackendUnavailableError, match="needs CuPy"):
+        CudaBackend()
+
+
+def test_unavailable_without_device(fake_cupy: _FakeCupy) -> None:
+    from verifier.backends.cuda import CudaBackend
+
+    def no_device() -> int:
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+    fake_cupy.cuda.runtime.getDeviceCount = no_device
+    with pytest.raises(BackendUnavailableError, match="no usable CUDA device"):
+        CudaBackend()

@@ -1,0 +1,140 @@
+"""CuPy plumbing shared by the CUDA kernels: import, device check, compilation, reusable buffers.
+
+* ``import_cupy()`` and ``usable_device()`` raise ``BackendUnavailableError`` with one clear line when CuPy
+  is missing or no GPU is usable, so ``select_backend("auto")`` falls back to the CPU and a forced ``cuda``
+  fails at startup.
+* ``compile_kernels(entry, names)`` compiles ``kernels/<entry>`` as a CuPy ``RawModule`` (NVRTC,
+  ``-I kernels``, ``--std=c++17``) NOW and loads every named kernel: CuPy would otherwise compile on the
+  first launch, i.e. on the first request. The kernel-source digest goes in as ``-D`` so that CuPy's
+  on-disk cache (keyed by the entry file's text and the options, not by included headers) never serves a
+  binary built from older headers.
+* ``DeviceBuffer`` / ``PinnedBuffer``: grow-only allocations reused across batches.
+* ``kernel_error()``: the one place CuPy/CUDA exceptions become ``KernelError`` (naming kernel and batch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.backends._native import kernel_sources_digest, kernels_dir
+from verifier.backends.base import DeviceInfo
+from verifier.errors import BackendUnavailableError, KernelError, VerifierError
+
+__all__ = [
+    "import_cupy",
+    "usable_device",
+    "compile_kernels",
+    "DeviceBuffer",
+    "PinnedBuffer",
+    "kernel_error",
+    "NVRTC_OPTIONS",
+]
+
+_log = logging.getLogger(__name__)
+NVRTC_OPTIONS = ("--std=c++17",)
+
+
+def import_cupy() -> ModuleType:
+    """CuPy, or ``BackendUnavailableError`` saying how to get it."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"backend cuda needs CuPy (pip install 'verifier[cuda12]' or 'verifier[cuda13]'): {exc}"
+        ) from exc
+    return cupy
+
+
+def usable_device(cp: ModuleType, index: int = 0) -> DeviceInfo:
+    """Describe GPU ``index``, or raise ``BackendUnavailableError`` when there is none / no driver."""
+    try:
+        count = int(cp.cuda.runtime.getDeviceCount())
+    except Exception as exc:  # CUDARuntimeError: no driver, no device, driver too old
+        raise BackendUnavailableError(f"backend cuda: no usable CUDA device ({type(exc).__name__}: {exc})") from exc
+    if count <= index:
+        raise BackendUnavailableError(f"backend cuda: CUDA device {index} requested, {count} present")
+    try:
+        props = cp.cuda.runtime.getDeviceProperties(index)
+    except Exception as exc:
+        raise BackendUnavailableError(f"backend cuda: device {index} unusable ({type(exc).__name__}: {exc})") from exc
+    name = props.get("name", b"")
+    return DeviceInfo(
+        kind="cuda",
+        name=name.decode(errors="replace") if isinstance(name, bytes) else str(name),
+        index=index,
+        memory_bytes=int(props.get("totalGlobalMem", 0)),
+        compute_capability=f"{props.get('major', 0)}.{props.get('minor', 0)}",
+        workers=int(props.get("multiProcessorCount", 0)),
+    )
+
+
+def compile_kernels(cp: ModuleType, entry: str, names: Sequence[str], defines: Sequence[str] = ()) -> dict[str, Any]:
+    """Compile ``kernels/<entry>`` and load ``names`` on the current device; returns name -> RawKernel.
+
+    A source that does not compile makes the backend unavailable (``BackendUnavailableError``)."""
+    root = kernels_dir()
+    options = (
+        f"-I{root}",
+        *NVRTC_OPTIONS,
+        f"-DVERIFIER_KERNELS_DIGEST=0x{kernel_sources_digest()}ull",
+        *(f"-D{d}" for d in defines),
+    )
+    try:
+        module = cp.RawModule(code=(root / entry).read_text(), options=options)
+        module.compile()  # now, not lazily on the first launch
+        kernels = {name: module.get_function(name) for name in names}
+        for name, k in kernels.items():  # touching an attribute loads the binary onto the device
+            _log.info(
+                "cuda: %s:%s compiled: %s registers, %s bytes local, %s bytes static shared",
+                entry, name, k.num_regs, k.local_size_bytes, k.shared_size_bytes,
+            )
+    except VerifierError:
+        raise
+    except Exception as exc:
+        raise BackendUnavailableError(f"backend cuda: {entry} failed to compile or load: {exc}") from exc
+    return kernels
+
+
+class DeviceBuffer:
+    """A device array that only grows (by 1.5x), reused across batches."""
+
+    def __init__(self, cp: ModuleType, dtype: Any, initial: int = 1) -> None:
+        self._cp = cp
+        self.dtype = np.dtype(dtype)
+        self.array = cp.empty(max(1, initial), dtype=self.dtype)
+
+    def ensure(self, count: int) -> Any:
+        """A view of at least ``count`` elements (contents undefined)."""
+        if count > self.array.size:
+            self.array = None  # free first: a big batch should not need old + new
+            self.array = self._cp.empty(max(count, int(count * 1.5)), dtype=self.dtype)
+        return self.array[: max(1, count)]
+
+
+class PinnedBuffer:
+    """A page-locked host array (async copies need one), grow-only, reused across batches."""
+
+    def __init__(self, cp: ModuleType, dtype: Any, initial: int = 1) -> None:
+        self._cp = cp
+        self.dtype = np.dtype(dtype)
+        self._alloc(max(1, initial))
+
+    def _alloc(self, count: int) -> None:
+        self._mem = self._cp.cuda.alloc_pinned_memory(count * self.dtype.itemsize)
+        self.array: npt.NDArray[Any] = np.frombuffer(self._mem, dtype=self.dtype, count=count)
+
+    def ensure(self, count: int) -> npt.NDArray[Any]:
+        if count > self.array.size:
+            self._alloc(max(count, int(count * 1.5)))
+        return self.array[: max(1, count)]
+
+
+def kernel_error(kernel: str, n: int, exc: BaseException) -> KernelError:
+    """The KernelError for a CuPy/CUDA failure while running ``kernel`` on ``n`` items."""
+    return KernelError(f"{kernel} failed on a batch of {n} items: {type(exc).__name__}: {exc}")

@@ -1,0 +1,83 @@
+"""``CudaBackend``: the kernels of ``kernels/`` on one NVIDIA GPU through CuPy.
+
+Construction imports CuPy, checks the device and compiles every kernel module (so a broken toolchain or a
+missing GPU fails at startup with ``BackendUnavailableError``, never on a request). The startup
+known-answer self-test is the caller's: ``verifier.backends.select_backend`` runs
+``verifier.selftest.run_selftest`` on the new backend.
+
+Options (arguments, else environment): ``max_batch`` / ``$VERIFIER_CUDA_MAX_BATCH`` (items per kernel
+launch; larger batches are split, default 1,048,576), ``block_dim`` / ``$VERIFIER_CUDA_BLOCK_DIM``
+(threads per block, default 128), ``device`` / ``$VERIFIER_CUDA_DEVICE`` (default 0).
+
+MERKLE HOOK READY: a Merkle runner (cuda/merkle.py, same shape as cuda/ed25519.py's ``Ed25519Kernel``) is
+constructed next to ``self._ed25519`` and ``verify_merkle`` calls it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.backends.base import DeviceInfo
+from verifier.backends.cuda._module import import_cupy, usable_device
+from verifier.backends.cuda.ed25519 import KERNEL as _ED25519_KERNEL
+from verifier.backends.cuda.ed25519 import Ed25519Kernel
+from verifier.backends.emu import ED25519_POLICY_CODES, check_written
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import UnsupportedPolicyError
+from verifier.verdict import Policy
+
+__all__ = ["CudaBackend"]
+
+_DEFAULT_MAX_BATCH = 1 << 20
+_DEFAULT_BLOCK_DIM = 128
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value, 0) if value else default
+
+
+class CudaBackend:
+    """Ed25519 (policies libsodium and zip215) on a CUDA GPU; verdicts identical to the CPU backend."""
+
+    name = "cuda"
+    policies = frozenset({Policy.LIBSODIUM, Policy.ZIP215})
+
+    def __init__(self, device: int | None = None, *, max_batch: int | None = None, block_dim: int | None = None) -> None:
+        cp = import_cupy()
+        self._cp = cp
+        index = device if device is not None else _env_int("VERIFIER_CUDA_DEVICE", 0)
+        self._info = usable_device(cp, index)
+        self.max_batch = max_batch or _env_int("VERIFIER_CUDA_MAX_BATCH", _DEFAULT_MAX_BATCH)
+        self.block_dim = block_dim or _env_int("VERIFIER_CUDA_BLOCK_DIM", _DEFAULT_BLOCK_DIM)
+        self._device = cp.cuda.Device(index)
+        with self._device:
+            self._ed25519 = Ed25519Kernel(cp, block_dim=self.block_dim, max_batch=self.max_batch)
+            self._merkle = None  # MERKLE HOOK: the Merkle runner, compiled here at construction
+        self._closed = threading.Event()
+
+    def devices(self) -> list[DeviceInfo]:
+        return [self._info]
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        if policy not in self.policies:
+            raise UnsupportedPolicyError(f"backend cuda does not implement policy {policy!r}")
+        with self._device:
+            out = self._ed25519.verify(batch, ED25519_POLICY_CODES[policy])
+        check_written(out, _ED25519_KERNEL)
+        return out
+
+    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
+        if self._merkle is None:
+            raise UnsupportedPolicyError("merkle kernel not built yet")
+        raise UnsupportedPolicyError("merkle kernel not wired yet")  # MERKLE HOOK
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            with self._device:
+                self._ed25519.close()

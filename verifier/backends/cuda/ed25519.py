@@ -1,0 +1,127 @@
+"""The Ed25519 kernel on the GPU: staging through pinned buffers, launches on two streams, verdicts back.
+
+A batch larger than ``max_batch`` items is cut into chunks; chunk j runs on stream j % 2 with that
+stream's own device and pinned buffers, so the host staging and copies of one chunk overlap the kernel of
+the other. Buffers grow to the largest chunk seen and are reused for every later batch. Calls are
+serialized by a lock (one set of buffers); the engine may call from several threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.backends.cuda._module import DeviceBuffer, PinnedBuffer, compile_kernels, kernel_error
+from verifier.batch import Ed25519Batch
+from verifier.errors import VerifierError
+
+__all__ = ["Ed25519Kernel", "KERNEL", "ENTRY"]
+
+ENTRY = "ed25519_verify.cu"
+KERNEL = "ed25519_verify_kernel"
+_MAX_ITEMS_PER_LAUNCH = 2**31  # n is a uint32 kernel argument; grid x up to 2^31 - 1 blocks
+
+
+class _Slot:
+    """One stream with its own device and pinned buffers."""
+
+    def __init__(self, cp: ModuleType) -> None:
+        self.stream = cp.cuda.Stream(non_blocking=True)
+        self.d_keys, self.h_keys = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
+        self.d_sigs, self.h_sigs = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
+        self.d_msgs, self.h_msgs = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
+        self.d_offsets, self.h_offsets = DeviceBuffer(cp, np.uint64), PinnedBuffer(cp, np.uint64)
+        self.d_malformed, self.h_malformed = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
+        self.d_out, self.h_out = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
+        self.pending: tuple[int, int] | None = None  # (a, b) whose verdicts are in flight to h_out
+
+
+def _upload(dev: DeviceBuffer, host: PinnedBuffer, src: npt.NDArray[Any], stream: Any) -> Any:
+    """Copy ``src`` into the pinned buffer, then asynchronously to the device; returns the device view."""
+    n = src.size
+    h = host.ensure(n)
+    d = dev.ensure(n)
+    if n:
+        np.copyto(h[:n], src.reshape(-1))
+        d[:n].set(h[:n], stream=stream)
+    return d
+
+
+class Ed25519Kernel:
+    """``ed25519_verify_kernel`` compiled for the current device, with reusable buffers."""
+
+    def __init__(self, cp: ModuleType, *, block_dim: int = 128, max_batch: int = 1 << 20, streams: int = 2) -> None:
+        if not 1 <= max_batch <= _MAX_ITEMS_PER_LAUNCH:
+            raise ValueError(f"max_batch must be in [1, {_MAX_ITEMS_PER_LAUNCH}], got {max_batch}")
+        self._cp = cp
+        self.block_dim = block_dim
+        self.max_batch = max_batch
+        self.function = compile_kernels(cp, ENTRY, [KERNEL])[KERNEL]
+        self._slots = [_Slot(cp) for _ in range(max(1, streams))]
+        self._lock = threading.Lock()
+
+    def launch(self, stream: Any, n: int, keys: Any, sigs: Any, msgs: Any, offsets: Any, malformed: Any,
+               out: Any, policy: int) -> None:
+        """Enqueue the kernel on ``stream`` over device arrays (also used by the kernel benchmark)."""
+        grid = (n + self.block_dim - 1) // self.block_dim
+        with stream:
+            self.function(
+                (grid,), (self.block_dim,),
+                (keys, sigs, msgs, offsets, malformed, out, np.uint32(n), np.int32(policy)),
+            )
+
+    def verify(self, batch: Ed25519Batch, policy: int) -> npt.NDArray[np.uint8]:
+        n = len(batch)
+        out = np.zeros(n, dtype=np.uint8)
+        if n == 0:
+            return out
+        keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
+        sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
+        offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
+        malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
+        base = int(offsets[0])
+        with self._lock:
+            try:
+                for j, a in enumerate(range(0, n, self.max_batch)):
+                    b = min(n, a + self.max_batch)
+                    slot = self._slots[j % len(self._slots)]
+                    self._collect(slot, out)  # the previous chunk of this slot, before its buffers are reused
+                    s = slot.stream
+                    m0, m1 = int(offsets[a]) - base, int(offsets[b]) - base
+                    d_keys = _upload(slot.d_keys, slot.h_keys, keys[a:b], s)
+                    d_sigs = _upload(slot.d_sigs, slot.h_sigs, sigs[a:b], s)
+                    d_msgs = _upload(slot.d_msgs, slot.h_msgs, batch.messages[m0:m1], s)
+                    d_offsets = _upload(slot.d_offsets, slot.h_offsets, offsets[a : b + 1], s)
+                    d_malformed = _upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
+                    d_out = slot.d_out.ensure(b - a)
+                    self.launch(s, b - a, d_keys, d_sigs, d_msgs, d_offsets, d_malformed, d_out, policy)
+                    d_out[: b - a].get(stream=s, out=slot.h_out.ensure(b - a)[: b - a])
+                    slot.pending = (a, b)
+                for slot in self._slots:
+                    self._collect(slot, out)
+            except VerifierError:
+                raise
+            except Exception as exc:  # CuPy / CUDA runtime, driver, out of memory
+                for slot in self._slots:
+                    slot.pending = None
+                raise kernel_error(KERNEL, n, exc) from exc
+        return out
+
+    @staticmethod
+    def _collect(slot: _Slot, out: npt.NDArray[np.uint8]) -> None:
+        if slot.pending is None:
+            return
+        slot.stream.synchronize()
+        a, b = slot.pending
+        out[a:b] = slot.h_out.array[: b - a]
+        slot.pending = None
+
+    def close(self) -> None:
+        with self._lock:
+            for slot in self._slots:
+                slot.stream.synchronize()
+            self._slots = []
