@@ -204,13 +204,26 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from verifier.server import ServerConfig, serve
 
+    from verifier.scheduler import SchedulerConfig
+
     config = ServerConfig(
         host=args.host,
         port=args.port,
         metrics_port=args.metrics_port or None,
         backend=args.backend,
         limits=Limits(max_items=args.max_items, max_message_bytes=args.max_message_bytes),
+        scheduler=SchedulerConfig(
+            max_batch_items=args.max_batch_items,
+            max_queue_delay_us=args.max_queue_delay_us,
+            queue_capacity_items=args.queue_capacity_items,
+            queue_capacity_bytes=args.queue_capacity_bytes,
+            stream_window=args.stream_window,
+        ),
+        crossover_batch=args.crossover_batch,
         grace_seconds=args.grace,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
     )
     asyncio.run(serve(config))
     return 0
@@ -243,6 +256,24 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"bytes per request message (default {defaults.max_message_bytes})")
     serve.add_argument("--grace", type=float, default=float(_env("GRACE_SECONDS", "30")),
                        help="seconds accepted requests get to finish at shutdown (default 30)")
+    from verifier.scheduler import SchedulerConfig
+
+    knobs = SchedulerConfig()
+    for flag, default, what in (
+        ("max-batch-items", knobs.max_batch_items, "items merged into one device batch at most"),
+        ("max-queue-delay-us", knobs.max_queue_delay_us, "microseconds the first queued item waits for others"),
+        ("queue-capacity-items", knobs.queue_capacity_items, "items the queues hold before refusing"),
+        ("queue-capacity-bytes", knobs.queue_capacity_bytes, "bytes the queues hold before refusing"),
+        ("stream-window", knobs.stream_window, "batches a stream may have in flight"),
+        ("crossover-batch", 0, "device batches smaller than this run on the CPU (GPU backends)"),
+    ):
+        env = flag.upper().replace("-", "_")
+        serve.add_argument(f"--{flag}", type=int, default=int(_env(env, str(default))),
+                           help=f"{what} (default {default}; env VERIFIER_{env})")
+    serve.add_argument("--tls-cert", default=os.environ.get("VERIFIER_TLS_CERT"), help="server certificate (PEM)")
+    serve.add_argument("--tls-key", default=os.environ.get("VERIFIER_TLS_KEY"), help="server private key (PEM)")
+    serve.add_argument("--tls-client-ca", default=os.environ.get("VERIFIER_TLS_CLIENT_CA"),
+                       help="CA (PEM) that client certificates must chain to: turns on mutual TLS")
     serve.set_defaults(func=_cmd_serve)
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")

@@ -69,12 +69,24 @@ class Client:
         timeout: float | None = 60.0,
         channel: grpc.Channel | None = None,
         credentials: grpc.ChannelCredentials | None = None,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ) -> None:
+        """``tls_ca`` (PEM path) turns on TLS; ``tls_cert`` and ``tls_key`` add a client certificate."""
         from verifier.v1 import verifier_pb2 as pb2
         from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 
         self._pb2 = pb2
         options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+        if credentials is None and (tls_ca or tls_cert or tls_key):
+            def read(path: str | None) -> bytes | None:
+                if path is None:
+                    return None
+                with open(path, "rb") as f:
+                    return f.read()
+
+            credentials = grpc.ssl_channel_credentials(read(tls_ca), read(tls_key), read(tls_cert))
         if channel is None:
             channel = (
                 grpc.secure_channel(target, credentials, options)

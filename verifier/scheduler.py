@@ -200,6 +200,22 @@ class Scheduler:
         return sum(e.items for q in self._queues[key].values() for e in q)
 
     async def _run(self) -> None:
+        while True:
+            # Hold a device slot before choosing work, so that what is chosen is the most urgent work
+            # at the moment a device frees up (and queued work stays counted, and refusable, until then).
+            await self._inflight.acquire()
+            try:
+                key = await self._gather()
+                entries = self._take(key)
+            except BaseException:
+                self._inflight.release()
+                raise
+            task = asyncio.get_running_loop().create_task(self._dispatch(key, entries))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _gather(self) -> _Key:
+        """Wait for work, then for others to join the head's batch (bulk only) up to the queue delay."""
         delay = self.config.max_queue_delay_us / 1e6
         while True:
             key = self._next_key()
@@ -209,23 +225,16 @@ class Scheduler:
                 continue
             queues = self._queues[key]
             head = (queues[Priority.CONSENSUS] or queues[Priority.BULK])[0]
-            # Wait for others to join, unless the batch is already full or consensus work waits.
-            while head.priority is Priority.BULK and self._items_waiting(key) < self.config.max_batch_items:
-                remaining = head.enqueued + delay - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), remaining)
-                except TimeoutError:
-                    break
-                if queues[Priority.CONSENSUS]:
-                    break
-            entries = self._take(key)
-            await self._inflight.acquire()
-            task = asyncio.get_running_loop().create_task(self._dispatch(key, entries))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if head.priority is Priority.CONSENSUS or self._items_waiting(key) >= self.config.max_batch_items:
+                return key
+            remaining = head.enqueued + delay - time.monotonic()
+            if remaining <= 0:
+                return key
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+            except TimeoutError:
+                pass
 
     # ------------------------------------------------------------------ dispatch
 

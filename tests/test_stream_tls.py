@@ -1,0 +1,157 @@
+"""The streaming RPC, deadlines over the wire, and TLS / mutual TLS with certificates made at test time."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import nacl.signing
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+import verifier
+from tests.harness import running_server
+from verifier.scheduler import SchedulerConfig
+from verifier.v1 import verifier_pb2 as pb2
+from verifier.v1 import verifier_pb2_grpc as pb2_grpc
+from verifier.verdict import Verdict
+
+SK = nacl.signing.SigningKey(b"\x44" * 32)
+PK = bytes(SK.verify_key)
+
+
+def _request(n: int, bad: int | None = None) -> pb2.VerifySignaturesRequest:
+    msgs = [os.urandom(30) for _ in range(n)]
+    sigs = [SK.sign(m).signature for m in msgs]
+    if bad is not None:
+        msgs[bad] = b"tampered" + msgs[bad]
+    return pb2.VerifySignaturesRequest(
+        public_keys=PK * n, signatures=b"".join(sigs), messages=b"".join(msgs), message_lengths=[len(m) for m in msgs]
+    )
+
+
+def test_stream_answers_every_batch_once_with_its_id() -> None:
+    with running_server(scheduler=SchedulerConfig(stream_window=2, max_queue_delay_us=2000)) as server:
+        with grpc.insecure_channel(server.target) as channel:
+            stub = pb2_grpc.VerifierStub(channel)
+
+            def requests() -> Iterator[pb2.StreamRequest]:
+                for i in range(40):
+                    if i == 17:  # a malformed batch is answered with an error, the stream goes on
+                        yield pb2.StreamRequest(id=i, signatures=pb2.VerifySignaturesRequest(public_keys=b"x", message_lengths=[0]))
+                    elif i % 3 == 0:
+                        proof = pb2.VerifyMerkleProofsRequest(
+                            leaf_hashes=b"h" * 32, leaf_indices=[0], tree_sizes=[1], path_lengths=[0], roots=b"h" * 32
+                        )
+                        yield pb2.StreamRequest(id=i, merkle_proofs=proof)
+                    else:
+                        yield pb2.StreamRequest(id=i, signatures=_request(1 + i % 5, bad=0 if i % 2 else None))
+
+            answers = {r.id: r for r in stub.VerifyStream(requests(), timeout=60)}
+    assert sorted(answers) == list(range(40))
+    assert answers[17].WhichOneof("result") == "error"
+    assert answers[17].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "public_keys holds 1 bytes" in answers[17].error.message
+    for i, answer in answers.items():
+        if i == 17:
+            continue
+        if i % 3 == 0:
+            assert answer.merkle_proofs.verdicts == bytes([Verdict.OK]), i
+        else:
+            got = answer.signatures
+            assert len(got.verdicts) == 1 + i % 5
+            assert got.verdicts[0] == (Verdict.EQUATION_FAILED if i % 2 else Verdict.OK), i
+
+
+def test_expired_deadline_is_deadline_exceeded() -> None:
+    with running_server() as server:
+        with grpc.insecure_channel(server.target) as channel:
+            stub = pb2_grpc.VerifierStub(channel)
+            with pytest.raises(grpc.RpcError) as info:
+                stub.VerifySignatures(_request(2000), timeout=0.001)
+            assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert stub.VerifySignatures(_request(3), timeout=30).all_valid  # and the server is fine
+
+
+def _cert(
+    name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None, issuer_key: ec.EllipticCurvePrivateKey | None
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("pki")
+    files: dict[str, str] = {}
+
+    def write(name: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
+        (out / f"{name}.key").write_bytes(
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        (out / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[f"{name}_key"], files[f"{name}_crt"] = str(out / f"{name}.key"), str(out / f"{name}.crt")
+
+    for ca_name in ("ca", "other_ca"):
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = _cert(f"{ca_name} root", ca_key, None, None)
+        write(ca_name, ca_key, ca)
+        for leaf in ("server", "client") if ca_name == "ca" else ("client",):
+            key = ec.generate_private_key(ec.SECP256R1())
+            write(f"{leaf}" if ca_name == "ca" else "stranger", key, _cert(leaf, key, ca, ca_key))
+    return files
+
+
+def _verify_over(target: str, **tls: str) -> bool:
+    with verifier.Client(target, timeout=10, **tls) as client:
+        return client.verify_ed25519([PK], [SK.sign(b"m").signature], [b"m"]).all_valid
+
+
+def test_tls(pki: dict[str, str]) -> None:
+    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"]) as server:
+        target = f"localhost:{server.server.port}"  # type: ignore[union-attr]
+        assert _verify_over(target, tls_ca=pki["ca_crt"])
+        with pytest.raises(verifier.VerifierError, match="UNAVAILABLE"):
+            _verify_over(target, tls_ca=pki["other_ca_crt"])  # the client does not trust this server
+
+
+def test_mutual_tls_refuses_clients_without_a_valid_certificate(pki: dict[str, str]) -> None:
+    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"]) as server:
+        target = f"localhost:{server.server.port}"  # type: ignore[union-attr]
+        assert _verify_over(target, tls_ca=pki["ca_crt"], tls_cert=pki["client_crt"], tls_key=pki["client_key"])
+        with pytest.raises(verifier.VerifierError, match="UNAVAILABLE"):
+            _verify_over(target, tls_ca=pki["ca_crt"])  # no client certificate
+        with pytest.raises(verifier.VerifierError, match="UNAVAILABLE"):
+            _verify_over(target, tls_ca=pki["ca_crt"], tls_cert=pki["stranger_crt"], tls_key=pki["stranger_key"])
+
+
+def test_tls_misconfiguration_is_refused(tmp_path: Path) -> None:
+    from verifier.server import ServerConfig
+
+    with pytest.raises(ValueError, match="both a certificate and a key"):
+        ServerConfig(tls_cert=str(tmp_path / "x.crt")).server_credentials()
+    with pytest.raises(ValueError, match="client CA needs a server certificate"):
+        ServerConfig(tls_client_ca=str(tmp_path / "ca.crt")).server_credentials()
