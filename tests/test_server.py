@@ -185,3 +185,16 @@ def test_shutdown_finishes_accepted_requests_and_turns_not_serving(monkeypatch: 
         assert isinstance(result, verifier.VerifyResult) and result.all_valid and len(result) == 50
         assert statuses[0] == health_pb2.HealthCheckResponse.SERVING
         assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses
+
+
+def test_grafana_dashboard_uses_only_metrics_the_server_exports(server: RunningServer) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parent.parent / "deploy/grafana/verifier-dashboard.json").read_text())
+    used = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"verifier_[a-z_]+", t["expr"])}
+    assert server.server is not None
+    exported = {metric.name for metric in server.registry.collect()}  # family names, no _total/_bucket
+    families = {re.sub(r"_(total|bucket|sum|count)$", "", m) for m in used}
+    assert used and families <= exported, families - exported
