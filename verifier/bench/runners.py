@@ -1,0 +1,295 @@
+"""What is timed: peers (straight single-thread loops), the engine, a gRPC server, and CUDA kernels.
+
+Every runner returns a zero-argument call that verifies one batch and returns how many items were valid,
+so that the same timing code measures them all and checks they agree on the items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.bench.environment import REPO_ROOT
+from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
+from verifier.engine import Engine
+from verifier.verdict import Verdict
+
+__all__ = [
+    "Call",
+    "KernelTimer",
+    "ServerProcess",
+    "engine_call",
+    "grpc_call",
+    "kernel_timer",
+    "peer_call",
+    "PEERS",
+]
+
+Call = Callable[[], int]
+PEERS: dict[str, tuple[str, ...]] = {"ed25519": ("pynacl", "cryptography"), "merkle": ("hashlib",)}
+
+
+# ------------------------------------------------------------------------------------------------ peers
+
+
+def _pynacl(w: Ed25519Workload, n: int) -> Call:
+    from nacl.bindings import crypto_sign_open
+    from nacl.exceptions import BadSignatureError
+
+    items = w.items(n)
+    keys, sigs, msgs = items.key_list, items.sig_list, items.messages
+
+    def run() -> int:
+        ok = 0
+        for pk, sig, msg in zip(keys, sigs, msgs):
+            try:
+                crypto_sign_open(sig + msg, pk)
+                ok += 1
+            except BadSignatureError:
+                pass
+        return ok
+
+    return run
+
+
+def _cryptography(w: Ed25519Workload, n: int) -> Call:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    items = w.items(n)
+    keys, sigs, msgs = items.key_list, items.sig_list, items.messages
+
+    def run() -> int:
+        ok = 0
+        for pk, sig, msg in zip(keys, sigs, msgs):
+            try:
+                Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
+                ok += 1
+            except InvalidSignature:
+                pass
+        return ok
+
+    return run
+
+
+def _hashlib(w: MerkleWorkload, n: int) -> Call:
+    """RFC 9162 section 2.1.3.2 as a plain loop over Python objects with hashlib."""
+    items = w.items(n)
+    rows = list(zip(items.leaf_hashes, items.leaf_indices, items.tree_sizes, items.paths))
+    root = items.root
+    sha256 = hashlib.sha256
+    node = b"\x01"
+
+    def run() -> int:
+        ok = 0
+        for leaf, index, size, path in rows:
+            if index >= size:
+                continue
+            fn, sn, r = index, size - 1, leaf
+            for p in path:
+                if sn == 0:
+                    break
+                if fn & 1 or fn == sn:
+                    r = sha256(node + p + r).digest()
+                    if not fn & 1:
+                        while fn and not fn & 1:
+                            fn >>= 1
+                            sn >>= 1
+                else:
+                    r = sha256(node + r + p).digest()
+                fn >>= 1
+                sn >>= 1
+            else:
+                if sn == 0 and r == root:
+                    ok += 1
+        return ok
+
+    return run
+
+
+def peer_call(peer: str, w: Workload, n: int) -> Call:
+    if peer == "pynacl" and isinstance(w, Ed25519Workload):
+        return _pynacl(w, n)
+    if peer == "cryptography" and isinstance(w, Ed25519Workload):
+        return _cryptography(w, n)
+    if peer == "hashlib" and isinstance(w, MerkleWorkload):
+        return _hashlib(w, n)
+    raise ValueError(f"no peer {peer!r} for {w.kind}")
+
+
+# ------------------------------------------------------------------------------------------------ engine
+
+
+def engine_call(engine: Engine, w: Workload, n: int) -> Call:
+    """``Engine.verify_*`` on a packed batch, as the server calls it once a request is decoded; the
+    backend's own copies (host to device and back) are inside the call."""
+    if isinstance(w, Ed25519Workload):
+        eb = w.batch(n)
+        return lambda: engine.verify_ed25519(eb).valid_count
+    mb = w.batch(n)
+    return lambda: engine.verify_merkle(mb).valid_count
+
+
+# ------------------------------------------------------------------------------------------------ gRPC
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """``verifier serve`` in a child process on a loopback port (its own interpreter, as in production);
+    ready once gRPC health says SERVING (after the backend's warm-up and self-test)."""
+
+    def __init__(self, backend: str, *, timeout: float = 180.0) -> None:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        self.backend = backend
+        self.port = _free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile(mode="w+b")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        cmd = [sys.executable, "-m", "verifier", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
+               "--port", str(self.port), "--metrics-port", "0", "--backend", backend, "--grace", "2"]
+        self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+            while True:
+                if self._proc.poll() is not None:
+                    raise RuntimeError(f"server (backend {backend}) exited with {self._proc.returncode}: {self.log_tail()}")
+                try:
+                    status = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0).status
+                    if status == health_pb2.HealthCheckResponse.SERVING:
+                        break
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError(f"server (backend {backend}) not serving after {timeout:.0f} s: {self.log_tail()}")
+                time.sleep(0.05)
+
+    def log_tail(self, limit: int = 2000) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        text = self._log.read().decode(errors="replace").strip()
+        return text[-limit:] or "(no output)"
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+        self._log.close()
+
+
+def grpc_call(client: Any, w: Workload, n: int) -> Call:
+    """One request through ``verifier.Client`` (the public API: items packed by the client, sent, answered)."""
+    if isinstance(w, Ed25519Workload):
+        e = w.items(n)
+        return lambda: int(client.verify_ed25519(e.public_keys, e.signatures, e.messages).valid_count)
+    m = w.items(n)
+    return lambda: int(
+        client.verify_merkle(m.leaf_indices, m.tree_sizes, m.paths, m.root, leaf_hashes=m.leaf_hashes).valid_count
+    )
+
+
+# ------------------------------------------------------------------------------------------------ kernel
+
+
+class KernelTimer(Protocol):
+    """Seconds per launch of each timed repetition (CUDA events, device-resident buffers, warm-up excluded)
+    and the verdicts of the last launch."""
+
+    def __call__(self, batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]: ...
+
+
+_KERNEL_MODULES = {"ed25519": "benchmarks.bench_ed25519_kernel", "merkle": "benchmarks.bench_merkle_kernel"}
+# A kernel benchmark module may expose this function (see KernelTimer); it is used as it is.
+KERNEL_TIMER_NAME = "kernel_times"
+_LAUNCHES_PER_REPETITION = 10
+
+
+def _import_kernel_module(kind: str) -> tuple[Any, str]:
+    name = _KERNEL_MODULES[kind]
+    path = REPO_ROOT / Path(*name.split(".")).with_suffix(".py")
+    if not path.exists():
+        return None, f"{path.relative_to(REPO_ROOT)} is not in this checkout"
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        return importlib.import_module(name), ""
+    except Exception as exc:  # a module that fails to import is a skip, not a crash
+        return None, f"{name} failed to import: {type(exc).__name__}: {exc}"
+
+
+def _merkle_timer_from_parts(mod: Any, cp: Any) -> KernelTimer:
+    """A timer built from bench_merkle_kernel's compile, copy and launch helpers (block 256)."""
+    kernel = mod._compile(cp)
+
+    def timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+        n = len(batch)
+        d = mod._to_device(cp, batch)
+        mod._launch(cp, kernel, d, n, 256)  # warm-up
+        cp.cuda.Device().synchronize()
+        times: list[float] = []
+        for _ in range(max(1, repeats)):
+            start, end = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            for _ in range(_LAUNCHES_PER_REPETITION):
+                mod._launch(cp, kernel, d, n, 256)
+            end.record()
+            end.synchronize()
+            times.append(cp.cuda.get_elapsed_time(start, end) / 1e3 / _LAUNCHES_PER_REPETITION)
+        verdicts: npt.NDArray[np.uint8] = d["out"].get()
+        del d
+        return times, verdicts
+
+    return timer
+
+
+def kernel_timer(kind: str) -> tuple[KernelTimer | None, str]:
+    """The kernel-only timer for ``kind`` from the kernel benchmark modules, or (None, why not)."""
+    from verifier.bench.environment import cuda_environment
+
+    info, why = cuda_environment()
+    if info is None:
+        return None, why
+    mod, why = _import_kernel_module(kind)
+    if mod is None:
+        return None, why
+    timer = getattr(mod, KERNEL_TIMER_NAME, None)
+    if callable(timer):
+        return timer, ""
+    if kind == "merkle" and all(hasattr(mod, f) for f in ("_compile", "_to_device", "_launch")):
+        import cupy as cp  # type: ignore[import-not-found,unused-ignore]
+
+        try:
+            return _merkle_timer_from_parts(mod, cp), ""
+        except Exception as exc:
+            return None, f"merkle kernel did not compile: {type(exc).__name__}: {exc}"
+    return None, f"{mod.__name__} exposes no {KERNEL_TIMER_NAME}(batch, repeats) -> (seconds per launch, verdicts)"
+
+
+def kernel_call_valid(verdicts: npt.NDArray[np.uint8]) -> int:
+    return int(np.count_nonzero(np.asarray(verdicts) == Verdict.OK))
