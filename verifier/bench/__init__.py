@@ -25,13 +25,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "add_arguments", "run_args", "load_crossover", "default_crossover_path", "CROSSOVER_ENV"]
+__all__ = ["CROSSOVER_ENV", "add_arguments", "default_crossover_path", "load_crossover", "main", "run_args"]
 
 CROSSOVER_ENV = "VERIFIER_CROSSOVER_FILE"
 
 _FULL_BATCHES = [4**i for i in range(8)]  # 1 .. 16384
 _FULL_CUDA_BATCHES = [4**i for i in range(11)]  # 1 .. 2^20
-_QUICK_BATCHES = [1, 16, 256]
+_QUICK_BATCHES = [1, 16, 256, 1024]
 _QUICK_CUDA_BATCHES = [1, 64, 4096, 65536]
 
 
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     a = parser.add_argument
     a("--quick", action="store_true",
-      help="CI mode, under a minute on 2 cores: batches 1 16 256, message 128 B, depth 20, threads 1 and all, "
+      help="CI mode, under a minute on 2 cores: batches 1 16 256 1024, message 128 B, depth 20, threads 1 and all, "
            "2 repetitions (options given explicitly still win)")
     a("--out", type=Path, default=None, help="output directory (default benchmarks/results)")
     a("--crossover-out", type=Path, default=None, help="crossover file (default <out>/crossover.json)")
@@ -98,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--depths", type=_positive_ints, default=None, help="Merkle proof depths (default 8 20 32)")
     a("--repeats", type=int, default=None, help="timed repetitions per figure (default 5; quick 2)")
     a("--warmup", type=int, default=None, help="untimed calls before (default 1)")
-    a("--min-time", type=float, default=None, help="seconds each repetition runs at least (default 0.2; quick 0.02)")
+    a("--min-time", type=float, default=None, help="seconds each repetition runs at least (default 0.2; quick 0.05)")
     a("--grpc-clients", type=int, default=None, help="concurrent client threads in scope grpc (default 4; quick 2)")
     a("--grpc-max-batch", type=int, default=None, help="largest batch sent over gRPC (default 65536)")
     a("--peer-max-batch", type=int, default=None,
@@ -131,7 +131,7 @@ def _config(args: argparse.Namespace) -> Any:
         depths=pick(args.depths, [8, 20, 32], [20]),
         repeats=max(1, pick(args.repeats, 5, 2)),
         warmup=max(0, pick(args.warmup, 1, 1)),
-        min_time=max(0.0, pick(args.min_time, 0.2, 0.02)),
+        min_time=max(0.0, pick(args.min_time, 0.2, 0.05)),
         grpc_clients=max(1, pick(args.grpc_clients, 4, 2)),
         grpc_max_batch=pick(args.grpc_max_batch, 1 << 16, 1 << 16),
         peer_max_batch=pick(args.peer_max_batch, 1 << 14, 4096),

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "commit", "now_utc", "cpu_model", "cpu_cores", "host_environment", "cuda_environment", "slug"]
+__all__ = ["REPO_ROOT", "commit", "cpu_cores", "cpu_model", "cuda_environment", "host_environment", "now_utc", "slug"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def commit() -> str:
 
 
 def now_utc() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 def cpu_model() -> str:
@@ -71,7 +71,7 @@ def host_environment() -> dict[str, Any]:
         from cryptography.hazmat.backends.openssl.backend import backend as openssl
 
         env["openssl"] = openssl.openssl_version_text()
-    except Exception:  # informative only
+    except Exception:  # noqa: BLE001, S110  informative only
         pass
     return env
 
@@ -84,7 +84,7 @@ def cuda_environment() -> tuple[dict[str, Any] | None, str]:
         return None, f"CuPy is not installed ({exc})"
     try:
         count = int(cp.cuda.runtime.getDeviceCount())
-    except Exception as exc:  # CUDARuntimeError when there is no driver
+    except Exception as exc:  # noqa: BLE001  CUDARuntimeError when there is no driver
         return None, f"CUDA is unavailable ({type(exc).__name__}: {exc})"
     if count < 1:
         return None, "no CUDA device"

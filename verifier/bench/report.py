@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from verifier.bench.environment import slug
 from verifier.bench.suite import REFERENCE_PEER, Record, RunResult
 
 __all__ = [
+    "PRIMARY_PARAM",
     "Crossover",
     "Outputs",
     "find_crossovers",
@@ -21,7 +21,6 @@ __all__ = [
     "write_json",
     "write_markdown",
     "write_plots",
-    "PRIMARY_PARAM",
 ]
 
 # The parameter the router's crossover is taken at: typical vote sign-bytes and a ledger-sized tree.
@@ -224,7 +223,7 @@ def _summary_table(run: RunResult) -> list[str]:
     series = _series(run.results)
     head = ["series"] + [f"{k} {'msg ' + str(p) + ' B' if k == 'ed25519' else 'depth ' + str(p)}" for k, p in cols]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for key, rows in series.items():
+    for rows in series.values():
         cells = [series_label(rows[0])]
         for kind, param in cols:
             mine = [r for r in rows if r["kind"] == kind and _param(r) == param]
@@ -268,8 +267,9 @@ def hardware_line(run: RunResult) -> str:
     env = run.environment
     parts = [f"CPU {env.get('cpu')} ({env.get('cores')} cores)"]
     if env.get("gpu"):
-        parts.insert(0, f"GPU {env['gpu']} (driver {env.get('driver', '?')}, CUDA {env.get('cuda_runtime', '?')}, "
-                        f"CuPy {env.get('cupy', '?')})")
+        gpu = (f"GPU {env['gpu']} (driver {env.get('driver', '?')}, CUDA {env.get('cuda_runtime', '?')}, "
+               f"CuPy {env.get('cupy', '?')})")
+        parts.insert(0, gpu)
     return "; ".join(parts)
 
 
@@ -278,16 +278,16 @@ def markdown(run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots
     out = [
         f"# verifier benchmark{' (quick)' if cfg.get('quick') else ''}",
         "",
-        f"{hardware_line(run)}; commit `{run.commit}`, {run.date}. Python {run.environment.get('python')}, "
-        f"PyNaCl {run.environment.get('pynacl')}, cryptography {run.environment.get('cryptography')}"
-        f" ({run.environment.get('openssl', 'OpenSSL')}).",
+        (f"{hardware_line(run)}; commit `{run.commit}`, {run.date}. Python {run.environment.get('python')}, "
+         f"PyNaCl {run.environment.get('pynacl')}, cryptography {run.environment.get('cryptography')}"
+         f" ({run.environment.get('openssl', 'OpenSSL')})."),
         "",
-        f"Items/s, median of {cfg['repeats']} repetitions after {cfg['warmup']} warm-up call(s), each repetition "
-        f"at least {cfg['min_time']} s; in brackets the ratio to single-thread "
-        f"{REFERENCE_PEER.get('ed25519')} (Ed25519) or the hashlib loop (Merkle) on the same items. "
-        "engine: `Engine.verify_*` on a packed batch (device copies included); gRPC: `verifier.Client` threads "
-        "against `verifier serve` on loopback; kernel: CUDA events, device-resident buffers. One item in 64 is "
-        "invalid, and every figure was checked to count the same verdicts.",
+        (f"Items/s, median of {cfg['repeats']} repetitions after {cfg['warmup']} warm-up call(s), each repetition "
+         f"at least {cfg['min_time']} s; in brackets the ratio to single-thread PyNaCl (Ed25519) or the hashlib "
+         "loop (Merkle) on the same items. engine: `Engine.verify_*` on a packed batch (device copies included); "
+         "gRPC: `verifier.Client` threads against `verifier serve` on loopback; kernel: CUDA events, "
+         "device-resident buffers. One item in 64 is invalid, and every figure was checked to count the same "
+         "verdicts."),
         "",
         "## Crossover",
         "",
@@ -340,6 +340,7 @@ def write_plots(run: RunResult, crossovers: dict[tuple[str, int], Crossover], pr
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     kinds, params = _grid(run)
     if not kinds:
@@ -367,6 +368,7 @@ def write_plots(run: RunResult, crossovers: dict[tuple[str, int], Crossover], pr
                 ax.set_title(f"{kind}, {field} {param}{unit}", fontsize=10)
                 ax.set_xscale("log", base=2)
                 ax.set_yscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(_batch_tick))
                 ax.set_xlabel("batch size (items)")
                 ax.grid(True, which="both", alpha=0.3)
                 if what == "throughput":
@@ -401,7 +403,8 @@ def _throughput_panel(ax: Any, rows: list[Record], color_of: dict[Any, str], cro
         ax.annotate(f"crossover {cross.batch:,}\n({cross.backend} > {cross.against})", xy=(cross.batch, 0.98),
                     xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top")
     else:
-        ax.text(0.02, 0.98, f"crossover: none\n{_wrap(cross.note)}", transform=ax.transAxes, fontsize=7,
+        short = cross.note.split(" (")[0]  # the reason's detail is in the Markdown and the JSON
+        ax.text(0.02, 0.98, f"crossover: none\n{_wrap(short)}", transform=ax.transAxes, fontsize=7,
                 va="top", ha="left", bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"})
 
 
@@ -415,6 +418,15 @@ def _latency_panel(ax: Any, rows: list[Record], color_of: dict[Any, str]) -> Non
         label = series_label(srs[0])
         ax.plot(xs, [r["latency_p50_ms"] for r in srs], "-o", markersize=3, color=color_of[key], label=f"{label} p50")
         ax.plot(xs, [r["latency_p99_ms"] for r in srs], "--", color=color_of[key], label=f"{label} p99", alpha=0.8)
+
+
+def _batch_tick(x: float, _pos: int) -> str:
+    n = round(x)
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20}M"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10}k"
+    return f"{n}"
 
 
 def _wrap(text: str, width: int = 48) -> str:
@@ -435,6 +447,3 @@ def output_prefix(run: RunResult, out: Path) -> str:
     name = env.get("gpu") if env.get("gpu") and "cuda" in run.device else f"cpu-{env.get('cpu')}-{env.get('cores')}c"
     return f"suite-{slug(str(name))}{'-quick' if run.config.get('quick') else ''}"
 
-
-def finite(v: float) -> bool:
-    return math.isfinite(v)

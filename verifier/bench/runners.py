@@ -27,6 +27,7 @@ from verifier.engine import Engine
 from verifier.verdict import Verdict
 
 __all__ = [
+    "PEERS",
     "Call",
     "KernelTimer",
     "ServerProcess",
@@ -34,7 +35,6 @@ __all__ = [
     "grpc_call",
     "kernel_timer",
     "peer_call",
-    "PEERS",
 ]
 
 Call = Callable[[], int]
@@ -163,7 +163,7 @@ class ServerProcess:
         self.backend = backend
         self.port = _free_port()
         self.target = f"127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile(mode="w+b")
+        self._log = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115  closed by close()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         cmd = [sys.executable, "-m", "verifier", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
@@ -171,7 +171,7 @@ class ServerProcess:
         self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+            stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 if self._proc.poll() is not None:
                     raise RuntimeError(f"server (backend {backend}) exited with {self._proc.returncode}: {self.log_tail()}")
@@ -239,56 +239,97 @@ def _import_kernel_module(kind: str) -> tuple[Any, str]:
         sys.path.insert(0, str(REPO_ROOT))
     try:
         return importlib.import_module(name), ""
-    except Exception as exc:  # a module that fails to import is a skip, not a crash
+    except Exception as exc:  # noqa: BLE001  a module that fails to import is a skip, not a crash
         return None, f"{name} failed to import: {type(exc).__name__}: {exc}"
 
 
-def _merkle_timer_from_parts(mod: Any, cp: Any) -> KernelTimer:
-    """A timer built from bench_merkle_kernel's compile, copy and launch helpers (block 256)."""
-    kernel = mod._compile(cp)
+def _event_seconds(cp: Any, stream: Any, launch: Callable[[], None], repeats: int) -> list[float]:
+    """Seconds per launch for each repetition of ``_LAUNCHES_PER_REPETITION`` launches, by CUDA events."""
+    launch()  # warm-up (first launch loads the module)
+    stream.synchronize()
+    times: list[float] = []
+    for _ in range(max(1, repeats)):
+        start, end = cp.cuda.Event(), cp.cuda.Event()
+        start.record(stream)
+        for _ in range(_LAUNCHES_PER_REPETITION):
+            launch()
+        end.record(stream)
+        end.synchronize()
+        times.append(cp.cuda.get_elapsed_time(start, end) / 1e3 / _LAUNCHES_PER_REPETITION)
+    return times
 
-    def timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+
+def _timer_from_backend(kind: str, cp: Any) -> KernelTimer:
+    """A timer over the cuda backend's own compiled kernel (its block size), on device-resident copies of
+    the batch: ``Ed25519Kernel.launch`` / ``MerkleKernel.launch``."""
+    null = np.uint64(0)
+    if kind == "ed25519":
+        from verifier.backends.cuda.ed25519 import Ed25519Kernel
+        from verifier.backends.emu import ED25519_POLICY_CODES
+        from verifier.verdict import Policy
+
+        ek = Ed25519Kernel(cp, streams=1)
+        policy = ED25519_POLICY_CODES[Policy.LIBSODIUM]
+
+        def ed_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+            n = len(batch)
+            keys, sigs, msgs, offsets, malformed = (cp.asarray(np.ascontiguousarray(c)) for c in (
+                batch.public_keys, batch.signatures, batch.messages, batch.message_offsets,
+                batch.malformed.view(np.uint8)))
+            out = cp.zeros(n, dtype=cp.uint8)
+            stream = cp.cuda.Stream(non_blocking=True)
+            times = _event_seconds(
+                cp, stream, lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy), repeats)
+            verdicts: npt.NDArray[np.uint8] = out.get()
+            return times, verdicts
+
+        return ed_timer
+
+    from verifier.backends.cuda.merkle import MerkleKernel
+
+    mk = MerkleKernel(cp, streams=1)
+
+    def merkle_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
         n = len(batch)
-        d = mod._to_device(cp, batch)
-        mod._launch(cp, kernel, d, n, 256)  # warm-up
-        cp.cuda.Device().synchronize()
-        times: list[float] = []
-        for _ in range(max(1, repeats)):
-            start, end = cp.cuda.Event(), cp.cuda.Event()
-            start.record()
-            for _ in range(_LAUNCHES_PER_REPETITION):
-                mod._launch(cp, kernel, d, n, 256)
-            end.record()
-            end.synchronize()
-            times.append(cp.cuda.get_elapsed_time(start, end) / 1e3 / _LAUNCHES_PER_REPETITION)
-        verdicts: npt.NDArray[np.uint8] = d["out"].get()
-        del d
+        dev = {k: cp.asarray(np.ascontiguousarray(getattr(batch, k))) for k in (
+            "leaf_hashes", "leaf_indices", "tree_sizes", "path_hashes", "path_offsets", "roots", "root_indices")}
+        out = cp.zeros(n, dtype=cp.uint8)
+        stream = cp.cuda.Stream(non_blocking=True)
+
+        def launch() -> None:
+            mk.launch(stream, n, dev["leaf_hashes"], null, null, dev["leaf_indices"], dev["tree_sizes"],
+                      dev["path_hashes"], dev["path_offsets"], dev["roots"], int(batch.roots.shape[0]),
+                      dev["root_indices"], null, out)
+
+        times = _event_seconds(cp, stream, launch, repeats)
+        verdicts: npt.NDArray[np.uint8] = out.get()
         return times, verdicts
 
-    return timer
+    return merkle_timer
 
 
-def kernel_timer(kind: str) -> tuple[KernelTimer | None, str]:
-    """The kernel-only timer for ``kind`` from the kernel benchmark modules, or (None, why not)."""
+def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
+    """(timer, where it comes from, "") for ``kind``'s kernel-only figures, or (None, "", why not).
+
+    The kernel benchmark module's ``kernel_times(batch, repeats)`` when it has one; else a timer over
+    the cuda backend's own kernel class (``Ed25519Kernel`` / ``MerkleKernel``).
+    """
     from verifier.bench.environment import cuda_environment
 
     info, why = cuda_environment()
     if info is None:
-        return None, why
-    mod, why = _import_kernel_module(kind)
-    if mod is None:
-        return None, why
-    timer = getattr(mod, KERNEL_TIMER_NAME, None)
+        return None, "", why
+    mod, why_not = _import_kernel_module(kind)
+    timer = getattr(mod, KERNEL_TIMER_NAME, None) if mod is not None else None
     if callable(timer):
-        return timer, ""
-    if kind == "merkle" and all(hasattr(mod, f) for f in ("_compile", "_to_device", "_launch")):
-        import cupy as cp  # type: ignore[import-not-found,unused-ignore]
+        return timer, f"{mod.__name__}.{KERNEL_TIMER_NAME}", ""
+    import cupy as cp
 
-        try:
-            return _merkle_timer_from_parts(mod, cp), ""
-        except Exception as exc:
-            return None, f"merkle kernel did not compile: {type(exc).__name__}: {exc}"
-    return None, f"{mod.__name__} exposes no {KERNEL_TIMER_NAME}(batch, repeats) -> (seconds per launch, verdicts)"
+    try:
+        return _timer_from_backend(kind, cp), f"verifier.backends.cuda {kind} kernel launch", ""
+    except Exception as exc:  # noqa: BLE001  a kernel that does not compile is a skip with its reason
+        reasons = [r for r in (why_not, f"the cuda backend's kernel failed: {type(exc).__name__}: {exc}") if r]
+        return None, "", "; ".join(reasons)
 
 
 def kernel_call_valid(verdicts: npt.NDArray[np.uint8]) -> int:

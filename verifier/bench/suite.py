@@ -11,6 +11,7 @@ Scopes:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -20,13 +21,20 @@ from typing import Any
 from verifier.backends import create_backend
 from verifier.backends.cpu import CpuBackend
 from verifier.bench import runners
-from verifier.bench.environment import commit, cpu_cores, cpu_model, cuda_environment, host_environment, now_utc
+from verifier.bench.environment import (
+    commit,
+    cpu_cores,
+    cpu_model,
+    cuda_environment,
+    host_environment,
+    now_utc,
+)
 from verifier.bench.timing import Progress, Sample, measure, measure_concurrent
 from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
 from verifier.engine import Engine, Limits
 from verifier.errors import VerifierError
 
-__all__ = ["SweepConfig", "Record", "RunResult", "run_sweep", "REFERENCE_PEER", "KINDS", "SCOPES", "BACKENDS"]
+__all__ = ["BACKENDS", "KINDS", "REFERENCE_PEER", "SCOPES", "Record", "RunResult", "SweepConfig", "run_sweep"]
 
 _log = logging.getLogger(__name__)
 
@@ -112,14 +120,14 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
         env.update(gpu)
     skipped: list[dict[str, str]] = []
 
-    def skip(backend: str, scope: str, reason: str, kind: str = "*") -> None:
+    def skip(backend: str, scope: str, reason: str, kind: str = "all kinds") -> None:
         skipped.append({"kind": kind, "backend": backend, "scope": scope, "reason": reason})
         _log.info("bench: %s %s %s skipped: %s", kind, backend, scope, reason)
 
     with ExitStack() as stack:
         engines: dict[str, Engine] = {}  # "cpu:<threads>", "emu", "cuda"
         servers: dict[str, runners.ServerProcess] = {}
-        kernel_timers: dict[str, runners.KernelTimer] = {}
+        kernel_timers: dict[str, tuple[runners.KernelTimer, str]] = {}
         limits = Limits(max_items=max([*cfg.batches, *cfg.cuda_batches, 1]))
 
         if "cpu" in cfg.backends and "engine" in cfg.scopes:
@@ -143,11 +151,11 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
                     skip(name, "engine", str(exc))
         if "cuda" in cfg.backends and "kernel" in cfg.scopes:
             for kind in cfg.kinds:
-                timer, why = runners.kernel_timer(kind)
+                timer, source, why = runners.kernel_timer(kind)
                 if timer is None:
                     skip("cuda", "kernel", why, kind)
                 else:
-                    kernel_timers[kind] = timer
+                    kernel_timers[kind] = (timer, source)
         elif "kernel" in cfg.scopes and "cuda" not in cfg.backends:
             skip("cuda", "kernel", "backend cuda not asked for")
         if "grpc" in cfg.scopes:
@@ -193,7 +201,7 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
     cpu_desc = f"{cpu_model()} ({cores} cores)"
     device = f"cuda: {gpu['gpu']}; cpu: {cpu_desc}" if gpu is not None and "cuda" in cfg.backends else f"cpu: {cpu_desc}"
     if gpu is None and "cuda" in cfg.backends and not any(s["backend"] == "cuda" for s in skipped):
-        skip("cuda", "*", gpu_why)
+        skip("cuda", "all scopes", gpu_why)
     config = dataclasses.asdict(cfg)
     config.pop("progress", None)
     config["pool"] = POOL
@@ -205,7 +213,7 @@ def _plan(
     cfg: SweepConfig,
     engines: dict[str, Engine],
     servers: dict[str, runners.ServerProcess],
-    kernel_timers: dict[str, runners.KernelTimer],
+    kernel_timers: dict[str, tuple[runners.KernelTimer, str]],
 ) -> Iterator[_Task]:
     cpu_batches = sorted(set(cfg.batches))
     cuda_batches = sorted(set(cfg.cuda_batches))
@@ -213,10 +221,11 @@ def _plan(
     peer_batches = sorted(
         b for b in set(cpu_batches) | (set(cuda_batches) if gpu_active else set()) if b <= cfg.peer_max_batch
     )
-    timing = {"warmup": cfg.warmup, "repeats": cfg.repeats, "min_time": cfg.min_time}
+    timing = _Timing(cfg.warmup, cfg.repeats, cfg.min_time)
 
     def timed(make: Callable[[Workload, int], runners.Call], n: int, what: str) -> Callable[[Workload], Sample]:
-        return lambda w: measure(make(w, n), n, w.expected_valid(n), what=what, **timing)  # type: ignore[arg-type]
+        return lambda w: measure(make(w, n), n, w.expected_valid(n), what=what, warmup=timing.warmup,
+                                 repeats=timing.repeats, min_time=timing.min_time)
 
     for kind in cfg.kinds:
         for param in cfg.params(kind):
@@ -225,7 +234,7 @@ def _plan(
                 for peer in runners.PEERS[kind]:
                     what = f"{kind} {peer} batch {n} {pdesc}"
                     yield _Task(what, kind, param, n, {"backend": peer, "scope": "peer", "threads": 1},
-                                timed(lambda w, m, p=peer: runners.peer_call(p, w, m), n, what))
+                                timed(functools.partial(_peer, peer), n, what))
             for name, eng in engines.items():
                 backend, _, threads = name.partition(":")
                 for n in cuda_batches if backend == "cuda" else cpu_batches:
@@ -233,13 +242,13 @@ def _plan(
                     fields = {"backend": backend, "scope": "engine",
                               "threads": int(threads) if threads else _workers(eng)}
                     yield _Task(what, kind, param, n, fields,
-                                timed(lambda w, m, e=eng: runners.engine_call(e, w, m), n, what))
+                                timed(functools.partial(runners.engine_call, eng), n, what))
             if kind in kernel_timers:
-                timer = kernel_timers[kind]
+                timer, source = kernel_timers[kind]
                 for n in cuda_batches:
                     what = f"{kind} cuda kernel batch {n} {pdesc}"
-                    yield _Task(what, kind, param, n, {"backend": "cuda", "scope": "kernel", "threads": None},
-                                _kernel_run(timer, n, cfg.repeats, what))
+                    fields = {"backend": "cuda", "scope": "kernel", "threads": None, "kernel_timer": source}
+                    yield _Task(what, kind, param, n, fields, _kernel_run(timer, n, cfg.repeats, what))
             for name, server in servers.items():
                 for n in (cuda_batches if name == "cuda" else cpu_batches):
                     if n > cfg.grpc_max_batch:
@@ -251,19 +260,31 @@ def _plan(
                                 _grpc_run(server.target, cfg.grpc_clients, n, what, timing))
 
 
+def _peer(peer: str, w: Workload, n: int) -> runners.Call:
+    return runners.peer_call(peer, w, n)
+
+
 def _workers(engine: Engine) -> int | None:
     devices = engine.backend.devices()
     return devices[0].workers if devices else None
 
 
-def _grpc_run(target: str, clients: int, n: int, what: str, timing: dict[str, Any]) -> Callable[[Workload], Sample]:
+@dataclasses.dataclass(frozen=True)
+class _Timing:
+    warmup: int
+    repeats: int
+    min_time: float
+
+
+def _grpc_run(target: str, clients: int, n: int, what: str, timing: _Timing) -> Callable[[Workload], Sample]:
     from verifier.client import Client
 
     def run(w: Workload) -> Sample:
         with ExitStack() as stack:
             conns = [stack.enter_context(Client(target, timeout=600)) for _ in range(clients)]
             calls = [runners.grpc_call(c, w, n) for c in conns]
-            return measure_concurrent(calls, n, w.expected_valid(n), what=what, **timing)
+            return measure_concurrent(calls, n, w.expected_valid(n), what=what, warmup=timing.warmup,
+                                      repeats=timing.repeats, min_time=timing.min_time)
 
     return run
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import numpy as np
 
-__all__ = ["Sample", "measure", "measure_concurrent", "Progress", "VerdictMismatchError"]
+__all__ = ["Progress", "Sample", "VerdictMismatchError", "measure", "measure_concurrent"]
 
 
 class VerdictMismatchError(RuntimeError):
@@ -103,58 +103,60 @@ def measure_concurrent(
     A repetition starts every thread together; each calls until ``min_time`` has passed (at least once);
     the rate is all items verified over the time until the last thread finished.
     """
-    errors: list[BaseException] = []
-
-    def run_all(body: Callable[[int], None]) -> float:
-        barrier = threading.Barrier(len(calls) + 1)
-
-        def worker(j: int) -> None:
-            barrier.wait()
-            try:
-                body(j)
-            except BaseException as exc:  # re-raised on the calling thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(j,), daemon=True) for j in range(len(calls))]
-        for t in threads:
-            t.start()
-        barrier.wait()
-        start = time.perf_counter()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
-        if errors:
-            raise errors[0]
-        return elapsed
-
-    def warm(j: int) -> None:
-        for _ in range(warmup):
-            _check(calls[j](), expected_valid, what)
-
-    run_all(warm)
+    warm = [_Worker(c, expected_valid, what, calls=warmup) for c in calls]
+    _run_together(warm)
     rates: list[float] = []
     latencies: list[float] = []
-    lock = threading.Lock()
     total_calls = 0
     for _ in range(max(1, repeats)):
-        done = [0] * len(calls)
-        begin = time.perf_counter()
-
-        def loop(j: int) -> None:
-            mine: list[float] = []
-            while done[j] == 0 or time.perf_counter() - begin < min_time:
-                t = time.perf_counter()
-                valid = calls[j]()
-                mine.append(time.perf_counter() - t)
-                _check(valid, expected_valid, what)
-                done[j] += 1
-            with lock:
-                latencies.extend(mine)
-
-        elapsed = run_all(loop)
-        rates.append(items * sum(done) / elapsed)
-        total_calls += sum(done)
+        workers = [_Worker(c, expected_valid, what, min_time=min_time) for c in calls]
+        elapsed = _run_together(workers)
+        done = sum(len(wk.latencies) for wk in workers)
+        rates.append(items * done / elapsed)
+        latencies.extend(x for wk in workers for x in wk.latencies)
+        total_calls += done
     return Sample(rates, latencies, total_calls)
+
+
+class _Worker:
+    """One client thread's loop: ``calls`` calls, or calls until ``min_time`` has passed (at least one)."""
+
+    def __init__(self, call: Callable[[], int], expected_valid: int, what: str, *, calls: int = 0,
+                 min_time: float | None = None) -> None:
+        self.call, self.expected_valid, self.what = call, expected_valid, what
+        self.calls, self.min_time = calls, min_time
+        self.latencies: list[float] = []
+        self.error: BaseException | None = None
+
+    def run(self, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        begin = time.perf_counter()
+        try:
+            while (len(self.latencies) < self.calls if self.min_time is None
+                   else not self.latencies or time.perf_counter() - begin < self.min_time):
+                t = time.perf_counter()
+                valid = self.call()
+                self.latencies.append(time.perf_counter() - t)
+                _check(valid, self.expected_valid, self.what)
+        except BaseException as exc:  # noqa: BLE001  re-raised on the calling thread
+            self.error = exc
+
+
+def _run_together(workers: list[_Worker]) -> float:
+    """Start every worker on its own thread at once; seconds until the last one finished."""
+    barrier = threading.Barrier(len(workers) + 1)
+    threads = [threading.Thread(target=wk.run, args=(barrier,), daemon=True) for wk in workers]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    for wk in workers:
+        if wk.error is not None:
+            raise wk.error
+    return elapsed
 
 
 class Progress:
@@ -172,7 +174,7 @@ class Progress:
 
     def _line(self, label: str) -> str:
         frac = min(1.0, self.done / self.total)
-        filled = int(round(frac * self.width))
+        filled = round(frac * self.width)
         elapsed = time.perf_counter() - self.start
         return f"bench [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {elapsed:5.0f}s {label}"
 

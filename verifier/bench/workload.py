@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from verifier.batch import Ed25519Batch, MerkleBatch
 
-__all__ = ["INVALID_EVERY", "Ed25519Workload", "MerkleWorkload", "Workload", "Ed25519Items", "MerkleItems"]
+__all__ = ["INVALID_EVERY", "Ed25519Items", "Ed25519Workload", "MerkleItems", "MerkleWorkload", "Workload"]
 
 INVALID_EVERY = 64  # item i is invalid when i % INVALID_EVERY == INVALID_EVERY - 1
 _KEYS = 64  # distinct signing keys in an Ed25519 pool
@@ -33,7 +33,8 @@ def _tile_index(pool: int, n: int) -> npt.NDArray[np.intp]:
 
 
 def _invalid_mask(pool: int) -> npt.NDArray[np.bool_]:
-    return (np.arange(pool) % INVALID_EVERY) == INVALID_EVERY - 1
+    mask: npt.NDArray[np.bool_] = (np.arange(pool) % INVALID_EVERY) == INVALID_EVERY - 1
+    return mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +157,7 @@ class MerkleWorkload:
             level = parents
         (self.root,) = level.values()
         self._invalid = _invalid_mask(k)
-        for j in np.flatnonzero(self._invalid):
+        for j in map(int, np.flatnonzero(self._invalid)):
             leaf_hashes[j] = bytes([leaf_hashes[j][0] ^ 1]) + leaf_hashes[j][1:]
         self._leaf_list = leaf_hashes
         self._index_list = [int(i) for i in indices]
