@@ -33,6 +33,7 @@ sys.path.insert(0, str(_ROOT))
 
 from benchmarks._common import save  # noqa: E402
 from verifier.batch import MerkleBatch  # noqa: E402
+from verifier.errors import VerifierError  # noqa: E402
 from verifier.verdict import Verdict  # noqa: E402
 
 _NODE_PREFIX = b"\x01"  # RFC 9162 section 2.1.1
@@ -81,8 +82,14 @@ def check_verdicts(batch: MerkleBatch, verdicts: np.ndarray, what: str) -> None:
 
 def h2d_bytes(batch: MerkleBatch) -> int:
     """Bytes a backend must move host to device for the batch (every column, the roots table once)."""
-    cols: list[np.ndarray[Any, Any]] = [batch.leaf_indices, batch.tree_sizes, batch.path_hashes, batch.path_offsets, batch.roots,
-            batch.root_indices]
+    cols: list[np.ndarray[Any, Any]] = [
+        batch.leaf_indices,
+        batch.tree_sizes,
+        batch.path_hashes,
+        batch.path_offsets,
+        batch.roots,
+        batch.root_indices,
+    ]
     cols += [c for c in (batch.leaf_hashes, batch.leaf_data, batch.leaf_offsets) if c is not None]
     return int(sum(c.nbytes for c in cols))
 
@@ -99,9 +106,11 @@ def _row(backend: str, scope: str, n: int, depth: int, seconds: float, **extra: 
         "ns_per_item": seconds / n * 1e9,
     }
     row.update(extra)
-    print(f"  {backend:9s} {scope:10s} batch {n:>8d} depth {depth}: {n / seconds:,.0f} proofs/s, "
-          f"{n * depth / seconds / 1e9:.3f} G node hashes/s"
-          + "".join(f", {k} {v:.3g}" if isinstance(v, float) else f", {k} {v}" for k, v in extra.items()))
+    print(
+        f"  {backend:9s} {scope:10s} batch {n:>8d} depth {depth}: {n / seconds:,.0f} proofs/s, "
+        f"{n * depth / seconds / 1e9:.3f} G node hashes/s"
+        + "".join(f", {k} {v:.3g}" if isinstance(v, float) else f", {k} {v}" for k, v in extra.items())
+    )
     return row
 
 
@@ -132,26 +141,34 @@ def _cupy() -> Any:
     return cp
 
 
-def _compile(cp: Any) -> Any:
-    from verifier.backends._native import kernels_dir
+def _runner(cp: Any) -> Any:
+    """The backend's own runner: the module compiled exactly as CudaBackend compiles it."""
+    from verifier.backends.cuda.merkle import MerkleKernel
 
-    kd = kernels_dir()
-    mod = cp.RawModule(code=(kd / "merkle_verify.cu").read_text(), options=(f"-I{kd}", "--std=c++17"))
-    return mod.get_function("merkle_verify_kernel")
+    return MerkleKernel(cp)
 
 
-def _launch(cp: Any, kernel: Any, d: dict[str, Any], n: int, block: int) -> None:
+def _launch(cp: Any, runner: Any, d: dict[str, Any], n: int, block: int) -> None:
     null = np.uint64(0)
-    kernel(
-        ((n + block - 1) // block,), (block,),
-        (d["leaf_hashes"], null, null, d["leaf_indices"], d["tree_sizes"], d["path_hashes"], d["path_offsets"],
-         d["roots"], d["root_indices"], null, d["out"], np.uint32(n), np.uint32(d["roots"].shape[0])),
-    )
+    runner.block_dim = block
+    leaf_and_shape = (d["leaf_hashes"], null, null, d["leaf_indices"], d["tree_sizes"])
+    path_and_roots = (d["path_hashes"], d["path_offsets"], d["roots"], d["roots"].shape[0], d["root_indices"])
+    runner.launch(cp.cuda.get_current_stream(), n, *leaf_and_shape, *path_and_roots, null, d["out"])
 
 
 def _to_device(cp: Any, batch: MerkleBatch) -> dict[str, Any]:
-    d = {k: cp.asarray(getattr(batch, k)) for k in ("leaf_hashes", "leaf_indices", "tree_sizes", "path_hashes",
-                                                    "path_offsets", "roots", "root_indices")}
+    d = {
+        k: cp.asarray(getattr(batch, k))
+        for k in (
+            "leaf_hashes",
+            "leaf_indices",
+            "tree_sizes",
+            "path_hashes",
+            "path_offsets",
+            "roots",
+            "root_indices",
+        )
+    }
     d["out"] = cp.zeros(len(batch), dtype=cp.uint8)
     return d
 
@@ -178,11 +195,27 @@ def _h2d_bandwidth(cp: Any, nbytes: int) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def run_gpu(cp: Any, batches: list[int], depth: int, reps: int, blocks: list[int]) -> tuple[str, list[dict[str, Any]]]:
+def _h2d_fields(n: int, seconds: float, moved: int, pageable_bw: float, pinned_bw: float) -> dict[str, float]:
+    """End-to-end rate against the rate each measured H2D bandwidth allows for the same bytes."""
+    return {
+        "h2d_bytes_per_item": moved / n,
+        "h2d_pageable_bytes_per_second": pageable_bw,
+        "h2d_pinned_bytes_per_second": pinned_bw,
+        "fraction_of_pageable_h2d_bound": (n / seconds) / (pageable_bw / (moved / n)),
+        "fraction_of_pinned_h2d_bound": (n / seconds) / (pinned_bw / (moved / n)),
+    }
+
+
+def run_gpu(
+    cp: Any, batches: list[int], depth: int, reps: int, blocks: list[int]
+) -> tuple[str, list[dict[str, Any]]]:
     props = cp.cuda.runtime.getDeviceProperties(0)
     device = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-    print(f"device {device}, compute capability {props['major']}.{props['minor']}, {props['multiProcessorCount']} SMs")
-    kernel = _compile(cp)
+    print(
+        f"device {device}, compute capability {props['major']}.{props['minor']}, "
+        f"{props['multiProcessorCount']} SMs"
+    )
+    kernel = _runner(cp)
     rows: list[dict[str, Any]] = []
     for n in batches:
         batch = synthetic_batch(n, depth)
@@ -207,15 +240,13 @@ def run_gpu(cp: Any, batches: list[int], depth: int, reps: int, blocks: list[int
         del d
 
         moved = h2d_bytes(batch)
-        pageable_bw, pinned_bw = _h2d_bandwidth(cp, moved)
-        bound = {"pageable": pageable_bw / (moved / n), "pinned": pinned_bw / (moved / n)}  # proofs/s
-        extra = lambda s: {  # noqa: E731
-            "h2d_bytes_per_item": moved / n,
-            "h2d_pageable_bytes_per_second": pageable_bw,
-            "h2d_pinned_bytes_per_second": pinned_bw,
-            "fraction_of_pageable_h2d_bound": n / s / bound["pageable"],
-            "fraction_of_pinned_h2d_bound": n / s / bound["pinned"],
-        }
+        bw = _h2d_bandwidth(cp, moved)
+
+        def extra(
+            seconds: float, n: int = n, moved: int = moved, bw: tuple[float, float] = bw
+        ) -> dict[str, float]:
+            return _h2d_fields(n, seconds, moved, *bw)
+
         # plain path: a copy per column, one launch, copy the verdicts back (no pinning, no overlap)
         best_raw = float("inf")
         for _ in range(3):
@@ -241,7 +272,7 @@ def run_gpu(cp: Any, batches: list[int], depth: int, reps: int, blocks: list[int
             check_verdicts(batch, out, "CudaBackend end to end")
             rows.append(_row("cuda", "end_to_end", n, depth, best_be, **extra(best_be)))
             backend.close()
-        except (ImportError, NotImplementedError, AttributeError) as exc:
+        except VerifierError as exc:
             print(f"  CudaBackend.verify_merkle not measured: {type(exc).__name__}: {exc}")
         cp.get_default_memory_pool().free_all_blocks()
     return device, rows
@@ -276,7 +307,9 @@ def run_emu(batches: list[int], depth: int) -> tuple[str, list[dict[str, Any]]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--batches", type=int, nargs="+", default=None, help="batch sizes (default 1048576; emu 20000)")
+    ap.add_argument(
+        "--batches", type=int, nargs="+", default=None, help="batch sizes (default 1048576; emu 20000)"
+    )
     ap.add_argument("--depth", type=int, default=32, help="proof depth: tree of 2^depth leaves (default 32)")
     ap.add_argument("--reps", type=int, default=10, help="timed kernel launches per batch (default 10)")
     ap.add_argument("--blocks", type=int, nargs="+", default=[128, 256, 512], help="block sizes to try")

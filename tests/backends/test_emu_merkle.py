@@ -2,9 +2,9 @@
 
 Checks: every Merkle vector; SHA-256 of leaf data at every length around the block boundaries; the
 kernel's proof shape (transparency-dev's inner/border split) against the RFC 9162 loop of SPEC.md
-section 3 for every (index, size, path length) up to 64 leaves and for random 64-bit ones; random trees of
-1 to 100,000 leaves with every mutation the SPEC names, exact verdict codes asserted. Random tests take the ``seed`` fixture of tests/conftest.py (printed;
-replay with VERIFIER_TEST_SEED).
+section 3 for every (index, size, path length) up to 64 leaves and for random 64-bit ones; random trees
+of 1 to 100,000 leaves with every mutation the SPEC names, exact verdict codes asserted. Random tests take
+the ``seed`` fixture of tests/conftest.py (printed; replay with VERIFIER_TEST_SEED).
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from tests.support.faults import MERKLE_FAULT_KINDS, make_merkle_batch
+from tests.support.merkle_ref import Tree, leaf_hash, node_hash, verify_inclusion
+from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 from verifier.backends.emu import EmuBackend
 from verifier.batch import MerkleBatch
 from verifier.errors import KernelError
 from verifier.verdict import Verdict
-
-from tests.support.faults import MERKLE_FAULT_KINDS, make_merkle_batch
-from tests.support.merkle_ref import Tree, leaf_hash, node_hash, verify_inclusion
-from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 
 _OK, _MALFORMED, _MISMATCH = int(Verdict.OK), int(Verdict.MALFORMED_PROOF), int(Verdict.ROOT_MISMATCH)
 
@@ -103,8 +102,11 @@ def test_rfc6962_reference_tree(verify: Verify, leaf_form: str) -> None:
     leaves = [p.leaf for p, _, _ in cases]
     kw = {"leaf_hashes": [p.leaf_hash for p, _, _ in cases]} if leaf_form == "hash" else {"leaves": leaves}
     batch = MerkleBatch.from_items(
-        [p.leaf_index for p, _, _ in cases], [p.tree_size for p, _, _ in cases], [list(p.path) for p, _, _ in cases],
-        [root for _, _, root in cases], **kw,
+        [p.leaf_index for p, _, _ in cases],
+        [p.tree_size for p, _, _ in cases],
+        [list(p.path) for p, _, _ in cases],
+        [root for _, _, root in cases],
+        **kw,
     )
     got = verify(batch).tolist()
     for (p, size, root), verdict in zip(cases, got):
@@ -120,7 +122,10 @@ def test_rfc6962_hasher_vectors(verify: Verify) -> None:
     cases = [v for v in rfc6962_tree().hasher_vectors if "input_hex" in v]
     leaves = [bytes.fromhex(v["input_hex"]) for v in cases]
     batch = MerkleBatch.from_items(
-        [0] * len(cases), [1] * len(cases), [[] for _ in cases], [bytes.fromhex(v["want"]) for v in cases],
+        [0] * len(cases),
+        [1] * len(cases),
+        [[] for _ in cases],
+        [bytes.fromhex(v["want"]) for v in cases],
         leaves=leaves,
     )
     assert verify(batch).tolist() == [_OK] * len(cases) and len(cases) == 2
@@ -154,10 +159,14 @@ def test_leaf_data_hash_every_length_near_block_boundaries(verify: Verify) -> No
     lengths = list(range(0, 200)) + [247, 248, 255, 256, 1000, 4095, 4096, 65536 + 7]
     leaves = [rng.randbytes(k) for k in lengths]
     roots = [leaf_hash(d) for d in leaves]
-    batch = MerkleBatch.from_items([0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], roots, leaves=leaves)
+    batch = MerkleBatch.from_items(
+        [0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], roots, leaves=leaves
+    )
     assert verify(batch).tolist() == [_OK] * len(leaves)
     wrong = [r[:5] + bytes([r[5] ^ 0x40]) + r[6:] for r in roots]
-    batch = MerkleBatch.from_items([0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], wrong, leaves=leaves)
+    batch = MerkleBatch.from_items(
+        [0] * len(leaves), [1] * len(leaves), [[] for _ in leaves], wrong, leaves=leaves
+    )
     assert verify(batch).tolist() == [_MISMATCH] * len(leaves)
 
 
@@ -188,7 +197,9 @@ def test_shape_matches_spec_loop_at_64_bits(verify: Verify, seed: int) -> None:
     rng = random.Random(seed)
     idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
     for _ in range(3000):
-        size = rng.choice([rng.getrandbits(64), 2**64 - 1, 2**63, 2**63 + 1, rng.getrandbits(rng.randrange(1, 65))])
+        size = rng.choice(
+            [rng.getrandbits(64), 2**64 - 1, 2**63, 2**63 + 1, rng.getrandbits(rng.randrange(1, 65))]
+        )
         size = max(size, 1)
         index = rng.choice([rng.randrange(size), size - 1, 0, size, size + 1 if size < 2**64 - 1 else 0])
         leaf = rng.randbytes(32)
@@ -223,8 +234,10 @@ def test_random_trees_every_mutation(verify: Verify, leaf_form: str, seed: int) 
     wanted = {k for k in MERKLE_FAULT_KINDS if leaf_form == "hash" or k != "leaf_hash_short"}
     assert set(fb.kinds) >= wanted, f"seed={seed}: kinds not drawn: {sorted(wanted - set(fb.kinds))}"
     assert max(fb.built_tree_sizes) > 1000
-    print(f"trees {fb.built_tree_sizes}; {len(got)} proofs: " + ", ".join(
-        f"{Verdict(v).name} {got.count(v)}" for v in (_OK, _MISMATCH, _MALFORMED)))
+    print(
+        f"trees {fb.built_tree_sizes}; {len(got)} proofs: "
+        + ", ".join(f"{Verdict(v).name} {got.count(v)}" for v in (_OK, _MISMATCH, _MALFORMED))
+    )
 
 
 def test_malformed_flag_and_empty_batch(verify: Verify) -> None:
@@ -232,7 +245,9 @@ def test_malformed_flag_and_empty_batch(verify: Verify) -> None:
     tree = Tree.from_leaves([b"a", b"b", b"c"])
     path = tree.inclusion_path(1)
     batch = MerkleBatch.from_items(
-        [1, 1, 1, 1], [3, 3, 3, 3], [path, path, path[:1] + [b"short"], path],
+        [1, 1, 1, 1],
+        [3, 3, 3, 3],
+        [path, path, path[:1] + [b"short"], path],
         [tree.root, tree.root[:31], tree.root, tree.root],
         leaf_hashes=[leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b"), leaf_hash(b"b")[:31]],
     )
@@ -272,7 +287,9 @@ def test_same_verdicts_as_cpu_backend(verify: Verify, seed: int) -> None:
             batch = MerkleBatch.from_items(**fb.from_items_kwargs())
             want = cpu.verify_merkle(batch)
             got = verify(batch)
-            assert np.array_equal(got, want), f"seed={seed}: first difference at {int(np.argmax(got != want))}"
+            assert np.array_equal(got, want), (
+                f"seed={seed}: first difference at {int(np.argmax(got != want))}"
+            )
     finally:
         cpu.close()
 
@@ -280,8 +297,28 @@ def test_same_verdicts_as_cpu_backend(verify: Verify, seed: int) -> None:
 def test_root_index_out_of_range_is_an_internal_error(emu_backend: EmuBackend) -> None:
     """The kernel leaves UNSPECIFIED for a root index past the table (a host bug): the backend raises."""
     tree = Tree.from_leaves([b"x", b"y"])
-    good = MerkleBatch.from_items([0], [2], [tree.inclusion_path(0)], tree.root, leaf_hashes=[tree.leaf_hash(0)])
+    good = MerkleBatch.from_items(
+        [0], [2], [tree.inclusion_path(0)], tree.root, leaf_hashes=[tree.leaf_hash(0)]
+    )
     bad = dataclasses.replace(good, root_indices=np.array([1], dtype=np.uint32))
     assert emu_backend.verify_merkle(good).tolist() == [_OK]
     with pytest.raises(KernelError, match="merkle_verify_kernel"):
         emu_backend.verify_merkle(bad)
+
+
+def test_offsets_need_not_start_at_zero(verify: Verify) -> None:
+    """Path and leaf offsets taken from the middle of a bigger batch, not re-based: the kernel re-bases."""
+    fb = make_merkle_batch(random.Random(11), 300, fault_rate=0.3, max_leaves=3000, leaf_form="data")
+    whole = MerkleBatch.from_items(**fb.from_items_kwargs())
+    assert whole.leaf_offsets is not None and whole.leaf_data is not None
+    a, b = 100, 250
+    p0, l0 = int(whole.path_offsets[a]), int(whole.leaf_offsets[a])
+    part = dataclasses.replace(
+        whole.slice(a, b),
+        path_hashes=whole.path_hashes[p0:],
+        path_offsets=whole.path_offsets[a : b + 1],
+        leaf_data=whole.leaf_data[l0:],
+        leaf_offsets=whole.leaf_offsets[a : b + 1],
+    )
+    assert int(part.path_offsets[0]) > 0 and part.leaf_offsets is not None and int(part.leaf_offsets[0]) > 0
+    assert verify(part).tolist() == [int(v) for v in fb.expected[a:b]]
