@@ -182,7 +182,7 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
                     workloads[key] = _workload(task.kind, task.param, min(POOL, top), cfg.seed)
                 w = workloads[key]
                 sample = task.run(w)
-                valid = w.expected_valid(task.batch)
+                valid = sample.valid
                 results.append({
                     "kind": task.kind,
                     **task.fields,
@@ -294,8 +294,9 @@ def _kernel_run(timer: runners.KernelTimer, n: int, repeats: int, what: str) -> 
 
     def run(w: Workload) -> Sample:
         times, verdicts = timer(w.batch(n), max(1, repeats))
-        _check(runners.kernel_call_valid(verdicts), w.expected_valid(n), what)
-        return Sample([n / t for t in times], list(times), len(times))
+        valid = runners.kernel_call_valid(verdicts)
+        _check(valid, w.expected_valid(n), what)
+        return Sample([n / t for t in times], list(times), len(times), valid)
 
     return run
 

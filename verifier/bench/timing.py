@@ -26,6 +26,7 @@ class Sample:
     rates: list[float]
     latencies: list[float]
     calls: int
+    valid: int  # items the calls found valid (every call found the same number)
 
     def summary(self) -> dict[str, float | int]:
         rates = sorted(self.rates)
@@ -72,6 +73,7 @@ def measure(
     rates: list[float] = []
     latencies: list[float] = []
     calls = 0
+    valid = -1
     for _ in range(max(1, repeats)):
         done = 0
         start = time.perf_counter()
@@ -85,7 +87,7 @@ def measure(
             done += 1
         rates.append(items * done / (now - start))
         calls += done
-    return Sample(rates, latencies, calls)
+    return Sample(rates, latencies, calls, valid)
 
 
 def measure_concurrent(
@@ -108,6 +110,7 @@ def measure_concurrent(
     rates: list[float] = []
     latencies: list[float] = []
     total_calls = 0
+    valid = -1
     for _ in range(max(1, repeats)):
         workers = [_Worker(c, expected_valid, what, min_time=min_time) for c in calls]
         elapsed = _run_together(workers)
@@ -115,7 +118,8 @@ def measure_concurrent(
         rates.append(items * done / elapsed)
         latencies.extend(x for wk in workers for x in wk.latencies)
         total_calls += done
-    return Sample(rates, latencies, total_calls)
+        valid = workers[-1].valid
+    return Sample(rates, latencies, total_calls, valid)
 
 
 class _Worker:
@@ -126,6 +130,7 @@ class _Worker:
         self.call, self.expected_valid, self.what = call, expected_valid, what
         self.calls, self.min_time = calls, min_time
         self.latencies: list[float] = []
+        self.valid = -1
         self.error: BaseException | None = None
 
     def run(self, barrier: threading.Barrier) -> None:
@@ -135,9 +140,9 @@ class _Worker:
             while (len(self.latencies) < self.calls if self.min_time is None
                    else not self.latencies or time.perf_counter() - begin < self.min_time):
                 t = time.perf_counter()
-                valid = self.call()
+                self.valid = self.call()
                 self.latencies.append(time.perf_counter() - t)
-                _check(valid, self.expected_valid, self.what)
+                _check(self.valid, self.expected_valid, self.what)
         except BaseException as exc:  # noqa: BLE001  re-raised on the calling thread
             self.error = exc
 
