@@ -1,0 +1,118 @@
+"""CometBFT commit (quorum certificate) verification: parse, build sign bytes, verify as one batch, tally.
+
+    >>> from verifier import cometbft, get_engine
+    >>> commit = cometbft.parse_commit(open("commit.json").read())        # doctest: +SKIP
+    >>> vals = cometbft.parse_validators(open("validators.json").read())  # doctest: +SKIP
+    >>> result = cometbft.verify_commit(None, vals, commit, mode="full",
+    ...                                 verify=cometbft.engine_verifier(get_engine()))  # doctest: +SKIP
+    >>> result.valid, result.error, result.signed_power, result.total_power  # doctest: +SKIP
+
+SPEC.md section 4; cometbft ``types/validation.go``, ``types/vote.go``, ``types/canonical.go``,
+``types/validator_set.go``. The signature check is injected (``verify``), so this package imports no backend;
+``engine_verifier`` adapts an ``Engine`` (policy ``zip215``, what CometBFT uses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.batch import Ed25519Batch
+from verifier.cometbft.parse import parse_block_id, parse_commit, parse_timestamp, parse_validators
+from verifier.cometbft.signbytes import PRECOMMIT_TYPE, PREVOTE_TYPE, canonical_vote_sign_bytes
+from verifier.cometbft.types import (
+    ZERO_BLOCK_ID,
+    ZERO_TIME,
+    BlockID,
+    BlockIDFlag,
+    Commit,
+    CommitSig,
+    Header,
+    PartSetHeader,
+    Timestamp,
+)
+from verifier.cometbft.valset import (
+    MAX_TOTAL_VOTING_POWER,
+    UnknownValidatorSetError,
+    Validator,
+    ValidatorSet,
+    ValidatorSetRegistry,
+    address_from_pub_key,
+    hash_from_byte_slices,
+    simple_validator_bytes,
+)
+from verifier.cometbft.verify import (
+    DEFAULT_TRUST_LEVEL,
+    NOT_CHECKED,
+    CommitError,
+    CommitResult,
+    ErrorCode,
+    Mode,
+    SignatureStatus,
+    VerifyFn,
+    parse_trust_level,
+    verify_commit,
+    voting_power_needed,
+)
+from verifier.engine import Engine
+from verifier.verdict import Policy
+
+U8 = npt.NDArray[np.uint8]
+
+__all__ = [
+    # parsing
+    "parse_commit",
+    "parse_validators",
+    "parse_timestamp",
+    "parse_block_id",
+    "parse_trust_level",
+    # values
+    "BlockIDFlag",
+    "PartSetHeader",
+    "BlockID",
+    "Timestamp",
+    "CommitSig",
+    "Header",
+    "Commit",
+    "ZERO_TIME",
+    "ZERO_BLOCK_ID",
+    "Validator",
+    "ValidatorSet",
+    "ValidatorSetRegistry",
+    "UnknownValidatorSetError",
+    "MAX_TOTAL_VOTING_POWER",
+    # sign bytes and hashes
+    "canonical_vote_sign_bytes",
+    "PREVOTE_TYPE",
+    "PRECOMMIT_TYPE",
+    "address_from_pub_key",
+    "simple_validator_bytes",
+    "hash_from_byte_slices",
+    # verification
+    "verify_commit",
+    "voting_power_needed",
+    "Mode",
+    "ErrorCode",
+    "CommitError",
+    "CommitResult",
+    "SignatureStatus",
+    "VerifyFn",
+    "NOT_CHECKED",
+    "DEFAULT_TRUST_LEVEL",
+    "engine_verifier",
+]
+
+
+def engine_verifier(engine: Engine, policy: str | Policy = Policy.ZIP215) -> VerifyFn:
+    """A ``verify`` function that runs the batch on ``engine`` with ``policy`` (CometBFT: zip215).
+
+    ``Engine.verify_ed25519`` raises ``UnsupportedPolicyError`` when the backend lacks the policy.
+    """
+
+    def verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8:
+        batch = Ed25519Batch.from_items(public_keys, signatures, messages)
+        return engine.verify_ed25519(batch, policy).verdicts
+
+    return verify

@@ -1,0 +1,367 @@
+"""Parsing what a CometBFT node's RPC serves: ``/commit`` and ``/validators`` JSON (0.34, 0.37, 0.38).
+
+Accepted shapes:
+
+- ``/commit``: the whole JSON-RPC envelope ``{"jsonrpc", "id", "result": {"signed_header": {"header",
+  "commit"}, "canonical"}}``, its ``result``, the ``signed_header``, or the bare commit object.
+- ``/validators``: the envelope, its ``result`` (``{"block_height", "validators", "count", "total"}``), a
+  list of such pages (the endpoint paginates: 30 per page by default, at most 100), or a bare list of
+  validator objects ``{"address", "pub_key": {"type": "tendermint/PubKeyEd25519", "value"}, "voting_power",
+  "proposer_priority"}``.
+
+Strings or bytes are decoded as JSON first. Numbers may come as JSON numbers or decimal strings (the RPC
+writes int64 as strings). Any problem raises ``InvalidRequestError`` with a message that names the field,
+e.g. ``signatures[3].timestamp: not RFC 3339``. Checks follow cometbft ``Commit.ValidateBasic`` and
+``CommitSig.ValidateBasic`` (types/block.go), which CometBFT requires before ``VerifyCommit*``; a
+signature of a wrong length (1 to 63 bytes) is not a parse error but that entry's invalid signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from verifier.cometbft.types import (
+    ZERO_TIME,
+    BlockID,
+    BlockIDFlag,
+    Commit,
+    CommitSig,
+    Header,
+    PartSetHeader,
+    Timestamp,
+)
+from verifier.cometbft.valset import Validator, ValidatorSet
+from verifier.errors import InvalidRequestError
+
+__all__ = ["parse_commit", "parse_validators", "parse_timestamp", "parse_block_id", "load_json"]
+
+_ADDRESS_SIZE = 20
+_HASH_SIZE = 32  # tmhash.Size
+_MAX_SIGNATURE_SIZE = 64  # types.MaxSignatureSize
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_INT32_MAX = (1 << 31) - 1
+_UINT32_MAX = (1 << 32) - 1
+_ED25519_KEY_TYPE = "tendermint/PubKeyEd25519"
+_UNIX_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+_FLAG_NAMES = {
+    "BLOCK_ID_FLAG_ABSENT": BlockIDFlag.ABSENT,
+    "BLOCK_ID_FLAG_COMMIT": BlockIDFlag.COMMIT,
+    "BLOCK_ID_FLAG_NIL": BlockIDFlag.NIL,
+}
+
+
+def load_json(doc: Any, what: str) -> Any:
+    """``doc`` decoded when it is JSON text (str, bytes); other values are returned as they are."""
+    if isinstance(doc, (bytes, bytearray, memoryview)):
+        try:
+            doc = bytes(doc).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidRequestError(f"{what}: not UTF-8 JSON ({exc})") from None
+    if isinstance(doc, str):
+        try:
+            return json.loads(doc)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(f"{what}: not JSON ({exc})") from None
+    return doc
+
+
+# ----------------------------------------------------------------------------------------- scalars
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(f"{where}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _field(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in obj:
+        raise InvalidRequestError(f"{_join(where, key)}: missing")
+    return obj[key]
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _int(value: Any, where: str, lo: int, hi: int) -> int:
+    """A JSON number or decimal string (the RPC's int64) in [lo, hi]; booleans and floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InvalidRequestError(f"{where}: expected an integer or a decimal string, got {_kind(value)}")
+    if isinstance(value, str):
+        if not re.fullmatch(r"-?[0-9]{1,20}", value):
+            raise InvalidRequestError(f"{where}: {value[:40]!r} is not a decimal integer")
+        value = int(value)
+    number = int(value)
+    if not lo <= number <= hi:
+        raise InvalidRequestError(f"{where}: {number} is out of range [{lo}, {hi}]")
+    return number
+
+
+def _hex(value: Any, where: str, sizes: tuple[int, ...]) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{where}: expected a hex string, got {_kind(value)}")
+    try:
+        out = bytes.fromhex(value)
+    except ValueError:
+        raise InvalidRequestError(f"{where}: not hex") from None
+    if len(out) not in sizes:
+        want = " or ".join(str(s) for s in sizes)
+        raise InvalidRequestError(f"{where}: {len(out)} bytes, expected {want}")
+    return out
+
+
+def _base64(value: Any, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{where}: expected a base64 string, got {_kind(value)}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(f"{where}: not base64") from None
+
+
+def parse_timestamp(value: Any, where: str = "timestamp") -> Timestamp:
+    """RFC 3339 with up to nanosecond precision (Go ``time.RFC3339Nano``) -> seconds and nanos (UTC)."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{where}: expected an RFC 3339 string, got {_kind(value)}")
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        raise InvalidRequestError(f"{where}: not RFC 3339: {value[:64]!r}")
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    try:
+        date = datetime.date(year, month, day)
+    except ValueError as exc:
+        raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} ({exc})") from None
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} (time of day out of range)")
+    offset = 0
+    if m.group(8) is None:
+        oh, om = int(m.group(10)), int(m.group(11))
+        if oh > 23 or om > 59:
+            raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} (offset out of range)")
+        offset = (oh * 3600 + om * 60) * (1 if m.group(9) == "+" else -1)
+    nanos = int((m.group(7) or "").ljust(9, "0"))
+    days = date.toordinal() - _UNIX_EPOCH_ORDINAL
+    return Timestamp(days * 86400 + hour * 3600 + minute * 60 + second - offset, nanos)
+
+
+# ------------------------------------------------------------------------------------------ commit
+
+
+def parse_block_id(value: Any, where: str = "block_id") -> BlockID:
+    """``{"hash": hex, "parts": {"total", "hash": hex}}`` (``part_set_header`` accepted for ``parts``)."""
+    obj = _obj(value, where)
+    block_hash = _hex(obj.get("hash", ""), _join(where, "hash"), (0, _HASH_SIZE))
+    parts_key = "parts" if "parts" in obj else "part_set_header"
+    parts_where = _join(where, parts_key)
+    parts = _obj(obj.get(parts_key, {}), parts_where)
+    total = _int(parts.get("total", 0), _join(parts_where, "total"), 0, _UINT32_MAX)
+    parts_hash = _hex(parts.get("hash", ""), _join(parts_where, "hash"), (0, _HASH_SIZE))
+    return BlockID(block_hash, PartSetHeader(total, parts_hash))
+
+
+def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
+    if isinstance(value, str) and value in _FLAG_NAMES:
+        return _FLAG_NAMES[value]
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return BlockIDFlag(int(value))
+        except ValueError:
+            pass
+    raise InvalidRequestError(
+        f"{where}: unknown BlockIDFlag {value!r} (1 or BLOCK_ID_FLAG_ABSENT, 2 or BLOCK_ID_FLAG_COMMIT, "
+        "3 or BLOCK_ID_FLAG_NIL)"
+    )
+
+
+def _commit_sig(value: Any, where: str) -> CommitSig:
+    """One ``CommitSig``, checked as cometbft ``CommitSig.ValidateBasic`` does."""
+    obj = _obj(value, where)
+    flag = _block_id_flag(_field(obj, "block_id_flag", where), _join(where, "block_id_flag"))
+    raw_address = obj.get("validator_address") or ""
+    address = _hex(raw_address, _join(where, "validator_address"), tuple(range(0, 65)))
+    raw_ts = obj.get("timestamp")
+    timestamp = ZERO_TIME if raw_ts is None else parse_timestamp(raw_ts, _join(where, "timestamp"))
+    raw_sig = obj.get("signature")
+    signature = b"" if raw_sig is None else _base64(raw_sig, _join(where, "signature"))
+    if flag == BlockIDFlag.ABSENT:
+        if address:
+            raise InvalidRequestError(f"{_join(where, 'validator_address')}: present in an absent (flag 1) entry")
+        if timestamp != ZERO_TIME:
+            raise InvalidRequestError(f"{_join(where, 'timestamp')}: present in an absent (flag 1) entry")
+        if signature:
+            raise InvalidRequestError(f"{_join(where, 'signature')}: present in an absent (flag 1) entry")
+    else:
+        if len(address) != _ADDRESS_SIZE:
+            raise InvalidRequestError(
+                f"{_join(where, 'validator_address')}: {len(address)} bytes, expected {_ADDRESS_SIZE}"
+            )
+        if not signature:
+            raise InvalidRequestError(f"{_join(where, 'signature')}: missing")
+        if len(signature) > _MAX_SIGNATURE_SIZE:
+            raise InvalidRequestError(
+                f"{_join(where, 'signature')}: {len(signature)} bytes, at most {_MAX_SIGNATURE_SIZE}"
+            )
+    return CommitSig(flag, address, timestamp, signature)
+
+
+def _header(value: Any, where: str) -> Header:
+    obj = _obj(value, where)
+    chain_id = _field(obj, "chain_id", where)
+    if not isinstance(chain_id, str):
+        raise InvalidRequestError(f"{_join(where, 'chain_id')}: expected a string, got {_kind(chain_id)}")
+    height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
+    vals_hash = _hex(obj.get("validators_hash", ""), _join(where, "validators_hash"), (0, _HASH_SIZE))
+    next_hash = _hex(obj.get("next_validators_hash", ""), _join(where, "next_validators_hash"), (0, _HASH_SIZE))
+    return Header(chain_id, height, vals_hash, next_hash)
+
+
+def _commit_object(obj: Mapping[str, Any], where: str, header: Header | None) -> Commit:
+    """A ``Commit``, checked as cometbft ``Commit.ValidateBasic`` does."""
+    height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
+    round_ = _int(obj.get("round", 0), _join(where, "round"), 0, _INT32_MAX)
+    block_id = parse_block_id(_field(obj, "block_id", where), _join(where, "block_id"))
+    raw_sigs = _field(obj, "signatures", where)
+    sigs_where = _join(where, "signatures")
+    if not isinstance(raw_sigs, list):
+        raise InvalidRequestError(f"{sigs_where}: expected a list, got {_kind(raw_sigs)}")
+    signatures = tuple(_commit_sig(s, f"{sigs_where}[{i}]") for i, s in enumerate(raw_sigs))
+    if height >= 1:
+        if block_id.is_zero():
+            raise InvalidRequestError(f"{_join(where, 'block_id')}: a commit cannot be for the nil block")
+        if not signatures:
+            raise InvalidRequestError(f"{sigs_where}: no signatures in commit")
+    return Commit(height, round_, block_id, signatures, header)
+
+
+def parse_commit(doc: Any) -> Commit:
+    """A ``/commit`` answer (envelope, result, signed header) or a bare commit object -> ``Commit``.
+
+    When a header came with it, ``Commit.header`` holds its chain ID, height and validators hash.
+    Field names in errors are relative to the commit (``signatures[3].timestamp``) or the header
+    (``header.height``).
+    """
+    obj = _obj(load_json(doc, "commit"), "commit")
+    if "result" in obj:
+        obj = _obj(obj["result"], "result")
+    if "signed_header" in obj:
+        obj = _obj(obj["signed_header"], "signed_header")
+    if "commit" in obj:
+        header = _header(obj["header"], "header") if obj.get("header") is not None else None
+        return _commit_object(_obj(obj["commit"], "commit"), "", header)
+    if "signatures" in obj:
+        return _commit_object(obj, "", None)
+    raise InvalidRequestError(
+        "commit: expected a /commit answer (result.signed_header.commit) or a commit object "
+        f"(height, round, block_id, signatures); got keys {sorted(obj)[:8]}"
+    )
+
+
+# -------------------------------------------------------------------------------------- validators
+
+
+def _validator(value: Any, where: str) -> Validator:
+    obj = _obj(value, where)
+    pk_where = _join(where, "pub_key")
+    pk = _obj(_field(obj, "pub_key", where), pk_where)
+    key_type = pk.get("type")
+    if key_type != _ED25519_KEY_TYPE:
+        raise InvalidRequestError(
+            f"{_join(pk_where, 'type')}: {key_type!r} is not supported (only {_ED25519_KEY_TYPE!r})"
+        )
+    pub_key = _base64(_field(pk, "value", pk_where), _join(pk_where, "value"))
+    if len(pub_key) != 32:
+        raise InvalidRequestError(f"{_join(pk_where, 'value')}: {len(pub_key)} bytes, an Ed25519 key is 32")
+    power_key = "voting_power" if "voting_power" in obj or "power" not in obj else "power"  # genesis: "power"
+    power = _int(_field(obj, power_key, where), _join(where, power_key), 0, _INT64_MAX)
+    if "address" in obj:
+        address = _hex(obj["address"], _join(where, "address"), (_ADDRESS_SIZE,))
+        return Validator(address, pub_key, power)
+    return Validator.from_pub_key(pub_key, power)
+
+
+def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any]]:
+    obj = _obj(value, where)
+    if "result" in obj:
+        where = _join(where, "result")
+        obj = _obj(obj["result"], where)
+    raw = _field(obj, "validators", where)
+    if not isinstance(raw, list):
+        raise InvalidRequestError(f"{_join(where, 'validators')}: expected a list, got {_kind(raw)}")
+    if "count" in obj:
+        count = _int(obj["count"], _join(where, "count"), 0, _INT64_MAX)
+        if count != len(raw):
+            raise InvalidRequestError(f"{_join(where, 'count')}: {count}, but the page lists {len(raw)} validators")
+    return raw, obj
+
+
+def parse_validators(doc: Any) -> ValidatorSet:
+    """A ``/validators`` answer (or a list of its pages, or a bare list of validators) -> ``ValidatorSet``.
+
+    Pages are concatenated in the order given; when pages carry ``total`` and ``block_height`` they must
+    agree and the pages must add up to ``total``. The set keeps the order served (which is the order
+    commit signatures follow). Field names in errors: ``validators[i].pub_key.value`` (numbered over the
+    whole set), ``pages[p].total``.
+    """
+    data = load_json(doc, "validators")
+    if isinstance(data, Mapping):
+        raw, meta = _page(data, "")
+        pages = [(raw, meta)]
+        page_where = [""]
+    elif isinstance(data, list) and data and all(isinstance(p, Mapping) and ("validators" in p or "result" in p) for p in data):
+        pages = [_page(p, f"pages[{i}]") for i, p in enumerate(data)]
+        page_where = [f"pages[{i}]" for i in range(len(data))]
+    elif isinstance(data, list):
+        pages = [(data, {})]
+        page_where = [""]
+    else:
+        raise InvalidRequestError(f"validators: expected a /validators answer or a list, got {_kind(data)}")
+    items: list[Any] = []
+    total: int | None = None
+    height: int | None = None
+    for (raw, meta), where in zip(pages, page_where):
+        items.extend(raw)
+        if "total" in meta:
+            t = _int(meta["total"], _join(where, "total"), 0, _INT64_MAX)
+            if total is not None and t != total:
+                raise InvalidRequestError(f"{_join(where, 'total')}: {t}, but an earlier page says {total}")
+            total = t
+        if "block_height" in meta:
+            h = _int(meta["block_height"], _join(where, "block_height"), 0, _INT64_MAX)
+            if height is not None and h != height:
+                raise InvalidRequestError(
+                    f"{_join(where, 'block_height')}: {h}, but an earlier page is for height {height}"
+                )
+            height = h
+    if total is not None and total != len(items):
+        raise InvalidRequestError(
+            f"validators: the pages list {len(items)} validators but total is {total} (a page is missing?)"
+        )
+    return ValidatorSet(_validator(v, f"validators[{i}]") for i, v in enumerate(items))
+
+
+def validator_objects(validators: Sequence[Validator]) -> list[dict[str, Any]]:
+    """The ``/validators`` JSON objects of ``validators`` (for tests and tools)."""
+    return [
+        {
+            "address": v.address.hex().upper(),
+            "pub_key": {"type": _ED25519_KEY_TYPE, "value": base64.b64encode(v.pub_key).decode()},
+            "voting_power": str(v.voting_power),
+            "proposer_priority": "0",
+        }
+        for v in validators
+    ]

@@ -1,0 +1,433 @@
+"""Commit verification in CometBFT's three modes, with every needed signature checked in one batch.
+
+Follows cometbft ``types/validation.go``:
+
+- ``full``: ``VerifyCommit``. ``verifyBasicValsAndCommit`` (set size, height, block ID), then every
+  non-absent entry by index (NIL votes too), only COMMIT power counted, all signatures checked.
+- ``light``: ``VerifyCommitLight``. The same basic checks; only COMMIT entries, by index; the walk stops
+  as soon as the tallied power passes the threshold, so entries after that point are never looked at.
+- ``trusting``: ``VerifyCommitLightTrusting``. No basic checks; COMMIT entries matched by address, unknown
+  signers skipped, a validator seen twice is an error; threshold ``floor(total * num / den)``.
+
+Threshold: valid iff the tallied power is strictly greater than ``needed``; ``needed = floor(2 * total / 3)``
+for full and light. Integer arithmetic throughout.
+
+Like CometBFT with Ed25519 keys, a commit of two or more signatures takes ``verifyCommitBatch``'s order of
+errors and a smaller one ``verifyCommitSingle``'s (``shouldBatchVerify``):
+
+1. (full, light; an extension) ``VALIDATORS_HASH_MISMATCH`` when the commit came with a header whose
+   ``validators_hash`` is not the set's hash (what cometbft light/verifier.go checks before
+   ``VerifyCommitLight``);
+2. (full, light) ``WRONG_SET_SIZE``, ``WRONG_HEIGHT``, ``WRONG_BLOCK_ID``: ``verifyBasicValsAndCommit``;
+3. the walk over the entries in index order, stopping at the first of: ``ADDRESS_MISMATCH`` at i (full,
+   light: the entry's address is not that of validator i; what cometbft ``Vote.Verify`` checks before the
+   signature, types/vote.go ``ErrVoteInvalidValidatorAddress``), ``DUPLICATE_SIGNER`` (trusting:
+   "double vote"), ``INVALID_SIGNATURE`` at i for a signature that is not 64 bytes (the batch verifier's
+   ``Add`` refuses it);
+4. batch order: ``INSUFFICIENT_POWER`` (tallied before any signature is verified), then the first
+   ``INVALID_SIGNATURE`` by index. Single order (fewer than 2 signatures): the first invalid signature,
+   then the walk's error, then ``INSUFFICIENT_POWER``.
+
+The signatures the walk collected are verified as ONE batch through the injected ``verify`` function
+(policy ``zip215`` in production), unless the walk stopped at an error, where CometBFT verifies nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from verifier.cometbft.types import BlockID, BlockIDFlag, Commit
+from verifier.cometbft.valset import ValidatorSet
+from verifier.errors import InvalidRequestError, VerifierError
+from verifier.verdict import Verdict
+
+__all__ = [
+    "Mode",
+    "ErrorCode",
+    "CommitError",
+    "SignatureStatus",
+    "CommitResult",
+    "VerifyFn",
+    "NOT_CHECKED",
+    "DEFAULT_TRUST_LEVEL",
+    "parse_trust_level",
+    "voting_power_needed",
+    "verify_commit",
+]
+
+U8 = npt.NDArray[np.uint8]
+
+VerifyFn = Callable[[U8, U8, Sequence[bytes]], npt.ArrayLike]
+"""``verify(public_keys (k, 32) uint8, signatures (k, 64) uint8, messages) -> k Verdict codes (uint8)``."""
+
+NOT_CHECKED = 0xFF
+"""``CommitResult.verdicts`` value of an entry whose signature was not verified (see its status).
+
+Not a ``Verdict``: zero never means valid and is never written, and 255 is outside the Verdict table.
+"""
+
+DEFAULT_TRUST_LEVEL = Fraction(1, 3)  # cometbft light.DefaultTrustLevel
+_SIGNATURE_SIZE = 64
+_BATCH_VERIFY_THRESHOLD = 2  # types/validation.go batchVerifyThreshold
+_INT64_MAX = (1 << 63) - 1
+
+
+class Mode(enum.StrEnum):
+    FULL = "full"  # VerifyCommit
+    LIGHT = "light"  # VerifyCommitLight
+    TRUSTING = "trusting"  # VerifyCommitLightTrusting
+
+
+class ErrorCode(enum.IntEnum):
+    """Why a commit is not valid. Numbers are identities for a wire enum (0 unspecified); the order in
+    which they are checked is in the module docstring, not in the numbers."""
+
+    WRONG_SET_SIZE = 1  # cmterrors.ErrInvalidCommitSignatures
+    WRONG_HEIGHT = 2  # cmterrors.ErrInvalidCommitHeight
+    WRONG_BLOCK_ID = 3  # "invalid commit -- wrong block ID"
+    ADDRESS_MISMATCH = 4  # entry i's address is not validator i's (ErrVoteInvalidValidatorAddress)
+    DUPLICATE_SIGNER = 5  # trusting: "double vote from ... (first and second)"
+    INVALID_SIGNATURE = 6  # "wrong signature (#i)"
+    INSUFFICIENT_POWER = 7  # ErrNotEnoughVotingPowerSigned
+    VALIDATORS_HASH_MISMATCH = 8  # header.validators_hash is not the given set's hash
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitError:
+    """The first error, in CometBFT's terms. ``index``: the commit entry it concerns (address mismatch,
+    invalid signature, the second vote of a duplicate signer); ``first_index``: a duplicate's first vote;
+    ``got``/``needed``: tallied power and the power it had to exceed; ``expected``/``actual``: set size,
+    height, block ID or validators hash."""
+
+    code: ErrorCode
+    message: str
+    index: int | None = None
+    first_index: int | None = None
+    got: int | None = None
+    needed: int | None = None
+    expected: str | None = None
+    actual: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SignatureStatus(enum.IntEnum):
+    """What the mode did with commit entry i (0 is left unspecified for a wire enum)."""
+
+    ABSENT = 1  # block_id_flag ABSENT: nothing signed, nothing to check
+    VERIFIED = 2  # verified in the batch: verdicts[i] is its Verdict
+    SKIPPED = 3  # not needed by the mode: a NIL vote in light or trusting mode
+    UNKNOWN_SIGNER = 4  # trusting: the address is not in the trusted set
+    NOT_REACHED = 5  # the walk stopped before it (light passed the threshold, or an error), or the batch
+    #                  it was collected into was not verified because the walk stopped at an error
+    REJECTED = 6  # the walk stopped here: address mismatch, duplicate signer, or a signature not 64 bytes
+    #               (then verdicts[i] is MALFORMED_LENGTH)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CommitResult:
+    """The answer for one commit.
+
+    ``tallied_power``: CometBFT's ``talliedVotingPower`` where the walk ended (the "got" of
+    INSUFFICIENT_POWER; in light and trusting mode it stops growing once past ``needed_power``).
+    ``signed_power``: the part of it whose signatures verified OK. ``total_power``: the given set's.
+    ``statuses`` and ``verdicts`` have one entry per commit signature; ``verdicts[i]`` is a ``Verdict`` code
+    when the signature was verified, else ``NOT_CHECKED`` (255).
+    """
+
+    valid: bool
+    error: CommitError | None
+    mode: Mode
+    chain_id: str
+    height: int
+    signed_power: int
+    tallied_power: int
+    total_power: int
+    needed_power: int
+    statuses: tuple[SignatureStatus, ...]
+    verdicts: U8
+    validators_hash: bytes
+
+    def verdict(self, i: int) -> Verdict | None:
+        """Entry i's Verdict, or None when its signature was not verified."""
+        v = int(self.verdicts[i])
+        return None if v == NOT_CHECKED else Verdict(v)
+
+    @property
+    def checked_count(self) -> int:
+        return int(np.count_nonzero(self.verdicts != NOT_CHECKED))
+
+
+def parse_trust_level(level: Fraction | str | tuple[int, int]) -> Fraction:
+    """``Fraction``, ``"1/3"`` or ``(1, 3)`` -> a trust level in [1/3, 1] (cometbft light.ValidateTrustLevel).
+
+    CometBFT's light client refuses other levels before ``VerifyCommitLightTrusting`` runs.
+    """
+    try:
+        if isinstance(level, tuple):
+            num, den = level
+            if den == 0:
+                raise ZeroDivisionError
+            frac = Fraction(num, den)
+        elif isinstance(level, str):
+            num_s, sep, den_s = level.strip().partition("/")
+            if not sep:
+                raise ValueError
+            frac = Fraction(int(num_s), int(den_s))
+        elif isinstance(level, Fraction):
+            frac = level
+        else:
+            raise TypeError(f"trust_level must be a Fraction, 'num/den' or (num, den), not {type(level).__name__}")
+    except (ValueError, ZeroDivisionError):
+        raise InvalidRequestError(f"trust_level: {level!r} is not a fraction num/den with den > 0") from None
+    if not Fraction(1, 3) <= frac <= 1:
+        raise InvalidRequestError(f"trust_level: {frac} is not within [1/3, 1]")
+    return frac
+
+
+def voting_power_needed(total: int, mode: Mode, trust_level: Fraction = DEFAULT_TRUST_LEVEL) -> int:
+    """The power a commit must exceed: ``total * 2 // 3``, or ``total * num // den`` when trusting.
+
+    Trusting mode refuses, as cometbft ``safeMul`` does, a product ``total * num`` beyond int64.
+    """
+    if mode != Mode.TRUSTING:
+        return total * 2 // 3
+    product = total * trust_level.numerator
+    if product > _INT64_MAX:
+        raise InvalidRequestError(
+            "int64 overflow while calculating voting power needed. please provide smaller trustLevel numerator"
+        )
+    return product // trust_level.denominator
+
+
+def _hex(b: bytes) -> str:
+    return b.hex().upper()
+
+
+def verify_commit(
+    chain_id: str | None,
+    validators: ValidatorSet,
+    commit: Commit,
+    *,
+    verify: VerifyFn,
+    mode: Mode | str = Mode.FULL,
+    height: int | None = None,
+    block_id: BlockID | None = None,
+    trust_level: Fraction | str | tuple[int, int] = DEFAULT_TRUST_LEVEL,
+    check_validators_hash: bool = True,
+) -> CommitResult:
+    """Verify ``commit`` against ``validators`` as CometBFT's ``mode`` does (see the module docstring).
+
+    ``chain_id``: None takes the header's (a commit without a header then raises ``InvalidRequestError``).
+    ``height`` and ``block_id``: the block the caller expects (cometbft ``VerifyCommit``'s arguments);
+    None takes the header's height, else the commit's own, and the commit's own block ID. Trusting mode
+    checks neither, as CometBFT does not. ``check_validators_hash``: in full and light mode, compare the
+    header's ``validators_hash`` (when there is one) with ``validators.hash``.
+
+    ``verify`` gets the collected signatures as one batch and returns one Verdict code per item; a result
+    of the wrong shape or with an unwritten (0) verdict raises ``VerifierError``. A bad signature is a
+    result, never an exception; exceptions mean the request could not be computed.
+    """
+    try:
+        mode = Mode(mode)
+    except ValueError:
+        raise InvalidRequestError(f"mode: {mode!r} is not one of full, light, trusting") from None
+    header = commit.header
+    if chain_id is None:
+        if header is None:
+            raise InvalidRequestError("chain_id: required when the commit comes without a header")
+        chain_id = header.chain_id
+    cid: str = chain_id
+    level = parse_trust_level(trust_level) if mode == Mode.TRUSTING else DEFAULT_TRUST_LEVEL
+    total = validators.total_voting_power
+    needed = voting_power_needed(total, mode, level)
+    n = len(commit.signatures)
+    statuses = [SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures]
+    verdicts = np.full(n, NOT_CHECKED, dtype=np.uint8)
+
+    def answer(error: CommitError | None, tallied: int = 0, signed: int = 0) -> CommitResult:
+        verdicts.setflags(write=False)
+        return CommitResult(
+            valid=error is None,
+            error=error,
+            mode=mode,
+            chain_id=cid,
+            height=commit.height,
+            signed_power=signed,
+            tallied_power=tallied,
+            total_power=total,
+            needed_power=needed,
+            statuses=tuple(statuses),
+            verdicts=verdicts,
+            validators_hash=validators.hash,
+        )
+
+    by_index = mode != Mode.TRUSTING
+    if by_index:
+        basic = _basic_checks(validators, commit, height, block_id, check_validators_hash)
+        if basic is not None:
+            return answer(basic)
+
+    # The walk: cometbft verifyCommitBatch / verifyCommitSingle's loop, without the verification itself.
+    ignore_nil = mode != Mode.FULL  # full ignores ABSENT only; light and trusting everything but COMMIT
+    count_all = mode == Mode.FULL  # countAllSignatures: no early stop
+    collected: list[int] = []  # commit indices, in order
+    collected_val: list[int] = []  # the validator index of each
+    counts: list[bool] = []  # whether its power is tallied (countSig)
+    seen: dict[int, int] = {}
+    tallied = 0
+    walk_error: CommitError | None = None
+    for idx, sig in enumerate(commit.signatures):
+        if sig.absent:
+            continue
+        if ignore_nil and sig.block_id_flag != BlockIDFlag.COMMIT:
+            statuses[idx] = SignatureStatus.SKIPPED
+            continue
+        if by_index:
+            val_idx = idx
+            val = validators[idx]
+            if sig.validator_address != val.address:
+                statuses[idx] = SignatureStatus.REJECTED
+                walk_error = CommitError(
+                    ErrorCode.ADDRESS_MISMATCH,
+                    f"invalid validator address (#{idx}): commit has {_hex(sig.validator_address)}, "
+                    f"validator {idx} of the set is {_hex(val.address)}",
+                    index=idx,
+                    expected=_hex(val.address),
+                    actual=_hex(sig.validator_address),
+                )
+                break
+        else:
+            found = validators.get_by_address(sig.validator_address)
+            if found is None:
+                statuses[idx] = SignatureStatus.UNKNOWN_SIGNER
+                continue
+            val_idx, val = found
+            first = seen.get(val_idx)
+            if first is not None:
+                statuses[idx] = SignatureStatus.REJECTED
+                walk_error = CommitError(
+                    ErrorCode.DUPLICATE_SIGNER,
+                    f"double vote from {_hex(val.address)} ({first} and {idx})",
+                    index=idx,
+                    first_index=first,
+                )
+                break
+            seen[val_idx] = idx
+        if len(sig.signature) != _SIGNATURE_SIZE:
+            statuses[idx] = SignatureStatus.REJECTED
+            verdicts[idx] = Verdict.MALFORMED_LENGTH
+            walk_error = _invalid_signature(idx, sig.signature)
+            break
+        collected.append(idx)
+        collected_val.append(val_idx)
+        count = sig.block_id_flag == BlockIDFlag.COMMIT or mode != Mode.FULL
+        counts.append(count)
+        if count:
+            tallied += val.voting_power
+        if not count_all and tallied > needed:
+            break  # light / trusting: enough power; what follows is never looked at
+
+    batch_path = n >= _BATCH_VERIFY_THRESHOLD  # shouldBatchVerify (every key is Ed25519)
+    if walk_error is not None and batch_path:
+        return answer(walk_error, tallied)
+
+    if collected:
+        batch_verdicts = _run_batch(verify, validators, commit, cid, collected, collected_val)
+        for idx, v in zip(collected, batch_verdicts):
+            statuses[idx] = SignatureStatus.VERIFIED
+            verdicts[idx] = v
+    ok = [int(verdicts[idx]) == Verdict.OK for idx in collected]
+    signed = sum(
+        validators[vi].voting_power for vi, c, good in zip(collected_val, counts, ok) if c and good
+    )
+    first_bad = next((idx for idx, good in zip(collected, ok) if not good), None)
+    power_error = (
+        CommitError(
+            ErrorCode.INSUFFICIENT_POWER,
+            f"invalid commit -- insufficient voting power: got {tallied}, needed more than {needed}",
+            got=tallied,
+            needed=needed,
+        )
+        if tallied <= needed
+        else None
+    )
+    sig_error = None if first_bad is None else _invalid_signature(first_bad, commit.signatures[first_bad].signature)
+    if batch_path:
+        error = power_error or sig_error
+    else:
+        error = sig_error or walk_error or power_error
+    return answer(error, tallied, signed)
+
+
+def _invalid_signature(idx: int, signature: bytes) -> CommitError:
+    return CommitError(ErrorCode.INVALID_SIGNATURE, f"wrong signature (#{idx}): {_hex(signature)}", index=idx)
+
+
+def _basic_checks(
+    validators: ValidatorSet,
+    commit: Commit,
+    height: int | None,
+    block_id: BlockID | None,
+    check_validators_hash: bool,
+) -> CommitError | None:
+    """The validators-hash extension, then cometbft ``verifyBasicValsAndCommit``."""
+    header = commit.header
+    if check_validators_hash and header is not None and header.validators_hash:
+        if header.validators_hash != validators.hash:
+            return CommitError(
+                ErrorCode.VALIDATORS_HASH_MISMATCH,
+                f"expected new header validators ({_hex(header.validators_hash)}) to match those that were "
+                f"supplied ({_hex(validators.hash)})",
+                expected=_hex(header.validators_hash),
+                actual=_hex(validators.hash),
+            )
+    if len(validators) != len(commit.signatures):
+        return CommitError(
+            ErrorCode.WRONG_SET_SIZE,
+            f"invalid commit -- wrong set size: {len(validators)} vs {len(commit.signatures)}",
+            expected=str(len(validators)),
+            actual=str(len(commit.signatures)),
+        )
+    want_height = height if height is not None else (header.height if header is not None else commit.height)
+    if want_height != commit.height:
+        return CommitError(
+            ErrorCode.WRONG_HEIGHT,
+            f"invalid commit -- wrong height: {want_height} vs {commit.height}",
+            expected=str(want_height),
+            actual=str(commit.height),
+        )
+    if block_id is not None and block_id != commit.block_id:
+        return CommitError(
+            ErrorCode.WRONG_BLOCK_ID,
+            f"invalid commit -- wrong block ID: want {block_id}, got {commit.block_id}",
+            expected=str(block_id),
+            actual=str(commit.block_id),
+        )
+    return None
+
+
+def _run_batch(
+    verify: VerifyFn,
+    validators: ValidatorSet,
+    commit: Commit,
+    chain_id: str,
+    collected: list[int],
+    collected_val: list[int],
+) -> U8:
+    keys = validators.public_keys[np.asarray(collected_val, dtype=np.intp)]
+    sigs = np.frombuffer(b"".join(commit.signatures[i].signature for i in collected), dtype=np.uint8)
+    messages = commit.vote_sign_bytes_many(chain_id, collected)
+    out = np.asarray(verify(keys, sigs.reshape(len(collected), _SIGNATURE_SIZE), messages), dtype=np.uint8)
+    if out.shape != (len(collected),):
+        raise VerifierError(f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures")
+    if np.any(out == Verdict.UNSPECIFIED):
+        raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
+    return out
