@@ -114,7 +114,9 @@ class _FakeArray:
         np.copyto(self.host, arr)
 
     def get(self, stream: Any = None, out: np.ndarray | None = None) -> np.ndarray:
-        assert isinstance(stream, _FakeStream) and out is not None
+        if out is None:
+            return self.host.copy()
+        assert isinstance(stream, _FakeStream)
         np.copyto(out, self.host)
         return out
 
@@ -191,13 +193,29 @@ class _FakeCupy(types.ModuleType):
             getDeviceProperties=lambda i: {"name": b"Fake GPU", "totalGlobalMem": 1 << 30, "major": 9, "minor": 0,
                                            "multiProcessorCount": 2},
         )
+        class Event:
+            def record(self, stream: Any = None) -> None:
+                pass
+
+            def synchronize(self) -> None:
+                pass
+
         self.RawModule = RawModule
+        self.uint8 = np.uint8
         self.cuda = types.SimpleNamespace(
+            Event=Event,
+            get_elapsed_time=lambda start, end: 1.0,
             runtime=runtime,
             Stream=_FakeStream,
             Device=lambda i: contextlib.nullcontext(),
             alloc_pinned_memory=lambda nbytes: bytearray(nbytes),
         )
+
+    def asarray(self, a: np.ndarray) -> _FakeArray:
+        return _FakeArray(np.ascontiguousarray(a).copy())
+
+    def zeros(self, n: int, dtype: Any) -> _FakeArray:
+        return _FakeArray(np.zeros(n, dtype=dtype))
 
     def empty(self, n: int, dtype: Any) -> _FakeArray:
         return _FakeArray(np.full(n, 0xA5, dtype=dtype) if np.dtype(dtype) == np.uint8 else np.empty(n, dtype=dtype))
@@ -264,3 +282,18 @@ def test_unavailable_without_device(fake_cupy: _FakeCupy) -> None:
     fake_cupy.cuda.runtime.getDeviceCount = no_device
     with pytest.raises(BackendUnavailableError, match="no usable CUDA device"):
         CudaBackend()
+
+
+def test_kernel_benchmark_runs_its_cuda_path(fake_cupy: _FakeCupy, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/bench_ed25519_kernel.py end to end on the fake (timings meaningless, code path real)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_ed25519_kernel.py"
+    spec = importlib.util.spec_from_file_location("_bench_ed25519_kernel", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--batch", "300", "--repeat", "2", "--message-bytes", "0", "100", "--no-save"]) == 0
+    out = capsys.readouterr().out
+    assert "Fake GPU" in out and out.count("M verifies/s") == 2
