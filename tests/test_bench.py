@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,15 @@ def test_crossover_file_round_trip_and_a_cpu_run_keeps_a_gpu_figure(tmp_path: Pa
     written, note = report.write_crossover(cpu_run, report.find_crossovers(cpu_run), path)
     assert written is None and "no GPU" in note
     assert load_crossover(path) == 64
+    merkle = [{**r, "kind": "merkle", "depth": 20} for r in gpu_run.results]
+    for r in merkle:
+        del r["message_bytes"]
+    merkle[-1]["items_per_second"] = 1.0  # the GPU never wins at Merkle here
+    merkle_run = _run(merkle)
+    written, _ = report.write_crossover(merkle_run, report.find_crossovers(merkle_run), path)
+    assert written == path  # a run of one kind on the same device keeps the other kind's figure
+    assert load_crossover(path) == 64 and load_crossover(path, kind="merkle") is None
+    assert set(json.loads(path.read_text())["kinds"]) == {"ed25519", "merkle"}
 
 
 @pytest.mark.parametrize("content", ["", "{", "[]", '{"kind": "ed25519", "crossover_batch": true}',
@@ -217,3 +227,28 @@ def test_load_crossover_reads_the_flat_form_and_the_environment(tmp_path: Path, 
     monkeypatch.setenv("VERIFIER_CROSSOVER_FILE", str(path))
     assert load_crossover() == 4096
     assert load_crossover(kind="merkle") is None
+
+
+def test_cuda_paths_on_a_fake_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cuda engine and kernel scopes, end to end on the fake CuPy of the cuda backend's tests (the
+    emu kernel behind it: figures meaningless, code path real), and the crossover they produce."""
+    fake_module = pytest.importorskip("tests.backends.test_cuda_ed25519")
+    monkeypatch.setitem(sys.modules, "cupy", fake_module._FakeCupy())
+    # the self-test also runs Merkle, which this fake does not launch; the self-test has tests of its own
+    monkeypatch.setattr("verifier.selftest.run_selftest", lambda backend: None)
+    out = tmp_path / "out"
+    rc = main(["--quick", "--out", str(out), "--kinds", "ed25519", "--backends", "cpu", "cuda",
+               "--scopes", "kernel", "engine", "--batches", "1 8", "--cuda-batches", "1 8",
+               "--message-bytes", "32", "--threads", "1", "--repeats", "1", "--min-time", "0", "--no-plots"])
+    assert rc == 0
+    doc = _doc(out)
+    assert "Fake GPU" in doc["device"] and doc["environment"]["gpu"] == "Fake GPU"
+    cuda = {(r["scope"], r["batch"]) for r in doc["results"] if r["backend"] == "cuda"}
+    assert cuda == {("engine", 1), ("engine", 8), ("kernel", 1), ("kernel", 8)}, doc["skipped"]
+    kernel = [r for r in doc["results"] if r["scope"] == "kernel"]
+    assert all(r["kernel_timer"] and r["items_per_second"] > 0 for r in kernel)
+    counts = {(r["batch"], r["valid_count"]) for r in doc["results"]}
+    assert len(counts) == len({b for b, _ in counts})  # one verdict count per batch size, whoever counted
+    cross = json.loads((out / "crossover.json").read_text())
+    assert cross["kinds"]["ed25519"]["backend"] == "cuda"
+    assert cross["crossover_batch"] == load_crossover(out / "crossover.json")

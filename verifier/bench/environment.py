@@ -93,13 +93,16 @@ def cuda_environment() -> tuple[dict[str, Any] | None, str]:
     info: dict[str, Any] = {
         "gpu": name,
         "gpu_count": count,
-        "compute_capability": f"{props['major']}.{props['minor']}",
-        "multiprocessors": int(props["multiProcessorCount"]),
-        "gpu_memory_bytes": int(props["totalGlobalMem"]),
-        "cupy": cp.__version__,
-        "cuda_runtime": _cuda_version(int(cp.cuda.runtime.runtimeGetVersion())),
-        "cuda_driver_api": _cuda_version(int(cp.cuda.runtime.driverGetVersion())),
+        "compute_capability": f"{props.get('major')}.{props.get('minor')}",
+        "multiprocessors": props.get("multiProcessorCount"),
+        "gpu_memory_bytes": props.get("totalGlobalMem"),
+        "cupy": getattr(cp, "__version__", "unknown"),
     }
+    for field, query in (("cuda_runtime", "runtimeGetVersion"), ("cuda_driver_api", "driverGetVersion")):
+        try:
+            info[field] = _cuda_version(int(getattr(cp.cuda.runtime, query)()))
+        except Exception:  # noqa: BLE001  informative only
+            info[field] = "unknown"
     if shutil.which("nvidia-smi"):
         try:
             out = subprocess.run(

@@ -166,6 +166,14 @@ def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover]
         kinds[kind] = entry
     if not kinds:
         return None, "no figures to compute a crossover from"
+    old = _read_json(path)
+    measured_gpu = any(v["backend"] is not None for v in kinds.values())
+    raw = old.get("kinds")
+    old_kinds: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if not measured_gpu and any(isinstance(v, dict) and v.get("backend") for v in old_kinds.values()):
+        return None, f"kept {path}: it holds figures measured on {old.get('device')}; this run measured no GPU"
+    if old.get("device") == run.device:  # a run of one kind keeps the other kinds of the same machine
+        kinds = {k: v for k, v in old_kinds.items() if k not in kinds} | kinds
     first = "ed25519" if "ed25519" in kinds else next(iter(kinds))
     doc = {
         "device": run.device,
@@ -175,17 +183,17 @@ def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover]
         "commit": run.commit,
         "kinds": kinds,
     }
-    measured_gpu = any(v["backend"] is not None for v in kinds.values())
-    if not measured_gpu and path.exists():
-        try:
-            old = json.loads(path.read_text())
-            if any(v.get("backend") for v in old.get("kinds", {}).values()):
-                return None, f"kept {path}: it holds figures measured on {old.get('device')}; this run measured no GPU"
-        except (OSError, ValueError, AttributeError):
-            pass
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path, ""
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 # ------------------------------------------------------------------------------------------------ JSON, Markdown
@@ -445,5 +453,7 @@ def _wrap(text: str, width: int = 48) -> str:
 def output_prefix(run: RunResult, out: Path) -> str:
     env = run.environment
     name = env.get("gpu") if env.get("gpu") and "cuda" in run.device else f"cpu-{env.get('cpu')}-{env.get('cores')}c"
-    return f"suite-{slug(str(name))}{'-quick' if run.config.get('quick') else ''}"
+    kinds = run.config.get("kinds") or []
+    only = "" if sorted(kinds) == ["ed25519", "merkle"] else "-" + "-".join(kinds)
+    return f"suite-{slug(str(name))}{only}{'-quick' if run.config.get('quick') else ''}"
 

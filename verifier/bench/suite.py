@@ -29,7 +29,7 @@ from verifier.bench.environment import (
     host_environment,
     now_utc,
 )
-from verifier.bench.timing import Progress, Sample, measure, measure_concurrent
+from verifier.bench.timing import Progress, Sample, VerdictMismatchError, measure, measure_concurrent
 from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
 from verifier.engine import Engine, Limits
 from verifier.errors import VerifierError
@@ -181,7 +181,16 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
                     top = max([*cfg.batches, *cfg.cuda_batches, 1])
                     workloads[key] = _workload(task.kind, task.param, min(POOL, top), cfg.seed)
                 w = workloads[key]
-                sample = task.run(w)
+                try:
+                    sample = task.run(w)
+                except VerdictMismatchError:
+                    raise  # wrong answers: no figure of this run can be trusted
+                except Exception as exc:  # noqa: BLE001  e.g. out of device memory at 2^20: the rest goes on
+                    skip(task.fields["backend"], task.fields["scope"],
+                         f"batch {task.batch}, {_param_field(task.kind)} {task.param}: {type(exc).__name__}: {exc}",
+                         task.kind)
+                    progress.advance()
+                    continue
                 valid = sample.valid
                 results.append({
                     "kind": task.kind,
