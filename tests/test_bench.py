@@ -30,9 +30,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]
     out = tmp_path_factory.mktemp("bench")
     argv = [
         "--quick", "--out", str(out),
-        "--batches", "1 8 100", "--cuda-batches", "1 100",
+        "--batches", "1", "8", "100", "--cuda-batches", "1", "100",
         "--message-bytes", "32", "--depths", "8",
-        "--threads", "1 2", "--repeats", "2", "--min-time", "0", "--grpc-clients", "2",
+        "--threads", "1", "2", "--repeats", "2", "--min-time", "0", "--grpc-clients", "2",
         "--backends", "cpu", "cuda",
     ]
     return main(argv), out, " ".join(argv)
@@ -238,7 +238,7 @@ def test_cuda_paths_on_a_fake_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("verifier.selftest.run_selftest", lambda backend: None)
     out = tmp_path / "out"
     rc = main(["--quick", "--out", str(out), "--kinds", "ed25519", "--backends", "cpu", "cuda",
-               "--scopes", "kernel", "engine", "--batches", "1 8", "--cuda-batches", "1 8",
+               "--scopes", "kernel", "engine", "--batches", "1", "8", "--cuda-batches", "1", "8",
                "--message-bytes", "32", "--threads", "1", "--repeats", "1", "--min-time", "0", "--no-plots"])
     assert rc == 0
     doc = _doc(out)

@@ -29,6 +29,7 @@ __all__ = ["CROSSOVER_ENV", "add_arguments", "default_crossover_path", "load_cro
 
 CROSSOVER_ENV = "VERIFIER_CROSSOVER_FILE"
 
+_DESCRIPTION = "The benchmark suite: GPU against CPU and against peers, side by side, with tables and plots."
 _FULL_BATCHES = [4**i for i in range(8)]  # 1 .. 16384
 _FULL_CUDA_BATCHES = [4**i for i in range(11)]  # 1 .. 2^20
 _QUICK_BATCHES = [1, 16, 256, 1024]
@@ -67,14 +68,14 @@ def load_crossover(path: str | os.PathLike[str] | None = None, kind: str = "ed25
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def _positive_ints(text: str) -> list[int]:
+def _positive_int(text: str) -> int:
     try:
-        values = [int(x) for x in text.replace(",", " ").split()]
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,13 +90,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--crossover-out", type=Path, default=None, help="crossover file (default <out>/crossover.json)")
     a("--kinds", nargs="+", choices=KINDS, default=None, help="default: ed25519 merkle")
     a("--backends", nargs="+", choices=BACKENDS, default=None,
-      help="default: cpu cuda (cuda is skipped, with the reason recorded, when no GPU is usable); emu only here")
+      help="default: cpu cuda (cuda is skipped, with the reason recorded, when no GPU is usable); "
+           "emu is measured only when named here")
     a("--scopes", nargs="+", choices=SCOPES, default=None, help="default: kernel engine grpc (kernel is cuda only)")
-    a("--threads", type=_positive_ints, default=None, help="cpu thread counts, e.g. '1 2 4' (default 1, 2, 4, .. cores)")
-    a("--batches", type=_positive_ints, default=None, help="cpu/emu batch sizes (default 1 4 16 .. 16384)")
-    a("--cuda-batches", type=_positive_ints, default=None, help="cuda batch sizes (default 1 4 16 .. 1048576)")
-    a("--message-bytes", type=_positive_ints, default=None, help="Ed25519 message sizes (default 32 128 1232)")
-    a("--depths", type=_positive_ints, default=None, help="Merkle proof depths (default 8 20 32)")
+    a("--threads", type=_positive_int, nargs="+", default=None, help="cpu thread counts (default 1 2 4 .. cores)")
+    a("--batches", type=_positive_int, nargs="+", default=None, help="cpu/emu batch sizes (default 1 4 16 .. 16384)")
+    a("--cuda-batches", type=_positive_int, nargs="+", default=None, help="cuda batch sizes (default 1 4 16 .. 1048576)")
+    a("--message-bytes", type=_positive_int, nargs="+", default=None, help="Ed25519 message sizes (default 32 128 1232)")
+    a("--depths", type=_positive_int, nargs="+", default=None, help="Merkle proof depths (default 8 20 32)")
     a("--repeats", type=int, default=None, help="timed repetitions per figure (default 5; quick 2)")
     a("--warmup", type=int, default=None, help="untimed calls before (default 1)")
     a("--min-time", type=float, default=None, help="seconds each repetition runs at least (default 0.2; quick 0.05)")
@@ -148,6 +150,9 @@ def run_args(args: argparse.Namespace) -> int:
     from verifier.bench.timing import VerdictMismatchError
 
     cfg = _config(args)
+    if any(d > 63 for d in cfg.depths):
+        print("verifier bench: --depths must be at most 63 (tree sizes are 64-bit)", file=sys.stderr)
+        return 2
     out: Path = args.out if args.out is not None else Path("benchmarks") / "results"
     try:
         run = run_sweep(cfg)
@@ -158,7 +163,13 @@ def run_args(args: argparse.Namespace) -> int:
     prefix = report.output_prefix(run, out)
     date = run.date[:10].replace("-", "")
     json_path = report.write_json(run, out / f"{prefix}-{date}.json", crossovers)
-    plots = [] if args.no_plots else report.write_plots(run, crossovers, out / prefix)
+    plots: list[Path] = []
+    if not args.no_plots:
+        try:
+            plots = report.write_plots(run, crossovers, out / prefix)
+        except ImportError as exc:
+            print(f"verifier bench: no plots: matplotlib is not installed ({exc}); "
+                  "pip install 'verifier[bench]'", file=sys.stderr)
     md_path = report.write_markdown(run, crossovers, plots, out / f"{prefix}.md")
     cross_path, cross_note = report.write_crossover(run, crossovers, args.crossover_out or out / "crossover.json")
 
@@ -178,7 +189,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="verifier bench", description=(__doc__ or "").splitlines()[0],
+        prog="verifier bench", description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)

@@ -122,7 +122,7 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
 
     def skip(backend: str, scope: str, reason: str, kind: str = "all kinds") -> None:
         skipped.append({"kind": kind, "backend": backend, "scope": scope, "reason": reason})
-        _log.info("bench: %s %s %s skipped: %s", kind, backend, scope, reason)
+        _log.debug("bench: %s %s %s skipped: %s", kind, backend, scope, reason)
 
     with ExitStack() as stack:
         engines: dict[str, Engine] = {}  # "cpu:<threads>", "emu", "cuda"
