@@ -294,7 +294,7 @@ def _validator(value: Any, where: str) -> Validator:
     return Validator.from_pub_key(pub_key, power)
 
 
-def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any]]:
+def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any], str]:
     obj = _obj(value, where)
     if "result" in obj:
         where = _join(where, "result")
@@ -306,7 +306,7 @@ def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any]]:
         count = _int(obj["count"], _join(where, "count"), 0, _INT64_MAX)
         if count != len(raw):
             raise InvalidRequestError(f"{_join(where, 'count')}: {count}, but the page lists {len(raw)} validators")
-    return raw, obj
+    return raw, obj, where
 
 
 def parse_validators(doc: Any) -> ValidatorSet:
@@ -319,21 +319,19 @@ def parse_validators(doc: Any) -> ValidatorSet:
     """
     data = load_json(doc, "validators")
     if isinstance(data, Mapping):
-        raw, meta = _page(data, "")
-        pages = [(raw, meta)]
-        page_where = [""]
-    elif isinstance(data, list) and data and all(isinstance(p, Mapping) and ("validators" in p or "result" in p) for p in data):
+        pages = [_page(data, "")]
+    elif isinstance(data, list) and data and all(
+        isinstance(p, Mapping) and ("validators" in p or "result" in p) for p in data
+    ):
         pages = [_page(p, f"pages[{i}]") for i, p in enumerate(data)]
-        page_where = [f"pages[{i}]" for i in range(len(data))]
     elif isinstance(data, list):
-        pages = [(data, {})]
-        page_where = [""]
+        pages = [(data, {}, "")]
     else:
         raise InvalidRequestError(f"validators: expected a /validators answer or a list, got {_kind(data)}")
     items: list[Any] = []
     total: int | None = None
     height: int | None = None
-    for (raw, meta), where in zip(pages, page_where):
+    for raw, meta, where in pages:
         items.extend(raw)
         if "total" in meta:
             t = _int(meta["total"], _join(where, "total"), 0, _INT64_MAX)
