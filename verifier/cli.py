@@ -219,7 +219,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             queue_capacity_bytes=args.queue_capacity_bytes,
             stream_window=args.stream_window,
         ),
-        crossover_batch=args.crossover_batch,
+        crossover_batch=args.crossover_batch if args.crossover_batch >= 0 else None,
         grace_seconds=args.grace,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
@@ -265,7 +265,8 @@ def _parser() -> argparse.ArgumentParser:
         ("queue-capacity-items", knobs.queue_capacity_items, "items the queues hold before refusing"),
         ("queue-capacity-bytes", knobs.queue_capacity_bytes, "bytes the queues hold before refusing"),
         ("stream-window", knobs.stream_window, "batches a stream may have in flight"),
-        ("crossover-batch", 0, "device batches smaller than this run on the CPU (GPU backends)"),
+        ("crossover-batch", -1, "device batches smaller than this run on the CPU (GPU backends); "
+         "-1 reads it from the benchmark's crossover.json"),
     ):
         env = flag.upper().replace("-", "_")
         serve.add_argument(f"--{flag}", type=int, default=int(_env(env, str(default))),
@@ -290,6 +291,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
         p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
         p.set_defaults(func=_cmd_verify)
+
+    import verifier.bench
+
+    bench = sub.add_parser("bench", help="benchmark suite: GPU against CPU and peers, tables and plots")
+    verifier.bench.add_arguments(bench)
+    bench.set_defaults(func=verifier.bench.run_args)
 
     info = sub.add_parser("info", help="print version, backend, devices, limits and policies")
     backend_arg(info)

@@ -43,7 +43,9 @@ class ServerConfig:
     backend: str = "auto"
     limits: Limits = dataclasses.field(default_factory=Limits)
     scheduler: SchedulerConfig = dataclasses.field(default_factory=SchedulerConfig)
-    crossover_batch: int = 0  # device batches smaller than this run on the CPU (GPU backends only)
+    # Device batches smaller than this run on the CPU (GPU backends only); None: what `verifier bench`
+    # measured (verifier.bench.load_crossover), else 0.
+    crossover_batch: int | None = 0
     grace_seconds: float = 30.0
     # TLS: PEM files. With a client CA, clients must present a certificate it signed (mutual TLS).
     tls_cert: str | None = None
@@ -116,7 +118,12 @@ class VerifierServer:
             )
             self.metrics_port = self._metrics_server.server_port
         backend = await asyncio.to_thread(select_backend, cfg.backend)  # self-tested
-        engine = Engine(backend, cfg.limits, crossover_batch=cfg.crossover_batch)
+        crossover = cfg.crossover_batch
+        if crossover is None:
+            from verifier.bench import load_crossover
+
+            crossover = load_crossover() or 0
+        engine = Engine(backend, cfg.limits, crossover_batch=crossover)
         engine.observers.append(self.metrics.observe_verdicts)
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
