@@ -299,7 +299,7 @@ VERIFIER_DEVICE void ge25519_base_select(ge25519_precomp *t, const uint32_t *tab
 // (Named _vartime after ref10: the table index is data-dependent; inputs are public.)
 VERIFIER_DEVICE void ge25519_double_scalarmult_vartime(ge25519_p1p1 *r, const uint32_t a[8], const ge25519_p3 *A,
                                                        const uint32_t b[8], const uint32_t *base_table) {
-  int8_t ea[64], eb[32];
+  signed char ea[64], eb[32];
   sc25519_recode_signed<4>(ea, a);
   sc25519_recode_signed<8>(eb, b);
 

@@ -88,14 +88,14 @@ VERIFIER_DEVICE void sc25519_reduce(uint32_t r[8], const uint32_t x[16]) {
 // Fixed windows (not sliding) keep the main loop's sequence of doublings and additions the same for
 // every thread of a warp; only the table index differs.
 template <int W>
-VERIFIER_DEVICE void sc25519_recode_signed(int8_t e[256 / W], const uint32_t s[8]) {
+VERIFIER_DEVICE void sc25519_recode_signed(signed char e[256 / W], const uint32_t s[8]) {
   int carry = 0;
   VERIFIER_UNROLL
   for (int i = 0; i < 256 / W; ++i) {
     int bit = i * W;  // W divides 32: a digit never straddles two limbs
     int d = (int)((s[bit >> 5] >> (bit & 31)) & ((1u << W) - 1u)) + carry;
     carry = (d + (1 << (W - 1))) >> W;
-    e[i] = (int8_t)(d - (carry << W));
+    e[i] = (signed char)(d - (carry << W));  // signed char, not int8_t: NVRTC has no <cstdint>
   }
 }
 

@@ -37,8 +37,8 @@ int shim_fe_isnegative(const uint32_t *f) { fe25519 a = ld(f); return fe25519_is
 // ff/sc25519.cuh.
 int shim_sc_is_canonical(const uint32_t *s) { return sc25519_is_canonical(s); }
 void shim_sc_reduce(uint32_t *r, const uint32_t *x) { sc25519_reduce(r, x); }
-void shim_sc_recode4(int8_t *e, const uint32_t *s) { sc25519_recode_signed<4>(e, s); }
-void shim_sc_recode8(int8_t *e, const uint32_t *s) { sc25519_recode_signed<8>(e, s); }
+void shim_sc_recode4(signed char *e, const uint32_t *s) { sc25519_recode_signed<4>(e, s); }
+void shim_sc_recode8(signed char *e, const uint32_t *s) { sc25519_recode_signed<8>(e, s); }
 
 // hash/sha512.cuh.
 void shim_sha512_challenge(uint8_t *out, const uint8_t *r, const uint8_t *a, const uint8_t *m, uint64_t mlen) {
