@@ -57,7 +57,10 @@ def engine_verify(request: pytest.FixtureRequest) -> cb.VerifyFn:
 def ref_verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8:
     """The pure-Python zip215 reference (slow: small batches only)."""
     return np.array(
-        [verify_zip215(bytes(pk), bytes(sig), msg) for pk, sig, msg in zip(public_keys, signatures, messages)],
+        [
+            verify_zip215(bytes(pk), bytes(sig), msg)
+            for pk, sig, msg in zip(public_keys, signatures, messages)
+        ],
         dtype=np.uint8,
     )
 
@@ -81,8 +84,19 @@ def test_signbytes_vectors_byte_exact() -> None:
         )
         assert got.hex() == v["want"], f"vector {k}"
         # The reference's independent encoder agrees.
-        assert ref.ref_sign_bytes(v["chain_id"], vote.get("height", 0), vote.get("round", 0), b"", 0, b"",
-                                  (cb.ZERO_TIME.seconds, 0), vote.get("type", 0)).hex() == v["want"]
+        assert (
+            ref.ref_sign_bytes(
+                v["chain_id"],
+                vote.get("height", 0),
+                vote.get("round", 0),
+                b"",
+                0,
+                b"",
+                (cb.ZERO_TIME.seconds, 0),
+                vote.get("type", 0),
+            ).hex()
+            == v["want"]
+        )
 
 
 def _real_commit_doc(case: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +144,9 @@ def test_real_commits_sign_bytes_byte_exact() -> None:
         idx = list(range(len(commit)))
         many = commit.vote_sign_bytes_many(case["chain_id"], idx)
         for i, s in enumerate(case["signatures"]):
-            assert commit.vote_sign_bytes(case["chain_id"], i).hex() == s["expected_sign_bytes_hex"], case["source"]
+            assert commit.vote_sign_bytes(case["chain_id"], i).hex() == s["expected_sign_bytes_hex"], case[
+                "source"
+            ]
             assert many[i].hex() == s["expected_sign_bytes_hex"]
             ts = commit.signatures[i].timestamp
             assert ts.rfc3339() == s["timestamp"]
@@ -172,7 +188,9 @@ def _apply_negative(case: dict[str, Any], desc: str) -> tuple[str, dict[str, Any
         doc["round"] = case["round"] + 1
     elif desc == "timestamp +1ns":
         ts = cb.parse_timestamp(sig["timestamp"])
-        sig["timestamp"] = cb.Timestamp(ts.seconds + (ts.nanos + 1) // 10**9, (ts.nanos + 1) % 10**9).rfc3339()
+        sig["timestamp"] = cb.Timestamp(
+            ts.seconds + (ts.nanos + 1) // 10**9, (ts.nanos + 1) % 10**9
+        ).rfc3339()
     elif desc.startswith("nil block_id"):
         sig["block_id_flag"] = 3
     else:
@@ -194,7 +212,9 @@ def test_real_negative_cases(engine_verify: cb.VerifyFn) -> None:
         sig = base64.b64decode(neg["signature_b64"])
         msg = bytes.fromhex(neg["sign_bytes_hex"])
         # The signature does not verify over the changed bytes, on the engine and on the reference.
-        verdict = engine_verify(np.frombuffer(pk, np.uint8).reshape(1, 32), np.frombuffer(sig, np.uint8).reshape(1, 64), [msg])
+        verdict = engine_verify(
+            np.frombuffer(pk, np.uint8).reshape(1, 32), np.frombuffer(sig, np.uint8).reshape(1, 64), [msg]
+        )
         assert int(np.asarray(verdict)[0]) != Verdict.OK
         assert verify_zip215(pk, sig, msg) != Verdict.OK
         if neg["desc"] == "prevote type instead of precommit":
@@ -202,8 +222,15 @@ def test_real_negative_cases(engine_verify: cb.VerifyFn) -> None:
             commit = cb.parse_commit(_real_commit_doc(case))
             s0 = commit.signatures[0]
             got = cb.canonical_vote_sign_bytes(
-                case["chain_id"], vote_type=cb.PREVOTE_TYPE, height=commit.height, round=commit.round,
-                block_id=(commit.block_id.hash, commit.block_id.part_set_header.total, commit.block_id.part_set_header.hash),
+                case["chain_id"],
+                vote_type=cb.PREVOTE_TYPE,
+                height=commit.height,
+                round=commit.round,
+                block_id=(
+                    commit.block_id.hash,
+                    commit.block_id.part_set_header.total,
+                    commit.block_id.part_set_header.hash,
+                ),
                 timestamp=(s0.timestamp.seconds, s0.timestamp.nanos),
             )
             assert got.hex() == neg["sign_bytes_hex"]
@@ -220,7 +247,10 @@ def test_real_negative_cases(engine_verify: cb.VerifyFn) -> None:
         if neg["desc"].startswith("nil block_id"):
             # full checks NIL votes too (one signature: verifyCommitSingle, signature before power);
             # light and trusting skip them and find no power.
-            assert results["full"].error is not None and results["full"].error.code == cb.ErrorCode.INVALID_SIGNATURE
+            assert (
+                results["full"].error is not None
+                and results["full"].error.code == cb.ErrorCode.INVALID_SIGNATURE
+            )
             assert results["full"].error.index == 0
             for mode, needed in (("light", power * 2 // 3), ("trusting", power // 3)):
                 err = results[mode].error
@@ -235,9 +265,14 @@ def test_real_negative_cases(engine_verify: cb.VerifyFn) -> None:
         if neg["desc"] == "height+1":
             # Expecting the original height: the basic check fires first (full, light).
             for mode in ("full", "light"):
-                r = cb.verify_commit(chain_id, vals, commit, verify=engine_verify, mode=mode, height=case["height"])
+                r = cb.verify_commit(
+                    chain_id, vals, commit, verify=engine_verify, mode=mode, height=case["height"]
+                )
                 assert r.error is not None and r.error.code == cb.ErrorCode.WRONG_HEIGHT
-                assert r.error.message == f"invalid commit -- wrong height: {case['height']} vs {case['height'] + 1}"
+                assert (
+                    r.error.message
+                    == f"invalid commit -- wrong height: {case['height']} vs {case['height'] + 1}"
+                )
                 assert r.checked_count == 0
 
 
@@ -246,9 +281,15 @@ def test_real_negative_cases(engine_verify: cb.VerifyFn) -> None:
 
 @pytest.mark.parametrize("version", ["v0_37", "v0_38"])
 def test_rpc_answers_parse_hash_and_verify(version: str, engine_verify: cb.VerifyFn) -> None:
-    commit = cb.parse_commit(vector_path("cometbft", "rpc", f"{version}-commit_at_height_10.json").read_text())
-    vals = cb.parse_validators(vector_path("cometbft", "rpc", f"{version}-validators_at_height_10.json").read_bytes())
-    assert commit.header is not None and commit.header.chain_id == "dockerchain" and commit.header.height == 10
+    commit = cb.parse_commit(
+        vector_path("cometbft", "rpc", f"{version}-commit_at_height_10.json").read_text()
+    )
+    vals = cb.parse_validators(
+        vector_path("cometbft", "rpc", f"{version}-validators_at_height_10.json").read_bytes()
+    )
+    assert (
+        commit.header is not None and commit.header.chain_id == "dockerchain" and commit.header.height == 10
+    )
     assert vals.hash == commit.header.validators_hash  # CometBFT's ValidatorSet.Hash
     for mode in MODES:
         r = cb.verify_commit(None, vals, commit, verify=engine_verify, mode=mode)  # chain ID from the header
@@ -258,13 +299,19 @@ def test_rpc_answers_parse_hash_and_verify(version: str, engine_verify: cb.Verif
     for mode in ("full", "light"):
         r = cb.verify_commit(None, other, commit, verify=engine_verify, mode=mode)
         assert r.error is not None and r.error.code == cb.ErrorCode.VALIDATORS_HASH_MISMATCH
-        assert r.error.message.startswith(f"expected new header validators ({commit.header.validators_hash.hex().upper()})")
-        r = cb.verify_commit(None, other, commit, verify=engine_verify, mode=mode, check_validators_hash=False)
+        assert r.error.message.startswith(
+            f"expected new header validators ({commit.header.validators_hash.hex().upper()})"
+        )
+        r = cb.verify_commit(
+            None, other, commit, verify=engine_verify, mode=mode, check_validators_hash=False
+        )
         assert r.error is not None and r.error.code == cb.ErrorCode.ADDRESS_MISMATCH
 
 
 def test_rpc_v0_34_bare_commit_and_set_hash(engine_verify: cb.VerifyFn) -> None:
-    vals = cb.parse_validators(vector_path("cometbft", "rpc", "v0_34-validators_at_height_9.json").read_text())
+    vals = cb.parse_validators(
+        vector_path("cometbft", "rpc", "v0_34-validators_at_height_9.json").read_text()
+    )
     # validators_hash of the v0_34 block_at_height_10 header (the set is the same at heights 9 and 10).
     assert vals.hash.hex().upper() == "6B95A63B261D3DDC1DFF6FA53F4C591AB8DA58BBA545700BFD45E6A54AAA2A84"
     commit = cb.parse_commit(vector_path("cometbft", "rpc", "v0_34-last_commit_at_height_9.json").read_text())
@@ -303,7 +350,13 @@ def test_validator_shapes_are_equivalent(rng: random.Random) -> None:
     assert len(pages) == 4
     from_pages = cb.parse_validators(pages)
     one_page = ref.validators_json(gen.validators, per_page=100)[0]
-    for doc in (one_page, one_page["result"], one_page["result"]["validators"], json.dumps(pages), [p["result"] for p in pages]):
+    for doc in (
+        one_page,
+        one_page["result"],
+        one_page["result"]["validators"],
+        json.dumps(pages),
+        [p["result"] for p in pages],
+    ):
         vals = cb.parse_validators(doc)
         assert vals.validators == from_pages.validators
     assert [v.pub_key for v in from_pages] == [v.pub_key for v in gen.validators]
@@ -327,18 +380,42 @@ _C = "result/signed_header/commit"
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (f"{_C}/signatures/0/timestamp", "2023-02-30T00:00:00Z", r"^signatures\[0\]\.timestamp: not RFC 3339"),
+        (
+            f"{_C}/signatures/0/timestamp",
+            "2023-02-30T00:00:00Z",
+            r"^signatures\[0\]\.timestamp: not RFC 3339",
+        ),
         (f"{_C}/signatures/0/timestamp", "yesterday", r"^signatures\[0\]\.timestamp: not RFC 3339"),
-        (f"{_C}/signatures/0/timestamp", "2023-02-24T15:09:40.1234567891Z", r"^signatures\[0\]\.timestamp: not RFC"),
-        (f"{_C}/signatures/0/timestamp", "2023-02-24T24:00:00Z", r"^signatures\[0\]\.timestamp: not RFC 3339"),
+        (
+            f"{_C}/signatures/0/timestamp",
+            "2023-02-24T15:09:40.1234567891Z",
+            r"^signatures\[0\]\.timestamp: not RFC",
+        ),
+        (
+            f"{_C}/signatures/0/timestamp",
+            "2023-02-24T24:00:00Z",
+            r"^signatures\[0\]\.timestamp: not RFC 3339",
+        ),
         (f"{_C}/signatures/0/block_id_flag", 7, r"^signatures\[0\]\.block_id_flag: unknown BlockIDFlag"),
-        (f"{_C}/signatures/0/block_id_flag", "BLOCK_ID_FLAG_UNKNOWN", r"^signatures\[0\]\.block_id_flag: unknown"),
+        (
+            f"{_C}/signatures/0/block_id_flag",
+            "BLOCK_ID_FLAG_UNKNOWN",
+            r"^signatures\[0\]\.block_id_flag: unknown",
+        ),
         (f"{_C}/signatures/0/block_id_flag", _DELETE, r"^signatures\[0\]\.block_id_flag: missing"),
         (f"{_C}/signatures/0/signature", "!!notbase64", r"^signatures\[0\]\.signature: not base64"),
         (f"{_C}/signatures/0/signature", None, r"^signatures\[0\]\.signature: missing"),
-        (f"{_C}/signatures/0/signature", base64.b64encode(bytes(65)).decode(), r"^signatures\[0\]\.signature: 65 bytes, at most 64"),
+        (
+            f"{_C}/signatures/0/signature",
+            base64.b64encode(bytes(65)).decode(),
+            r"^signatures\[0\]\.signature: 65 bytes, at most 64",
+        ),
         (f"{_C}/signatures/0/validator_address", "XYZ", r"^signatures\[0\]\.validator_address: not hex"),
-        (f"{_C}/signatures/0/validator_address", "AB" * 19, r"^signatures\[0\]\.validator_address: 19 bytes, expected 20"),
+        (
+            f"{_C}/signatures/0/validator_address",
+            "AB" * 19,
+            r"^signatures\[0\]\.validator_address: 19 bytes, expected 20",
+        ),
         (f"{_C}/signatures", {}, r"^signatures: expected a list"),
         (f"{_C}/signatures", [], r"^signatures: no signatures in commit"),
         (f"{_C}/height", "abc", r"^height: 'abc' is not a decimal integer"),
@@ -348,7 +425,11 @@ _C = "result/signed_header/commit"
         (f"{_C}/round", -1, r"^round: -1 is out of range"),
         (f"{_C}/block_id/hash", "AB" * 31, r"^block_id\.hash: 31 bytes, expected 0 or 32"),
         (f"{_C}/block_id/parts/total", 2**32, r"^block_id\.parts\.total: .* out of range"),
-        (f"{_C}/block_id", {"hash": "", "parts": {"total": 0, "hash": ""}}, r"^block_id: a commit cannot be for the nil block"),
+        (
+            f"{_C}/block_id",
+            {"hash": "", "parts": {"total": 0, "hash": ""}},
+            r"^block_id: a commit cannot be for the nil block",
+        ),
         ("result/signed_header/header/height", "x", r"^header\.height: 'x' is not a decimal integer"),
         ("result/signed_header/header/chain_id", 5, r"^header\.chain_id: expected a string"),
         ("result/signed_header/header/validators_hash", "00", r"^header\.validators_hash: 1 bytes"),
@@ -366,14 +447,23 @@ def test_commit_errors_name_the_field(path: str, value: Any, message: str) -> No
     ("field", "value", "message"),
     [
         ("validator_address", "AB" * 20, r"^signatures\[1\]\.validator_address: present in an absent"),
-        ("signature", base64.b64encode(bytes(64)).decode(), r"^signatures\[1\]\.signature: present in an absent"),
+        (
+            "signature",
+            base64.b64encode(bytes(64)).decode(),
+            r"^signatures\[1\]\.signature: present in an absent",
+        ),
         ("timestamp", "2023-02-24T15:09:40Z", r"^signatures\[1\]\.timestamp: present in an absent"),
     ],
 )
 def test_absent_entries_carry_nothing(field: str, value: Any, message: str) -> None:
     doc = ref.generate(random.Random(8), 3, p_absent=0, p_nil=0).commit_json()
     sigs = doc["result"]["signed_header"]["commit"]["signatures"]
-    sigs[1] = {"block_id_flag": 1, "validator_address": "", "timestamp": "0001-01-01T00:00:00Z", "signature": None}
+    sigs[1] = {
+        "block_id_flag": 1,
+        "validator_address": "",
+        "timestamp": "0001-01-01T00:00:00Z",
+        "signature": None,
+    }
     cb.parse_commit(doc)  # the absent entry as a node writes it
     sigs[1][field] = value
     with pytest.raises(InvalidRequestError, match=message):
@@ -402,24 +492,46 @@ def test_validator_errors_name_the_field() -> None:
     def v(doc: list[dict[str, Any]], i: int) -> dict[str, Any]:
         return doc[i // 2]["result"]["validators"][i % 2]  # type: ignore[no-any-return]
 
-    bad(lambda d: v(d, 3)["pub_key"].update(type="tendermint/PubKeySecp256k1"), r"^validators\[3\]\.pub_key\.type: .* not supported")
+    bad(
+        lambda d: v(d, 3)["pub_key"].update(type="tendermint/PubKeySecp256k1"),
+        r"^validators\[3\]\.pub_key\.type: .* not supported",
+    )
     bad(lambda d: v(d, 2)["pub_key"].update(value="AAAA"), r"^validators\[2\]\.pub_key\.value: 3 bytes")
     bad(lambda d: v(d, 1).update(voting_power="-5"), r"^validators\[1\]\.voting_power: -5 is out of range")
-    bad(lambda d: v(d, 1).update(voting_power="1.5"), r"^validators\[1\]\.voting_power: '1.5' is not a decimal")
-    bad(lambda d: v(d, 2).update(address=v(d, 1)["address"]), r"^validators\[2\]\.address: .* is not the address of its pub_key")
-    bad(lambda d: d[1]["result"]["validators"].__setitem__(0, copy.deepcopy(v(d, 0))),
-        r"^validators\[2\]\.address: duplicate validator .* \(also validators\[0\]\)")
+    bad(
+        lambda d: v(d, 1).update(voting_power="1.5"),
+        r"^validators\[1\]\.voting_power: '1.5' is not a decimal",
+    )
+    bad(
+        lambda d: v(d, 2).update(address=v(d, 1)["address"]),
+        r"^validators\[2\]\.address: .* is not the address of its pub_key",
+    )
+    bad(
+        lambda d: d[1]["result"]["validators"].__setitem__(0, copy.deepcopy(v(d, 0))),
+        r"^validators\[2\]\.address: duplicate validator .* \(also validators\[0\]\)",
+    )
     bad(lambda d: d.pop(), r"^validators: the pages list 2 validators but total is 4")
-    bad(lambda d: d[1]["result"].update(total="5"), r"^pages\[1\]\.result\.total: 5, but an earlier page says 4")
+    bad(
+        lambda d: d[1]["result"].update(total="5"),
+        r"^pages\[1\]\.result\.total: 5, but an earlier page says 4",
+    )
     bad(lambda d: d[1]["result"].update(count="1"), r"^pages\[1\]\.result\.count: 1, but the page lists 2")
-    bad(lambda d: d[1]["result"].update(block_height="2"), r"^pages\[1\]\.result\.block_height: 2, but an earlier page")
+    bad(
+        lambda d: d[1]["result"].update(block_height="2"),
+        r"^pages\[1\]\.result\.block_height: 2, but an earlier page",
+    )
     with pytest.raises(InvalidRequestError, match=r"^validators: the validator set is empty"):
         cb.parse_validators([])
     with pytest.raises(InvalidRequestError, match=r"^validators: not JSON"):
         cb.parse_validators(b"\x00")
     # Total voting power beyond MaxTotalVotingPower (int64 max / 8), as CometBFT refuses.
-    big = [cb.Validator.from_pub_key(bytes(k.verify_key), cb.MAX_TOTAL_VOTING_POWER // 2 + 1) for k in ref.key_pool(2)]
-    with pytest.raises(InvalidRequestError, match=r"^validators\[1\]\.voting_power: total voting power exceeds"):
+    big = [
+        cb.Validator.from_pub_key(bytes(k.verify_key), cb.MAX_TOTAL_VOTING_POWER // 2 + 1)
+        for k in ref.key_pool(2)
+    ]
+    with pytest.raises(
+        InvalidRequestError, match=r"^validators\[1\]\.voting_power: total voting power exceeds"
+    ):
         cb.ValidatorSet(big)
     cb.ValidatorSet(big[:1])
 
@@ -435,8 +547,15 @@ def test_timestamps(rng: random.Random) -> None:
     assert cb.parse_timestamp("0001-01-01T00:00:00Z") == cb.ZERO_TIME
     assert cb.parse_timestamp("1970-01-01T01:00:00.5+01:00") == cb.Timestamp(0, 500_000_000)
     assert cb.parse_timestamp("1969-12-31T23:59:59.000000001-00:30") == cb.Timestamp(1799, 1)
-    for bad in ("2023-02-24 15:09:40Z", "2023-02-24T15:09:40", "2023-02-24T15:09:60Z", "0000-01-01T00:00:00Z",
-                "2023-02-24T15:09:40.Z", "2023-02-24T15:09:40+24:00", 1677251380):
+    for bad in (
+        "2023-02-24 15:09:40Z",
+        "2023-02-24T15:09:40",
+        "2023-02-24T15:09:60Z",
+        "0000-01-01T00:00:00Z",
+        "2023-02-24T15:09:40.Z",
+        "2023-02-24T15:09:40+24:00",
+        1677251380,
+    ):
         with pytest.raises(InvalidRequestError, match=r"^t: "):
             cb.parse_timestamp(bad, "t")
 
@@ -470,7 +589,10 @@ def test_validator_set_hash_and_lookup(rng: random.Random) -> None:
             found = vals.get_by_address(v.address)
             assert found is not None and found[0] == k and found[1].pub_key == v.pub_key
         assert vals.get_by_address(bytes(20)) is None
-    assert cb.hash_from_byte_slices([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert (
+        cb.hash_from_byte_slices([]).hex()
+        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
 
 
 def test_validator_set_cache_computes_once() -> None:
@@ -490,14 +612,19 @@ def test_validator_set_cache_computes_once() -> None:
 
 
 def test_registry_lru_and_threads(rng: random.Random) -> None:
-    sets = [cb.ValidatorSet([cb.Validator.from_pub_key(bytes(k.verify_key), p + 1) for k in ref.key_pool(3)]) for p in range(6)]
+    sets = [
+        cb.ValidatorSet([cb.Validator.from_pub_key(bytes(k.verify_key), p + 1) for k in ref.key_pool(3)])
+        for p in range(6)
+    ]
     reg = cb.ValidatorSetRegistry(max_sets=3)
     hashes = [reg.register(s) for s in sets[:3]]
     assert hashes == [s.hash for s in sets[:3]] and len(reg) == 3
     assert reg.get(hashes[0]) is sets[0]  # now the most recent
     reg.register(sets[3])  # evicts sets[1], the least recently used
     assert hashes[1] not in reg and hashes[0] in reg and reg.hashes() == [hashes[2], hashes[0], sets[3].hash]
-    with pytest.raises(cb.UnknownValidatorSetError, match=f"validator set {hashes[1].hex().upper()} is not registered") as exc:
+    with pytest.raises(
+        cb.UnknownValidatorSetError, match=f"validator set {hashes[1].hex().upper()} is not registered"
+    ) as exc:
         reg.get(hashes[1])
     assert isinstance(exc.value, InvalidRequestError) and isinstance(exc.value, KeyError)
     same = cb.ValidatorSet(sets[0].validators)
@@ -534,8 +661,12 @@ def test_registry_lru_and_threads(rng: random.Random) -> None:
 
 
 def _to_ref_entries(commit: cb.Commit) -> list[ref.RefEntry]:
-    return [ref.RefEntry(int(s.block_id_flag), s.validator_address, (s.timestamp.seconds, s.timestamp.nanos), s.signature)
-            for s in commit.signatures]
+    return [
+        ref.RefEntry(
+            int(s.block_id_flag), s.validator_address, (s.timestamp.seconds, s.timestamp.nanos), s.signature
+        )
+        for s in commit.signatures
+    ]
 
 
 def _check(
@@ -558,11 +689,24 @@ def _check(
     out = {}
     for mode in modes:
         vs = trusted_vals if mode == "trusting" else vals
-        ref_vals = (trusted if trusted is not None else gen.validators) if mode == "trusting" else gen.validators
-        r = cb.verify_commit(None, vs, commit, verify=verify, mode=mode, height=expected_height,
-                             block_id=expected_block_id, trust_level=trust)
+        ref_vals = (
+            (trusted if trusted is not None else gen.validators) if mode == "trusting" else gen.validators
+        )
+        r = cb.verify_commit(
+            None,
+            vs,
+            commit,
+            verify=verify,
+            mode=mode,
+            height=expected_height,
+            block_id=expected_block_id,
+            trust_level=trust,
+        )
         want = ref.ref_tally(
-            mode, ref_vals, gen.entries, sig_ok=gen.sig_ok,
+            mode,
+            ref_vals,
+            gen.entries,
+            sig_ok=gen.sig_ok,
             commit_height=gen.height,
             expected_height=gen.height if expected_height is None else expected_height,
             commit_block_id=commit.block_id,
@@ -586,7 +730,9 @@ def _check(
             if gen.entries[i].flag == ref.ABSENT:
                 assert s == cb.SignatureStatus.ABSENT and r.verdict(i) is None
             if s == cb.SignatureStatus.VERIFIED:
-                key = vs.validators[i].pub_key if mode != "trusting" else vs.get_by_address(gen.entries[i].address)[1].pub_key  # type: ignore[index]
+                found = vs.get_by_address(gen.entries[i].address) if mode == "trusting" else (i, vs[i])
+                assert found is not None
+                key = found[1].pub_key
                 assert (r.verdict(i) == Verdict.OK) == gen.sig_ok(i, key), (where, i)
             elif s != cb.SignatureStatus.REJECTED:
                 assert r.verdict(i) is None
@@ -606,17 +752,31 @@ def _light_stop(gen: ref.Generated) -> int | None:
     return None
 
 
-def test_bad_signature_after_two_thirds_passes_light_fails_full(engine_verify: cb.VerifyFn, rng: random.Random) -> None:
+def test_bad_signature_after_two_thirds_passes_light_fails_full(
+    engine_verify: cb.VerifyFn, rng: random.Random
+) -> None:
     done = 0
     while done < 20:
         gen = ref.generate(rng, rng.randint(4, 40), p_absent=0.05, p_nil=0.1)
         stop = _light_stop(gen)
-        later = [] if stop is None else [i for i in range(stop + 1, len(gen.entries)) if gen.entries[i].flag != ref.ABSENT]
+        later = (
+            []
+            if stop is None
+            else [i for i in range(stop + 1, len(gen.entries)) if gen.entries[i].flag != ref.ABSENT]
+        )
         if not later:
             continue
         i = rng.choice(later)
-        ref.plant(rng, gen.validators, gen.entries, i, rng.choice(["flip_r", "flip_s", "s_plus_l", "wrong_key"]),
-                  gen.chain_id, gen.height, gen.round)
+        ref.plant(
+            rng,
+            gen.validators,
+            gen.entries,
+            i,
+            rng.choice(["flip_r", "flip_s", "s_plus_l", "wrong_key"]),
+            gen.chain_id,
+            gen.height,
+            gen.round,
+        )
         gen.bad.add(i)
         gen.notes.append(f"bad at {i} after the light stop {stop}")
         res = _check(gen, engine_verify, context="after 2/3")
@@ -627,7 +787,9 @@ def test_bad_signature_after_two_thirds_passes_light_fails_full(engine_verify: c
         done += 1
 
 
-def test_bad_signature_before_two_thirds_fails_every_mode(engine_verify: cb.VerifyFn, rng: random.Random) -> None:
+def test_bad_signature_before_two_thirds_fails_every_mode(
+    engine_verify: cb.VerifyFn, rng: random.Random
+) -> None:
     done = 0
     while done < 20:
         gen = ref.generate(rng, rng.randint(2, 40), p_absent=0.05, p_nil=0.05)
@@ -635,8 +797,16 @@ def test_bad_signature_before_two_thirds_fails_every_mode(engine_verify: cb.Veri
         if stop is None:
             continue
         i = rng.choice([k for k in range(stop + 1) if gen.entries[k].flag == ref.COMMIT])
-        ref.plant(rng, gen.validators, gen.entries, i, rng.choice(["flip_r", "flip_s", "s_plus_l", "wrong_key", "truncated"]),
-                  gen.chain_id, gen.height, gen.round)
+        ref.plant(
+            rng,
+            gen.validators,
+            gen.entries,
+            i,
+            rng.choice(["flip_r", "flip_s", "s_plus_l", "wrong_key", "truncated"]),
+            gen.chain_id,
+            gen.height,
+            gen.round,
+        )
         gen.bad.add(i)
         gen.notes.append(f"bad at {i}, light stop {stop}")
         res = _check(gen, engine_verify, context="before 2/3")
@@ -650,7 +820,8 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
     """One generated commit with the faults of ``kind``; keyword arguments for ``_check``."""
     n = rng.choice([1, 2, 3, rng.randint(4, 12), rng.randint(13, 40)])
     gen = ref.generate(
-        rng, n,
+        rng,
+        n,
         p_absent=rng.choice([0.0, 0.1, 0.3, 0.6]),
         p_nil=rng.choice([0.0, 0.1, 0.3]),
         n_bad=rng.choice([0, 0, 1, 2, 3]) if kind in ("random", "huge") else 0,
@@ -661,9 +832,13 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
     commits = [i for i, e in enumerate(gen.entries) if e.flag == ref.COMMIT]
     if kind == "address_mismatch" and present:
         i = rng.choice(present)
-        other = rng.choice([v.address for v in gen.validators if v.address != gen.entries[i].address] or [rng.randbytes(20)])
+        other = rng.choice(
+            [v.address for v in gen.validators if v.address != gen.entries[i].address] or [rng.randbytes(20)]
+        )
         new = rng.choice([other, rng.randbytes(20)])
-        gen.entries[i] = ref.RefEntry(gen.entries[i].flag, new, gen.entries[i].timestamp, gen.entries[i].signature)
+        gen.entries[i] = ref.RefEntry(
+            gen.entries[i].flag, new, gen.entries[i].timestamp, gen.entries[i].signature
+        )
         gen.notes.append(f"address of {i} replaced")
     elif kind == "duplicate" and len(commits) >= 2:
         i, j = sorted(rng.sample(commits, 2))
@@ -671,9 +846,18 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
         gen.entries[j] = ref.RefEntry(e.flag, gen.entries[i].address, e.timestamp, e.signature)
         if rng.random() < 0.5:  # and signed by i's key, so only the duplicate rule catches it
             key = next(k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == gen.signer[i])
-            msg = ref.ref_sign_bytes(gen.chain_id, gen.height, gen.round, gen.block_hash, gen.parts_total,
-                                     gen.parts_hash, e.timestamp)
-            gen.entries[j] = ref.RefEntry(e.flag, gen.entries[i].address, e.timestamp, key.sign(msg).signature)
+            msg = ref.ref_sign_bytes(
+                gen.chain_id,
+                gen.height,
+                gen.round,
+                gen.block_hash,
+                gen.parts_total,
+                gen.parts_hash,
+                e.timestamp,
+            )
+            gen.entries[j] = ref.RefEntry(
+                e.flag, gen.entries[i].address, e.timestamp, key.sign(msg).signature
+            )
             gen.signer[j] = gen.signer[i]
         gen.notes.append(f"entry {j} repeats the signer of {i}")
     elif kind == "wrong_height":
@@ -684,7 +868,9 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
         if part == "hash":
             bid = cb.BlockID(rng.randbytes(32), bid.part_set_header)
         elif part == "total":
-            bid = cb.BlockID(bid.hash, cb.PartSetHeader(bid.part_set_header.total + 1, bid.part_set_header.hash))
+            bid = cb.BlockID(
+                bid.hash, cb.PartSetHeader(bid.part_set_header.total + 1, bid.part_set_header.hash)
+            )
         else:
             bid = cb.BlockID(bid.hash, cb.PartSetHeader(bid.part_set_header.total, rng.randbytes(32)))
         kw["expected_block_id"] = bid
@@ -701,7 +887,10 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
             gen.notes.append("an absent entry appended")
     elif kind == "trusting_other_set":
         keep = [v for v in gen.validators if rng.random() < 0.7]
-        extra = [ref.RefValidator(bytes(k.verify_key), rng.randint(1, 20)) for k in ref.key_pool(len(gen.validators) + 8)[-rng.randint(0, 5):]]
+        extra = [
+            ref.RefValidator(bytes(k.verify_key), rng.randint(1, 20))
+            for k in ref.key_pool(len(gen.validators) + 8)[-rng.randint(0, 5) :]
+        ]
         trusted = [ref.RefValidator(v.pub_key, rng.choice([v.power, rng.randint(1, 50)])) for v in keep]
         trusted += [v for v in extra if v.address not in {t.address for t in trusted}]
         if not trusted:
@@ -715,8 +904,17 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
     return kw
 
 
-_KINDS = ["random", "huge", "address_mismatch", "duplicate", "wrong_height", "wrong_block_id", "wrong_set_size",
-          "trusting_other_set", "header_hash"]
+_KINDS = [
+    "random",
+    "huge",
+    "address_mismatch",
+    "duplicate",
+    "wrong_height",
+    "wrong_block_id",
+    "wrong_set_size",
+    "trusting_other_set",
+    "header_hash",
+]
 
 
 @pytest.mark.parametrize("kind", _KINDS)
@@ -782,7 +980,9 @@ def dataclass_replace(gen: ref.Generated, **changes: Any) -> ref.Generated:
 # ------------------------------------------------------------------------- messages and order
 
 
-def _fixed_commit(n: int, flags: Sequence[int], powers: Sequence[int]) -> tuple[ref.Generated, cb.ValidatorSet]:
+def _fixed_commit(
+    n: int, flags: Sequence[int], powers: Sequence[int]
+) -> tuple[ref.Generated, cb.ValidatorSet]:
     gen = ref.generate(random.Random(11), n, p_absent=0, p_nil=0)
     vals = [ref.RefValidator(v.pub_key, p) for v, p in zip(gen.validators, powers)]
     entries = []
@@ -792,7 +992,9 @@ def _fixed_commit(n: int, flags: Sequence[int], powers: Sequence[int]) -> tuple[
             continue
         bh, pt, ph = (gen.block_hash, gen.parts_total, gen.parts_hash) if f == ref.COMMIT else (b"", 0, b"")
         key = next(k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == v.pub_key)
-        sig = key.sign(ref.ref_sign_bytes(gen.chain_id, gen.height, gen.round, bh, pt, ph, e.timestamp)).signature
+        sig = key.sign(
+            ref.ref_sign_bytes(gen.chain_id, gen.height, gen.round, bh, pt, ph, e.timestamp)
+        ).signature
         entries.append(ref.RefEntry(f, v.address, e.timestamp, sig))
     gen = dataclass_replace(gen, validators=vals, entries=entries, signer=[v.pub_key for v in vals])
     return gen, cb.parse_validators(ref.validators_json(vals))
@@ -826,7 +1028,10 @@ def test_order_of_errors(engine_verify: cb.VerifyFn) -> None:
     commit = cb.parse_commit(doc)
     r = cb.verify_commit(None, vs, commit, verify=engine_verify)
     assert r.error is not None and r.error.code == cb.ErrorCode.ADDRESS_MISMATCH and r.error.index == 2
-    assert r.error.message == f"invalid validator address (#2): commit has {'AB' * 20}, validator 2 of the set is {vs[2].address.hex().upper()}"
+    assert (
+        r.error.message == f"invalid validator address (#2): commit has {'AB' * 20}, "
+        f"validator 2 of the set is {vs[2].address.hex().upper()}"
+    )
     assert r.checked_count == 0 and r.statuses[2] == cb.SignatureStatus.REJECTED
     # Light needs more than 26: it has 20 when it reaches entry 2, so it meets the same address error.
     r = cb.verify_commit(None, vs, commit, verify=engine_verify, mode="light")
@@ -835,12 +1040,19 @@ def test_order_of_errors(engine_verify: cb.VerifyFn) -> None:
     r = cb.verify_commit(None, vs, commit, verify=engine_verify, height=gen.height + 1)
     assert r.error is not None and r.error.code == cb.ErrorCode.WRONG_HEIGHT
     short = cb.ValidatorSet(vs.validators[:3])
-    r = cb.verify_commit(None, short, commit, verify=engine_verify, height=gen.height + 1, check_validators_hash=False)
+    r = cb.verify_commit(
+        None, short, commit, verify=engine_verify, height=gen.height + 1, check_validators_hash=False
+    )
     assert r.error is not None and r.error.code == cb.ErrorCode.WRONG_SET_SIZE
     assert r.error.message == "invalid commit -- wrong set size: 3 vs 4"
     # Power is checked before signatures in the batch path: entry 1 bad and too little power (20 of 40).
     original = gen.commit_json()["result"]["signed_header"]["commit"]["signatures"]
-    absent = {"block_id_flag": 1, "validator_address": "", "timestamp": "0001-01-01T00:00:00Z", "signature": None}
+    absent = {
+        "block_id_flag": 1,
+        "validator_address": "",
+        "timestamp": "0001-01-01T00:00:00Z",
+        "signature": None,
+    }
     sigs[2] = dict(absent)
     sigs[3] = dict(absent)
     r = cb.verify_commit(None, vs, cb.parse_commit(doc), verify=engine_verify)
@@ -857,7 +1069,9 @@ def test_order_of_errors(engine_verify: cb.VerifyFn) -> None:
 def test_short_signature_is_the_entrys_error(engine_verify: cb.VerifyFn) -> None:
     gen, vs = _fixed_commit(3, [ref.COMMIT] * 3, [1, 1, 1])
     doc = gen.commit_json()
-    doc["result"]["signed_header"]["commit"]["signatures"][1]["signature"] = base64.b64encode(bytes(63)).decode()
+    doc["result"]["signed_header"]["commit"]["signatures"][1]["signature"] = base64.b64encode(
+        bytes(63)
+    ).decode()
     r = cb.verify_commit(None, vs, cb.parse_commit(doc), verify=engine_verify)
     assert r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE and r.error.index == 1
     assert r.statuses[1] == cb.SignatureStatus.REJECTED and r.verdict(1) == Verdict.MALFORMED_LENGTH
@@ -868,7 +1082,9 @@ def test_duplicate_signer_message(engine_verify: cb.VerifyFn) -> None:
     doc = gen.commit_json()
     sigs = doc["result"]["signed_header"]["commit"]["signatures"]
     sigs[3]["validator_address"] = sigs[0]["validator_address"]
-    r = cb.verify_commit(None, vs, cb.parse_commit(doc), verify=engine_verify, mode="trusting", trust_level="1/1")
+    r = cb.verify_commit(
+        None, vs, cb.parse_commit(doc), verify=engine_verify, mode="trusting", trust_level="1/1"
+    )
     assert r.error is not None and r.error.code == cb.ErrorCode.DUPLICATE_SIGNER
     assert (r.error.first_index, r.error.index) == (0, 3)
     assert r.error.message == f"double vote from {sigs[0]['validator_address']} (0 and 3)"

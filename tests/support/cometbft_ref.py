@@ -99,7 +99,11 @@ def ref_sign_bytes(
 ) -> bytes:
     """SPEC section 4: the CanonicalVote of a precommit; a zero block ID (nil vote) leaves field 4 out."""
     is_nil = not block_hash and parts_total == 0 and not parts_hash
-    block_id = None if is_nil else [(1, _LEN, block_hash), (2, _LEN, [(1, _VARINT, parts_total), (2, _LEN, parts_hash)])]
+    block_id = (
+        None
+        if is_nil
+        else [(1, _LEN, block_hash), (2, _LEN, [(1, _VARINT, parts_total), (2, _LEN, parts_hash)])]
+    )
     body = _encode(
         [
             (1, _VARINT, vote_type),
@@ -298,7 +302,9 @@ class Generated:
         """The oracle: entry i verifies under ``pub_key`` iff it was not spoiled and that key signed it."""
         return i not in self.bad and pub_key == self.signer[i]
 
-    def commit_json(self, *, header_validators_hash: bytes | None = None, flag_style: str = "int") -> dict[str, Any]:
+    def commit_json(
+        self, *, header_validators_hash: bytes | None = None, flag_style: str = "int"
+    ) -> dict[str, Any]:
         sigs = []
         names = {ABSENT: "BLOCK_ID_FLAG_ABSENT", COMMIT: "BLOCK_ID_FLAG_COMMIT", NIL: "BLOCK_ID_FLAG_NIL"}
         for e in self.entries:
@@ -328,13 +334,19 @@ class Generated:
             "validators_hash": vh.hex().upper(),
             "next_validators_hash": vh.hex().upper(),
         }
-        return {"jsonrpc": "2.0", "id": -1, "result": {"signed_header": {"header": header, "commit": commit}, "canonical": True}}
+        return {
+            "jsonrpc": "2.0",
+            "id": -1,
+            "result": {"signed_header": {"header": header, "commit": commit}, "canonical": True},
+        }
 
     def validators_hash(self) -> bytes:
         return ref_validators_hash([(v.pub_key, v.power) for v in self.validators])
 
 
-def validators_json(validators: Sequence[RefValidator], per_page: int = 30, height: int = 1) -> list[dict[str, Any]]:
+def validators_json(
+    validators: Sequence[RefValidator], per_page: int = 30, height: int = 1
+) -> list[dict[str, Any]]:
     """``/validators`` pages, as a node paginates them."""
     pages = []
     for start in range(0, max(len(validators), 1), per_page):
@@ -348,7 +360,10 @@ def validators_json(validators: Sequence[RefValidator], per_page: int = 30, heig
                     "validators": [
                         {
                             "address": v.address.hex().upper(),
-                            "pub_key": {"type": "tendermint/PubKeyEd25519", "value": base64.b64encode(v.pub_key).decode()},
+                            "pub_key": {
+                                "type": "tendermint/PubKeyEd25519",
+                                "value": base64.b64encode(v.pub_key).decode(),
+                            },
                             "voting_power": str(v.power),
                             "proposer_priority": str(0),
                         }
@@ -405,7 +420,9 @@ def generate(
     vals = [vals[i] for i in order]
     signers = {bytes(keys[k].verify_key): keys[k] for k in chosen}
 
-    chain_id = rng.choice(["dockerchain", "cosmoshub-4", "test-chain-" + "".join(rng.choices("abcdefXYZ", k=6)), ""])
+    chain_id = rng.choice(
+        ["dockerchain", "cosmoshub-4", "test-chain-" + "".join(rng.choices("abcdefXYZ", k=6)), ""]
+    )
     height = rng.choice([1, 2, rng.randint(3, 10**6), rng.randint(2**40, 2**62)])
     round_ = rng.choice([0, 0, 0, 1, rng.randint(2, 2**31 - 1)])
     block_hash = rng.randbytes(32)
@@ -435,7 +452,9 @@ def generate(
         bad.add(i)
         notes.append(f"bad signature at {i}")
     signer = [b"" if e.flag == ABSENT else v.pub_key for v, e in zip(vals, entries)]
-    return Generated(chain_id, height, round_, block_hash, parts_total, parts_hash, vals, entries, bad, notes, signer)
+    return Generated(
+        chain_id, height, round_, block_hash, parts_total, parts_hash, vals, entries, bad, notes, signer
+    )
 
 
 def plant(

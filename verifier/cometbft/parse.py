@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -53,11 +54,12 @@ _UNIX_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
-_FLAG_NAMES = {
-    "BLOCK_ID_FLAG_ABSENT": BlockIDFlag.ABSENT,
-    "BLOCK_ID_FLAG_COMMIT": BlockIDFlag.COMMIT,
-    "BLOCK_ID_FLAG_NIL": BlockIDFlag.NIL,
+_FLAGS: dict[int | str, BlockIDFlag] = {
+    **{f: f for f in BlockIDFlag},
+    **{str(int(f)): f for f in BlockIDFlag},
+    **{f"BLOCK_ID_FLAG_{f.name}": f for f in BlockIDFlag},
 }
+_ANY_SIZE = tuple(range(65))  # any length: checked against the flag afterwards
 
 
 def load_json(doc: Any, what: str) -> Any:
@@ -112,7 +114,16 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
     return number
 
 
-def _hex(value: Any, where: str, sizes: tuple[int, ...]) -> bytes:
+def _hex(value: Any, where: str, sizes: tuple[int, ...], key: str = "") -> bytes:
+    """Hex of one of ``sizes`` bytes. The field is ``where.key`` (joined only for an error message)."""
+    if isinstance(value, str):
+        try:
+            out = bytes.fromhex(value)
+        except ValueError:
+            out = None
+        if out is not None and len(out) in sizes:
+            return out
+    where = _join(where, key) if key else where
     if not isinstance(value, str):
         raise InvalidRequestError(f"{where}: expected a hex string, got {_kind(value)}")
     try:
@@ -125,37 +136,52 @@ def _hex(value: Any, where: str, sizes: tuple[int, ...]) -> bytes:
     return out
 
 
-def _base64(value: Any, where: str) -> bytes:
+def _base64(value: Any, where: str, key: str = "") -> bytes:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    where = _join(where, key) if key else where
     if not isinstance(value, str):
         raise InvalidRequestError(f"{where}: expected a base64 string, got {_kind(value)}")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidRequestError(f"{where}: not base64") from None
+    raise InvalidRequestError(f"{where}: not base64")
+
+
+@functools.lru_cache(maxsize=1024)
+def _days_since_epoch(year: int, month: int, day: int) -> int:
+    return datetime.date(year, month, day).toordinal() - _UNIX_EPOCH_ORDINAL
 
 
 def parse_timestamp(value: Any, where: str = "timestamp") -> Timestamp:
     """RFC 3339 with up to nanosecond precision (Go ``time.RFC3339Nano``) -> seconds and nanos (UTC)."""
+    out = _rfc3339(value)
+    if isinstance(out, str):
+        raise InvalidRequestError(f"{where}: {out}")
+    return out
+
+
+def _rfc3339(value: Any) -> Timestamp | str:
+    """The timestamp, or what is wrong with ``value``."""
     if not isinstance(value, str):
-        raise InvalidRequestError(f"{where}: expected an RFC 3339 string, got {_kind(value)}")
+        return f"expected an RFC 3339 string, got {_kind(value)}"
     m = _RFC3339.fullmatch(value)
     if m is None:
-        raise InvalidRequestError(f"{where}: not RFC 3339: {value[:64]!r}")
-    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+        return f"not RFC 3339: {value[:64]!r}"
+    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
     try:
-        date = datetime.date(year, month, day)
+        days = _days_since_epoch(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
-        raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} ({exc})") from None
+        return f"not RFC 3339: {value!r} ({exc})"
     if hour > 23 or minute > 59 or second > 59:
-        raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} (time of day out of range)")
+        return f"not RFC 3339: {value!r} (time of day out of range)"
     offset = 0
     if m.group(8) is None:
         oh, om = int(m.group(10)), int(m.group(11))
         if oh > 23 or om > 59:
-            raise InvalidRequestError(f"{where}: not RFC 3339: {value!r} (offset out of range)")
+            return f"not RFC 3339: {value!r} (offset out of range)"
         offset = (oh * 3600 + om * 60) * (1 if m.group(9) == "+" else -1)
     nanos = int((m.group(7) or "").ljust(9, "0"))
-    days = date.toordinal() - _UNIX_EPOCH_ORDINAL
     return Timestamp(days * 86400 + hour * 3600 + minute * 60 + second - offset, nanos)
 
 
@@ -175,15 +201,12 @@ def parse_block_id(value: Any, where: str = "block_id") -> BlockID:
 
 
 def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
-    if isinstance(value, str) and value in _FLAG_NAMES:
-        return _FLAG_NAMES[value]
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            return BlockIDFlag(int(value))
-        except ValueError:
-            pass
+    flag = _FLAGS.get(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if flag is not None:
+        return flag
     raise InvalidRequestError(
-        f"{where}: unknown BlockIDFlag {value!r} (1 or BLOCK_ID_FLAG_ABSENT, 2 or BLOCK_ID_FLAG_COMMIT, "
+        f"{_join(where, 'block_id_flag')}: unknown BlockIDFlag {value!r} "
+        "(1 or BLOCK_ID_FLAG_ABSENT, 2 or BLOCK_ID_FLAG_COMMIT, "
         "3 or BLOCK_ID_FLAG_NIL)"
     )
 
@@ -191,16 +214,19 @@ def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
 def _commit_sig(value: Any, where: str) -> CommitSig:
     """One ``CommitSig``, checked as cometbft ``CommitSig.ValidateBasic`` does."""
     obj = _obj(value, where)
-    flag = _block_id_flag(_field(obj, "block_id_flag", where), _join(where, "block_id_flag"))
-    raw_address = obj.get("validator_address") or ""
-    address = _hex(raw_address, _join(where, "validator_address"), tuple(range(0, 65)))
+    if "block_id_flag" not in obj:
+        raise InvalidRequestError(f"{_join(where, 'block_id_flag')}: missing")
+    flag = _block_id_flag(obj["block_id_flag"], where)
+    address = _hex(obj.get("validator_address") or "", where, _ANY_SIZE, "validator_address")
     raw_ts = obj.get("timestamp")
-    timestamp = ZERO_TIME if raw_ts is None else parse_timestamp(raw_ts, _join(where, "timestamp"))
+    timestamp = ZERO_TIME if raw_ts is None else _timestamp(raw_ts, where)
     raw_sig = obj.get("signature")
-    signature = b"" if raw_sig is None else _base64(raw_sig, _join(where, "signature"))
+    signature = b"" if raw_sig is None else _base64(raw_sig, where, "signature")
     if flag == BlockIDFlag.ABSENT:
         if address:
-            raise InvalidRequestError(f"{_join(where, 'validator_address')}: present in an absent (flag 1) entry")
+            raise InvalidRequestError(
+                f"{_join(where, 'validator_address')}: present in an absent (flag 1) entry"
+            )
         if timestamp != ZERO_TIME:
             raise InvalidRequestError(f"{_join(where, 'timestamp')}: present in an absent (flag 1) entry")
         if signature:
@@ -219,6 +245,13 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
     return CommitSig(flag, address, timestamp, signature)
 
 
+def _timestamp(value: Any, where: str) -> Timestamp:
+    out = _rfc3339(value)
+    if isinstance(out, str):
+        raise InvalidRequestError(f"{_join(where, 'timestamp')}: {out}")
+    return out
+
+
 def _header(value: Any, where: str) -> Header:
     obj = _obj(value, where)
     chain_id = _field(obj, "chain_id", where)
@@ -226,7 +259,9 @@ def _header(value: Any, where: str) -> Header:
         raise InvalidRequestError(f"{_join(where, 'chain_id')}: expected a string, got {_kind(chain_id)}")
     height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
     vals_hash = _hex(obj.get("validators_hash", ""), _join(where, "validators_hash"), (0, _HASH_SIZE))
-    next_hash = _hex(obj.get("next_validators_hash", ""), _join(where, "next_validators_hash"), (0, _HASH_SIZE))
+    next_hash = _hex(
+        obj.get("next_validators_hash", ""), _join(where, "next_validators_hash"), (0, _HASH_SIZE)
+    )
     return Header(chain_id, height, vals_hash, next_hash)
 
 
@@ -305,7 +340,9 @@ def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any], str]:
     if "count" in obj:
         count = _int(obj["count"], _join(where, "count"), 0, _INT64_MAX)
         if count != len(raw):
-            raise InvalidRequestError(f"{_join(where, 'count')}: {count}, but the page lists {len(raw)} validators")
+            raise InvalidRequestError(
+                f"{_join(where, 'count')}: {count}, but the page lists {len(raw)} validators"
+            )
     return raw, obj, where
 
 
@@ -320,8 +357,10 @@ def parse_validators(doc: Any) -> ValidatorSet:
     data = load_json(doc, "validators")
     if isinstance(data, Mapping):
         pages = [_page(data, "")]
-    elif isinstance(data, list) and data and all(
-        isinstance(p, Mapping) and ("validators" in p or "result" in p) for p in data
+    elif (
+        isinstance(data, list)
+        and data
+        and all(isinstance(p, Mapping) and ("validators" in p or "result" in p) for p in data)
     ):
         pages = [_page(p, f"pages[{i}]") for i, p in enumerate(data)]
     elif isinstance(data, list):

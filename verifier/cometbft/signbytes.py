@@ -49,6 +49,8 @@ _INT64_MAX = (1 << 63) - 1
 
 def uvarint(value: int) -> bytes:
     """Unsigned LEB128 (protobuf varint) of 0 <= value < 2^64."""
+    if 0 <= value < 0x80:
+        return _SMALL[value]
     if value < 0 or value > _U64_MASK:
         raise ValueError(f"uvarint out of range: {value}")
     out = bytearray()
@@ -64,8 +66,11 @@ def uvarint_prefixed(body: bytes) -> bytes:
     return uvarint(len(body)) + body
 
 
+_SMALL = [bytes((i,)) for i in range(0x80)]
+
+
 def _key(field: int, wire: int) -> bytes:
-    return uvarint((field << 3) | wire)
+    return _SMALL[(field << 3) | wire]  # every field number here is below 16: a one-byte key
 
 
 def _int_varint(field: int, value: int) -> bytes:

@@ -65,7 +65,8 @@ class BlockID:
 
     def __str__(self) -> str:
         # cometbft BlockID.String: "<hash>:<total>:<parts hash>" in upper-case hex.
-        return f"{self.hash.hex().upper()}:{self.part_set_header.total}:{self.part_set_header.hash.hex().upper()}"
+        psh = self.part_set_header
+        return f"{self.hash.hex().upper()}:{psh.total}:{psh.hash.hex().upper()}"
 
 
 ZERO_BLOCK_ID = BlockID(b"", PartSetHeader(0, b""))
@@ -178,5 +179,3 @@ def _canonical_block_id(block_id: BlockID) -> tuple[bytes, int, bytes] | None:
     if block_id.is_zero():
         return None
     return (block_id.hash, block_id.part_set_header.total, block_id.part_set_header.hash)
-
-

@@ -136,7 +136,8 @@ class ValidatorSet:
             first = by_address.setdefault(v.address, i)
             if first != i:
                 raise InvalidRequestError(
-                    f"{where}.address: duplicate validator {v.address.hex().upper()} (also validators[{first}])"
+                    f"{where}.address: duplicate validator {v.address.hex().upper()} "
+                    f"(also validators[{first}])"
                 )
             total += v.voting_power
             if total > MAX_TOTAL_VOTING_POWER:
@@ -165,7 +166,10 @@ class ValidatorSet:
         return self.validators[idx]
 
     def __repr__(self) -> str:
-        return f"ValidatorSet({len(self)} validators, total power {self.total_voting_power}, hash {self.hash.hex().upper()})"
+        return (
+            f"ValidatorSet({len(self)} validators, total power {self.total_voting_power}, "
+            f"hash {self.hash.hex().upper()})"
+        )
 
     @property
     def hash(self) -> bytes:
@@ -175,7 +179,9 @@ class ValidatorSet:
         """
         h = self._hash
         if h is None:
-            h = hash_from_byte_slices([simple_validator_bytes(v.pub_key, v.voting_power) for v in self.validators])
+            h = hash_from_byte_slices(
+                [simple_validator_bytes(v.pub_key, v.voting_power) for v in self.validators]
+            )
             self._hash = h
         return h
 

@@ -184,7 +184,9 @@ def parse_trust_level(level: Fraction | str | tuple[int, int]) -> Fraction:
         elif isinstance(level, Fraction):
             frac = level
         else:
-            raise TypeError(f"trust_level must be a Fraction, 'num/den' or (num, den), not {type(level).__name__}")
+            raise TypeError(
+                f"trust_level must be a Fraction, 'num/den' or (num, den), not {type(level).__name__}"
+            )
     except (ValueError, ZeroDivisionError):
         raise InvalidRequestError(f"trust_level: {level!r} is not a fraction num/den with den > 0") from None
     if not Fraction(1, 3) <= frac <= 1:
@@ -202,7 +204,8 @@ def voting_power_needed(total: int, mode: Mode, trust_level: Fraction = DEFAULT_
     product = total * trust_level.numerator
     if product > _INT64_MAX:
         raise InvalidRequestError(
-            "int64 overflow while calculating voting power needed. please provide smaller trustLevel numerator"
+            "int64 overflow while calculating voting power needed. "
+            "please provide smaller trustLevel numerator"
         )
     return product // trust_level.denominator
 
@@ -249,7 +252,9 @@ def verify_commit(
     total = validators.total_voting_power
     needed = voting_power_needed(total, mode, level)
     n = len(commit.signatures)
-    statuses = [SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures]
+    statuses = [
+        SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures
+    ]
     verdicts = np.full(n, NOT_CHECKED, dtype=np.uint8)
 
     def answer(error: CommitError | None, tallied: int = 0, signed: int = 0) -> CommitResult:
@@ -345,9 +350,7 @@ def verify_commit(
             statuses[idx] = SignatureStatus.VERIFIED
             verdicts[idx] = v
     ok = [int(verdicts[idx]) == Verdict.OK for idx in collected]
-    signed = sum(
-        validators[vi].voting_power for vi, c, good in zip(collected_val, counts, ok) if c and good
-    )
+    signed = sum(validators[vi].voting_power for vi, c, good in zip(collected_val, counts, ok) if c and good)
     first_bad = next((idx for idx, good in zip(collected, ok) if not good), None)
     power_error = (
         CommitError(
@@ -359,7 +362,9 @@ def verify_commit(
         if tallied <= needed
         else None
     )
-    sig_error = None if first_bad is None else _invalid_signature(first_bad, commit.signatures[first_bad].signature)
+    sig_error = (
+        None if first_bad is None else _invalid_signature(first_bad, commit.signatures[first_bad].signature)
+    )
     if batch_path:
         error = power_error or sig_error
     else:
@@ -380,15 +385,19 @@ def _basic_checks(
 ) -> CommitError | None:
     """The validators-hash extension, then cometbft ``verifyBasicValsAndCommit``."""
     header = commit.header
-    if check_validators_hash and header is not None and header.validators_hash:
-        if header.validators_hash != validators.hash:
-            return CommitError(
-                ErrorCode.VALIDATORS_HASH_MISMATCH,
-                f"expected new header validators ({_hex(header.validators_hash)}) to match those that were "
-                f"supplied ({_hex(validators.hash)})",
-                expected=_hex(header.validators_hash),
-                actual=_hex(validators.hash),
-            )
+    if (
+        check_validators_hash
+        and header is not None
+        and header.validators_hash
+        and header.validators_hash != validators.hash
+    ):
+        return CommitError(
+            ErrorCode.VALIDATORS_HASH_MISMATCH,
+            f"expected new header validators ({_hex(header.validators_hash)}) to match those that were "
+            f"supplied ({_hex(validators.hash)})",
+            expected=_hex(header.validators_hash),
+            actual=_hex(validators.hash),
+        )
     if len(validators) != len(commit.signatures):
         return CommitError(
             ErrorCode.WRONG_SET_SIZE,
@@ -427,7 +436,9 @@ def _run_batch(
     messages = commit.vote_sign_bytes_many(chain_id, collected)
     out = np.asarray(verify(keys, sigs.reshape(len(collected), _SIGNATURE_SIZE), messages), dtype=np.uint8)
     if out.shape != (len(collected),):
-        raise VerifierError(f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures")
+        raise VerifierError(
+            f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures"
+        )
     if np.any(out == Verdict.UNSPECIFIED):
         raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
     return out

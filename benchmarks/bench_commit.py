@@ -1,0 +1,120 @@
+"""CometBFT commit verification: a commit of N validators (default 150) from JSON text to the answer.
+
+Prints, per backend and mode, commits/s and ms per commit (median of --repeat runs of --commits commits),
+wall and process CPU time, and the split: parse the /commit JSON, build the sign bytes, verify the batch.
+The validator set is parsed once (as the registry does). Policy zip215 where the backend has it, else
+libsodium (the cpu backend: PyNaCl cannot express zip215); the figure says which. Printed, not asserted.
+
+    .venv/bin/python benchmarks/bench_commit.py [--validators 150] [--commits 50] [--repeat 5]
+        [--backends cpu,emu] [--modes full,light] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import random  # noqa: E402
+
+import verifier  # noqa: E402
+from benchmarks._common import cpu_model, save  # noqa: E402
+from tests.support import cometbft_ref as ref  # noqa: E402
+from verifier import cometbft as cb  # noqa: E402
+from verifier.errors import BackendUnavailableError  # noqa: E402
+from verifier.verdict import Policy  # noqa: E402
+
+
+def _time(fn: Callable[[], Any], count: int, repeat: int) -> tuple[float, float]:
+    """Median (wall seconds, process CPU seconds) per call, over ``repeat`` runs of ``count`` calls."""
+    fn()  # warm-up
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            fn()
+        walls.append((time.perf_counter() - w) / count)
+        cpus.append((time.process_time() - c) / count)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--validators", type=int, default=150)
+    parser.add_argument("--commits", type=int, default=50, help="commits per timed run")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--backends", default="cpu,emu")
+    parser.add_argument("--modes", default="full,light")
+    parser.add_argument("--absent", type=float, default=0.0, help="fraction of absent votes")
+    parser.add_argument(
+        "--save", action="store_true", help="write benchmarks/results/cometbft-commit-<date>.json"
+    )
+    args = parser.parse_args()
+
+    gen = ref.generate(random.Random(1), args.validators, p_absent=args.absent, p_nil=0.0)
+    commit_text = json.dumps(gen.commit_json())
+    vals = cb.parse_validators(ref.validators_json(gen.validators, per_page=100))
+    commit = cb.parse_commit(commit_text)
+    present = [i for i, s in enumerate(commit.signatures) if not s.absent]
+    print(
+        f"commit of {args.validators} validators ({len(present)} signatures, "
+        f"{len(commit_text)} bytes of JSON); CPU {cpu_model()}"
+    )
+
+    parse_w, parse_c = _time(lambda: cb.parse_commit(commit_text), args.commits, args.repeat)
+    sb_w, sb_c = _time(lambda: commit.vote_sign_bytes_many(gen.chain_id, present), args.commits, args.repeat)
+    print(f"  parse /commit JSON   {parse_w * 1e3:8.3f} ms   (cpu {parse_c * 1e3:.3f} ms)")
+    print(f"  sign bytes (all)     {sb_w * 1e3:8.3f} ms   (cpu {sb_c * 1e3:.3f} ms)")
+
+    results: list[dict[str, Any]] = []
+    for backend in args.backends.split(","):
+        try:
+            engine = verifier.get_engine(backend)
+        except BackendUnavailableError as exc:
+            print(f"  {backend}: unavailable ({exc})")
+            continue
+        policy = Policy.ZIP215 if Policy.ZIP215 in engine.policies else Policy.LIBSODIUM
+        verify = cb.engine_verifier(engine, policy)
+        for mode in args.modes.split(","):
+
+            def end_to_end(verify: cb.VerifyFn = verify, mode: str = mode) -> cb.CommitResult:
+                r = cb.verify_commit(None, vals, cb.parse_commit(commit_text), verify=verify, mode=mode)
+                assert r.valid, r.error
+                return r
+
+            checked = end_to_end().checked_count
+            wall, cpu = _time(end_to_end, args.commits, args.repeat)
+            print(
+                f"  {backend:4s} {policy.value:9s} {mode:8s} {wall * 1e3:8.3f} ms/commit  "
+                f"{1 / wall:8.1f} commits/s  "
+                f"(cpu {cpu * 1e3:.3f} ms; {checked} signatures verified)"
+            )
+            results.append(
+                {
+                    "backend": backend,
+                    "policy": policy.value,
+                    "mode": mode,
+                    "validators": args.validators,
+                    "signatures_verified": checked,
+                    "ms_per_commit": wall * 1e3,
+                    "commits_per_s": 1 / wall,
+                    "cpu_ms_per_commit": cpu * 1e3,
+                }
+            )
+    if args.save:
+        path = save(
+            "cometbft-commit", "cpu", results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3}
+        )
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
