@@ -113,10 +113,10 @@ class _FakeArray:
         assert isinstance(stream, _FakeStream) and arr.shape == self.host.shape
         np.copyto(self.host, arr)
 
-    def get(self, stream: Any = None, out: np.ndarray | None = None) -> np.ndarray:
+    def get(self, stream: Any = None, out: np.ndarray | None = None, blocking: bool = True) -> np.ndarray:
         if out is None:
             return self.host.copy()
-        assert isinstance(stream, _FakeStream)
+        assert isinstance(stream, _FakeStream) and not blocking  # the backend must not wait per chunk
         np.copyto(out, self.host)
         return out
 

@@ -51,6 +51,15 @@ def _upload(dev: DeviceBuffer, host: PinnedBuffer, src: npt.NDArray[Any], stream
     return d
 
 
+def _download(dev: Any, host: npt.NDArray[Any], stream: Any) -> None:
+    """Enqueue device -> pinned host on ``stream`` without waiting (CuPy >= 13: ``blocking=False``; older
+    CuPy blocks here, which is still correct, only without overlap)."""
+    try:
+        dev.get(stream=stream, out=host, blocking=False)
+    except TypeError:
+        dev.get(stream=stream, out=host)
+
+
 class Ed25519Kernel:
     """``ed25519_verify_kernel`` compiled for the current device, with reusable buffers."""
 
@@ -99,7 +108,7 @@ class Ed25519Kernel:
                     d_malformed = _upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
                     d_out = slot.d_out.ensure(b - a)
                     self.launch(s, b - a, d_keys, d_sigs, d_msgs, d_offsets, d_malformed, d_out, policy)
-                    d_out[: b - a].get(stream=s, out=slot.h_out.ensure(b - a)[: b - a])
+                    _download(d_out[: b - a], slot.h_out.ensure(b - a)[: b - a], s)
                     slot.pending = (a, b)
                 for slot in self._slots:
                     self._collect(slot, out)
