@@ -389,16 +389,3 @@ def parse_validators(doc: Any) -> ValidatorSet:
             f"validators: the pages list {len(items)} validators but total is {total} (a page is missing?)"
         )
     return ValidatorSet(_validator(v, f"validators[{i}]") for i, v in enumerate(items))
-
-
-def validator_objects(validators: Sequence[Validator]) -> list[dict[str, Any]]:
-    """The ``/validators`` JSON objects of ``validators`` (for tests and tools)."""
-    return [
-        {
-            "address": v.address.hex().upper(),
-            "pub_key": {"type": _ED25519_KEY_TYPE, "value": base64.b64encode(v.pub_key).decode()},
-            "voting_power": str(v.voting_power),
-            "proposer_priority": "0",
-        }
-        for v in validators
-    ]
