@@ -13,7 +13,6 @@ import importlib.util
 import random
 import re
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest

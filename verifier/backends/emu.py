@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["EmuBackend", "EmuKernel", "EmuKernelSpec", "ED25519_POLICY_CODES", "check_written"]
+__all__ = ["ED25519_POLICY_CODES", "EmuBackend", "EmuKernel", "EmuKernelSpec", "check_written"]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
@@ -90,7 +91,7 @@ class EmuKernel:
             return
         futures = [
             self._pool.submit(self._fn, int(a), int(b), self.block_dim, *args)
-            for a, b in zip(bounds[:-1], bounds[1:])
+            for a, b in itertools.pairwise(bounds)
             if b > a
         ]
         for f in futures:

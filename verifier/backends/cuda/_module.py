@@ -27,13 +27,13 @@ from verifier.backends.base import DeviceInfo
 from verifier.errors import BackendUnavailableError, KernelError, VerifierError
 
 __all__ = [
-    "import_cupy",
-    "usable_device",
-    "compile_kernels",
+    "NVRTC_OPTIONS",
     "DeviceBuffer",
     "PinnedBuffer",
+    "compile_kernels",
+    "import_cupy",
     "kernel_error",
-    "NVRTC_OPTIONS",
+    "usable_device",
 ]
 
 _log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ def import_cupy() -> ModuleType:
         raise BackendUnavailableError(
             f"backend cuda needs CuPy (pip install 'verifier[cuda12]' or 'verifier[cuda13]'): {exc}"
         ) from exc
-    return cupy
+    module: ModuleType = cupy
+    return module
 
 
 def usable_device(cp: ModuleType, index: int = 0) -> DeviceInfo:

@@ -19,7 +19,7 @@ from verifier.backends.cuda._module import DeviceBuffer, PinnedBuffer, compile_k
 from verifier.batch import Ed25519Batch
 from verifier.errors import VerifierError
 
-__all__ = ["Ed25519Kernel", "KERNEL", "ENTRY"]
+__all__ = ["ENTRY", "KERNEL", "Ed25519Kernel"]
 
 ENTRY = "ed25519_verify.cu"
 KERNEL = "ed25519_verify_kernel"
