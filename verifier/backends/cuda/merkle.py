@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.backends.cuda._module import DeviceBuffer, PinnedBuffer, compile_kernels, kernel_error
-from verifier.backends.cuda.ed25519 import _upload
+from verifier.backends.cuda.ed25519 import _download, _upload
 from verifier.batch import HASH_SIZE, MerkleBatch
 from verifier.errors import VerifierError
 
@@ -207,7 +207,7 @@ class MerkleKernel:
                         d_malformed,
                         d_out,
                     )
-                    d_out[: b - a].get(stream=s, out=slot.h_out.ensure(b - a)[: b - a])
+                    _download(d_out[: b - a], slot.h_out.ensure(b - a)[: b - a], s)
                     slot.pending = (a, b)
                 for slot in self._slots:
                     self._collect(slot, out)
