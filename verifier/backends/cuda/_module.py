@@ -9,15 +9,20 @@
   on-disk cache (keyed by the entry file's text and the options, not by included headers) never serves a
   binary built from older headers.
 * ``DeviceBuffer`` / ``PinnedBuffer``: grow-only allocations reused across batches.
-* ``kernel_error()``: the one place CuPy/CUDA exceptions become ``KernelError`` (naming kernel and batch).
+* ``upload()`` / ``download()``: pinned-staged asynchronous copies on a stream.
+* ``run_chunks()``: the two-stream pipeline both kernels use: chunk j on slot j % slots, each slot's
+  previous chunk collected before its buffers are reused, verdicts copied back without blocking.
+* ``kernel_errors()`` / ``kernel_error()``: the one place CuPy/CUDA exceptions become ``KernelError``
+  (naming kernel and batch).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +36,13 @@ __all__ = [
     "DeviceBuffer",
     "PinnedBuffer",
     "compile_kernels",
+    "download",
     "import_cupy",
     "kernel_error",
+    "kernel_errors",
+    "run_chunks",
+    "sync_slots",
+    "upload",
     "usable_device",
 ]
 
@@ -139,3 +149,77 @@ class PinnedBuffer:
 def kernel_error(kernel: str, n: int, exc: BaseException) -> KernelError:
     """The KernelError for a CuPy/CUDA failure while running ``kernel`` on ``n`` items."""
     return KernelError(f"{kernel} failed on a batch of {n} items: {type(exc).__name__}: {exc}")
+
+
+def upload(dev: DeviceBuffer, host: PinnedBuffer, src: npt.NDArray[Any], stream: Any) -> Any:
+    """Copy ``src`` into the pinned buffer, then asynchronously to the device; returns the device view."""
+    n = src.size
+    h = host.ensure(n)
+    d = dev.ensure(n)
+    if n:
+        np.copyto(h[:n], src.reshape(-1))
+        d[:n].set(h[:n], stream=stream)
+    return d
+
+
+def download(dev: Any, host: npt.NDArray[Any], stream: Any) -> None:
+    """Enqueue device -> pinned host on ``stream`` without waiting (CuPy >= 13: ``blocking=False``; older
+    CuPy blocks here, which is still correct, only without overlap)."""
+    try:
+        dev.get(stream=stream, out=host, blocking=False)
+    except TypeError:
+        dev.get(stream=stream, out=host)
+
+
+class Slot(Protocol):
+    """One stream with its own buffers; ``pending`` is the (a, b) whose verdicts are in flight to h_out."""
+
+    stream: Any
+    h_out: PinnedBuffer
+    pending: tuple[int, int] | None
+
+
+def _collect(slot: Slot, out: npt.NDArray[np.uint8]) -> None:
+    if slot.pending is None:
+        return
+    slot.stream.synchronize()
+    a, b = slot.pending
+    out[a:b] = slot.h_out.array[: b - a]
+    slot.pending = None
+
+
+def run_chunks(
+    slots: Sequence[Slot],
+    chunks: Iterable[tuple[int, int]],
+    out: npt.NDArray[np.uint8],
+    enqueue: Callable[[Any, int, int], Any],
+) -> None:
+    """Run chunk j = (a, b) on ``slots[j % len(slots)]``: ``enqueue(slot, a, b)`` stages its inputs and
+    launches on ``slot.stream``, returning the device verdicts, which are copied back without blocking.
+    A slot's previous chunk is collected into ``out`` before its buffers are reused, and all at the end."""
+    for j, (a, b) in enumerate(chunks):
+        slot = slots[j % len(slots)]
+        _collect(slot, out)
+        d_out = enqueue(slot, a, b)
+        download(d_out[: b - a], slot.h_out.ensure(b - a)[: b - a], slot.stream)
+        slot.pending = (a, b)
+    for slot in slots:
+        _collect(slot, out)
+
+
+@contextmanager
+def kernel_errors(kernel: str, n: int, slots: Sequence[Slot]) -> Iterator[None]:
+    """Turn a CuPy/CUDA failure inside into ``kernel_error(kernel, n, exc)``, dropping in-flight chunks."""
+    try:
+        yield
+    except VerifierError:
+        raise
+    except Exception as exc:  # CuPy / CUDA runtime, driver, out of memory
+        for slot in slots:
+            slot.pending = None
+        raise kernel_error(kernel, n, exc) from exc
+
+
+def sync_slots(slots: Sequence[Slot]) -> None:
+    for slot in slots:
+        slot.stream.synchronize()

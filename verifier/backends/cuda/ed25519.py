@@ -15,9 +15,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from verifier.backends.cuda._module import DeviceBuffer, PinnedBuffer, compile_kernels, kernel_error
+from verifier.backends.cuda._module import (
+    DeviceBuffer,
+    PinnedBuffer,
+    compile_kernels,
+    kernel_errors,
+    run_chunks,
+    sync_slots,
+    upload,
+)
 from verifier.batch import Ed25519Batch
-from verifier.errors import VerifierError
 
 __all__ = ["ENTRY", "KERNEL", "Ed25519Kernel"]
 
@@ -38,26 +45,6 @@ class _Slot:
         self.d_malformed, self.h_malformed = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
         self.d_out, self.h_out = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
         self.pending: tuple[int, int] | None = None  # (a, b) whose verdicts are in flight to h_out
-
-
-def _upload(dev: DeviceBuffer, host: PinnedBuffer, src: npt.NDArray[Any], stream: Any) -> Any:
-    """Copy ``src`` into the pinned buffer, then asynchronously to the device; returns the device view."""
-    n = src.size
-    h = host.ensure(n)
-    d = dev.ensure(n)
-    if n:
-        np.copyto(h[:n], src.reshape(-1))
-        d[:n].set(h[:n], stream=stream)
-    return d
-
-
-def _download(dev: Any, host: npt.NDArray[Any], stream: Any) -> None:
-    """Enqueue device -> pinned host on ``stream`` without waiting (CuPy >= 13: ``blocking=False``; older
-    CuPy blocks here, which is still correct, only without overlap)."""
-    try:
-        dev.get(stream=stream, out=host, blocking=False)
-    except TypeError:
-        dev.get(stream=stream, out=host)
 
 
 class Ed25519Kernel:
@@ -93,44 +80,25 @@ class Ed25519Kernel:
         offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
         malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
         base = int(offsets[0])
-        with self._lock:
-            try:
-                for j, a in enumerate(range(0, n, self.max_batch)):
-                    b = min(n, a + self.max_batch)
-                    slot = self._slots[j % len(self._slots)]
-                    self._collect(slot, out)  # the previous chunk of this slot, before its buffers are reused
-                    s = slot.stream
-                    m0, m1 = int(offsets[a]) - base, int(offsets[b]) - base
-                    d_keys = _upload(slot.d_keys, slot.h_keys, keys[a:b], s)
-                    d_sigs = _upload(slot.d_sigs, slot.h_sigs, sigs[a:b], s)
-                    d_msgs = _upload(slot.d_msgs, slot.h_msgs, batch.messages[m0:m1], s)
-                    d_offsets = _upload(slot.d_offsets, slot.h_offsets, offsets[a : b + 1], s)
-                    d_malformed = _upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
-                    d_out = slot.d_out.ensure(b - a)
-                    self.launch(s, b - a, d_keys, d_sigs, d_msgs, d_offsets, d_malformed, d_out, policy)
-                    _download(d_out[: b - a], slot.h_out.ensure(b - a)[: b - a], s)
-                    slot.pending = (a, b)
-                for slot in self._slots:
-                    self._collect(slot, out)
-            except VerifierError:
-                raise
-            except Exception as exc:  # CuPy / CUDA runtime, driver, out of memory
-                for slot in self._slots:
-                    slot.pending = None
-                raise kernel_error(KERNEL, n, exc) from exc
-        return out
 
-    @staticmethod
-    def _collect(slot: _Slot, out: npt.NDArray[np.uint8]) -> None:
-        if slot.pending is None:
-            return
-        slot.stream.synchronize()
-        a, b = slot.pending
-        out[a:b] = slot.h_out.array[: b - a]
-        slot.pending = None
+        def enqueue(slot: _Slot, a: int, b: int) -> Any:
+            s = slot.stream
+            m0, m1 = int(offsets[a]) - base, int(offsets[b]) - base
+            d_keys = upload(slot.d_keys, slot.h_keys, keys[a:b], s)
+            d_sigs = upload(slot.d_sigs, slot.h_sigs, sigs[a:b], s)
+            d_msgs = upload(slot.d_msgs, slot.h_msgs, batch.messages[m0:m1], s)
+            d_offsets = upload(slot.d_offsets, slot.h_offsets, offsets[a : b + 1], s)
+            d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
+            d_out = slot.d_out.ensure(b - a)
+            self.launch(s, b - a, d_keys, d_sigs, d_msgs, d_offsets, d_malformed, d_out, policy)
+            return d_out
+
+        chunks = [(a, min(n, a + self.max_batch)) for a in range(0, n, self.max_batch)]
+        with self._lock, kernel_errors(KERNEL, n, self._slots):
+            run_chunks(self._slots, chunks, out, enqueue)
+        return out
 
     def close(self) -> None:
         with self._lock:
-            for slot in self._slots:
-                slot.stream.synchronize()
+            sync_slots(self._slots)
             self._slots = []

@@ -18,12 +18,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from verifier.backends.cuda._module import DeviceBuffer, PinnedBuffer, compile_kernels, kernel_error
-from verifier.backends.cuda.ed25519 import _download, _upload
+from verifier.backends.cuda._module import (
+    DeviceBuffer,
+    PinnedBuffer,
+    compile_kernels,
+    kernel_errors,
+    run_chunks,
+    sync_slots,
+    upload,
+)
 from verifier.batch import HASH_SIZE, MerkleBatch
-from verifier.errors import VerifierError
 
-__all__ = ["MerkleKernel", "KERNEL", "ENTRY", "plan_chunks"]
+__all__ = ["ENTRY", "KERNEL", "MerkleKernel", "plan_chunks"]
 
 ENTRY = "merkle_verify.cu"
 KERNEL = "merkle_verify_kernel"
@@ -157,79 +163,52 @@ class MerkleKernel:
         path_base = int(path_offsets[0])
         leaf_base = 0 if leaf_offsets is None else int(leaf_offsets[0])
         chunks = plan_chunks(n, path_offsets, leaf_offsets, self.max_batch, self.chunk_bytes)
-        with self._lock:
-            try:
-                first = self._slots[0].stream
-                d_roots = _upload(self._d_roots, self._h_roots, roots, first)
-                first.synchronize()  # the table is read by every chunk, on either stream
-                for j, (a, b) in enumerate(chunks):
-                    slot = self._slots[j % len(self._slots)]
-                    self._collect(slot, out)  # the previous chunk of this slot, before its buffers are reused
-                    s = slot.stream
-                    if leaf_hashes is not None:
-                        d_leaf_hashes = _upload(slot.d_leaf, slot.h_leaf, leaf_hashes[a:b], s)
-                        d_leaf_data = d_leaf_offsets = null
-                    else:
-                        assert batch.leaf_data is not None and leaf_offsets is not None
-                        l0, l1 = int(leaf_offsets[a]) - leaf_base, int(leaf_offsets[b]) - leaf_base
-                        d_leaf_hashes = null
-                        d_leaf_data = _upload(slot.d_leaf, slot.h_leaf, batch.leaf_data[l0:l1], s)
-                        d_leaf_offsets = _upload(
-                            slot.d_leaf_offsets, slot.h_leaf_offsets, leaf_offsets[a : b + 1], s
-                        )
-                    p0, p1 = int(path_offsets[a]) - path_base, int(path_offsets[b]) - path_base
-                    d_path = _upload(slot.d_path, slot.h_path, batch.path_hashes[p0:p1], s)
-                    d_path_offsets = _upload(
-                        slot.d_path_offsets, slot.h_path_offsets, path_offsets[a : b + 1], s
-                    )
-                    d_indices = _upload(slot.d_indices, slot.h_indices, indices[a:b], s)
-                    d_sizes = _upload(slot.d_sizes, slot.h_sizes, sizes[a:b], s)
-                    d_root_indices = _upload(slot.d_root_indices, slot.h_root_indices, root_indices[a:b], s)
-                    d_malformed = (
-                        _upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
-                        if any_malformed
-                        else null
-                    )
-                    d_out = slot.d_out.ensure(b - a)
-                    self.launch(
-                        s,
-                        b - a,
-                        d_leaf_hashes,
-                        d_leaf_data,
-                        d_leaf_offsets,
-                        d_indices,
-                        d_sizes,
-                        d_path,
-                        d_path_offsets,
-                        d_roots,
-                        batch.roots.shape[0],
-                        d_root_indices,
-                        d_malformed,
-                        d_out,
-                    )
-                    _download(d_out[: b - a], slot.h_out.ensure(b - a)[: b - a], s)
-                    slot.pending = (a, b)
-                for slot in self._slots:
-                    self._collect(slot, out)
-            except VerifierError:
-                raise
-            except Exception as exc:  # CuPy / CUDA runtime, driver, out of memory
-                for slot in self._slots:
-                    slot.pending = None
-                raise kernel_error(KERNEL, n, exc) from exc
-        return out
 
-    @staticmethod
-    def _collect(slot: _Slot, out: npt.NDArray[np.uint8]) -> None:
-        if slot.pending is None:
-            return
-        slot.stream.synchronize()
-        a, b = slot.pending
-        out[a:b] = slot.h_out.array[: b - a]
-        slot.pending = None
+        def enqueue(slot: _Slot, a: int, b: int) -> Any:
+            s = slot.stream
+            if leaf_hashes is not None:
+                d_leaf_hashes = upload(slot.d_leaf, slot.h_leaf, leaf_hashes[a:b], s)
+                d_leaf_data = d_leaf_offsets = null
+            else:
+                assert batch.leaf_data is not None and leaf_offsets is not None
+                l0, l1 = int(leaf_offsets[a]) - leaf_base, int(leaf_offsets[b]) - leaf_base
+                d_leaf_hashes = null
+                d_leaf_data = upload(slot.d_leaf, slot.h_leaf, batch.leaf_data[l0:l1], s)
+                d_leaf_offsets = upload(slot.d_leaf_offsets, slot.h_leaf_offsets, leaf_offsets[a : b + 1], s)
+            p0, p1 = int(path_offsets[a]) - path_base, int(path_offsets[b]) - path_base
+            d_path = upload(slot.d_path, slot.h_path, batch.path_hashes[p0:p1], s)
+            d_path_offsets = upload(slot.d_path_offsets, slot.h_path_offsets, path_offsets[a : b + 1], s)
+            d_indices = upload(slot.d_indices, slot.h_indices, indices[a:b], s)
+            d_sizes = upload(slot.d_sizes, slot.h_sizes, sizes[a:b], s)
+            d_root_indices = upload(slot.d_root_indices, slot.h_root_indices, root_indices[a:b], s)
+            d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s) if any_malformed else null
+            d_out = slot.d_out.ensure(b - a)
+            self.launch(
+                s,
+                b - a,
+                d_leaf_hashes,
+                d_leaf_data,
+                d_leaf_offsets,
+                d_indices,
+                d_sizes,
+                d_path,
+                d_path_offsets,
+                d_roots,
+                batch.roots.shape[0],
+                d_root_indices,
+                d_malformed,
+                d_out,
+            )
+            return d_out
+
+        with self._lock, kernel_errors(KERNEL, n, self._slots):
+            first = self._slots[0].stream
+            d_roots = upload(self._d_roots, self._h_roots, roots, first)
+            first.synchronize()  # the table is read by every chunk, on either stream
+            run_chunks(self._slots, chunks, out, enqueue)
+        return out
 
     def close(self) -> None:
         with self._lock:
-            for slot in self._slots:
-                slot.stream.synchronize()
+            sync_slots(self._slots)
             self._slots = []
