@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,7 +130,6 @@ class CpuBackend:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-cpu")
-        self._closed = threading.Event()
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(kind="cpu", name=_cpu_model(), workers=self.workers)]

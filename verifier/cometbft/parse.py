@@ -24,7 +24,7 @@ import datetime
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from verifier.cometbft.types import (
