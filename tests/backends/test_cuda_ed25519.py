@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import random
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import pytest
 
 from tests.backends import test_emu_ed25519 as _emu
 from tests.support.faults import make_ed25519_batch
+from tests.support.gpu import as_gpu_test
 from verifier.backends.base import Backend
 from verifier.batch import Ed25519Batch
 from verifier.errors import BackendUnavailableError, KernelError
@@ -57,15 +57,7 @@ def random_items() -> int:
     return 1 << 20
 
 
-def _gpu(fn: Callable[..., None]) -> Callable[..., None]:
-    """The emu test ``fn``, collected here with the ``gpu`` mark (and this module's fixtures)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        fn(*args, **kwargs)
-
-    wrapper.pytestmark = [*getattr(fn, "pytestmark", []), pytest.mark.gpu.mark]  # type: ignore[attr-defined]
-    return wrapper
+_gpu = as_gpu_test
 
 
 test_every_vector_both_policies = _gpu(_emu.test_every_vector_both_policies)

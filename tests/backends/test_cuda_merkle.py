@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import functools
 import random
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,19 +20,11 @@ import pytest
 
 from tests.backends import test_emu_merkle as _emu
 from tests.support.faults import make_merkle_batch
+from tests.support.gpu import as_gpu_test
 from verifier.batch import MerkleBatch
 from verifier.errors import BackendUnavailableError, KernelError
 
-
-def _gpu(fn: Callable[..., None]) -> Callable[..., None]:
-    """The emu test ``fn``, collected here with the ``gpu`` mark (and this module's ``verify``)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        fn(*args, **kwargs)
-
-    wrapper.pytestmark = [*getattr(fn, "pytestmark", []), pytest.mark.gpu.mark]  # type: ignore[attr-defined]
-    return wrapper
+_gpu = as_gpu_test
 
 
 test_transparency_dev_inclusion_vectors = _gpu(_emu.test_transparency_dev_inclusion_vectors)
