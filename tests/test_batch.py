@@ -136,3 +136,37 @@ def test_merkle_concat_stacks_root_tables() -> None:
     d = MerkleBatch.from_items([0], [1], [[]], b"r" * 32, leaves=[b"data"])
     with pytest.raises(InvalidRequestError, match="cannot merge"):
         MerkleBatch.concat([a, d])
+
+
+def test_offsets_that_start_past_zero_are_rebased() -> None:
+    """A window on a bigger batch's columns (offsets starting at k, data starting at byte k) reads the same
+    rows as the original: the CPU backend once read such a batch from byte 0 and verified wrong messages."""
+    full = Ed25519Batch.from_items([bytes(32)] * 4, [bytes(64)] * 4, [b"a", b"bb", b"ccc", b"dddd"])
+    base = int(full.message_offsets[1])
+    part = Ed25519Batch(
+        public_keys=full.public_keys[1:3],
+        signatures=full.signatures[1:3],
+        messages=full.messages[base:],
+        message_offsets=full.message_offsets[1:4],
+        malformed=full.malformed[1:3],
+    )
+    assert [part.message(i) for i in range(2)] == [b"bb", b"ccc"]
+    assert int(part.message_offsets[0]) == 0 and int(full.message_offsets[1]) == base  # the original untouched
+    assert [part.take(np.array([1, 0])).message(i) for i in range(2)] == [b"ccc", b"bb"]
+
+    h = [bytes([i]) * 32 for i in range(6)]
+    m = MerkleBatch.from_items([0, 1], [2, 2], [[h[0]], [h[1]]], h[5], leaves=[b"x", b"yz"])
+    assert m.leaf_data is not None and m.leaf_offsets is not None
+    window = MerkleBatch(
+        leaf_hashes=None,
+        leaf_data=m.leaf_data[1:],
+        leaf_offsets=m.leaf_offsets[1:],
+        leaf_indices=m.leaf_indices[1:],
+        tree_sizes=m.tree_sizes[1:],
+        path_hashes=m.path_hashes[1:],
+        path_offsets=m.path_offsets[1:],
+        roots=m.roots,
+        root_indices=m.root_indices[1:],
+        malformed=m.malformed[1:],
+    )
+    assert window.leaf(0) == (False, b"yz") and window.path(0).tobytes() == h[1]

@@ -105,7 +105,7 @@ def test_verify_against_a_server(tmp_path: Path, capsys: pytest.CaptureFixture[s
         _check(capsys.readouterr().out, ED25519_WANT)
         assert main(["info", "--target", server.target]) == 0
         info = json.loads(capsys.readouterr().out)
-        assert info["backend"] == "cpu" and info["policies"] == ["libsodium"]
+        assert info["backend"] == "cpu" and info["policies"] == ["libsodium", "zip215"]
 
 
 def test_info_local(capsys: pytest.CaptureFixture[str]) -> None:

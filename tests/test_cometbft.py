@@ -3,8 +3,9 @@
 Every sign-bytes vector byte-exact; every real commit (0.34, 0.37, 0.38) valid in all three modes and every
 negative case failing with the right error; generated multi-validator commits with planted faults checked
 against the independent reference tally of ``tests/support/cometbft_ref.py`` (seed printed; replay with
-``VERIFIER_TEST_SEED``). Signatures go through the engine of each backend that can run here (``cpu`` with
-policy libsodium, ``emu`` with zip215), and small cases through the pure-Python zip215 reference.
+``VERIFIER_TEST_SEED``). Signatures go through the engine of each backend that can run here with policy
+zip215 (what CometBFT uses; ``cpu`` also with libsodium, which must agree on honest commits), and small
+cases through the pure-Python zip215 reference.
 """
 
 from __future__ import annotations
@@ -37,21 +38,22 @@ U8 = npt.NDArray[np.uint8]
 # ------------------------------------------------------------------------------------ verify fns
 
 
-def _engine_verify(backend: str) -> tuple[cb.VerifyFn, Policy]:
+def _engine_verify(backend: str, policy: Policy = Policy.ZIP215) -> cb.VerifyFn:
     try:
         engine = verifier.get_engine(backend)
     except BackendUnavailableError as exc:
         pytest.skip(f"backend {backend} unavailable: {exc}")
-    policy = Policy.ZIP215 if Policy.ZIP215 in engine.policies else Policy.LIBSODIUM
-    return cb.engine_verifier(engine, policy), policy
+    assert policy in engine.policies, f"backend {backend} lacks policy {policy.value}"
+    return cb.engine_verifier(engine, policy)
 
 
-@pytest.fixture(params=["cpu", "emu"])
+@pytest.fixture(params=[("cpu", Policy.ZIP215), ("emu", Policy.ZIP215), ("cpu", Policy.LIBSODIUM)],
+                ids=["cpu-zip215", "emu-zip215", "cpu-libsodium"])
 def engine_verify(request: pytest.FixtureRequest) -> cb.VerifyFn:
-    """The engine of a backend, policy zip215 where it has it (emu), else libsodium (cpu)."""
-    fn, policy = _engine_verify(request.param)
-    print(f"backend {request.param}, policy {policy.value}")
-    return fn
+    """The engine of a backend with a policy (zip215 on every backend; libsodium on cpu as a cross-check)."""
+    backend, policy = request.param
+    print(f"backend {backend}, policy {policy.value}")
+    return _engine_verify(backend, policy)
 
 
 def ref_verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8:
@@ -958,17 +960,11 @@ def test_zip215_small_order_signer_counts() -> None:
     vs = cb.parse_validators(ref.validators_json(vals))
     r = cb.verify_commit(None, vs, commit, verify=ref_verify)
     assert r.valid and r.signed_power == 70 and r.verdict(3) == Verdict.OK
-    cpu, policy = _engine_verify("cpu")
-    if policy == Policy.LIBSODIUM:
-        r = cb.verify_commit(None, vs, commit, verify=cpu)
-        assert r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE and r.error.index == 3
-        assert r.verdict(3) in (Verdict.SMALL_ORDER_R, Verdict.SMALL_ORDER_KEY)
-    try:
-        emu, policy = _engine_verify("emu")
-    except pytest.skip.Exception:
-        return
-    assert policy == Policy.ZIP215
-    assert cb.verify_commit(None, vs, commit, verify=emu).valid
+    r = cb.verify_commit(None, vs, commit, verify=_engine_verify("cpu", Policy.LIBSODIUM))
+    assert r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE and r.error.index == 3
+    assert r.verdict(3) in (Verdict.SMALL_ORDER_R, Verdict.SMALL_ORDER_KEY)
+    assert cb.verify_commit(None, vs, commit, verify=_engine_verify("cpu")).valid
+    assert cb.verify_commit(None, vs, commit, verify=_engine_verify("emu")).valid
 
 
 def dataclass_replace(gen: ref.Generated, **changes: Any) -> ref.Generated:
@@ -1097,7 +1093,7 @@ def test_one_batch_per_commit(rng: random.Random) -> None:
     commit = cb.parse_commit(gen.commit_json())
     vals = cb.parse_validators(ref.validators_json(gen.validators, per_page=100))
     calls: list[int] = []
-    inner, _ = _engine_verify("cpu")
+    inner = _engine_verify("cpu")
 
     def counting(pks: U8, sigs: U8, msgs: Sequence[bytes]) -> Any:
         calls.append(len(msgs))

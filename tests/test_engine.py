@@ -80,9 +80,13 @@ def test_item_limit(cpu_engine: Engine) -> None:
 def test_unknown_and_unsupported_policies(cpu_engine: Engine) -> None:
     with pytest.raises(InvalidRequestError, match="unknown policy 'ed448'"):
         cpu_engine.verify_ed25519(_signed(1), "ed448")
-    if Policy.ZIP215 not in cpu_engine.policies:
-        with pytest.raises(UnsupportedPolicyError, match="zip215"):
-            cpu_engine.verify_ed25519(_signed(1), "zip215")
+    assert cpu_engine.verify_ed25519(_signed(1), "zip215").all_valid  # the CPU's host-kernel path
+    no_zip215 = Engine(CpuBackend(workers=1, zip215=False))
+    try:
+        with pytest.raises(UnsupportedPolicyError, match="policy 'zip215' is not implemented by backend 'cpu'"):
+            no_zip215.verify_ed25519(_signed(1), "zip215")
+    finally:
+        no_zip215.close()
 
 
 def test_empty_batch(cpu_engine: Engine) -> None:

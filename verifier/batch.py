@@ -2,6 +2,8 @@
 
 A batch is a frozen dataclass over numpy buffers laid out the way a kernel reads them: fixed-size
 columns as ``(n, width)`` uint8 arrays, variable-size columns concatenated with ``n + 1`` offsets.
+Offsets start at 0: a batch built with offsets that start elsewhere (a window on a bigger batch's
+column) has them re-based on construction, so every consumer reads row i at ``[offsets[i]:offsets[i+1]]``.
 ``from_packed`` wraps wire buffers without copying and raises ``InvalidRequestError`` naming the field
 and the numbers when the columns disagree; ``from_items`` builds a batch from Python objects and turns
 a per-item wrong length into a ``malformed`` flag (that item's verdict), never an exception.
@@ -98,6 +100,13 @@ def _concat_offsets(parts: Sequence[U64]) -> U64:
     return np.concatenate(out).astype(np.uint64)
 
 
+def _rebased(offsets: Any) -> Any:
+    """``offsets`` shifted to start at 0 (the same array when it already does, or is None or empty)."""
+    if offsets is None or len(offsets) == 0 or int(offsets[0]) == 0:
+        return offsets
+    return offsets - offsets[0]
+
+
 def _packed_rows(buf: bytes, width: int, n: int, field: str, count_field: str) -> U8:
     if len(buf) != n * width:
         raise InvalidRequestError(
@@ -113,8 +122,11 @@ class Ed25519Batch:
     public_keys: U8  # (n, 32)
     signatures: U8  # (n, 64)
     messages: U8  # (sum of lengths,)
-    message_offsets: U64  # (n + 1,): message i is messages[offsets[i]:offsets[i+1]]
+    message_offsets: U64  # (n + 1,), from 0: message i is messages[offsets[i]:offsets[i+1]]
     malformed: Bool  # (n,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message_offsets", _rebased(self.message_offsets))
 
     def __len__(self) -> int:
         return int(self.public_keys.shape[0])
@@ -195,10 +207,14 @@ class MerkleBatch:
     leaf_indices: U64  # (n,)
     tree_sizes: U64  # (n,)
     path_hashes: U8  # (total hashes, 32)
-    path_offsets: U64  # (n + 1,), in hashes: proof i is path_hashes[offsets[i]:offsets[i+1]]
+    path_offsets: U64  # (n + 1,), from 0, in hashes: proof i is path_hashes[offsets[i]:offsets[i+1]]
     roots: U8  # (m, 32), distinct roots
     root_indices: U32  # (n,), index into roots
     malformed: Bool  # (n,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf_offsets", _rebased(self.leaf_offsets))
+        object.__setattr__(self, "path_offsets", _rebased(self.path_offsets))
 
     def __len__(self) -> int:
         return int(self.leaf_indices.shape[0])

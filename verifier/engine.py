@@ -72,8 +72,10 @@ class Engine:
         self.healthy = True
         self._probe: threading.Thread | None = None
         self._closed = threading.Event()
-        self._fallback: Backend | None = backend if backend.name == "cpu" else None
-        self._fallback_lock = threading.Lock()
+        self._health_lock = threading.Lock()
+        # The CPU backend is made now, not when the device first fails or the first small batch comes:
+        # it builds the host kernel for policy zip215, which must never happen on a request's time.
+        self._fallback: Backend = backend if backend.name == "cpu" else create_backend("cpu")
         self.health_observers: list[Callable[[str, bool], None]] = []
         # Observers (metrics) get (kind, backend name, verdicts) for every answered batch.
         self.observers: list[Callable[[str, str, npt.NDArray[np.uint8]], None]] = []
@@ -100,7 +102,8 @@ class Engine:
 
     def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
         pol = self.check_ed25519(batch, policy)
-        return self._run("ed25519", batch, lambda be, b: be.verify_ed25519(b, pol))
+        cpu_can = pol in self._fallback.policies
+        return self._run("ed25519", batch, lambda be, b: be.verify_ed25519(b, pol), cpu_can=cpu_can)
 
     def verify_merkle(self, batch: MerkleBatch) -> VerifyResult:
         self.check_limits(len(batch))
@@ -111,12 +114,11 @@ class Engine:
             raise LimitExceededError(f"batch has {n} items; the limit is {self.limits.max_items} per request")
 
     def _cpu(self) -> Backend:
-        with self._fallback_lock:
-            if self._fallback is None:
-                self._fallback = create_backend("cpu")
-            return self._fallback
+        return self._fallback
 
-    def _run(self, kind: str, batch: B, call: Callable[[Backend, B], Any]) -> VerifyResult:
+    def _run(self, kind: str, batch: B, call: Callable[[Backend, B], Any], cpu_can: bool = True) -> VerifyResult:
+        """``cpu_can``: whether the CPU backend can run this batch (policy zip215 needs its host kernel);
+        when it cannot, small batches stay on the device and a device failure is an error."""
         n = len(batch)
         step = self.limits.chunk_items
         parts: list[npt.NDArray[np.uint8]] = []
@@ -124,11 +126,11 @@ class Engine:
         for start in range(0, n, step):
             chunk = batch if n <= step else batch.slice(start, min(n, start + step))
             small = len(chunk) < self.crossover_batch
-            backend = self.backend if self.healthy and not small else self._cpu()
+            backend = self.backend if (self.healthy and not small) or not cpu_can else self._cpu()
             try:
                 verdicts = self._call_checked(kind, backend, chunk, call)
             except KernelError as exc:
-                if backend.name == "cpu":
+                if backend.name == "cpu" or not cpu_can:
                     raise
                 _log.error("%s batch of %d on %s failed, re-running on cpu: %s", kind, len(chunk), backend.name, exc)
                 self._mark_unhealthy()
@@ -162,7 +164,7 @@ class Engine:
 
     def _mark_unhealthy(self) -> None:
         """Route everything to the CPU and start the probe that re-enables the device."""
-        with self._fallback_lock:
+        with self._health_lock:
             if not self.healthy:
                 return
             self._set_health(False)
@@ -179,12 +181,12 @@ class Engine:
                 _log.warning("backend %s still unhealthy: %s", self.backend.name, exc)
                 continue
             _log.info("backend %s passed its self-test again; re-enabled", self.backend.name)
-            with self._fallback_lock:
+            with self._health_lock:
                 self._set_health(True)
             return
 
     def close(self) -> None:
         self._closed.set()
         self.backend.close()
-        if self._fallback is not None and self._fallback is not self.backend:
+        if self._fallback is not self.backend:
             self._fallback.close()

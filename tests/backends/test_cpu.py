@@ -1,9 +1,20 @@
-"""The CPU reference backend on every public vector, labelled with the independent reference's reason."""
+"""The CPU backend on every public vector, labelled with the independent reference's reason.
+
+Its policy zip215 runs the host build of the kernel (PyNaCl cannot express ZIP-215), so the whole Ed25519
+differential suite of tests/backends/test_emu_ed25519.py is re-collected here with ``backend`` = a
+``CpuBackend``: both policies, reason by reason, against the pure-Python reference and PyNaCl.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
+
+from tests.backends import test_emu_ed25519 as _emu
+from verifier.errors import UnsupportedPolicyError
 
 from tests.support import ed25519_ref, merkle_ref
 from tests.support.vectors import ed25519_vectors, merkle_inclusion_vectors, rfc6962_tree
@@ -13,8 +24,66 @@ from verifier.verdict import Policy, Verdict
 
 
 @pytest.fixture(scope="module")
-def cpu() -> CpuBackend:
-    return CpuBackend()
+def cpu() -> Iterator[CpuBackend]:
+    be = CpuBackend()
+    yield be
+    be.close()
+
+
+# The emu differential suite, on this backend (fixtures of the same names as test_emu_ed25519's).
+@pytest.fixture(scope="module")
+def backend(cpu: CpuBackend) -> CpuBackend:
+    return cpu
+
+
+@pytest.fixture(scope="module")
+def random_items() -> int:
+    return int(os.environ.get("VERIFIER_ED25519_ITEMS") or 20_000)
+
+
+@pytest.fixture(scope="module")
+def cpu_backend() -> None:
+    return None  # the backend under test is the CPU backend
+
+
+test_every_vector_both_policies = _emu.test_every_vector_both_policies
+test_zip215_small_order_196 = _emu.test_zip215_small_order_196
+test_hostile_encodings_and_check_order = _emu.test_hostile_encodings_and_check_order
+test_planted_faults_random = _emu.test_planted_faults_random
+test_message_offsets_need_not_start_at_zero = _emu.test_message_offsets_need_not_start_at_zero
+test_empty_and_malformed_only = _emu.test_empty_and_malformed_only
+test_concurrent_calls_agree = _emu.test_concurrent_calls_agree
+test_policies_declared = _emu.test_policies_declared
+test_libsodium_accepts_imply_zip215_accepts = _emu.test_libsodium_accepts_imply_zip215_accepts
+
+
+def test_without_the_host_kernel_only_libsodium() -> None:
+    """``zip215=False`` (what a machine without a C++ compiler gets): libsodium only, zip215 refused by name."""
+    be = CpuBackend(workers=1, zip215=False)
+    try:
+        assert be.policies == frozenset({Policy.LIBSODIUM})
+        with pytest.raises(UnsupportedPolicyError, match="zip215"):
+            be.verify_ed25519(Ed25519Batch.from_items([], [], []), Policy.ZIP215)
+    finally:
+        be.close()
+
+
+def test_no_compiler_leaves_zip215_out(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """No host compiler: the backend still starts, serving libsodium, with one log line saying why."""
+    import verifier.backends.cpu as cpu_mod
+    from verifier.errors import BackendUnavailableError
+
+    def no_compiler(*args: object, **kwargs: object) -> None:
+        raise BackendUnavailableError("backend emu needs a host C++ compiler (g++, c++ or clang++) on PATH")
+
+    monkeypatch.setattr(cpu_mod, "ed25519_kernel", no_compiler)
+    with caplog.at_level("WARNING", logger="verifier.backends.cpu"):
+        be = CpuBackend(workers=1)
+    try:
+        assert be.policies == frozenset({Policy.LIBSODIUM})
+        assert [r.getMessage() for r in caplog.records if "zip215 unavailable" in r.getMessage()]
+    finally:
+        be.close()
 
 
 def test_every_ed25519_vector(cpu: CpuBackend) -> None:

@@ -68,6 +68,7 @@ test_message_offsets_need_not_start_at_zero = _gpu(_emu.test_message_offsets_nee
 test_empty_and_malformed_only = _gpu(_emu.test_empty_and_malformed_only)
 test_concurrent_calls_agree = _gpu(_emu.test_concurrent_calls_agree)
 test_policies_declared = _gpu(_emu.test_policies_declared)
+test_libsodium_accepts_imply_zip215_accepts = _gpu(_emu.test_libsodium_accepts_imply_zip215_accepts)
 
 
 @pytest.mark.gpu

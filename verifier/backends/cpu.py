@@ -1,14 +1,23 @@
-"""The CPU reference backend: PyNaCl (libsodium) for Ed25519, hashlib for Merkle proofs.
+"""The CPU backend: PyNaCl (libsodium) for Ed25519 policy libsodium, hashlib for Merkle proofs, and the
+host build of the project's Ed25519 kernel for policy zip215.
 
 Every other backend must return these verdicts item by item. libsodium only says accept or reject, so a
 rejection is labelled by re-running the cheap checks of SPEC.md section 1 in libsodium's order
 (``_libsodium_reject_reason``); the label never changes accept/reject, which is PyNaCl's alone.
 PyNaCl releases the GIL, so a batch is cut into one chunk per worker thread.
+
+ZIP-215 (SPEC.md section 2) cannot be expressed with libsodium: it accepts non-canonical and small-order
+encodings that every libsodium entry point refuses. No maintained Python package implements it, so policy
+zip215 runs the kernel sources of ``kernels/`` compiled for the host (``verifier.backends.emu``), the code
+that the differential tests check against the independent reference on every input. It is built (or
+loaded from the cache) when the backend is constructed; without a host C++ compiler the backend offers
+policy libsodium alone and says so in one log line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import platform
 from collections.abc import Callable
@@ -20,11 +29,14 @@ from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
 from verifier.backends.base import DeviceInfo
+from verifier.backends.emu import EmuKernel, ed25519_kernel, run_ed25519
 from verifier.batch import Ed25519Batch, MerkleBatch
-from verifier.errors import UnsupportedPolicyError
+from verifier.errors import BackendUnavailableError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
 
 __all__ = ["CpuBackend", "merkle_verify_one"]
+
+_log = logging.getLogger(__name__)
 
 # Curve25519 constants (RFC 8032 section 5.1).
 _P = 2**255 - 19
@@ -122,14 +134,23 @@ def merkle_verify_one(
 
 
 class CpuBackend:
-    """Reference backend. ``workers`` threads (default: every core) share an Ed25519 batch."""
+    """Reference backend. ``workers`` threads (default: every core) share an Ed25519 batch.
+
+    ``zip215=False`` leaves policy zip215 out (no host build of the kernel).
+    """
 
     name = "cpu"
-    policies = frozenset({Policy.LIBSODIUM})
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, zip215: bool = True) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-cpu")
+        self._zip215: EmuKernel | None = None
+        if zip215:
+            try:
+                self._zip215 = ed25519_kernel(self._pool, self.workers)
+            except BackendUnavailableError as exc:
+                _log.warning("backend cpu: policy zip215 unavailable, serving libsodium only: %s", exc)
+        self.policies = frozenset({Policy.LIBSODIUM} | ({Policy.ZIP215} if self._zip215 else set()))
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(kind="cpu", name=_cpu_model(), workers=self.workers)]
@@ -149,9 +170,14 @@ class CpuBackend:
         return out
 
     def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-        if policy is not Policy.LIBSODIUM:
-            raise UnsupportedPolicyError(f"backend cpu does not implement policy {policy.value!r} yet")
-        return self._run_chunks(len(batch), lambda a, b, out: _ed25519_chunk(batch, a, b, out))
+        if policy is Policy.LIBSODIUM:
+            return self._run_chunks(len(batch), lambda a, b, out: _ed25519_chunk(batch, a, b, out))
+        if policy is Policy.ZIP215 and self._zip215 is not None:
+            return run_ed25519(self._zip215, batch, policy)
+        raise UnsupportedPolicyError(
+            f"backend cpu does not implement policy {getattr(policy, 'value', policy)!r} "
+            f"(supported: {', '.join(sorted(p.value for p in self.policies))})"
+        )
 
     def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
         # hashlib holds the GIL for inputs this small, so threads would not help: one pass.

@@ -30,7 +30,9 @@ from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["ED25519_POLICY_CODES", "EmuBackend", "EmuKernel", "EmuKernelSpec", "check_written"]
+__all__ = [
+    "ED25519_POLICY_CODES", "EmuBackend", "EmuKernel", "EmuKernelSpec", "check_written", "ed25519_kernel", "run_ed25519",
+]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
@@ -102,6 +104,38 @@ def _ptr(a: npt.NDArray[Any]) -> int:
     return int(a.ctypes.data)
 
 
+def ed25519_kernel(pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM) -> EmuKernel:
+    """The Ed25519 kernel built for the host (compiled now, or loaded from the cache)."""
+    return EmuKernel(_ED25519, pool, workers, block_dim)
+
+
+def run_ed25519(kernel: EmuKernel, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+    """The host-built Ed25519 kernel over ``batch``: one Verdict code per item, every slot written.
+
+    Backend ``emu`` runs both policies here; backend ``cpu`` runs policy ``zip215`` here, since libsodium
+    (PyNaCl) cannot express it.
+    """
+    n = len(batch)
+    if n > _MAX_ITEMS:
+        raise LimitExceededError(f"the host Ed25519 kernel takes at most {_MAX_ITEMS} items per call, got {n}")
+    out = np.zeros(n, dtype=np.uint8)
+    if n == 0:
+        return out
+    keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
+    sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
+    msgs = np.ascontiguousarray(batch.messages, dtype=np.uint8)
+    if msgs.size == 0:
+        msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
+    offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
+    malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
+    kernel.launch(
+        n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
+        ED25519_POLICY_CODES[policy],
+    )
+    check_written(out, kernel.spec.symbol)
+    return out
+
+
 class EmuBackend:
     """The kernels of ``kernels/`` on the host CPU (test backend); policies libsodium and zip215."""
 
@@ -112,7 +146,7 @@ class EmuBackend:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()
-        self._ed25519 = EmuKernel(_ED25519, self._pool, self.workers, block_dim)  # builds now, not on first use
+        self._ed25519 = ed25519_kernel(self._pool, self.workers, block_dim)  # builds now, not on first use
         self._merkle = EmuKernel(_MERKLE, self._pool, self.workers, block_dim)
 
     def devices(self) -> list[DeviceInfo]:
@@ -124,25 +158,7 @@ class EmuBackend:
         """Verdict codes per item; ``malformed`` items get MALFORMED_LENGTH (SPEC.md sections 1 and 2)."""
         if policy not in self.policies:
             raise UnsupportedPolicyError(f"backend emu does not implement policy {policy!r}")
-        n = len(batch)
-        if n > _MAX_ITEMS:
-            raise LimitExceededError(f"backend emu takes at most {_MAX_ITEMS} items per call, got {n}")
-        out = np.zeros(n, dtype=np.uint8)
-        if n == 0:
-            return out
-        keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
-        sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
-        msgs = np.ascontiguousarray(batch.messages, dtype=np.uint8)
-        if msgs.size == 0:
-            msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
-        offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
-        malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
-        self._ed25519.launch(
-            n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
-            ED25519_POLICY_CODES[policy],
-        )
-        check_written(out, self._ed25519.spec.symbol)
-        return out
+        return run_ed25519(self._ed25519, batch, policy)
 
     def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
         """Verdict codes per proof: OK, MALFORMED_PROOF or ROOT_MISMATCH (SPEC.md section 3)."""
@@ -185,5 +201,5 @@ def check_written(out: npt.NDArray[np.uint8], kernel: str) -> None:
     missing = np.flatnonzero(out == Verdict.UNSPECIFIED)
     if missing.size:
         raise KernelError(
-            f"{kernel} (emu) left {missing.size} of {out.size} verdicts unwritten, first at item {int(missing[0])}"
+            f"{kernel} (host build) left {missing.size} of {out.size} verdicts unwritten, first at item {int(missing[0])}"
         )
