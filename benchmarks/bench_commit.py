@@ -1,12 +1,17 @@
-"""CometBFT commit verification: a commit of N validators (default 150) from JSON text to the answer.
+"""CometBFT commit verification: a commit of N validators (default 150), in process and over gRPC.
 
-Prints, per backend and mode, commits/s and ms per commit (median of --repeat runs of --commits commits),
-wall and process CPU time, and the split: parse the /commit JSON, build the sign bytes, verify the batch.
-The validator set is parsed once (as the registry does). Policy zip215 where the backend has it, else
-libsodium (the cpu backend: PyNaCl cannot express zip215); the figure says which. Printed, not asserted.
+Scope ``engine``: from the /commit JSON text to the answer in this process, per backend and mode: commits/s
+and ms per commit (median of --repeat runs of --commits commits), wall and process CPU time, and the split:
+parse the JSON, build the sign bytes. The validator set is parsed once (as the registry does). Policy
+zip215 (what CometBFT uses; on the cpu backend the host build of the kernel), or libsodium with
+--policy libsodium for comparison.
+
+Scope ``grpc`` (--grpc): a ``verifier serve`` child process on loopback; the set registered once, then
+VerifyCommit with the protobuf commit and the set's hash: latency of one caller (p50/p99, request to
+answer) and throughput of --clients concurrent callers (commits/s). Printed, not asserted.
 
     .venv/bin/python benchmarks/bench_commit.py [--validators 150] [--commits 50] [--repeat 5]
-        [--backends cpu,emu] [--modes full,light] [--save]
+        [--backends cpu,emu] [--modes full,light] [--grpc] [--clients 4] [--save]
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import threading
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +59,9 @@ def main() -> int:
     parser.add_argument("--backends", default="cpu,emu")
     parser.add_argument("--modes", default="full,light")
     parser.add_argument("--absent", type=float, default=0.0, help="fraction of absent votes")
+    parser.add_argument("--policy", choices=["zip215", "libsodium"], default="zip215")
+    parser.add_argument("--grpc", action="store_true", help="also measure VerifyCommit through a local server")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent callers in the grpc throughput run")
     parser.add_argument(
         "--save", action="store_true", help="write benchmarks/results/cometbft-commit-<date>.json"
     )
@@ -80,7 +89,10 @@ def main() -> int:
         except BackendUnavailableError as exc:
             print(f"  {backend}: unavailable ({exc})")
             continue
-        policy = Policy.ZIP215 if Policy.ZIP215 in engine.policies else Policy.LIBSODIUM
+        policy = Policy(args.policy)
+        if policy not in engine.policies:
+            print(f"  {backend}: no policy {policy.value}")
+            continue
         verify = cb.engine_verifier(engine, policy)
         for mode in args.modes.split(","):
 
@@ -98,22 +110,96 @@ def main() -> int:
             )
             results.append(
                 {
+                    "kind": "cometbft-commit",
                     "backend": backend,
+                    "scope": "engine",
                     "policy": policy.value,
                     "mode": mode,
                     "validators": args.validators,
                     "signatures_verified": checked,
                     "ms_per_commit": wall * 1e3,
                     "commits_per_s": 1 / wall,
+                    "items_per_second": checked / wall,
                     "cpu_ms_per_commit": cpu * 1e3,
                 }
             )
+        if args.grpc and policy is Policy.ZIP215:
+            results += _grpc_scope(backend, commit, vals, args)
     if args.save:
         path = save(
             "cometbft-commit", "cpu", results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3}
         )
         print(f"wrote {path}")
     return 0
+
+
+def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from verifier import convert
+    from verifier.bench.runners import ServerProcess
+    from verifier.client import Client
+    from verifier.v1 import verifier_pb2 as pb2
+
+    server = ServerProcess(backend)
+    out: list[dict[str, Any]] = []
+    try:
+        with Client(server.target) as client:
+            set_hash = client.register_validator_set(vals)
+            msg, header = convert.commit_to_proto(commit)
+            stub = client._stub  # the request is built once: the figures are the server's, not the client's packing
+            for mode in args.modes.split(","):
+                request = pb2.VerifyCommitRequest(
+                    commit=msg, header=header, validator_set_hash=set_hash, mode=convert.MODE_VALUES[cb.Mode(mode)]
+                )
+                response = stub.VerifyCommit(request, timeout=60)
+                assert response.valid, response.error
+                checked = sum(1 for v in response.verdicts if v != cb.NOT_CHECKED)
+                latencies = []
+                for _ in range(args.commits * args.repeat):
+                    t = time.perf_counter()
+                    stub.VerifyCommit(request, timeout=60)
+                    latencies.append(time.perf_counter() - t)
+                latencies.sort()
+                p50, p99 = latencies[len(latencies) // 2], latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+                per_client = args.commits * args.repeat // max(1, args.clients) + 1
+                barrier = threading.Barrier(args.clients + 1)
+
+                def caller() -> None:
+                    barrier.wait()
+                    for _ in range(per_client):
+                        assert stub.VerifyCommit(request, timeout=60).valid
+
+                threads = [threading.Thread(target=caller) for _ in range(args.clients)]
+                for th in threads:
+                    th.start()
+                barrier.wait()
+                t = time.perf_counter()
+                for th in threads:
+                    th.join()
+                rate = args.clients * per_client / (time.perf_counter() - t)
+                print(
+                    f"  {backend:4s} grpc      {mode:8s} one caller p50 {p50 * 1e3:7.3f} ms  p99 {p99 * 1e3:7.3f} ms;  "
+                    f"{args.clients} callers {rate:8.1f} commits/s ({checked} signatures each; backend {response.backend})"
+                )
+                out.append(
+                    {
+                        "kind": "cometbft-commit",
+                        "backend": backend,
+                        "scope": "grpc",
+                        "policy": "zip215",
+                        "mode": mode,
+                        "validators": len(vals),
+                        "signatures_verified": checked,
+                        "latency_ms_p50": p50 * 1e3,
+                        "latency_ms_p99": p99 * 1e3,
+                        "clients": args.clients,
+                        "commits_per_s": rate,
+                        "items_per_second": rate * checked,
+                        "request": "protobuf commit + registered validator-set hash",
+                    }
+                )
+    finally:
+        server.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import sys
+from importlib import resources
 from pathlib import Path
 
 from grpc_tools import protoc
@@ -17,6 +18,7 @@ def test_generated_code_is_current(tmp_path: Path) -> None:
     args = [
         "grpc_tools.protoc",
         f"-I{ROOT / 'protos'}",
+        f"-I{resources.files('grpc_tools') / '_proto'}",  # google/protobuf/*.proto, as `python -m grpc_tools.protoc` adds
         f"--python_out={tmp_path}",
         f"--pyi_out={tmp_path}",
         f"--grpc_python_out={tmp_path}",

@@ -144,6 +144,40 @@ def test_zip215_over_grpc_on_the_cpu_backend(stub: pb2_grpc.VerifierStub) -> Non
     assert any(c.libsodium != "OK" and c.zip215 == "OK" for c in cases)  # the policies do part here
 
 
+def _promtool() -> str | None:
+    import shutil
+    from pathlib import Path
+
+    local = Path(__file__).resolve().parents[1] / ".venv" / "tools" / "promtool"
+    return os.environ.get("VERIFIER_PROMTOOL") or shutil.which("promtool") or (str(local) if local.exists() else None)
+
+
+def test_metrics_pass_promtool_check(server: RunningServer, stub: pb2_grpc.VerifierStub) -> None:
+    """`promtool check metrics` (Prometheus' own linter: names, units, suffixes, help) is clean on a
+    scrape taken after every kind of request, so every labelled series exists. promtool comes from
+    scripts/fetch_promtool.sh (Debian's prometheus package), PATH or $VERIFIER_PROMTOOL."""
+    import subprocess
+
+    promtool = _promtool()
+    if promtool is None:
+        reason = "promtool not found (run scripts/fetch_promtool.sh, or put promtool on PATH)"
+        print(f"\ntest_metrics_pass_promtool_check: skipped: {reason}")
+        pytest.skip(reason)
+    pks, sigs, msgs = _items(3)
+    stub.VerifySignatures(pb2.VerifySignaturesRequest(public_keys=b"".join(pks), signatures=b"".join(sigs),
+                                                      messages=b"".join(msgs), message_lengths=[len(m) for m in msgs]))
+    stub.VerifyMerkleProofs(pb2.VerifyMerkleProofsRequest(leaf_indices=[0], tree_sizes=[1], path_hashes=b"",
+                                                          path_lengths=[0], roots=b"r" * 32, leaf_hashes=b"r" * 32))
+    with pytest.raises(grpc.RpcError):
+        stub.VerifySignatures(pb2.VerifySignaturesRequest(public_keys=b"x"), timeout=10)
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=10) as r:  # type: ignore[union-attr]
+        text = r.read()
+    assert b"verifier_items_total" in text and b"verifier_commits_total" in text
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False)
+    problems = (proc.stdout + proc.stderr).decode()
+    assert proc.returncode == 0 and not problems.strip(), problems
+
+
 def test_empty_request_is_answered(stub: pb2_grpc.VerifierStub) -> None:
     response = stub.VerifySignatures(pb2.VerifySignaturesRequest(), timeout=10)
     assert response.verdicts == b"" and response.all_valid and response.valid_count == 0

@@ -1,9 +1,15 @@
-"""Command line: ``verifier serve``, ``verifier verify ed25519|merkle``, ``verifier info``.
+"""Command line: ``verifier serve``, ``verifier verify ed25519|merkle|commit``, ``verifier info``, ``bench``.
 
-``verify`` reads JSON lines (a file or ``-`` for stdin) and prints one JSON line per input line, in
-order. A line that is not valid JSON, has bad hex or wrong lengths gets ``valid: false`` with a
+``verify ed25519|merkle`` reads JSON lines (a file or ``-`` for stdin) and prints one JSON line per input
+line, in order. A line that is not valid JSON, has bad hex or wrong lengths gets ``valid: false`` with a
 malformed verdict and an ``error``; it never stops the run. The exit code is 0 when the run completed,
-whatever the verdicts; 1 when it could not run (backend unavailable, server unreachable); 2 for usage.
+whatever the verdicts; 1 when it could not run (backend unavailable, server unreachable, a file that
+cannot be read as a commit or validator set); 2 for usage.
+
+``verify commit`` reads what a CometBFT node serves at ``/commit`` and ``/validators`` (one file per
+page), verifies the commit as CometBFT would (policy zip215) and prints one JSON object: valid, the first
+error, the powers, and each signature's status and verdict. Its exit code says the answer: 0 valid, 3 not
+valid (1 and 2 as above).
 """
 
 from __future__ import annotations
@@ -178,6 +184,80 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             stream.close()
 
 
+_COMMIT_INVALID_EXIT = 3
+
+
+def _read_doc(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _commit_json(result: Any, backend: str) -> dict[str, Any]:
+    """A ``CommitResult`` as the JSON ``verify commit`` prints."""
+    from verifier import cometbft as cb
+
+    error = None
+    if result.error is not None:
+        e = result.error
+        error = {"code": e.code.name, "message": e.message}
+        for key in ("index", "first_index", "got", "needed", "expected", "actual"):
+            if getattr(e, key) is not None:
+                error[key] = getattr(e, key)
+    signatures = []
+    for i, status in enumerate(result.statuses):
+        entry: dict[str, Any] = {"index": i, "status": cb.SignatureStatus(status).name}
+        verdict = result.verdict(i)
+        if verdict is not None:
+            entry["verdict"] = verdict.name
+        signatures.append(entry)
+    return {
+        "valid": result.valid,
+        "error": error,
+        "mode": str(result.mode),
+        "chain_id": result.chain_id,
+        "height": result.height,
+        "signed_power": result.signed_power,
+        "tallied_power": result.tallied_power,
+        "total_power": result.total_power,
+        "needed_power": result.needed_power,
+        "validators_hash": result.validators_hash.hex().upper(),
+        "backend": backend,
+        "signatures": signatures,
+    }
+
+
+def _cmd_verify_commit(args: argparse.Namespace) -> int:
+    from verifier import cometbft as cb
+
+    commit_doc = _read_doc(args.commit)
+    pages = [_read_doc(p) for p in args.validators]
+    validators_doc = pages[0] if len(pages) == 1 else b"[" + b",".join(pages) + b"]"
+    options: dict[str, Any] = dict(mode=args.mode, height=args.height)
+    if args.trust_level is not None:
+        options["trust_level"] = args.trust_level
+    if args.target:
+        from verifier.client import Client
+
+        with Client(args.target) as client:
+            result = client.verify_commit(commit_doc, validators_doc, chain_id=args.chain_id, **options)
+        backend = "server " + args.target
+    else:
+        from verifier import get_engine
+        from verifier.verdict import Policy
+
+        engine = get_engine(args.backend)
+        commit = cb.parse_commit(commit_doc)
+        validators = cb.parse_validators(validators_doc)
+        result = cb.verify_commit(
+            args.chain_id, validators, commit, verify=cb.engine_verifier(engine, Policy.ZIP215), **options
+        )
+        backend = engine.backend.name
+    print(json.dumps(_commit_json(result, backend), indent=2))
+    return 0 if result.valid else _COMMIT_INVALID_EXIT
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     if args.target:
         from google.protobuf import json_format
@@ -224,6 +304,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_client_ca=args.tls_client_ca,
+        max_validator_sets=args.max_validator_sets,
     )
     asyncio.run(serve(config))
     return 0
@@ -271,6 +352,8 @@ def _parser() -> argparse.ArgumentParser:
         env = flag.upper().replace("-", "_")
         serve.add_argument(f"--{flag}", type=int, default=int(_env(env, str(default))),
                            help=f"{what} (default {default}; env VERIFIER_{env})")
+    serve.add_argument("--max-validator-sets", type=int, default=int(_env("MAX_VALIDATOR_SETS", "64")),
+                       help="validator sets RegisterValidatorSet keeps, least recently used evicted (default 64)")
     serve.add_argument("--tls-cert", default=os.environ.get("VERIFIER_TLS_CERT"), help="server certificate (PEM)")
     serve.add_argument("--tls-key", default=os.environ.get("VERIFIER_TLS_KEY"), help="server private key (PEM)")
     serve.add_argument("--tls-client-ca", default=os.environ.get("VERIFIER_TLS_CLIENT_CA"),
@@ -291,6 +374,20 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
         p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
         p.set_defaults(func=_cmd_verify)
+    commit = kinds.add_parser(
+        "commit", help="a CometBFT commit against its validator set, as the node's /commit and /validators serve them"
+    )
+    commit.add_argument("--commit", required=True, help="JSON of /commit (the answer, its result or the commit), - for stdin")
+    commit.add_argument("--validators", required=True, nargs="+",
+                        help="JSON of /validators: one file per page, in order (or one file with a list)")
+    commit.add_argument("--mode", choices=["full", "light", "trusting"], default="full",
+                        help="full: VerifyCommit; light: VerifyCommitLight; trusting: VerifyCommitLightTrusting")
+    commit.add_argument("--trust-level", help="trusting mode: fraction of the power that must sign, e.g. 1/3 (default)")
+    commit.add_argument("--chain-id", help="chain the votes were signed for (default: the header's)")
+    commit.add_argument("--height", type=int, help="the height expected (default: the header's)")
+    backend_arg(commit)
+    commit.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
+    commit.set_defaults(func=_cmd_verify_commit)
 
     import verifier.bench
 

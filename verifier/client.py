@@ -9,8 +9,9 @@ as the server would, since the packed wire form cannot carry it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
 from verifier.engine import parse_policy
 from verifier.errors import (
+    DeadlineExceededError,
     InvalidRequestError,
     LimitExceededError,
     UnsupportedPolicyError,
@@ -26,6 +28,9 @@ from verifier.errors import (
 )
 from verifier.result import VerifyResult
 from verifier.verdict import Policy, Verdict
+
+if TYPE_CHECKING:
+    from verifier import cometbft as cb
 
 __all__ = ["Client"]
 
@@ -43,6 +48,12 @@ def _error_from_rpc(err: grpc.RpcError) -> VerifierError:
         return LimitExceededError(message)
     if code == grpc.StatusCode.UNIMPLEMENTED:
         return UnsupportedPolicyError(message)
+    if code == grpc.StatusCode.NOT_FOUND:
+        from verifier.cometbft import UnknownValidatorSetError
+
+        return UnknownValidatorSetError(message)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return DeadlineExceededError(message)
     return VerifierError(message)
 
 
@@ -148,6 +159,64 @@ class Client:
     ) -> VerifyResult:
         batch = MerkleBatch.from_items(leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves)
         return self._run(batch, Verdict.MALFORMED_PROOF, self._send_merkle)
+
+    def verify_commit(
+        self,
+        commit: cb.Commit | str | bytes,
+        validators: cb.ValidatorSet | str | bytes | None = None,
+        *,
+        validator_set_hash: bytes | None = None,
+        chain_id: str | None = None,
+        mode: str = "full",
+        trust_level: Fraction | str | tuple[int, int] | None = None,
+        height: int | None = None,
+        block_id: cb.BlockID | None = None,
+    ) -> cb.CommitResult:
+        """``cometbft.verify_commit`` on the server. ``commit``: a parsed ``Commit`` or the JSON of a
+        node's ``/commit``; the set: a ``ValidatorSet``, the JSON of ``/validators`` (a page, or a JSON list
+        of pages), or ``validator_set_hash`` of a set registered with ``register_validator_set``.
+        An invalid commit is a result (``valid`` False, ``error``), not an exception."""
+        from verifier import cometbft as cb
+        from verifier import convert
+
+        pb2 = self._pb2
+        request = pb2.VerifyCommitRequest(chain_id=chain_id or "", mode=convert.MODE_VALUES[cb.Mode(mode)])
+        if isinstance(commit, (str, bytes)):
+            request.commit_json = commit.encode() if isinstance(commit, str) else commit
+        else:
+            msg, header = convert.commit_to_proto(commit)
+            request.commit.CopyFrom(msg)
+            if header is not None:
+                request.header.CopyFrom(header)
+        if (validators is None) == (validator_set_hash is None):
+            raise InvalidRequestError("give exactly one of validators and validator_set_hash")
+        if validator_set_hash is not None:
+            request.validator_set_hash = validator_set_hash
+        elif isinstance(validators, (str, bytes)):
+            request.validators_json = validators.encode() if isinstance(validators, str) else validators
+        else:
+            assert validators is not None
+            request.validators.CopyFrom(convert.validators_to_proto(validators))
+        if trust_level is not None:
+            level = cb.parse_trust_level(trust_level)
+            request.trust_level.numerator, request.trust_level.denominator = level.numerator, level.denominator
+        if height is not None:
+            request.height = height
+        if block_id is not None:
+            request.block_id.CopyFrom(convert.block_id_to_proto(block_id))
+        return convert.commit_result(self._call(self._stub.VerifyCommit, request))
+
+    def register_validator_set(self, validators: cb.ValidatorSet | str | bytes) -> bytes:
+        """Keep ``validators`` (a ``ValidatorSet`` or ``/validators`` JSON) on the server; its hash, for
+        ``verify_commit(validator_set_hash=...)``."""
+        from verifier import convert
+
+        request = self._pb2.RegisterValidatorSetRequest()
+        if isinstance(validators, (str, bytes)):
+            request.validators_json = validators.encode() if isinstance(validators, str) else validators
+        else:
+            request.validators.CopyFrom(convert.validators_to_proto(validators))
+        return bytes(self._call(self._stub.RegisterValidatorSet, request).validator_set_hash)
 
     def _run(self, batch: Any, malformed_verdict: Verdict, send: Any) -> VerifyResult:
         verdicts = np.full(len(batch), malformed_verdict, dtype=np.uint8)

@@ -7,6 +7,8 @@ The registry is injectable so that tests (and several servers in one process) do
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -97,6 +99,25 @@ class Metrics:
             registry=r,
         )
         self.config = Info("verifier_config", "The scheduler's configured knobs.", registry=r)
+        self.device_memory_used = Gauge(
+            "verifier_device_memory_used_bytes",
+            "Device (GPU) memory the active backend holds, read at scrape time (0 on the CPU backends).",
+            registry=r,
+        )
+        self.device_memory_total = Gauge(
+            "verifier_device_memory_total_bytes",
+            "Memory of the active backend's device (0 on the CPU backends).",
+            registry=r,
+        )
+        self.commits = Counter(
+            "verifier_commits",
+            "CometBFT commits answered, by mode and result (valid, or the first error's code).",
+            ["mode", "result"],
+            registry=r,
+        )
+        self.validator_sets = Gauge(
+            "verifier_validator_sets", "Validator sets registered (RegisterValidatorSet) and held.", registry=r
+        )
 
     def observe_request(self, service: str, method: str, code: str, seconds: float) -> None:
         self.requests.labels(service, method, code).inc()
@@ -118,6 +139,13 @@ class Metrics:
 
     def set_health(self, backend: str, healthy: bool) -> None:
         self.backend_healthy.labels(backend).set(1 if healthy else 0)
+
+    def watch_device_memory(self, used: Callable[[], int], total: int) -> None:
+        self.device_memory_used.set_function(used)
+        self.device_memory_total.set(total)
+
+    def observe_commit(self, mode: str, error_code: str | None) -> None:
+        self.commits.labels(mode, error_code.lower() if error_code else "valid").inc()
 
     def set_config(self, knobs: dict[str, object], crossover_batch: int) -> None:
         self.config.info({k: str(v) for k, v in knobs.items()})

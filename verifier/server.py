@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
 from verifier.backends import select_backend
+from verifier.cometbft import ValidatorSetRegistry
 from verifier.engine import Engine, Limits
 from verifier.interceptors import MetricsInterceptor
 from verifier.metrics import Metrics
@@ -51,6 +52,8 @@ class ServerConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_client_ca: str | None = None
+    # Validator sets RegisterValidatorSet keeps (least recently used evicted first).
+    max_validator_sets: int = 64
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert and not self.tls_key:
@@ -90,7 +93,9 @@ class VerifierServer:
                 ("grpc.max_send_message_length", config.limits.max_message_bytes),
             ],
         )
-        servicer = VerifierServicer(lambda: self.scheduler, __version__)
+        self.validator_sets = ValidatorSetRegistry(config.max_validator_sets)
+        self._servicer = VerifierServicer(lambda: self.scheduler, __version__, self.validator_sets, self.metrics)
+        servicer = self._servicer
         _pb2_grpc.add_VerifierServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -128,6 +133,7 @@ class VerifierServer:
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
         self.metrics.set_backend(backend.name)
+        self.metrics.watch_device_memory(backend.memory_in_use, sum(d.memory_bytes for d in backend.devices()))
         self.metrics.set_config(dataclasses.asdict(cfg.scheduler), engine.crossover_batch)
         self.engine = engine
         self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
@@ -152,6 +158,7 @@ class VerifierServer:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
+        await asyncio.to_thread(self._servicer.close)
         if self.scheduler is not None:
             await self.scheduler.close()
         if self.engine is not None:

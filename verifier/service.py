@@ -9,13 +9,18 @@ deadline travels with its work: work still queued when it passes is dropped (DEA
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import grpc
 
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier import cometbft as cb
+from verifier import convert
+from verifier.batch import Ed25519Batch
+from verifier.cometbft import UnknownValidatorSetError
 from verifier.errors import (
     DeadlineExceededError,
     InvalidRequestError,
@@ -24,23 +29,19 @@ from verifier.errors import (
     UnsupportedPolicyError,
     VerifierError,
 )
-from verifier.result import VerifyResult
-from verifier.scheduler import Priority, Scheduler
+from verifier.metrics import Metrics
+from verifier.scheduler import Scheduler
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
 from verifier.verdict import Policy
 
-__all__ = ["VerifierServicer", "SERVICE_NAME"]
+__all__ = ["SERVICE_NAME", "VerifierServicer"]
 
 SERVICE_NAME = _pb2.DESCRIPTOR.services_by_name["Verifier"].full_name
 
-_POLICIES: dict[int, Policy] = {
-    _pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
-    _pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
-    _pb2.POLICY_ZIP215: Policy.ZIP215,
-}
 # Exceptions -> status codes, most specific first; mapped here and nowhere else.
 _STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
+    (UnknownValidatorSetError, grpc.StatusCode.NOT_FOUND),
     (LimitExceededError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -69,71 +70,79 @@ def _status_from_errors() -> Iterator[None]:
         raise
 
 
-_PRIORITIES: dict[int, Priority] = {
-    _pb2.PRIORITY_UNSPECIFIED: Priority.BULK,
-    _pb2.PRIORITY_BULK: Priority.BULK,
-    _pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
-}
-
-
-def _priority(value: int) -> Priority:
-    try:
-        return _PRIORITIES[value]
-    except KeyError:
-        raise InvalidRequestError(f"priority: unknown value {value}; known: {', '.join(_pb2.Priority.keys())}") from None
-
-
-def _fields(result: VerifyResult) -> dict[str, Any]:
-    return dict(
-        verdicts=result.verdicts.tobytes(),
-        valid_count=result.valid_count,
-        invalid_count=result.invalid_count,
-        all_valid=result.all_valid,
-        backend=result.backend,
-    )
-
-
 async def _verify_signatures(
     sched: Scheduler, request: _pb2.VerifySignaturesRequest, timeout: float | None
 ) -> _pb2.VerifySignaturesResponse:
-    limit = sched.engine.limits.max_items
-    if len(request.message_lengths) > limit:  # before any buffer is decoded
-        raise LimitExceededError(f"request has {len(request.message_lengths)} items; the limit is {limit}")
-    policy = _POLICIES.get(request.policy)
-    if policy is None:
-        raise InvalidRequestError(f"policy: unknown value {request.policy}; known: {', '.join(_pb2.Policy.keys())}")
-    batch = Ed25519Batch.from_packed(request.public_keys, request.signatures, request.messages, request.message_lengths)
-    result = await sched.verify_ed25519(batch, policy, priority=_priority(request.priority), timeout=timeout)
-    return _pb2.VerifySignaturesResponse(**_fields(result))
+    batch, policy = convert.ed25519_batch(request, sched.engine.limits.max_items)
+    result = await sched.verify_ed25519(batch, policy, priority=convert.priority(request.priority), timeout=timeout)
+    return _pb2.VerifySignaturesResponse(**convert.result_fields(result))
 
 
 async def _verify_merkle(
     sched: Scheduler, request: _pb2.VerifyMerkleProofsRequest, timeout: float | None
 ) -> _pb2.VerifyMerkleProofsResponse:
-    limit = sched.engine.limits.max_items
-    if len(request.leaf_indices) > limit:
-        raise LimitExceededError(f"request has {len(request.leaf_indices)} items; the limit is {limit}")
-    batch = MerkleBatch.from_packed(
-        leaf_indices=request.leaf_indices,
-        tree_sizes=request.tree_sizes,
-        path_hashes=request.path_hashes,
-        path_lengths=request.path_lengths,
-        roots=request.roots,
-        root_indices=request.root_indices,
-        leaf_hashes=request.leaf_hashes,
-        leaf_data=request.leaf_data,
-        leaf_data_lengths=request.leaf_data_lengths,
-    )
-    result = await sched.verify_merkle(batch, priority=_priority(request.priority), timeout=timeout)
-    return _pb2.VerifyMerkleProofsResponse(**_fields(result))
+    batch = convert.merkle_batch(request, sched.engine.limits.max_items)
+    result = await sched.verify_merkle(batch, priority=convert.priority(request.priority), timeout=timeout)
+    return _pb2.VerifyMerkleProofsResponse(**convert.result_fields(result))
+
+
+async def _verify_commit(
+    sched: Scheduler,
+    registry: cb.ValidatorSetRegistry,
+    pool: ThreadPoolExecutor,
+    request: _pb2.VerifyCommitRequest,
+    timeout: float | None,
+) -> _pb2.VerifyCommitResponse:
+    """Parse and walk the commit on a thread of ``pool``; its one signature batch goes through the
+    scheduler (merged with other callers' work, consensus priority by default) under policy zip215.
+
+    ``pool`` is the commits' own: a walk blocks its thread until the scheduler answers, and the scheduler
+    runs batches on the loop's default executor, so sharing that executor could leave no thread to run
+    the batch every walk waits for."""
+    loop = asyncio.get_running_loop()
+    backends: list[str] = []
+
+    def verify(public_keys: Any, signatures: Any, messages: Any) -> Any:
+        batch = Ed25519Batch.from_items(public_keys, signatures, messages)
+        coro = sched.verify_ed25519(batch, Policy.ZIP215, priority=call.priority, timeout=timeout)
+        result = asyncio.run_coroutine_threadsafe(coro, loop).result()
+        backends.append(result.backend)
+        return result.verdicts
+
+    def run() -> cb.CommitResult:
+        return cb.verify_commit(
+            call.chain_id, call.validators, call.commit, verify=verify, mode=call.mode,
+            height=call.height, block_id=call.block_id, trust_level=call.trust_level,
+        )
+
+    call = await loop.run_in_executor(pool, convert.commit_call, request, registry, sched.engine.limits.max_items)
+    if Policy.ZIP215 not in sched.engine.policies:
+        raise UnsupportedPolicyError(
+            f"commits need policy zip215, which backend {sched.engine.backend.name!r} does not implement"
+        )
+    result = await loop.run_in_executor(pool, run)
+    return convert.commit_response(result, "+".join(backends))
 
 
 class VerifierServicer(_pb2_grpc.VerifierServicer):
     """``scheduler`` returns the scheduler, or None while the backend is still warming up."""
 
-    def __init__(self, scheduler: Callable[[], Scheduler | None], version: str) -> None:
+    def __init__(
+        self,
+        scheduler: Callable[[], Scheduler | None],
+        version: str,
+        validator_sets: cb.ValidatorSetRegistry | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._scheduler = scheduler
         self._version = version
+        self.validator_sets = validator_sets if validator_sets is not None else cb.ValidatorSetRegistry()
+        self._metrics = metrics
+        self._commit_pool = ThreadPoolExecutor(max(4, os.cpu_count() or 1), thread_name_prefix="verifier-commit")
+
+    def close(self) -> None:
+        """Release the commit threads (after the server stopped taking requests)."""
+        self._commit_pool.shutdown(wait=True)
 
     async def _ready(self, context: grpc.aio.ServicerContext) -> Scheduler:
         sched = self._scheduler()
@@ -160,6 +169,47 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
         self, request: _pb2.VerifyMerkleProofsRequest, context: grpc.aio.ServicerContext
     ) -> _pb2.VerifyMerkleProofsResponse:
         response: _pb2.VerifyMerkleProofsResponse = await self._unary(context, _verify_merkle, request)
+        return response
+
+    async def VerifyCommit(
+        self, request: _pb2.VerifyCommitRequest, context: grpc.aio.ServicerContext
+    ) -> _pb2.VerifyCommitResponse:
+        registry, metrics, pool = self.validator_sets, self._metrics, self._commit_pool
+
+        async def call(sched: Scheduler, req: _pb2.VerifyCommitRequest, timeout: float | None) -> _pb2.VerifyCommitResponse:
+            response = await _verify_commit(sched, registry, pool, req, timeout)
+            if metrics is not None:
+                code = _pb2.CommitErrorCode.Name(response.error.code) if response.HasField("error") else None
+                mode = _pb2.CommitMode.Name(response.mode).removeprefix("COMMIT_MODE_").lower()
+                metrics.observe_commit(mode, code.removeprefix("COMMIT_ERROR_CODE_") if code else None)
+            return response
+
+        response: _pb2.VerifyCommitResponse = await self._unary(context, call, request)
+        return response
+
+    async def RegisterValidatorSet(
+        self, request: _pb2.RegisterValidatorSetRequest, context: grpc.aio.ServicerContext
+    ) -> _pb2.RegisterValidatorSetResponse:
+        registry = self.validator_sets
+
+        async def call(sched: Scheduler, req: _pb2.RegisterValidatorSetRequest, timeout: float | None) -> Any:
+            which = req.WhichOneof("validators_source")
+            if which is None:
+                raise InvalidRequestError("validators_source: neither validators nor validators_json is set")
+            source = req.validators if which == "validators" else None
+            doc = req.validators_json if which == "validators_json" else None
+            vals = await asyncio.get_running_loop().run_in_executor(
+                self._commit_pool, convert.validator_set, source, doc, sched.engine.limits.max_items, which
+            )
+            set_hash = registry.register(vals)
+            if self._metrics is not None:
+                self._metrics.validator_sets.set(len(registry))
+            return _pb2.RegisterValidatorSetResponse(
+                validator_set_hash=set_hash, validators=len(vals), total_voting_power=vals.total_voting_power,
+                registered_sets=len(registry), max_sets=registry.max_sets,
+            )
+
+        response: _pb2.RegisterValidatorSetResponse = await self._unary(context, call, request)
         return response
 
     async def VerifyStream(

@@ -200,6 +200,9 @@ class CpuBackend:
             )
         return out
 
+    def memory_in_use(self) -> int:
+        return 0  # host memory only
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 

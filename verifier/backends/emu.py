@@ -190,6 +190,9 @@ class EmuBackend:
         check_written(out, self._merkle.spec.symbol)
         return out
 
+    def memory_in_use(self) -> int:
+        return 0  # host memory only
+
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()

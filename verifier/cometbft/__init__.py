@@ -20,7 +20,16 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import Ed25519Batch
-from verifier.cometbft.parse import parse_block_id, parse_commit, parse_timestamp, parse_validators
+from verifier.cometbft.parse import (
+    make_block_id,
+    make_commit,
+    make_commit_sig,
+    make_header,
+    parse_block_id,
+    parse_commit,
+    parse_timestamp,
+    parse_validators,
+)
 from verifier.cometbft.signbytes import PRECOMMIT_TYPE, PREVOTE_TYPE, canonical_vote_sign_bytes
 from verifier.cometbft.types import (
     ZERO_BLOCK_ID,
@@ -68,6 +77,10 @@ __all__ = [
     "parse_timestamp",
     "parse_block_id",
     "parse_trust_level",
+    "make_block_id",
+    "make_commit_sig",
+    "make_commit",
+    "make_header",
     # values
     "BlockIDFlag",
     "PartSetHeader",

@@ -40,7 +40,17 @@ from verifier.cometbft.types import (
 from verifier.cometbft.valset import Validator, ValidatorSet
 from verifier.errors import InvalidRequestError
 
-__all__ = ["parse_commit", "parse_validators", "parse_timestamp", "parse_block_id", "load_json"]
+__all__ = [
+    "parse_commit",
+    "parse_validators",
+    "parse_timestamp",
+    "parse_block_id",
+    "load_json",
+    "make_block_id",
+    "make_commit_sig",
+    "make_commit",
+    "make_header",
+]
 
 _ADDRESS_SIZE = 20
 _HASH_SIZE = 32  # tmhash.Size
@@ -200,6 +210,16 @@ def parse_block_id(value: Any, where: str = "block_id") -> BlockID:
     return BlockID(block_hash, PartSetHeader(total, parts_hash))
 
 
+def make_block_id(block_hash: bytes, total: int, parts_hash: bytes, where: str = "block_id") -> BlockID:
+    """A ``BlockID`` from typed fields (a protobuf one), with the checks ``parse_block_id`` makes."""
+    for key, value in (("hash", block_hash), ("part_set_header.hash", parts_hash)):
+        if len(value) not in (0, _HASH_SIZE):
+            raise InvalidRequestError(f"{_join(where, key)}: {len(value)} bytes, expected 0 or {_HASH_SIZE}")
+    if not 0 <= total <= _UINT32_MAX:
+        raise InvalidRequestError(f"{_join(where, 'part_set_header.total')}: {total} is out of range")
+    return BlockID(bytes(block_hash), PartSetHeader(total, bytes(parts_hash)))
+
+
 def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
     flag = _FLAGS.get(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
     if flag is not None:
@@ -212,7 +232,6 @@ def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
 
 
 def _commit_sig(value: Any, where: str) -> CommitSig:
-    """One ``CommitSig``, checked as cometbft ``CommitSig.ValidateBasic`` does."""
     obj = _obj(value, where)
     if "block_id_flag" not in obj:
         raise InvalidRequestError(f"{_join(where, 'block_id_flag')}: missing")
@@ -222,6 +241,12 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
     timestamp = ZERO_TIME if raw_ts is None else _timestamp(raw_ts, where)
     raw_sig = obj.get("signature")
     signature = b"" if raw_sig is None else _base64(raw_sig, where, "signature")
+    return make_commit_sig(flag, address, timestamp, signature, where)
+
+
+def make_commit_sig(flag: Any, address: bytes, timestamp: Timestamp, signature: bytes, where: str) -> CommitSig:
+    """One ``CommitSig`` from typed fields, checked as cometbft ``CommitSig.ValidateBasic`` does."""
+    flag = _block_id_flag(flag, where)
     if flag == BlockIDFlag.ABSENT:
         if address:
             raise InvalidRequestError(
@@ -242,7 +267,7 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
             raise InvalidRequestError(
                 f"{_join(where, 'signature')}: {len(signature)} bytes, at most {_MAX_SIGNATURE_SIZE}"
             )
-    return CommitSig(flag, address, timestamp, signature)
+    return CommitSig(flag, bytes(address), timestamp, bytes(signature))
 
 
 def _timestamp(value: Any, where: str) -> Timestamp:
@@ -265,6 +290,17 @@ def _header(value: Any, where: str) -> Header:
     return Header(chain_id, height, vals_hash, next_hash)
 
 
+def make_header(chain_id: str, height: int, validators_hash: bytes, where: str = "header") -> Header:
+    """The header fields a commit check uses, from typed fields, with ``_header``'s checks."""
+    if not 0 <= height <= _INT64_MAX:
+        raise InvalidRequestError(f"{_join(where, 'height')}: {height} is out of range [0, {_INT64_MAX}]")
+    if len(validators_hash) not in (0, _HASH_SIZE):
+        raise InvalidRequestError(
+            f"{_join(where, 'validators_hash')}: {len(validators_hash)} bytes, expected 0 or {_HASH_SIZE}"
+        )
+    return Header(chain_id, height, bytes(validators_hash))
+
+
 def _commit_object(obj: Mapping[str, Any], where: str, header: Header | None) -> Commit:
     """A ``Commit``, checked as cometbft ``Commit.ValidateBasic`` does."""
     height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
@@ -275,11 +311,27 @@ def _commit_object(obj: Mapping[str, Any], where: str, header: Header | None) ->
     if not isinstance(raw_sigs, list):
         raise InvalidRequestError(f"{sigs_where}: expected a list, got {_kind(raw_sigs)}")
     signatures = tuple(_commit_sig(s, f"{sigs_where}[{i}]") for i, s in enumerate(raw_sigs))
+    return make_commit(height, round_, block_id, signatures, header, where)
+
+
+def make_commit(
+    height: int,
+    round_: int,
+    block_id: BlockID,
+    signatures: tuple[CommitSig, ...],
+    header: Header | None,
+    where: str = "",
+) -> Commit:
+    """A ``Commit`` from checked parts, checked as cometbft ``Commit.ValidateBasic`` does."""
+    if not 0 <= height <= _INT64_MAX:
+        raise InvalidRequestError(f"{_join(where, 'height')}: {height} is out of range [0, {_INT64_MAX}]")
+    if not 0 <= round_ <= _INT32_MAX:
+        raise InvalidRequestError(f"{_join(where, 'round')}: {round_} is out of range [0, {_INT32_MAX}]")
     if height >= 1:
         if block_id.is_zero():
             raise InvalidRequestError(f"{_join(where, 'block_id')}: a commit cannot be for the nil block")
         if not signatures:
-            raise InvalidRequestError(f"{sigs_where}: no signatures in commit")
+            raise InvalidRequestError(f"{_join(where, 'signatures')}: no signatures in commit")
     return Commit(height, round_, block_id, signatures, header)
 
 

@@ -22,45 +22,82 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1averifier/v1/verifier.proto\x12\x0bverifier.v1\"\xbb\x01\n\x17VerifySignaturesRequest\x12\x13\n\x0bpublic_keys\x18\x01 \x01(\x0c\x12\x12\n\nsignatures\x18\x02 \x01(\x0c\x12\x10\n\x08messages\x18\x03 \x01(\x0c\x12\x17\n\x0fmessage_lengths\x18\x04 \x03(\r\x12#\n\x06policy\x18\x05 \x01(\x0e\x32\x13.verifier.v1.Policy\x12\'\n\x08priority\x18\x06 \x01(\x0e\x32\x15.verifier.v1.Priority\"|\n\x18VerifySignaturesResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\x81\x02\n\x19VerifyMerkleProofsRequest\x12\x13\n\x0bleaf_hashes\x18\x01 \x01(\x0c\x12\x11\n\tleaf_data\x18\x02 \x01(\x0c\x12\x19\n\x11leaf_data_lengths\x18\x03 \x03(\r\x12\x14\n\x0cleaf_indices\x18\x04 \x03(\x04\x12\x12\n\ntree_sizes\x18\x05 \x03(\x04\x12\x13\n\x0bpath_hashes\x18\x06 \x01(\x0c\x12\x14\n\x0cpath_lengths\x18\x07 \x03(\r\x12\r\n\x05roots\x18\x08 \x01(\x0c\x12\x14\n\x0croot_indices\x18\t \x03(\r\x12\'\n\x08priority\x18\n \x01(\x0e\x32\x15.verifier.v1.Priority\"~\n\x1aVerifyMerkleProofsResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\xa1\x01\n\rStreamRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12:\n\nsignatures\x18\x02 \x01(\x0b\x32$.verifier.v1.VerifySignaturesRequestH\x00\x12?\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32&.verifier.v1.VerifyMerkleProofsRequestH\x00\x42\x07\n\x05\x62\x61tch\"\xd0\x01\n\x0eStreamResponse\x12\n\n\x02id\x18\x01 \x01(\x04\x12;\n\nsignatures\x18\x02 \x01(\x0b\x32%.verifier.v1.VerifySignaturesResponseH\x00\x12@\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32\'.verifier.v1.VerifyMerkleProofsResponseH\x00\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.verifier.v1.StreamErrorH\x00\x42\x08\n\x06result\",\n\x0bStreamError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x10\n\x0eGetInfoRequest\"v\n\x06\x44\x65vice\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\r\x12\x14\n\x0cmemory_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x0f\n\x07workers\x18\x06 \x01(\r\"6\n\x06Limits\x12\x11\n\tmax_items\x18\x01 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x02 \x01(\x04\"\xad\x01\n\nScheduling\x12\x17\n\x0fmax_batch_items\x18\x01 \x01(\r\x12\x1a\n\x12max_queue_delay_us\x18\x02 \x01(\r\x12\x1c\n\x14queue_capacity_items\x18\x03 \x01(\x04\x12\x1c\n\x14queue_capacity_bytes\x18\x04 \x01(\x04\x12\x17\n\x0f\x63rossover_batch\x18\x05 \x01(\r\x12\x15\n\rstream_window\x18\x06 \x01(\r\"\xbd\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x07\x64\x65vices\x18\x03 \x03(\x0b\x32\x13.verifier.v1.Device\x12#\n\x06limits\x18\x04 \x01(\x0b\x32\x13.verifier.v1.Limits\x12\x10\n\x08policies\x18\x05 \x03(\t\x12+\n\nscheduling\x18\x06 \x01(\x0b\x32\x17.verifier.v1.Scheduling*O\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_BULK\x10\x01\x12\x16\n\x12PRIORITY_CONSENSUS\x10\x02*\xd1\x02\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0e\n\nVERDICT_OK\x10\x01\x12\x1c\n\x18VERDICT_MALFORMED_LENGTH\x10\x02\x12\x1b\n\x17VERDICT_NON_CANONICAL_S\x10\x03\x12\x19\n\x15VERDICT_SMALL_ORDER_R\x10\x04\x12\x1d\n\x19VERDICT_NON_CANONICAL_KEY\x10\x05\x12\x1b\n\x17VERDICT_SMALL_ORDER_KEY\x10\x06\x12\x1b\n\x17VERDICT_UNDECODABLE_KEY\x10\x07\x12\x1b\n\x17VERDICT_EQUATION_FAILED\x10\x08\x12\x19\n\x15VERDICT_UNDECODABLE_R\x10\t\x12\x1b\n\x17VERDICT_MALFORMED_PROOF\x10\n\x12\x19\n\x15VERDICT_ROOT_MISMATCH\x10\x0b*I\n\x06Policy\x12\x16\n\x12POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10POLICY_LIBSODIUM\x10\x01\x12\x11\n\rPOLICY_ZIP215\x10\x02\x32\xe5\x02\n\x08Verifier\x12_\n\x10VerifySignatures\x12$.verifier.v1.VerifySignaturesRequest\x1a%.verifier.v1.VerifySignaturesResponse\x12\x65\n\x12VerifyMerkleProofs\x12&.verifier.v1.VerifyMerkleProofsRequest\x1a\'.verifier.v1.VerifyMerkleProofsResponse\x12\x44\n\x07GetInfo\x12\x1b.verifier.v1.GetInfoRequest\x1a\x1c.verifier.v1.GetInfoResponse\x12K\n\x0cVerifyStream\x12\x1a.verifier.v1.StreamRequest\x1a\x1b.verifier.v1.StreamResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1averifier/v1/verifier.proto\x12\x0bverifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x01\n\x17VerifySignaturesRequest\x12\x13\n\x0bpublic_keys\x18\x01 \x01(\x0c\x12\x12\n\nsignatures\x18\x02 \x01(\x0c\x12\x10\n\x08messages\x18\x03 \x01(\x0c\x12\x17\n\x0fmessage_lengths\x18\x04 \x03(\r\x12#\n\x06policy\x18\x05 \x01(\x0e\x32\x13.verifier.v1.Policy\x12\'\n\x08priority\x18\x06 \x01(\x0e\x32\x15.verifier.v1.Priority\"|\n\x18VerifySignaturesResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\x81\x02\n\x19VerifyMerkleProofsRequest\x12\x13\n\x0bleaf_hashes\x18\x01 \x01(\x0c\x12\x11\n\tleaf_data\x18\x02 \x01(\x0c\x12\x19\n\x11leaf_data_lengths\x18\x03 \x03(\r\x12\x14\n\x0cleaf_indices\x18\x04 \x03(\x04\x12\x12\n\ntree_sizes\x18\x05 \x03(\x04\x12\x13\n\x0bpath_hashes\x18\x06 \x01(\x0c\x12\x14\n\x0cpath_lengths\x18\x07 \x03(\r\x12\r\n\x05roots\x18\x08 \x01(\x0c\x12\x14\n\x0croot_indices\x18\t \x03(\r\x12\'\n\x08priority\x18\n \x01(\x0e\x32\x15.verifier.v1.Priority\"~\n\x1aVerifyMerkleProofsResponse\x12\x10\n\x08verdicts\x18\x01 \x01(\x0c\x12\x13\n\x0bvalid_count\x18\x02 \x01(\r\x12\x15\n\rinvalid_count\x18\x03 \x01(\r\x12\x11\n\tall_valid\x18\x04 \x01(\x08\x12\x0f\n\x07\x62\x61\x63kend\x18\x05 \x01(\t\"\xa1\x01\n\rStreamRequest\x12\n\n\x02id\x18\x01 \x01(\x04\x12:\n\nsignatures\x18\x02 \x01(\x0b\x32$.verifier.v1.VerifySignaturesRequestH\x00\x12?\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32&.verifier.v1.VerifyMerkleProofsRequestH\x00\x42\x07\n\x05\x62\x61tch\"\xd0\x01\n\x0eStreamResponse\x12\n\n\x02id\x18\x01 \x01(\x04\x12;\n\nsignatures\x18\x02 \x01(\x0b\x32%.verifier.v1.VerifySignaturesResponseH\x00\x12@\n\rmerkle_proofs\x18\x03 \x01(\x0b\x32\'.verifier.v1.VerifyMerkleProofsResponseH\x00\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.verifier.v1.StreamErrorH\x00\x42\x08\n\x06result\",\n\x0bStreamError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x10\n\x0eGetInfoRequest\"v\n\x06\x44\x65vice\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05index\x18\x03 \x01(\r\x12\x14\n\x0cmemory_bytes\x18\x04 \x01(\x04\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x0f\n\x07workers\x18\x06 \x01(\r\"6\n\x06Limits\x12\x11\n\tmax_items\x18\x01 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x02 \x01(\x04\"\xad\x01\n\nScheduling\x12\x17\n\x0fmax_batch_items\x18\x01 \x01(\r\x12\x1a\n\x12max_queue_delay_us\x18\x02 \x01(\r\x12\x1c\n\x14queue_capacity_items\x18\x03 \x01(\x04\x12\x1c\n\x14queue_capacity_bytes\x18\x04 \x01(\x04\x12\x17\n\x0f\x63rossover_batch\x18\x05 \x01(\r\x12\x15\n\rstream_window\x18\x06 \x01(\r\"\xbd\x01\n\x0fGetInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12$\n\x07\x64\x65vices\x18\x03 \x03(\x0b\x32\x13.verifier.v1.Device\x12#\n\x06limits\x18\x04 \x01(\x0b\x32\x13.verifier.v1.Limits\x12\x10\n\x08policies\x18\x05 \x03(\t\x12+\n\nscheduling\x18\x06 \x01(\x0b\x32\x17.verifier.v1.Scheduling\",\n\rPartSetHeader\x12\r\n\x05total\x18\x01 \x01(\r\x12\x0c\n\x04hash\x18\x02 \x01(\x0c\"L\n\x07\x42lockID\x12\x0c\n\x04hash\x18\x01 \x01(\x0c\x12\x33\n\x0fpart_set_header\x18\x02 \x01(\x0b\x32\x1a.verifier.v1.PartSetHeader\"\x99\x01\n\tCommitSig\x12/\n\rblock_id_flag\x18\x01 \x01(\x0e\x32\x18.verifier.v1.BlockIDFlag\x12\x19\n\x11validator_address\x18\x02 \x01(\x0c\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"{\n\x06\x43ommit\x12\x0e\n\x06height\x18\x01 \x01(\x03\x12\r\n\x05round\x18\x02 \x01(\x05\x12&\n\x08\x62lock_id\x18\x03 \x01(\x0b\x32\x14.verifier.v1.BlockID\x12*\n\nsignatures\x18\x04 \x03(\x0b\x32\x16.verifier.v1.CommitSig\"I\n\x0c\x43ommitHeader\x12\x10\n\x08\x63hain_id\x18\x02 \x01(\t\x12\x0e\n\x06height\x18\x03 \x01(\x03\x12\x17\n\x0fvalidators_hash\x18\x08 \x01(\x0c\"\x1c\n\tPublicKey\x12\x0f\n\x07\x65\x64\x32\x35\x35\x31\x39\x18\x01 \x01(\x0c\"v\n\tValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\x0c\x12\'\n\x07pub_key\x18\x02 \x01(\x0b\x32\x16.verifier.v1.PublicKey\x12\x14\n\x0cvoting_power\x18\x03 \x01(\x03\x12\x19\n\x11proposer_priority\x18\x04 \x01(\x03\":\n\x0cValidatorSet\x12*\n\nvalidators\x18\x01 \x03(\x0b\x32\x16.verifier.v1.Validator\"4\n\nTrustLevel\x12\x11\n\tnumerator\x18\x01 \x01(\x04\x12\x13\n\x0b\x64\x65nominator\x18\x02 \x01(\x04\"\xe6\x03\n\x13VerifyCommitRequest\x12%\n\x06\x63ommit\x18\x01 \x01(\x0b\x32\x13.verifier.v1.CommitH\x00\x12\x15\n\x0b\x63ommit_json\x18\x02 \x01(\x0cH\x00\x12\x10\n\x08\x63hain_id\x18\x03 \x01(\t\x12)\n\x06header\x18\x04 \x01(\x0b\x32\x19.verifier.v1.CommitHeader\x12/\n\nvalidators\x18\x05 \x01(\x0b\x32\x19.verifier.v1.ValidatorSetH\x01\x12\x19\n\x0fvalidators_json\x18\x06 \x01(\x0cH\x01\x12\x1c\n\x12validator_set_hash\x18\x07 \x01(\x0cH\x01\x12%\n\x04mode\x18\x08 \x01(\x0e\x32\x17.verifier.v1.CommitMode\x12,\n\x0btrust_level\x18\t \x01(\x0b\x32\x17.verifier.v1.TrustLevel\x12\x13\n\x06height\x18\n \x01(\x03H\x02\x88\x01\x01\x12&\n\x08\x62lock_id\x18\x0b \x01(\x0b\x32\x14.verifier.v1.BlockID\x12\'\n\x08priority\x18\x0c \x01(\x0e\x32\x15.verifier.v1.PriorityB\x0f\n\rcommit_sourceB\x13\n\x11validators_sourceB\t\n\x07_height\"\xee\x01\n\x0b\x43ommitError\x12*\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1c.verifier.v1.CommitErrorCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x12\n\x05index\x18\x03 \x01(\rH\x00\x88\x01\x01\x12\x18\n\x0b\x66irst_index\x18\x04 \x01(\rH\x01\x88\x01\x01\x12\x10\n\x03got\x18\x05 \x01(\x03H\x02\x88\x01\x01\x12\x13\n\x06needed\x18\x06 \x01(\x03H\x03\x88\x01\x01\x12\x10\n\x08\x65xpected\x18\x07 \x01(\t\x12\x0e\n\x06\x61\x63tual\x18\x08 \x01(\tB\x08\n\x06_indexB\x0e\n\x0c_first_indexB\x06\n\x04_gotB\t\n\x07_needed\"\xc0\x02\n\x14VerifyCommitResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x18.verifier.v1.CommitError\x12\x14\n\x0csigned_power\x18\x03 \x01(\x03\x12\x15\n\rtallied_power\x18\x04 \x01(\x03\x12\x13\n\x0btotal_power\x18\x05 \x01(\x03\x12\x14\n\x0cneeded_power\x18\x06 \x01(\x03\x12\x10\n\x08verdicts\x18\x07 \x01(\x0c\x12\x10\n\x08statuses\x18\x08 \x01(\x0c\x12\x1a\n\x12validator_set_hash\x18\t \x01(\x0c\x12%\n\x04mode\x18\n \x01(\x0e\x32\x17.verifier.v1.CommitMode\x12\x10\n\x08\x63hain_id\x18\x0b \x01(\t\x12\x0e\n\x06height\x18\x0c \x01(\x03\x12\x0f\n\x07\x62\x61\x63kend\x18\r \x01(\t\"~\n\x1bRegisterValidatorSetRequest\x12/\n\nvalidators\x18\x01 \x01(\x0b\x32\x19.verifier.v1.ValidatorSetH\x00\x12\x19\n\x0fvalidators_json\x18\x02 \x01(\x0cH\x00\x42\x13\n\x11validators_source\"\x95\x01\n\x1cRegisterValidatorSetResponse\x12\x1a\n\x12validator_set_hash\x18\x01 \x01(\x0c\x12\x12\n\nvalidators\x18\x02 \x01(\r\x12\x1a\n\x12total_voting_power\x18\x03 \x01(\x03\x12\x17\n\x0fregistered_sets\x18\x04 \x01(\r\x12\x10\n\x08max_sets\x18\x05 \x01(\r*O\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_BULK\x10\x01\x12\x16\n\x12PRIORITY_CONSENSUS\x10\x02*\xd1\x02\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x0e\n\nVERDICT_OK\x10\x01\x12\x1c\n\x18VERDICT_MALFORMED_LENGTH\x10\x02\x12\x1b\n\x17VERDICT_NON_CANONICAL_S\x10\x03\x12\x19\n\x15VERDICT_SMALL_ORDER_R\x10\x04\x12\x1d\n\x19VERDICT_NON_CANONICAL_KEY\x10\x05\x12\x1b\n\x17VERDICT_SMALL_ORDER_KEY\x10\x06\x12\x1b\n\x17VERDICT_UNDECODABLE_KEY\x10\x07\x12\x1b\n\x17VERDICT_EQUATION_FAILED\x10\x08\x12\x19\n\x15VERDICT_UNDECODABLE_R\x10\t\x12\x1b\n\x17VERDICT_MALFORMED_PROOF\x10\n\x12\x19\n\x15VERDICT_ROOT_MISMATCH\x10\x0b*I\n\x06Policy\x12\x16\n\x12POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10POLICY_LIBSODIUM\x10\x01\x12\x11\n\rPOLICY_ZIP215\x10\x02*s\n\x0b\x42lockIDFlag\x12\x19\n\x15\x42LOCK_ID_FLAG_UNKNOWN\x10\x00\x12\x18\n\x14\x42LOCK_ID_FLAG_ABSENT\x10\x01\x12\x18\n\x14\x42LOCK_ID_FLAG_COMMIT\x10\x02\x12\x15\n\x11\x42LOCK_ID_FLAG_NIL\x10\x03*p\n\nCommitMode\x12\x1b\n\x17\x43OMMIT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43OMMIT_MODE_FULL\x10\x01\x12\x15\n\x11\x43OMMIT_MODE_LIGHT\x10\x02\x12\x18\n\x14\x43OMMIT_MODE_TRUSTING\x10\x03*\xf7\x02\n\x0f\x43ommitErrorCode\x12!\n\x1d\x43OMMIT_ERROR_CODE_UNSPECIFIED\x10\x00\x12$\n COMMIT_ERROR_CODE_WRONG_SET_SIZE\x10\x01\x12\"\n\x1e\x43OMMIT_ERROR_CODE_WRONG_HEIGHT\x10\x02\x12$\n COMMIT_ERROR_CODE_WRONG_BLOCK_ID\x10\x03\x12&\n\"COMMIT_ERROR_CODE_ADDRESS_MISMATCH\x10\x04\x12&\n\"COMMIT_ERROR_CODE_DUPLICATE_SIGNER\x10\x05\x12\'\n#COMMIT_ERROR_CODE_INVALID_SIGNATURE\x10\x06\x12(\n$COMMIT_ERROR_CODE_INSUFFICIENT_POWER\x10\x07\x12.\n*COMMIT_ERROR_CODE_VALIDATORS_HASH_MISMATCH\x10\x08*\xf3\x01\n\x0fSignatureStatus\x12 \n\x1cSIGNATURE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17SIGNATURE_STATUS_ABSENT\x10\x01\x12\x1d\n\x19SIGNATURE_STATUS_VERIFIED\x10\x02\x12\x1c\n\x18SIGNATURE_STATUS_SKIPPED\x10\x03\x12#\n\x1fSIGNATURE_STATUS_UNKNOWN_SIGNER\x10\x04\x12 \n\x1cSIGNATURE_STATUS_NOT_REACHED\x10\x05\x12\x1d\n\x19SIGNATURE_STATUS_REJECTED\x10\x06\x32\xa7\x04\n\x08Verifier\x12_\n\x10VerifySignatures\x12$.verifier.v1.VerifySignaturesRequest\x1a%.verifier.v1.VerifySignaturesResponse\x12\x65\n\x12VerifyMerkleProofs\x12&.verifier.v1.VerifyMerkleProofsRequest\x1a\'.verifier.v1.VerifyMerkleProofsResponse\x12\x44\n\x07GetInfo\x12\x1b.verifier.v1.GetInfoRequest\x1a\x1c.verifier.v1.GetInfoResponse\x12K\n\x0cVerifyStream\x12\x1a.verifier.v1.StreamRequest\x1a\x1b.verifier.v1.StreamResponse(\x01\x30\x01\x12S\n\x0cVerifyCommit\x12 .verifier.v1.VerifyCommitRequest\x1a!.verifier.v1.VerifyCommitResponse\x12k\n\x14RegisterValidatorSet\x12(.verifier.v1.RegisterValidatorSetRequest\x1a).verifier.v1.RegisterValidatorSetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'verifier.v1.verifier_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRIORITY']._serialized_start=1730
-  _globals['_PRIORITY']._serialized_end=1809
-  _globals['_VERDICT']._serialized_start=1812
-  _globals['_VERDICT']._serialized_end=2149
-  _globals['_POLICY']._serialized_start=2151
-  _globals['_POLICY']._serialized_end=2224
-  _globals['_VERIFYSIGNATURESREQUEST']._serialized_start=44
-  _globals['_VERIFYSIGNATURESREQUEST']._serialized_end=231
-  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_start=233
-  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_end=357
-  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_start=360
-  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_end=617
-  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_start=619
-  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_end=745
-  _globals['_STREAMREQUEST']._serialized_start=748
-  _globals['_STREAMREQUEST']._serialized_end=909
-  _globals['_STREAMRESPONSE']._serialized_start=912
-  _globals['_STREAMRESPONSE']._serialized_end=1120
-  _globals['_STREAMERROR']._serialized_start=1122
-  _globals['_STREAMERROR']._serialized_end=1166
-  _globals['_GETINFOREQUEST']._serialized_start=1168
-  _globals['_GETINFOREQUEST']._serialized_end=1184
-  _globals['_DEVICE']._serialized_start=1186
-  _globals['_DEVICE']._serialized_end=1304
-  _globals['_LIMITS']._serialized_start=1306
-  _globals['_LIMITS']._serialized_end=1360
-  _globals['_SCHEDULING']._serialized_start=1363
-  _globals['_SCHEDULING']._serialized_end=1536
-  _globals['_GETINFORESPONSE']._serialized_start=1539
-  _globals['_GETINFORESPONSE']._serialized_end=1728
-  _globals['_VERIFIER']._serialized_start=2227
-  _globals['_VERIFIER']._serialized_end=2584
+  _globals['_PRIORITY']._serialized_start=3840
+  _globals['_PRIORITY']._serialized_end=3919
+  _globals['_VERDICT']._serialized_start=3922
+  _globals['_VERDICT']._serialized_end=4259
+  _globals['_POLICY']._serialized_start=4261
+  _globals['_POLICY']._serialized_end=4334
+  _globals['_BLOCKIDFLAG']._serialized_start=4336
+  _globals['_BLOCKIDFLAG']._serialized_end=4451
+  _globals['_COMMITMODE']._serialized_start=4453
+  _globals['_COMMITMODE']._serialized_end=4565
+  _globals['_COMMITERRORCODE']._serialized_start=4568
+  _globals['_COMMITERRORCODE']._serialized_end=4943
+  _globals['_SIGNATURESTATUS']._serialized_start=4946
+  _globals['_SIGNATURESTATUS']._serialized_end=5189
+  _globals['_VERIFYSIGNATURESREQUEST']._serialized_start=77
+  _globals['_VERIFYSIGNATURESREQUEST']._serialized_end=264
+  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_start=266
+  _globals['_VERIFYSIGNATURESRESPONSE']._serialized_end=390
+  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_start=393
+  _globals['_VERIFYMERKLEPROOFSREQUEST']._serialized_end=650
+  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_start=652
+  _globals['_VERIFYMERKLEPROOFSRESPONSE']._serialized_end=778
+  _globals['_STREAMREQUEST']._serialized_start=781
+  _globals['_STREAMREQUEST']._serialized_end=942
+  _globals['_STREAMRESPONSE']._serialized_start=945
+  _globals['_STREAMRESPONSE']._serialized_end=1153
+  _globals['_STREAMERROR']._serialized_start=1155
+  _globals['_STREAMERROR']._serialized_end=1199
+  _globals['_GETINFOREQUEST']._serialized_start=1201
+  _globals['_GETINFOREQUEST']._serialized_end=1217
+  _globals['_DEVICE']._serialized_start=1219
+  _globals['_DEVICE']._serialized_end=1337
+  _globals['_LIMITS']._serialized_start=1339
+  _globals['_LIMITS']._serialized_end=1393
+  _globals['_SCHEDULING']._serialized_start=1396
+  _globals['_SCHEDULING']._serialized_end=1569
+  _globals['_GETINFORESPONSE']._serialized_start=1572
+  _globals['_GETINFORESPONSE']._serialized_end=1761
+  _globals['_PARTSETHEADER']._serialized_start=1763
+  _globals['_PARTSETHEADER']._serialized_end=1807
+  _globals['_BLOCKID']._serialized_start=1809
+  _globals['_BLOCKID']._serialized_end=1885
+  _globals['_COMMITSIG']._serialized_start=1888
+  _globals['_COMMITSIG']._serialized_end=2041
+  _globals['_COMMIT']._serialized_start=2043
+  _globals['_COMMIT']._serialized_end=2166
+  _globals['_COMMITHEADER']._serialized_start=2168
+  _globals['_COMMITHEADER']._serialized_end=2241
+  _globals['_PUBLICKEY']._serialized_start=2243
+  _globals['_PUBLICKEY']._serialized_end=2271
+  _globals['_VALIDATOR']._serialized_start=2273
+  _globals['_VALIDATOR']._serialized_end=2391
+  _globals['_VALIDATORSET']._serialized_start=2393
+  _globals['_VALIDATORSET']._serialized_end=2451
+  _globals['_TRUSTLEVEL']._serialized_start=2453
+  _globals['_TRUSTLEVEL']._serialized_end=2505
+  _globals['_VERIFYCOMMITREQUEST']._serialized_start=2508
+  _globals['_VERIFYCOMMITREQUEST']._serialized_end=2994
+  _globals['_COMMITERROR']._serialized_start=2997
+  _globals['_COMMITERROR']._serialized_end=3235
+  _globals['_VERIFYCOMMITRESPONSE']._serialized_start=3238
+  _globals['_VERIFYCOMMITRESPONSE']._serialized_end=3558
+  _globals['_REGISTERVALIDATORSETREQUEST']._serialized_start=3560
+  _globals['_REGISTERVALIDATORSETREQUEST']._serialized_end=3686
+  _globals['_REGISTERVALIDATORSETRESPONSE']._serialized_start=3689
+  _globals['_REGISTERVALIDATORSETRESPONSE']._serialized_end=3838
+  _globals['_VERIFIER']._serialized_start=5192
+  _globals['_VERIFIER']._serialized_end=5743
 # @@protoc_insertion_point(module_scope)

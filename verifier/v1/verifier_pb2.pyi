@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -33,6 +36,42 @@ class Policy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     POLICY_UNSPECIFIED: _ClassVar[Policy]
     POLICY_LIBSODIUM: _ClassVar[Policy]
     POLICY_ZIP215: _ClassVar[Policy]
+
+class BlockIDFlag(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BLOCK_ID_FLAG_UNKNOWN: _ClassVar[BlockIDFlag]
+    BLOCK_ID_FLAG_ABSENT: _ClassVar[BlockIDFlag]
+    BLOCK_ID_FLAG_COMMIT: _ClassVar[BlockIDFlag]
+    BLOCK_ID_FLAG_NIL: _ClassVar[BlockIDFlag]
+
+class CommitMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMMIT_MODE_UNSPECIFIED: _ClassVar[CommitMode]
+    COMMIT_MODE_FULL: _ClassVar[CommitMode]
+    COMMIT_MODE_LIGHT: _ClassVar[CommitMode]
+    COMMIT_MODE_TRUSTING: _ClassVar[CommitMode]
+
+class CommitErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMMIT_ERROR_CODE_UNSPECIFIED: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_WRONG_SET_SIZE: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_WRONG_HEIGHT: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_WRONG_BLOCK_ID: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_ADDRESS_MISMATCH: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_DUPLICATE_SIGNER: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_INVALID_SIGNATURE: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_INSUFFICIENT_POWER: _ClassVar[CommitErrorCode]
+    COMMIT_ERROR_CODE_VALIDATORS_HASH_MISMATCH: _ClassVar[CommitErrorCode]
+
+class SignatureStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIGNATURE_STATUS_UNSPECIFIED: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_ABSENT: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_VERIFIED: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_SKIPPED: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_UNKNOWN_SIGNER: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_NOT_REACHED: _ClassVar[SignatureStatus]
+    SIGNATURE_STATUS_REJECTED: _ClassVar[SignatureStatus]
 PRIORITY_UNSPECIFIED: Priority
 PRIORITY_BULK: Priority
 PRIORITY_CONSENSUS: Priority
@@ -51,6 +90,30 @@ VERDICT_ROOT_MISMATCH: Verdict
 POLICY_UNSPECIFIED: Policy
 POLICY_LIBSODIUM: Policy
 POLICY_ZIP215: Policy
+BLOCK_ID_FLAG_UNKNOWN: BlockIDFlag
+BLOCK_ID_FLAG_ABSENT: BlockIDFlag
+BLOCK_ID_FLAG_COMMIT: BlockIDFlag
+BLOCK_ID_FLAG_NIL: BlockIDFlag
+COMMIT_MODE_UNSPECIFIED: CommitMode
+COMMIT_MODE_FULL: CommitMode
+COMMIT_MODE_LIGHT: CommitMode
+COMMIT_MODE_TRUSTING: CommitMode
+COMMIT_ERROR_CODE_UNSPECIFIED: CommitErrorCode
+COMMIT_ERROR_CODE_WRONG_SET_SIZE: CommitErrorCode
+COMMIT_ERROR_CODE_WRONG_HEIGHT: CommitErrorCode
+COMMIT_ERROR_CODE_WRONG_BLOCK_ID: CommitErrorCode
+COMMIT_ERROR_CODE_ADDRESS_MISMATCH: CommitErrorCode
+COMMIT_ERROR_CODE_DUPLICATE_SIGNER: CommitErrorCode
+COMMIT_ERROR_CODE_INVALID_SIGNATURE: CommitErrorCode
+COMMIT_ERROR_CODE_INSUFFICIENT_POWER: CommitErrorCode
+COMMIT_ERROR_CODE_VALIDATORS_HASH_MISMATCH: CommitErrorCode
+SIGNATURE_STATUS_UNSPECIFIED: SignatureStatus
+SIGNATURE_STATUS_ABSENT: SignatureStatus
+SIGNATURE_STATUS_VERIFIED: SignatureStatus
+SIGNATURE_STATUS_SKIPPED: SignatureStatus
+SIGNATURE_STATUS_UNKNOWN_SIGNER: SignatureStatus
+SIGNATURE_STATUS_NOT_REACHED: SignatureStatus
+SIGNATURE_STATUS_REJECTED: SignatureStatus
 
 class VerifySignaturesRequest(_message.Message):
     __slots__ = ("public_keys", "signatures", "messages", "message_lengths", "policy", "priority")
@@ -209,3 +272,185 @@ class GetInfoResponse(_message.Message):
     policies: _containers.RepeatedScalarFieldContainer[str]
     scheduling: Scheduling
     def __init__(self, version: _Optional[str] = ..., backend: _Optional[str] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policies: _Optional[_Iterable[str]] = ..., scheduling: _Optional[_Union[Scheduling, _Mapping]] = ...) -> None: ...
+
+class PartSetHeader(_message.Message):
+    __slots__ = ("total", "hash")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    hash: bytes
+    def __init__(self, total: _Optional[int] = ..., hash: _Optional[bytes] = ...) -> None: ...
+
+class BlockID(_message.Message):
+    __slots__ = ("hash", "part_set_header")
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    PART_SET_HEADER_FIELD_NUMBER: _ClassVar[int]
+    hash: bytes
+    part_set_header: PartSetHeader
+    def __init__(self, hash: _Optional[bytes] = ..., part_set_header: _Optional[_Union[PartSetHeader, _Mapping]] = ...) -> None: ...
+
+class CommitSig(_message.Message):
+    __slots__ = ("block_id_flag", "validator_address", "timestamp", "signature")
+    BLOCK_ID_FLAG_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    block_id_flag: BlockIDFlag
+    validator_address: bytes
+    timestamp: _timestamp_pb2.Timestamp
+    signature: bytes
+    def __init__(self, block_id_flag: _Optional[_Union[BlockIDFlag, str]] = ..., validator_address: _Optional[bytes] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class Commit(_message.Message):
+    __slots__ = ("height", "round", "block_id", "signatures")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURES_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    round: int
+    block_id: BlockID
+    signatures: _containers.RepeatedCompositeFieldContainer[CommitSig]
+    def __init__(self, height: _Optional[int] = ..., round: _Optional[int] = ..., block_id: _Optional[_Union[BlockID, _Mapping]] = ..., signatures: _Optional[_Iterable[_Union[CommitSig, _Mapping]]] = ...) -> None: ...
+
+class CommitHeader(_message.Message):
+    __slots__ = ("chain_id", "height", "validators_hash")
+    CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_HASH_FIELD_NUMBER: _ClassVar[int]
+    chain_id: str
+    height: int
+    validators_hash: bytes
+    def __init__(self, chain_id: _Optional[str] = ..., height: _Optional[int] = ..., validators_hash: _Optional[bytes] = ...) -> None: ...
+
+class PublicKey(_message.Message):
+    __slots__ = ("ed25519",)
+    ED25519_FIELD_NUMBER: _ClassVar[int]
+    ed25519: bytes
+    def __init__(self, ed25519: _Optional[bytes] = ...) -> None: ...
+
+class Validator(_message.Message):
+    __slots__ = ("address", "pub_key", "voting_power", "proposer_priority")
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PUB_KEY_FIELD_NUMBER: _ClassVar[int]
+    VOTING_POWER_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    address: bytes
+    pub_key: PublicKey
+    voting_power: int
+    proposer_priority: int
+    def __init__(self, address: _Optional[bytes] = ..., pub_key: _Optional[_Union[PublicKey, _Mapping]] = ..., voting_power: _Optional[int] = ..., proposer_priority: _Optional[int] = ...) -> None: ...
+
+class ValidatorSet(_message.Message):
+    __slots__ = ("validators",)
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    validators: _containers.RepeatedCompositeFieldContainer[Validator]
+    def __init__(self, validators: _Optional[_Iterable[_Union[Validator, _Mapping]]] = ...) -> None: ...
+
+class TrustLevel(_message.Message):
+    __slots__ = ("numerator", "denominator")
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    numerator: int
+    denominator: int
+    def __init__(self, numerator: _Optional[int] = ..., denominator: _Optional[int] = ...) -> None: ...
+
+class VerifyCommitRequest(_message.Message):
+    __slots__ = ("commit", "commit_json", "chain_id", "header", "validators", "validators_json", "validator_set_hash", "mode", "trust_level", "height", "block_id", "priority")
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_JSON_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_SET_HASH_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    TRUST_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    commit: Commit
+    commit_json: bytes
+    chain_id: str
+    header: CommitHeader
+    validators: ValidatorSet
+    validators_json: bytes
+    validator_set_hash: bytes
+    mode: CommitMode
+    trust_level: TrustLevel
+    height: int
+    block_id: BlockID
+    priority: Priority
+    def __init__(self, commit: _Optional[_Union[Commit, _Mapping]] = ..., commit_json: _Optional[bytes] = ..., chain_id: _Optional[str] = ..., header: _Optional[_Union[CommitHeader, _Mapping]] = ..., validators: _Optional[_Union[ValidatorSet, _Mapping]] = ..., validators_json: _Optional[bytes] = ..., validator_set_hash: _Optional[bytes] = ..., mode: _Optional[_Union[CommitMode, str]] = ..., trust_level: _Optional[_Union[TrustLevel, _Mapping]] = ..., height: _Optional[int] = ..., block_id: _Optional[_Union[BlockID, _Mapping]] = ..., priority: _Optional[_Union[Priority, str]] = ...) -> None: ...
+
+class CommitError(_message.Message):
+    __slots__ = ("code", "message", "index", "first_index", "got", "needed", "expected", "actual")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FIRST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    GOT_FIELD_NUMBER: _ClassVar[int]
+    NEEDED_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_FIELD_NUMBER: _ClassVar[int]
+    code: CommitErrorCode
+    message: str
+    index: int
+    first_index: int
+    got: int
+    needed: int
+    expected: str
+    actual: str
+    def __init__(self, code: _Optional[_Union[CommitErrorCode, str]] = ..., message: _Optional[str] = ..., index: _Optional[int] = ..., first_index: _Optional[int] = ..., got: _Optional[int] = ..., needed: _Optional[int] = ..., expected: _Optional[str] = ..., actual: _Optional[str] = ...) -> None: ...
+
+class VerifyCommitResponse(_message.Message):
+    __slots__ = ("valid", "error", "signed_power", "tallied_power", "total_power", "needed_power", "verdicts", "statuses", "validator_set_hash", "mode", "chain_id", "height", "backend")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_POWER_FIELD_NUMBER: _ClassVar[int]
+    TALLIED_POWER_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_POWER_FIELD_NUMBER: _ClassVar[int]
+    NEEDED_POWER_FIELD_NUMBER: _ClassVar[int]
+    VERDICTS_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_SET_HASH_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    error: CommitError
+    signed_power: int
+    tallied_power: int
+    total_power: int
+    needed_power: int
+    verdicts: bytes
+    statuses: bytes
+    validator_set_hash: bytes
+    mode: CommitMode
+    chain_id: str
+    height: int
+    backend: str
+    def __init__(self, valid: _Optional[bool] = ..., error: _Optional[_Union[CommitError, _Mapping]] = ..., signed_power: _Optional[int] = ..., tallied_power: _Optional[int] = ..., total_power: _Optional[int] = ..., needed_power: _Optional[int] = ..., verdicts: _Optional[bytes] = ..., statuses: _Optional[bytes] = ..., validator_set_hash: _Optional[bytes] = ..., mode: _Optional[_Union[CommitMode, str]] = ..., chain_id: _Optional[str] = ..., height: _Optional[int] = ..., backend: _Optional[str] = ...) -> None: ...
+
+class RegisterValidatorSetRequest(_message.Message):
+    __slots__ = ("validators", "validators_json")
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_JSON_FIELD_NUMBER: _ClassVar[int]
+    validators: ValidatorSet
+    validators_json: bytes
+    def __init__(self, validators: _Optional[_Union[ValidatorSet, _Mapping]] = ..., validators_json: _Optional[bytes] = ...) -> None: ...
+
+class RegisterValidatorSetResponse(_message.Message):
+    __slots__ = ("validator_set_hash", "validators", "total_voting_power", "registered_sets", "max_sets")
+    VALIDATOR_SET_HASH_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_VOTING_POWER_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_SETS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SETS_FIELD_NUMBER: _ClassVar[int]
+    validator_set_hash: bytes
+    validators: int
+    total_voting_power: int
+    registered_sets: int
+    max_sets: int
+    def __init__(self, validator_set_hash: _Optional[bytes] = ..., validators: _Optional[int] = ..., total_voting_power: _Optional[int] = ..., registered_sets: _Optional[int] = ..., max_sets: _Optional[int] = ...) -> None: ...

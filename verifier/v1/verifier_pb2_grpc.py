@@ -54,6 +54,16 @@ class VerifierStub:
                 request_serializer=verifier_dot_v1_dot_verifier__pb2.StreamRequest.SerializeToString,
                 response_deserializer=verifier_dot_v1_dot_verifier__pb2.StreamResponse.FromString,
                 _registered_method=True)
+        self.VerifyCommit = channel.unary_unary(
+                '/verifier.v1.Verifier/VerifyCommit',
+                request_serializer=verifier_dot_v1_dot_verifier__pb2.VerifyCommitRequest.SerializeToString,
+                response_deserializer=verifier_dot_v1_dot_verifier__pb2.VerifyCommitResponse.FromString,
+                _registered_method=True)
+        self.RegisterValidatorSet = channel.unary_unary(
+                '/verifier.v1.Verifier/RegisterValidatorSet',
+                request_serializer=verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetRequest.SerializeToString,
+                response_deserializer=verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetResponse.FromString,
+                _registered_method=True)
 
 
 class VerifierServicer:
@@ -89,6 +99,25 @@ class VerifierServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyCommit(self, request, context):
+        """Verifies a CometBFT commit against a validator set as CometBFT's VerifyCommit, VerifyCommitLight or
+        VerifyCommitLightTrusting does: sign bytes built here, every signature in one batch under policy
+        zip215, power tallied with exact integers. An invalid commit is an answer (valid = false with the
+        first error), not a status; a request that cannot be read is INVALID_ARGUMENT naming the field, and an
+        unknown validator_set_hash is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterValidatorSet(self, request, context):
+        """Keeps a validator set (keys decoded once) under its CometBFT hash, for VerifyCommit's
+        validator_set_hash. The server holds a bounded number of sets, least recently used evicted first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VerifierServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +140,16 @@ def add_VerifierServicer_to_server(servicer, server):
                     servicer.VerifyStream,
                     request_deserializer=verifier_dot_v1_dot_verifier__pb2.StreamRequest.FromString,
                     response_serializer=verifier_dot_v1_dot_verifier__pb2.StreamResponse.SerializeToString,
+            ),
+            'VerifyCommit': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyCommit,
+                    request_deserializer=verifier_dot_v1_dot_verifier__pb2.VerifyCommitRequest.FromString,
+                    response_serializer=verifier_dot_v1_dot_verifier__pb2.VerifyCommitResponse.SerializeToString,
+            ),
+            'RegisterValidatorSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterValidatorSet,
+                    request_deserializer=verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetRequest.FromString,
+                    response_serializer=verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,6 +260,60 @@ class Verifier:
             '/verifier.v1.Verifier/VerifyStream',
             verifier_dot_v1_dot_verifier__pb2.StreamRequest.SerializeToString,
             verifier_dot_v1_dot_verifier__pb2.StreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyCommit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/verifier.v1.Verifier/VerifyCommit',
+            verifier_dot_v1_dot_verifier__pb2.VerifyCommitRequest.SerializeToString,
+            verifier_dot_v1_dot_verifier__pb2.VerifyCommitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterValidatorSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/verifier.v1.Verifier/RegisterValidatorSet',
+            verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetRequest.SerializeToString,
+            verifier_dot_v1_dot_verifier__pb2.RegisterValidatorSetResponse.FromString,
             options,
             channel_credentials,
             insecure,

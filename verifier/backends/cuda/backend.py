@@ -79,6 +79,12 @@ class CudaBackend:
         check_written(out, _MERKLE_KERNEL)
         return out
 
+    def memory_in_use(self) -> int:
+        """Bytes CuPy's memory pool holds on the device: the kernels' reused buffers (grow-only), plus
+        blocks the pool keeps for reuse. Other processes' memory is not counted."""
+        with self._device:
+            return int(self._cp.get_default_memory_pool().total_bytes())
+
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()

@@ -1,0 +1,319 @@
+"""verifier.v1 messages <-> the package's values: the one place a request is read or an answer written.
+
+Requests: ``ed25519_batch`` / ``merkle_batch`` wrap the packed columns (no per-item loop); ``commit_call``
+turns a VerifyCommitRequest (protobuf or JSON commit, validators inline, as JSON or by registered hash)
+into the arguments of ``cometbft.verify_commit``. Item limits are checked before any buffer is decoded.
+Everything wrong with a request raises ``InvalidRequestError`` (or ``LimitExceededError``) naming the field.
+Answers: ``result_fields`` for a batch, ``commit_response`` for a commit; ``commit_result`` reads a
+VerifyCommitResponse back into a ``CommitResult`` (the client's side).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+from typing import Any, cast
+
+import numpy as np
+
+from verifier import cometbft as cb
+from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import InvalidRequestError, LimitExceededError
+from verifier.result import VerifyResult
+from verifier.scheduler import Priority
+from verifier.v1 import verifier_pb2 as pb2
+from verifier.verdict import Policy
+
+__all__ = [
+    "CommitCall",
+    "block_id_to_proto",
+    "commit_call",
+    "commit_response",
+    "commit_result",
+    "commit_to_proto",
+    "ed25519_batch",
+    "merkle_batch",
+    "policy",
+    "priority",
+    "result_fields",
+    "validator_set",
+    "validators_to_proto",
+]
+
+_POLICIES: dict[int, Policy] = {
+    pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
+    pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
+    pb2.POLICY_ZIP215: Policy.ZIP215,
+}
+POLICY_VALUES: dict[Policy, int] = {Policy.LIBSODIUM: pb2.POLICY_LIBSODIUM, Policy.ZIP215: pb2.POLICY_ZIP215}
+_PRIORITIES: dict[int, Priority] = {
+    pb2.PRIORITY_BULK: Priority.BULK,
+    pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
+}
+_MODES: dict[int, cb.Mode] = {
+    pb2.COMMIT_MODE_UNSPECIFIED: cb.Mode.FULL,
+    pb2.COMMIT_MODE_FULL: cb.Mode.FULL,
+    pb2.COMMIT_MODE_LIGHT: cb.Mode.LIGHT,
+    pb2.COMMIT_MODE_TRUSTING: cb.Mode.TRUSTING,
+}
+MODE_VALUES: dict[cb.Mode, Any] = {  # values are pb2.CommitMode
+    cb.Mode.FULL: pb2.COMMIT_MODE_FULL,
+    cb.Mode.LIGHT: pb2.COMMIT_MODE_LIGHT,
+    cb.Mode.TRUSTING: pb2.COMMIT_MODE_TRUSTING,
+}
+
+
+# ------------------------------------------------------------------------------------------ batches
+
+
+def policy(value: int) -> Policy:
+    try:
+        return _POLICIES[value]
+    except KeyError:
+        raise InvalidRequestError(f"policy: unknown value {value}; known: {', '.join(pb2.Policy.keys())}") from None
+
+
+def priority(value: int, default: Priority = Priority.BULK) -> Priority:
+    """The request's priority; PRIORITY_UNSPECIFIED takes ``default``."""
+    if value == pb2.PRIORITY_UNSPECIFIED:
+        return default
+    try:
+        return _PRIORITIES[value]
+    except KeyError:
+        raise InvalidRequestError(f"priority: unknown value {value}; known: {', '.join(pb2.Priority.keys())}") from None
+
+
+def _check_items(n: int, limit: int, what: str = "items") -> None:
+    if n > limit:
+        raise LimitExceededError(f"request has {n} {what}; the limit is {limit}")
+
+
+def ed25519_batch(request: pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
+    _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
+    pol = policy(request.policy)
+    batch = Ed25519Batch.from_packed(request.public_keys, request.signatures, request.messages, request.message_lengths)
+    return batch, pol
+
+
+def merkle_batch(request: pb2.VerifyMerkleProofsRequest, max_items: int) -> MerkleBatch:
+    _check_items(len(request.leaf_indices), max_items)
+    return MerkleBatch.from_packed(
+        leaf_indices=request.leaf_indices,
+        tree_sizes=request.tree_sizes,
+        path_hashes=request.path_hashes,
+        path_lengths=request.path_lengths,
+        roots=request.roots,
+        root_indices=request.root_indices,
+        leaf_hashes=request.leaf_hashes,
+        leaf_data=request.leaf_data,
+        leaf_data_lengths=request.leaf_data_lengths,
+    )
+
+
+def result_fields(result: VerifyResult) -> dict[str, Any]:
+    """The fields VerifySignaturesResponse and VerifyMerkleProofsResponse share."""
+    return dict(
+        verdicts=result.verdicts.tobytes(),
+        valid_count=result.valid_count,
+        invalid_count=result.invalid_count,
+        all_valid=result.all_valid,
+        backend=result.backend,
+    )
+
+
+# ------------------------------------------------------------------------------------------ commits
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitCall:
+    """The arguments of ``cometbft.verify_commit`` that a VerifyCommitRequest carries."""
+
+    chain_id: str | None
+    validators: cb.ValidatorSet
+    commit: cb.Commit
+    mode: cb.Mode
+    trust_level: Fraction
+    height: int | None
+    block_id: cb.BlockID | None
+    priority: Priority
+
+
+def _block_id(msg: pb2.BlockID, where: str) -> cb.BlockID:
+    psh = msg.part_set_header
+    return cb.make_block_id(msg.hash, psh.total, psh.hash, where)
+
+
+def _commit_from_proto(msg: pb2.Commit, header: cb.Header | None, max_items: int) -> cb.Commit:
+    _check_items(len(msg.signatures), max_items, "commit signatures")
+    sigs = tuple(
+        cb.make_commit_sig(
+            s.block_id_flag,
+            s.validator_address,
+            cb.Timestamp(s.timestamp.seconds, s.timestamp.nanos) if s.HasField("timestamp") else cb.ZERO_TIME,
+            s.signature,
+            f"commit.signatures[{i}]",
+        )
+        for i, s in enumerate(msg.signatures)
+    )
+    return cb.make_commit(msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), sigs, header, "commit")
+
+
+def _json_items(doc: bytes, what: str) -> Any:
+    try:
+        return json.loads(bytes(doc).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequestError(f"{what}: not UTF-8 JSON ({exc})") from None
+
+
+def validator_set(source: pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str) -> cb.ValidatorSet:
+    """A validator set from its protobuf form or its /validators JSON (exactly one of them)."""
+    if source is not None:
+        _check_items(len(source.validators), max_items, "validators")
+        vals = []
+        for i, v in enumerate(source.validators):
+            pk = bytes(v.pub_key.ed25519)
+            if not v.HasField("pub_key") or not pk:
+                raise InvalidRequestError(f"{where}.validators[{i}].pub_key.ed25519: missing (only Ed25519 keys are served)")
+            vals.append(cb.Validator(bytes(v.address), pk, v.voting_power) if v.address
+                        else cb.Validator.from_pub_key(pk, v.voting_power))
+        return cb.ValidatorSet(vals)
+    assert json_doc is not None
+    vs = cb.parse_validators(_json_items(json_doc, where))
+    _check_items(len(vs), max_items, "validators")
+    return vs
+
+
+def _trust_level(msg: pb2.TrustLevel, present: bool) -> Fraction:
+    if not present:
+        return cb.DEFAULT_TRUST_LEVEL
+    return cb.parse_trust_level((msg.numerator, msg.denominator))
+
+
+def commit_call(request: pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegistry, max_items: int) -> CommitCall:
+    """Read a VerifyCommitRequest; an unknown ``validator_set_hash`` raises ``UnknownValidatorSetError``."""
+    which_commit = request.WhichOneof("commit_source")
+    if which_commit == "commit":
+        header = None
+        if request.HasField("header"):
+            h = request.header
+            header = cb.make_header(h.chain_id, h.height, h.validators_hash)
+        commit = _commit_from_proto(request.commit, header, max_items)
+    elif which_commit == "commit_json":
+        commit = cb.parse_commit(_json_items(request.commit_json, "commit_json"))
+        _check_items(len(commit.signatures), max_items, "commit signatures")
+    else:
+        raise InvalidRequestError("commit_source: neither commit nor commit_json is set")
+
+    which_vals = request.WhichOneof("validators_source")
+    if which_vals == "validators":
+        validators = validator_set(request.validators, None, max_items, "validators")
+    elif which_vals == "validators_json":
+        validators = validator_set(None, request.validators_json, max_items, "validators_json")
+    elif which_vals == "validator_set_hash":
+        validators = registry.get(bytes(request.validator_set_hash))
+    else:
+        raise InvalidRequestError("validators_source: none of validators, validators_json, validator_set_hash is set")
+
+    try:
+        mode = _MODES[request.mode]
+    except KeyError:
+        raise InvalidRequestError(f"mode: unknown value {request.mode}; known: {', '.join(pb2.CommitMode.keys())}") from None
+    return CommitCall(
+        chain_id=request.chain_id or None,
+        validators=validators,
+        commit=commit,
+        mode=mode,
+        trust_level=_trust_level(request.trust_level, request.HasField("trust_level")),
+        height=request.height if request.HasField("height") else None,
+        block_id=_block_id(request.block_id, "block_id") if request.HasField("block_id") else None,
+        priority=priority(request.priority, Priority.CONSENSUS),
+    )
+
+
+def commit_response(result: cb.CommitResult, backend: str) -> pb2.VerifyCommitResponse:
+    response = pb2.VerifyCommitResponse(
+        valid=result.valid,
+        signed_power=result.signed_power,
+        tallied_power=result.tallied_power,
+        total_power=result.total_power,
+        needed_power=result.needed_power,
+        verdicts=result.verdicts.tobytes(),
+        statuses=bytes(int(s) for s in result.statuses),
+        validator_set_hash=result.validators_hash,
+        mode=MODE_VALUES[result.mode],
+        chain_id=result.chain_id,
+        height=result.height,
+        backend=backend,
+    )
+    err = result.error
+    if err is not None:
+        response.error.CopyFrom(
+            pb2.CommitError(
+                code=cast(Any, int(err.code)), message=err.message, index=err.index, first_index=err.first_index,
+                got=err.got, needed=err.needed, expected=err.expected or "", actual=err.actual or "",
+            )
+        )
+    return response
+
+
+def commit_result(response: pb2.VerifyCommitResponse) -> cb.CommitResult:
+    """A VerifyCommitResponse as the ``CommitResult`` a local ``verify_commit`` returns."""
+    error = None
+    if response.HasField("error"):
+        e = response.error
+
+        def opt(name: str) -> int | None:
+            return int(getattr(e, name)) if e.HasField(name) else None
+
+        error = cb.CommitError(
+            code=cb.ErrorCode(e.code), message=e.message, index=opt("index"), first_index=opt("first_index"),
+            got=opt("got"), needed=opt("needed"), expected=e.expected or None, actual=e.actual or None,
+        )
+    verdicts = np.frombuffer(response.verdicts, dtype=np.uint8)
+    return cb.CommitResult(
+        valid=response.valid,
+        error=error,
+        mode={v: k for k, v in MODE_VALUES.items()}[response.mode],
+        chain_id=response.chain_id,
+        height=response.height,
+        signed_power=response.signed_power,
+        tallied_power=response.tallied_power,
+        total_power=response.total_power,
+        needed_power=response.needed_power,
+        statuses=tuple(cb.SignatureStatus(s) for s in response.statuses),
+        verdicts=verdicts,
+        validators_hash=response.validator_set_hash,
+    )
+
+
+def commit_to_proto(commit: cb.Commit) -> tuple[pb2.Commit, pb2.CommitHeader | None]:
+    """A parsed commit (and its header, when it came with one) in protobuf form."""
+    msg = pb2.Commit(
+        height=commit.height,
+        round=commit.round,
+        block_id=block_id_to_proto(commit.block_id),
+    )
+    for s in commit.signatures:
+        entry = msg.signatures.add(
+            block_id_flag=int(s.block_id_flag), validator_address=s.validator_address, signature=s.signature
+        )
+        if s.timestamp != cb.ZERO_TIME:
+            entry.timestamp.seconds, entry.timestamp.nanos = s.timestamp.seconds, s.timestamp.nanos
+    h = commit.header
+    header = None if h is None else pb2.CommitHeader(chain_id=h.chain_id, height=h.height, validators_hash=h.validators_hash)
+    return msg, header
+
+
+def block_id_to_proto(block_id: cb.BlockID) -> pb2.BlockID:
+    psh = block_id.part_set_header
+    return pb2.BlockID(hash=block_id.hash, part_set_header=pb2.PartSetHeader(total=psh.total, hash=psh.hash))
+
+
+def validators_to_proto(validators: cb.ValidatorSet) -> pb2.ValidatorSet:
+    return pb2.ValidatorSet(
+        validators=[
+            pb2.Validator(address=v.address, pub_key=pb2.PublicKey(ed25519=v.pub_key), voting_power=v.voting_power)
+            for v in validators
+        ]
+    )
