@@ -147,7 +147,8 @@ class CpuBackend:
         self._zip215: EmuKernel | None = None
         if zip215:
             try:
-                self._zip215 = ed25519_kernel(self._pool, self.workers)
+                # 16-item blocks: a commit of ~100 signatures still spreads over every core (64 would not).
+                self._zip215 = ed25519_kernel(self._pool, self.workers, block_dim=16)
             except BackendUnavailableError as exc:
                 _log.warning("backend cpu: policy zip215 unavailable, serving libsodium only: %s", exc)
         self.policies = frozenset({Policy.LIBSODIUM} | ({Policy.ZIP215} if self._zip215 else set()))
