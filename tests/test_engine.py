@@ -137,3 +137,87 @@ def test_public_api_round_trip() -> None:
     assert result.verdict(2) is Verdict.MALFORMED_LENGTH
     merkle = verifier.verify_merkle([0], [1], [[]], b"\x00" * 32, leaves=[b"x"], backend="cpu")
     assert merkle.verdict(0) is Verdict.ROOT_MISMATCH
+
+
+# ------------------------------------------------------------------------------------- key store
+
+
+def _many_signers(n: int, bad: tuple[int, ...] = ()) -> tuple[Ed25519Batch, list[bytes]]:
+    keys = [nacl.signing.SigningKey(bytes([i % 256, i // 256]) * 16) for i in range(n)]
+    msgs = [b"vote %d" % i for i in range(n)]
+    sigs = [k.sign(m).signature for k, m in zip(keys, msgs)]
+    for i in bad:
+        sigs[i] = bytes([sigs[i][0] ^ 4]) + sigs[i][1:]
+    pks = [bytes(k.verify_key) for k in keys]
+    return Ed25519Batch.from_items(pks, sigs, msgs), pks
+
+
+def test_register_keys_rows_both_backends_and_overflow() -> None:
+    faulty = FaultyBackend("raise")
+    faulty.broken = False
+    engine = Engine(faulty)
+    try:
+        engine.key_slots = type(engine.key_slots)(10)  # a small store: 10 rows
+        batch, pks = _many_signers(12, bad=(3,))
+        slots = engine.register_keys(np.frombuffer(b"".join(pks), np.uint8).reshape(-1, 32))
+        assert slots[:10].tolist() == list(range(10)) and slots[10:].tolist() == [0xFFFFFFFF] * 2
+        assert engine.key_slots.free == 0
+        # The device's store and the CPU fallback's hold the same rows.
+        for be in (faulty, engine._cpu()):
+            held = be._zip215.store_keys  # type: ignore[attr-defined]
+            assert [held[i].tobytes() for i in range(10)] == pks[:10]
+        want = engine.verify_ed25519(batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
+        assert want.count(Verdict.OK) == 11
+        assert engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
+        faulty.broken = True  # the device fails: the CPU re-runs the batch, with its own store
+        assert engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
+        engine.release_keys(slots)
+        assert engine.key_slots.free == 10
+    finally:
+        engine.close()
+
+
+def test_registering_while_verifying_never_changes_a_verdict(seed: int) -> None:
+    """Writers re-register overlapping rows with other keys while readers verify batches naming those
+    rows: the store lock keeps rows whole, the kernel's key comparison keeps stale rows harmless."""
+    import random
+    import threading
+
+    rng = random.Random(seed)
+    engine = Engine(CpuBackend(workers=2))
+    batch, pks = _many_signers(200, bad=(7, 150))
+    others = [bytes(nacl.signing.SigningKey(rng.randbytes(32)).verify_key) for _ in range(200)]
+    want = engine.verify_ed25519(batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
+    assert want.count(Verdict.OK) == 198
+    slots = engine.register_keys(np.frombuffer(b"".join(pks), np.uint8).reshape(-1, 32))
+    wrong: list[Any] = []
+    answered: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            got = engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist()
+            answered.append(1)
+            if got != want:
+                wrong.append(got)
+
+    def writer() -> int:
+        keys = [pks, others]
+        k = 0
+        while k < 30 or len(answered) < 30:
+            k += 1
+            engine.release_keys(slots)
+            again = engine.register_keys(np.frombuffer(b"".join(keys[k % 2]), np.uint8).reshape(-1, 32))
+            assert sorted(again.tolist()) == sorted(slots.tolist())  # the same rows, other keys every other time
+        return k
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    k = writer()
+    stop.set()
+    for t in threads:
+        t.join()
+    engine.close()
+    assert not wrong, f"seed {seed}: {len(wrong)} batches answered wrong"
+    print(f"\n{k} re-registrations while {len(answered)} batches were verified; all right")

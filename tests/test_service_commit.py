@@ -119,7 +119,9 @@ def test_generated_commits_match_reference_tally(client: Client, local_verify: c
                 assert got.error.index == want.index
 
 
-def test_registered_set_by_hash_and_eviction(client: Client, stub: pb2_grpc.VerifierStub, local_verify: cb.VerifyFn) -> None:
+def test_registered_set_by_hash_and_eviction(
+    server: RunningServer, client: Client, stub: pb2_grpc.VerifierStub, local_verify: cb.VerifyFn
+) -> None:
     rng = random.Random(7)
     gens = [ref.generate(rng, n, p_absent=0.0, p_nil=0.0) for n in (4, 5, 6)]
     hashes = []
@@ -134,6 +136,10 @@ def test_registered_set_by_hash_and_eviction(client: Client, stub: pb2_grpc.Veri
     )
     assert response.validator_set_hash == hashes[2] and response.validators == 6
     assert response.registered_sets == 2 and response.max_sets == 2
+    # Each registered set's keys were decoded once into the engine's key stores; the evicted set's rows
+    # (4 keys) were given back: 5 + 6 rows are in use.
+    engine = server.server.engine  # type: ignore[union-attr]
+    assert engine is not None and engine.key_slots.rows - engine.key_slots.free == 11
     # The newest two are held: a commit refers to its set by hash only.
     for g, h in zip(gens[1:], hashes[1:]):
         r = client.verify_commit(json.dumps(g.commit_json()), validator_set_hash=h)

@@ -20,8 +20,9 @@ import numpy.typing as npt
 
 from verifier.errors import InvalidRequestError
 
-__all__ = ["Ed25519Batch", "MerkleBatch", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
+__all__ = ["Ed25519Batch", "MerkleBatch", "NO_KEY_SLOT", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
 
+NO_KEY_SLOT = 0xFFFFFFFF  # Ed25519Batch.key_slots: no row (kernels/ec/key_store.cuh KEY_STORE_NO_SLOT)
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 HASH_SIZE = 32
@@ -124,9 +125,18 @@ class Ed25519Batch:
     messages: U8  # (sum of lengths,)
     message_offsets: U64  # (n + 1,), from 0: message i is messages[offsets[i]:offsets[i+1]]
     malformed: Bool  # (n,)
+    # (n,) or None: the row of the backend's decoded-key store that may hold item i's key (NO_KEY_SLOT:
+    # none). Only a hint: a row is used only when it holds that very key (kernels/ec/key_store.cuh).
+    key_slots: U32 | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message_offsets", _rebased(self.message_offsets))
+        if self.key_slots is not None and self.key_slots.shape != (len(self),):
+            raise InvalidRequestError(f"key_slots has shape {self.key_slots.shape}; the batch has {len(self)} items")
+
+    def with_key_slots(self, slots: Any) -> Ed25519Batch:
+        """This batch with ``key_slots`` set (uint32, one per item)."""
+        return dataclasses.replace(self, key_slots=np.ascontiguousarray(slots, dtype=np.uint32))
 
     def __len__(self) -> int:
         return int(self.public_keys.shape[0])
@@ -147,12 +157,14 @@ class Ed25519Batch:
             messages=self.messages[lo:hi],
             message_offsets=self.message_offsets[start : stop + 1] - np.uint64(lo),
             malformed=self.malformed[start:stop],
+            key_slots=None if self.key_slots is None else self.key_slots[start:stop],
         )
 
     def take(self, idx: npt.NDArray[np.intp]) -> Ed25519Batch:
         """The items at positions ``idx``, in that order, as a new batch."""
         msgs, offsets = _gather_ragged(self.messages, self.message_offsets, idx)
-        return Ed25519Batch(self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx])
+        slots = None if self.key_slots is None else self.key_slots[idx]
+        return Ed25519Batch(self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx], slots)
 
     @classmethod
     def concat(cls, batches: Sequence[Ed25519Batch]) -> Ed25519Batch:
@@ -165,6 +177,9 @@ class Ed25519Batch:
             messages=np.concatenate([b.messages for b in batches]),
             message_offsets=_concat_offsets([b.message_offsets for b in batches]),
             malformed=np.concatenate([b.malformed for b in batches]),
+            key_slots=None if all(b.key_slots is None for b in batches) else np.concatenate(
+                [b.key_slots if b.key_slots is not None else np.full(len(b), NO_KEY_SLOT, np.uint32) for b in batches]
+            ),
         )
 
     @classmethod

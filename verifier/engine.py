@@ -20,13 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.backends import Backend, create_backend, select_backend
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import NO_KEY_SLOT, Ed25519Batch, MerkleBatch
 from verifier.errors import (
     InvalidRequestError,
     KernelError,
     LimitExceededError,
     UnsupportedPolicyError,
 )
+from verifier.keyslots import KeySlots, StoreLock
 from verifier.result import VerifyResult
 from verifier.verdict import Policy, Verdict
 
@@ -76,6 +77,9 @@ class Engine:
         # The CPU backend is made now, not when the device first fails or the first small batch comes:
         # it builds the host kernel for policy zip215, which must never happen on a request's time.
         self._fallback: Backend = backend if backend.name == "cpu" else create_backend("cpu")
+        # Decoded keys of registered validator sets: the same rows on the device and its CPU fallback.
+        self.key_slots = KeySlots(min(self._stores_rows()))
+        self._store_lock = StoreLock()
         self.health_observers: list[Callable[[str, bool], None]] = []
         # Observers (metrics) get (kind, backend name, verdicts) for every answered batch.
         self.observers: list[Callable[[str, str, npt.NDArray[np.uint8]], None]] = []
@@ -103,7 +107,14 @@ class Engine:
     def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
         pol = self.check_ed25519(batch, policy)
         cpu_can = pol in self._fallback.policies
-        return self._run("ed25519", batch, lambda be, b: be.verify_ed25519(b, pol), cpu_can=cpu_can)
+
+        def call(be: Backend, b: Ed25519Batch) -> Any:
+            if b.key_slots is None:
+                return be.verify_ed25519(b, pol)
+            with self._store_lock.reading():  # the rows it names are not being rewritten meanwhile
+                return be.verify_ed25519(b, pol)
+
+        return self._run("ed25519", batch, call, cpu_can=cpu_can)
 
     def verify_merkle(self, batch: MerkleBatch) -> VerifyResult:
         self.check_limits(len(batch))
@@ -115,6 +126,37 @@ class Engine:
 
     def _cpu(self) -> Backend:
         return self._fallback
+
+    def _stores(self) -> list[Backend]:
+        return [self.backend] if self._fallback is self.backend else [self.backend, self._fallback]
+
+    def _stores_rows(self) -> list[int]:
+        return [getattr(b, "key_store_rows", 0) for b in self._stores()]
+
+    def register_keys(self, public_keys: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+        """Decode ``public_keys`` (k, 32) once into every backend's key store; the rows, for
+        ``Ed25519Batch.key_slots`` (``NO_KEY_SLOT`` for keys that did not fit). Waits for the batches
+        being verified to finish, and holds new ones back while it writes (registration is rare).
+
+        A backend that fails to store (``KernelError``) leaves its rows empty: its items decode their keys
+        as without a store, so verdicts never depend on it."""
+        slots = self.key_slots.allocate(len(public_keys))
+        keep = slots != NO_KEY_SLOT
+        if not keep.any():
+            return slots
+        with self._store_lock.writing():
+            for backend in self._stores():
+                try:
+                    backend.store_keys(slots[keep], np.ascontiguousarray(public_keys)[keep])
+                except KernelError as exc:
+                    _log.error("backend %s could not store %d keys (they will be decoded per item): %s",
+                               backend.name, int(keep.sum()), exc)
+        return slots
+
+    def release_keys(self, slots: npt.NDArray[np.uint32]) -> None:
+        """Give rows back (a validator set left the registry). Their contents stay until rewritten, and a
+        batch still naming them is safe: a row is used only for the key it holds."""
+        self.key_slots.release(slots)
 
     def _run(self, kind: str, batch: B, call: Callable[[Backend, B], Any], cpu_can: bool = True) -> VerifyResult:
         """``cpu_can``: whether the CPU backend can run this batch (policy zip215 needs its host kernel);

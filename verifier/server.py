@@ -26,7 +26,7 @@ from verifier.engine import Engine, Limits
 from verifier.interceptors import MetricsInterceptor
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
-from verifier.service import SERVICE_NAME, VerifierServicer
+from verifier.service import SERVICE_NAME, VerifierServicer, release_set_keys
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
 
@@ -93,7 +93,9 @@ class VerifierServer:
                 ("grpc.max_send_message_length", config.limits.max_message_bytes),
             ],
         )
-        self.validator_sets = ValidatorSetRegistry(config.max_validator_sets)
+        self.validator_sets = ValidatorSetRegistry(
+            config.max_validator_sets, on_evict=lambda vals: release_set_keys(self.engine, vals)
+        )
         self._servicer = VerifierServicer(lambda: self.scheduler, __version__, self.validator_sets, self.metrics)
         servicer = self._servicer
         _pb2_grpc.add_VerifierServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]

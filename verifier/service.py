@@ -19,7 +19,8 @@ import grpc
 
 from verifier import cometbft as cb
 from verifier import convert
-from verifier.batch import Ed25519Batch
+from verifier.batch import NO_KEY_SLOT, Ed25519Batch
+from verifier.engine import Engine
 from verifier.cometbft import UnknownValidatorSetError
 from verifier.errors import (
     DeadlineExceededError,
@@ -35,7 +36,7 @@ from verifier.v1 import verifier_pb2 as _pb2
 from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
 from verifier.verdict import Policy
 
-__all__ = ["SERVICE_NAME", "VerifierServicer"]
+__all__ = ["SERVICE_NAME", "VerifierServicer", "release_set_keys", "store_set_keys"]
 
 SERVICE_NAME = _pb2.DESCRIPTOR.services_by_name["Verifier"].full_name
 
@@ -70,6 +71,22 @@ def _status_from_errors() -> Iterator[None]:
         raise
 
 
+KEY_SLOTS = "key_slots"  # ValidatorSet.cache name: (rows, {key bytes: row}) in the engine's key stores
+
+
+def store_set_keys(engine: Engine, validators: cb.ValidatorSet) -> tuple[Any, dict[bytes, int]]:
+    """Decode a registered set's keys once into the engine's key stores (device and CPU fallback)."""
+    slots = engine.register_keys(validators.public_keys)
+    return slots, {v.pub_key: int(s) for v, s in zip(validators, slots)}
+
+
+def release_set_keys(engine: Engine | None, validators: cb.ValidatorSet) -> None:
+    """A set left the registry: give its rows back."""
+    held = validators.cached(KEY_SLOTS)
+    if engine is not None and held is not None:
+        engine.release_keys(held[0])
+
+
 async def _verify_signatures(
     sched: Scheduler, request: _pb2.VerifySignaturesRequest, timeout: float | None
 ) -> _pb2.VerifySignaturesResponse:
@@ -101,9 +118,18 @@ async def _verify_commit(
     the batch every walk waits for."""
     loop = asyncio.get_running_loop()
     backends: list[str] = []
+    call = await loop.run_in_executor(pool, convert.commit_call, request, registry, sched.engine.limits.max_items)
+    if Policy.ZIP215 not in sched.engine.policies:
+        raise UnsupportedPolicyError(
+            f"commits need policy zip215, which backend {sched.engine.backend.name!r} does not implement"
+        )
+    key_slots = call.validators.cached(KEY_SLOTS)  # a registered set: its keys decoded once, in the stores
 
     def verify(public_keys: Any, signatures: Any, messages: Any) -> Any:
         batch = Ed25519Batch.from_items(public_keys, signatures, messages)
+        if key_slots is not None:
+            by_key = key_slots[1]
+            batch = batch.with_key_slots([by_key.get(pk.tobytes(), NO_KEY_SLOT) for pk in batch.public_keys])
         coro = sched.verify_ed25519(batch, Policy.ZIP215, priority=call.priority, timeout=timeout)
         result = asyncio.run_coroutine_threadsafe(coro, loop).result()
         backends.append(result.backend)
@@ -115,11 +141,6 @@ async def _verify_commit(
             height=call.height, block_id=call.block_id, trust_level=call.trust_level,
         )
 
-    call = await loop.run_in_executor(pool, convert.commit_call, request, registry, sched.engine.limits.max_items)
-    if Policy.ZIP215 not in sched.engine.policies:
-        raise UnsupportedPolicyError(
-            f"commits need policy zip215, which backend {sched.engine.backend.name!r} does not implement"
-        )
     result = await loop.run_in_executor(pool, run)
     return convert.commit_response(result, "+".join(backends))
 
@@ -202,6 +223,10 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
                 self._commit_pool, convert.validator_set, source, doc, sched.engine.limits.max_items, which
             )
             set_hash = registry.register(vals)
+            held = registry.get(set_hash)  # the set kept under this hash (maybe an earlier, equal one)
+            await asyncio.get_running_loop().run_in_executor(
+                self._commit_pool, held.cache, KEY_SLOTS, lambda v: store_set_keys(sched.engine, v)
+            )
             if self._metrics is not None:
                 self._metrics.validator_sets.set(len(registry))
             return _pb2.RegisterValidatorSetResponse(

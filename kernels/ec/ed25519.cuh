@@ -7,6 +7,7 @@
 
 #include "common/arith.cuh"
 #include "ec/ge25519.cuh"
+#include "ec/key_store.cuh"
 #include "ff/sc25519.cuh"
 #include "hash/sha512.cuh"
 #include "verdict.cuh"
@@ -17,9 +18,12 @@
 
 // pk: 32 bytes, sig: R (32) || S (32), m: mlen bytes, base_table: GE25519_BASE_TABLE_SHARED. The caller
 // handles wrong lengths (VERDICT_MALFORMED_LENGTH). Branches on its inputs (all public), so threads of a
-// warp diverge only when their items are rejected at different steps.
-VERIFIER_DEVICE uint8_t ed25519_verify_one(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m,
-                                           uint64_t mlen, int policy, const uint32_t *base_table) {
+// warp diverge only when their items are rejected at different steps. `cached`: under policy zip215,
+// pk's row of the key store as key_store_get answered (KEY_STORE_EMPTY: decode pk here) with its point in
+// *cached_A; policy libsodium ignores it (its key checks are on the bytes).
+VERIFIER_DEVICE uint8_t ed25519_verify_one_cached(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m,
+                                                  uint64_t mlen, int policy, const uint32_t *base_table,
+                                                  int cached, const ge25519_p3 *cached_A) {
   if (policy != ED25519_POLICY_LIBSODIUM && policy != ED25519_POLICY_ZIP215) return VERDICT_UNSPECIFIED;
   const uint8_t *r_bytes = sig;
   uint32_t s[8];
@@ -30,8 +34,13 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one(const uint8_t pk[32], const uint8_t s
 
   ge25519_p3 A, R;
   if (policy == ED25519_POLICY_ZIP215) {
-    // SPEC 2.2 and 2.3: A then R decoded from any 255-bit y (taken mod p), no blocklist.
-    if (ge25519_frombytes_vartime(&A, pk) != 0) return VERDICT_UNDECODABLE_KEY;
+    // SPEC 2.2 and 2.3: A then R decoded from any 255-bit y (taken mod p), no blocklist; A from the
+    // key store when it holds this key (decoded there by the same function).
+    if (cached == KEY_STORE_DECODED) {
+      A = *cached_A;
+    } else if (cached == KEY_STORE_UNDECODABLE || ge25519_frombytes_vartime(&A, pk) != 0) {
+      return VERDICT_UNDECODABLE_KEY;
+    }
     if (ge25519_frombytes_vartime(&R, r_bytes) != 0) return VERDICT_UNDECODABLE_R;
   } else {
     // SPEC 1.3 to 1.6, libsodium open.c order: R blocklist, A canonical, A blocklist, A decodes.
@@ -79,6 +88,11 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one(const uint8_t pk[32], const uint8_t s
   uint32_t diff = 0;
   for (int i = 0; i < 32; ++i) diff |= (uint32_t)(rcheck[i] ^ r_bytes[i]);
   return diff == 0 ? VERDICT_OK : VERDICT_EQUATION_FAILED;
+}
+
+VERIFIER_DEVICE uint8_t ed25519_verify_one(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m,
+                                           uint64_t mlen, int policy, const uint32_t *base_table) {
+  return ed25519_verify_one_cached(pk, sig, m, mlen, policy, base_table, KEY_STORE_EMPTY, 0);
 }
 
 #endif  // VERIFIER_KERNELS_EC_ED25519_CUH

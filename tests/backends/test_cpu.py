@@ -55,6 +55,7 @@ test_empty_and_malformed_only = _emu.test_empty_and_malformed_only
 test_concurrent_calls_agree = _emu.test_concurrent_calls_agree
 test_policies_declared = _emu.test_policies_declared
 test_libsodium_accepts_imply_zip215_accepts = _emu.test_libsodium_accepts_imply_zip215_accepts
+test_key_store_never_changes_a_verdict = _emu.test_key_store_never_changes_a_verdict
 
 
 def test_without_the_host_kernel_only_libsodium() -> None:

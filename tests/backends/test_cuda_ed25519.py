@@ -69,6 +69,7 @@ test_empty_and_malformed_only = _gpu(_emu.test_empty_and_malformed_only)
 test_concurrent_calls_agree = _gpu(_emu.test_concurrent_calls_agree)
 test_policies_declared = _gpu(_emu.test_policies_declared)
 test_libsodium_accepts_imply_zip215_accepts = _gpu(_emu.test_libsodium_accepts_imply_zip215_accepts)
+test_key_store_never_changes_a_verdict = _gpu(_emu.test_key_store_never_changes_a_verdict)
 
 
 @pytest.mark.gpu
@@ -139,8 +140,9 @@ class _FakeKernel:
 
         self._fake = fake
         self._fn = build_emu_library("ed25519_verify.cu").ed25519_verify_kernel_emu
-        p = ctypes.c_void_p
-        self._fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, p, p, p, p, p, p, ctypes.c_uint32, ctypes.c_int]
+        p, u32 = ctypes.c_void_p, ctypes.c_uint32
+        self._fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, p, p, p, p, p, p, u32, ctypes.c_int,
+                             p, p, p, p, u32]
 
     def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
         assert _FakeStream.current is not None, "launch outside a stream context"
@@ -149,7 +151,33 @@ class _FakeKernel:
             raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
         ptrs = [int(a.host.ctypes.data) for a in args[:6]]
         assert grid[0] * block[0] >= int(args[6])
-        self._fn(0, grid[0], block[0], *ptrs, int(args[6]), int(args[7]))
+        slots = args[8]
+        # CuPy passes None as 0xffffffff, not NULL (cupy/cupy#9046): the backend must pass 0 for "none".
+        assert slots is not None and (isinstance(slots, _FakeArray) or (isinstance(slots, np.uint64) and slots == 0))
+        if isinstance(slots, _FakeArray):
+            self._fake.slot_launches += 1
+        store = [int(a.host.ctypes.data) for a in args[9:12]]
+        self._fn(0, grid[0], block[0], *ptrs, int(args[6]), int(args[7]),
+                 int(slots.host.ctypes.data) if isinstance(slots, _FakeArray) else None, *store, int(args[12]))
+
+
+class _FakeStoreKernel:
+    """ed25519_store_keys_kernel, run by its emu build on the fake arrays."""
+
+    num_regs, local_size_bytes, shared_size_bytes = 0, 0, 0
+
+    def __init__(self) -> None:
+        from verifier.backends._native import build_emu_library
+
+        self._fn = build_emu_library("ed25519_verify.cu").ed25519_store_keys_kernel_emu
+        p, u32 = ctypes.c_void_p, ctypes.c_uint32
+        self._fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, p, p, u32, p, p, p, u32]
+
+    def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
+        assert _FakeStream.current is not None, "launch outside a stream context"
+        keys, slots, n, sk, sp, ss, rows = args
+        self._fn(0, grid[0], block[0], int(keys.host.ctypes.data), int(slots.host.ctypes.data), int(n),
+                 int(sk.host.ctypes.data), int(sp.host.ctypes.data), int(ss.host.ctypes.data), int(rows))
 
 
 class _UnusedKernel:
@@ -165,6 +193,7 @@ class _FakeCupy(types.ModuleType):
     def __init__(self) -> None:
         super().__init__("cupy")
         self.launches: list[int] = []
+        self.slot_launches = 0
         self.fail_launch = False
         fake = self
 
@@ -179,7 +208,9 @@ class _FakeCupy(types.ModuleType):
             def get_function(self, name: str) -> Any:
                 assert name in self.code
                 # CudaBackend also builds the Merkle runner; its host logic is tested in test_cuda_merkle.py.
-                return _FakeKernel(fake) if name == "ed25519_verify_kernel" else _UnusedKernel()
+                if name == "ed25519_verify_kernel":
+                    return _FakeKernel(fake)
+                return _FakeStoreKernel() if name == "ed25519_store_keys_kernel" else _UnusedKernel()
 
         runtime = types.SimpleNamespace(
             getDeviceCount=lambda: 1,
@@ -238,6 +269,29 @@ def test_host_logic_chunks_slots_and_reuse(fake_cupy: _FakeCupy, seed: int) -> N
                 assert not fb.mismatches(pol.value, got.tolist()), fb.mismatches(pol.value, got.tolist())[:5]
                 assert sum(fake_cupy.launches) == n and max(fake_cupy.launches) <= 777
                 assert len(fake_cupy.launches) == -(-n // 777)
+    finally:
+        be.close()
+
+
+def test_host_logic_key_store(fake_cupy: _FakeCupy, seed: int) -> None:
+    """Keys stored on the (fake) device, items naming their rows, right and wrong: the same verdicts as
+    without rows, slots uploaded with each chunk."""
+    from verifier.backends.cuda import CudaBackend
+
+    rng = random.Random(seed)
+    be = CudaBackend(max_batch=300, block_dim=64, key_store_rows=64)
+    try:
+        fb = make_ed25519_batch(rng, 1000, fault_rate=0.4)
+        batch = Ed25519Batch.from_items(fb.public_keys, fb.signatures, fb.messages)
+        distinct = list(dict.fromkeys(k for k in fb.public_keys if len(k) == 32))[:64]
+        be.store_keys(np.arange(len(distinct), dtype=np.uint32), np.frombuffer(b"".join(distinct), np.uint8).reshape(-1, 32))
+        row = {k: i for i, k in enumerate(distinct)}
+        right = [row.get(k, 0xFFFFFFFF) for k in fb.public_keys]
+        wrong = [rng.randrange(70) for _ in fb.public_keys]  # other keys' rows, empty rows, out of range
+        for slots in (right, wrong):
+            got = be.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215)
+            assert not fb.mismatches("zip215", got.tolist()), fb.mismatches("zip215", got.tolist())[:5]
+        assert fake_cupy.slot_launches == 2 * -(-1000 // 300)
     finally:
         be.close()
 

@@ -23,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -245,6 +246,70 @@ def test_libsodium_accepts_imply_zip215_accepts(backend: Backend, seed: int) -> 
     assert broken.size == 0, [(int(i), Verdict(int(zip_[i])).name) for i in broken[:10]]
     print(f"\nseed {seed}: {int(accepted.sum())} of {len(batch)} accepted by libsodium, all by zip215 on {backend.name}; "
           f"zip215 alone accepts {int(np.count_nonzero(~accepted & (zip_ == Verdict.OK)))} more")
+
+
+def test_key_store_never_changes_a_verdict(backend: Backend, seed: int) -> None:
+    """Decoded keys in the backend's key store (kernels/ec/key_store.cuh), hostile keys included (every
+    small-order and non-canonical encoding, keys that do not decode): items naming their own row, another
+    key's row, an empty row, a row out of range or none get, under both policies, exactly the verdicts
+    they get without a store."""
+    rng = random.Random(seed)
+    h_pks, h_sigs, h_msgs = _hostile_items(rng)
+    fb = make_ed25519_batch(rng, 3_000, fault_rate=0.5)
+    pks, sigs, msgs = h_pks + fb.public_keys, h_sigs + fb.signatures, h_msgs + fb.messages
+    distinct = list(dict.fromkeys(k for k in pks if len(k) == 32))
+    rows = getattr(backend, "key_store_rows", 0)
+    assert rows >= 1024, f"backend {backend.name} has no key store"
+    distinct = distinct[: rows // 2]
+    slot_of = {k: 2 * i + 1 for i, k in enumerate(distinct)}  # odd rows; even rows stay empty
+    backend.store_keys(np.array(list(slot_of.values()), dtype=np.uint32),  # type: ignore[attr-defined]
+                       np.frombuffer(b"".join(slot_of), dtype=np.uint8).reshape(-1, 32))
+    plain = batch_of(pks, sigs, msgs)
+    want = {pol: backend.verify_ed25519(plain, pol) for pol in _POLICIES}
+    stored = sum(1 for k in pks if k in slot_of)
+    cases = {
+        "own row": [slot_of.get(k, 0xFFFFFFFF) for k in pks],
+        "another key's row": [slot_of[distinct[(distinct.index(k) + 1) % len(distinct)]] if k in slot_of else 1
+                              for k in pks],
+        "empty row": [2 * rng.randrange(rows // 2) for _ in pks],
+        "out of range": [rows + rng.randrange(1 << 20) for _ in pks],
+        "random": [rng.randrange(rows) for _ in pks],
+    }
+    for what, slots in cases.items():
+        for pol in _POLICIES:
+            got = backend.verify_ed25519(plain.with_key_slots(slots), pol)
+            bad = np.flatnonzero(got != want[pol])
+            assert bad.size == 0, (what, pol.value, [(int(i), Verdict(int(got[i])).name, Verdict(int(want[pol][i])).name)
+                                                     for i in bad[:5]])
+    assert stored > 1_000 and names(want[Policy.ZIP215]).get("UNDECODABLE_KEY", 0) > 0
+    print(f"\nseed {seed}: {len(pks)} items, {stored} with a stored key, {len(distinct)} keys stored, "
+          f"5 slot patterns x 2 policies agree on {backend.name}")
+
+
+@pytest.mark.parametrize("which", ["emu", "cpu"])
+def test_key_store_row_is_what_the_kernel_uses(which: str) -> None:
+    """White box: the kernel really takes A from the row (a corrupted point turns a valid signature into
+    EQUATION_FAILED under zip215), only for the key the row holds (another key naming that row still
+    verifies), and policy libsodium never looks at it."""
+    from verifier.backends.cpu import CpuBackend
+    from verifier.backends.emu import EmuBackend
+
+    be: Any = EmuBackend(workers=1) if which == "emu" else CpuBackend(workers=1)
+    try:
+        host = be._ed25519 if which == "emu" else be._zip215
+        seeds = [bytes([1]) * 32, bytes([2]) * 32]
+        pks = [ref.public_key_from_seed(s) for s in seeds]
+        batch = batch_of(pks, [ref.sign(s, b"m") for s in seeds], [b"m", b"m"])
+        be.store_keys(np.array([5], dtype=np.uint32), np.frombuffer(pks[0], np.uint8).reshape(1, 32))
+        assert int(host.store_status[5]) == 1 and host.store_keys[5].tobytes() == pks[0]
+        host.store_points[5, :32] ^= 0x01  # flip a bit of X
+        slotted = batch.with_key_slots([5, 5])
+        assert names(be.verify_ed25519(slotted, Policy.ZIP215)) == {"EQUATION_FAILED": 1, "OK": 1}
+        assert int(be.verify_ed25519(slotted, Policy.ZIP215)[1]) == Verdict.OK  # pk[1] is not the row's key
+        assert names(be.verify_ed25519(slotted, Policy.LIBSODIUM)) == {"OK": 2}
+        assert names(be.verify_ed25519(batch, Policy.ZIP215)) == {"OK": 2}  # no slots: decoded per item
+    finally:
+        be.close()
 
 
 def test_message_offsets_need_not_start_at_zero(backend: Backend, rng: random.Random) -> None:

@@ -29,7 +29,7 @@ from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
 from verifier.backends.base import DeviceInfo
-from verifier.backends.emu import EmuKernel, ed25519_kernel, run_ed25519
+from verifier.backends.emu import DEFAULT_KEY_STORE_ROWS, HostEd25519, ed25519_kernel, run_ed25519
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import BackendUnavailableError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
@@ -141,14 +141,17 @@ class CpuBackend:
 
     name = "cpu"
 
-    def __init__(self, workers: int | None = None, *, zip215: bool = True) -> None:
+    def __init__(self, workers: int | None = None, *, zip215: bool = True, key_store_rows: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-cpu")
-        self._zip215: EmuKernel | None = None
+        self._zip215: HostEd25519 | None = None
+        self.key_store_rows = 0
         if zip215:
             try:
                 # 16-item blocks: a commit of ~100 signatures still spreads over every core (64 would not).
-                self._zip215 = ed25519_kernel(self._pool, self.workers, block_dim=16)
+                rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
+                self._zip215 = ed25519_kernel(self._pool, self.workers, block_dim=16, rows=rows)
+                self.key_store_rows = rows
             except BackendUnavailableError as exc:
                 _log.warning("backend cpu: policy zip215 unavailable, serving libsodium only: %s", exc)
         self.policies = frozenset({Policy.LIBSODIUM} | ({Policy.ZIP215} if self._zip215 else set()))
@@ -205,6 +208,11 @@ class CpuBackend:
             path = [paths[32 * j : 32 * j + 32] for j in range(a, b)]
             out[i] = merkle_verify_one(leaf_hash[i], indices[i], sizes[i], path, roots[root_of[i]])
         return out
+
+    def store_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+        """Decode keys into the zip215 path's key store (nothing to do without one: items then decode)."""
+        if self._zip215 is not None:
+            self._zip215.put_keys(slots, public_keys)
 
     def memory_in_use(self) -> int:
         return 0  # host memory only

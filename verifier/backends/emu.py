@@ -31,12 +31,15 @@ from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyEr
 from verifier.verdict import Policy, Verdict
 
 __all__ = [
-    "ED25519_POLICY_CODES", "EmuBackend", "EmuKernel", "EmuKernelSpec", "check_written", "ed25519_kernel", "run_ed25519",
+    "DEFAULT_KEY_STORE_ROWS", "ED25519_POLICY_CODES", "POINT_BYTES", "EmuBackend", "EmuKernel", "EmuKernelSpec",
+    "HostEd25519", "check_written", "ed25519_kernel", "run_ed25519",
 ]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
 _BLOCK_DIM = 64
+# Rows of the decoded-key store (validator sets' keys, decoded once): 161 bytes each.
+DEFAULT_KEY_STORE_ROWS = int(os.environ.get("VERIFIER_KEY_STORE_ROWS") or 16384)
 _MAX_ITEMS = 2**32 - 1  # the kernels take n as uint32
 _P = ctypes.c_void_p
 
@@ -54,9 +57,19 @@ class EmuKernelSpec:
 _ED25519 = EmuKernelSpec(
     entry="ed25519_verify.cu",
     symbol="ed25519_verify_kernel",
-    # keys, sigs, msgs, offsets, malformed, out, n, policy
-    argtypes=(_P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_int),
+    # keys, sigs, msgs, offsets, malformed, out, n, policy, key_slots, store_keys, store_points,
+    # store_status, store_rows
+    argtypes=(_P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_int, _P, _P, _P, _P, ctypes.c_uint32),
 )
+
+_STORE_KEYS = EmuKernelSpec(
+    entry="ed25519_verify.cu",
+    symbol="ed25519_store_keys_kernel",
+    # keys, slots, n, store_keys, store_points, store_status, store_rows
+    argtypes=(_P, _P, ctypes.c_uint32, _P, _P, _P, ctypes.c_uint32),
+)
+
+POINT_BYTES = 128  # sizeof(ge25519_p3): four field elements of 8 x 32-bit limbs (kernels/ec/ge25519.cuh)
 
 _MERKLE = EmuKernelSpec(
     entry="merkle_verify.cu",
@@ -104,16 +117,44 @@ def _ptr(a: npt.NDArray[Any]) -> int:
     return int(a.ctypes.data)
 
 
-def ed25519_kernel(pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM) -> EmuKernel:
-    """The Ed25519 kernel built for the host (compiled now, or loaded from the cache)."""
-    return EmuKernel(_ED25519, pool, workers, block_dim)
+class HostEd25519:
+    """The Ed25519 kernel built for the host (compiled now, or loaded from the cache), with its key store:
+    ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``."""
+
+    def __init__(self, pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> None:
+        self.verify = EmuKernel(_ED25519, pool, workers, block_dim)
+        self._store = EmuKernel(_STORE_KEYS, pool, workers, block_dim)
+        self.rows = rows
+        self.store_keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)
+        self.store_points = np.zeros((max(rows, 1), POINT_BYTES), dtype=np.uint8)
+        self.store_status = np.zeros(max(rows, 1), dtype=np.uint8)
+
+    def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+        """Decode ``public_keys`` (k, 32) into rows ``slots`` (distinct, < rows). The caller makes sure no
+        verification runs meanwhile (``Engine`` holds its store lock)."""
+        slots = np.ascontiguousarray(slots, dtype=np.uint32)
+        keys = np.ascontiguousarray(public_keys, dtype=np.uint8).reshape(-1, 32)
+        if len(slots) != len(keys):
+            raise ValueError(f"{len(slots)} slots for {len(keys)} keys")
+        if len(slots) and int(slots.max()) >= self.rows:
+            raise ValueError(f"slot {int(slots.max())} is outside the store's {self.rows} rows")
+        self._store.launch(
+            len(keys), _ptr(keys), _ptr(slots), len(keys), _ptr(self.store_keys), _ptr(self.store_points),
+            _ptr(self.store_status), self.rows,
+        )
 
 
-def run_ed25519(kernel: EmuKernel, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+def ed25519_kernel(pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> HostEd25519:
+    """The Ed25519 kernel built for the host, with a key store of ``rows`` rows."""
+    return HostEd25519(pool, workers, block_dim, rows)
+
+
+def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
     """The host-built Ed25519 kernel over ``batch``: one Verdict code per item, every slot written.
 
     Backend ``emu`` runs both policies here; backend ``cpu`` runs policy ``zip215`` here, since libsodium
-    (PyNaCl) cannot express it.
+    (PyNaCl) cannot express it. Items with a ``key_slots`` row take their decoded key from the store when
+    the row holds that very key (policy zip215).
     """
     n = len(batch)
     if n > _MAX_ITEMS:
@@ -128,11 +169,13 @@ def run_ed25519(kernel: EmuKernel, batch: Ed25519Batch, policy: Policy) -> npt.N
         msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
     offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
     malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
-    kernel.launch(
+    slots = None if batch.key_slots is None else np.ascontiguousarray(batch.key_slots, dtype=np.uint32)
+    kernel.verify.launch(
         n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
-        ED25519_POLICY_CODES[policy],
+        ED25519_POLICY_CODES[policy], None if slots is None else _ptr(slots), _ptr(kernel.store_keys),
+        _ptr(kernel.store_points), _ptr(kernel.store_status), kernel.rows,
     )
-    check_written(out, kernel.spec.symbol)
+    check_written(out, kernel.verify.spec.symbol)
     return out
 
 
@@ -142,11 +185,13 @@ class EmuBackend:
     name = "emu"
     policies = frozenset({Policy.LIBSODIUM, Policy.ZIP215})
 
-    def __init__(self, workers: int | None = None, block_dim: int = _BLOCK_DIM) -> None:
+    def __init__(self, workers: int | None = None, block_dim: int = _BLOCK_DIM, key_store_rows: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()
-        self._ed25519 = ed25519_kernel(self._pool, self.workers, block_dim)  # builds now, not on first use
+        rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
+        self._ed25519 = ed25519_kernel(self._pool, self.workers, block_dim, rows)  # builds now, not on first use
+        self.key_store_rows = rows
         self._merkle = EmuKernel(_MERKLE, self._pool, self.workers, block_dim)
 
     def devices(self) -> list[DeviceInfo]:
@@ -189,6 +234,9 @@ class EmuBackend:
         )
         check_written(out, self._merkle.spec.symbol)
         return out
+
+    def store_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+        self._ed25519.put_keys(slots, public_keys)
 
     def memory_in_use(self) -> int:
         return 0  # host memory only

@@ -190,6 +190,11 @@ class ValidatorSet:
         idx = self._by_address.get(address)
         return None if idx is None else (idx, self.validators[idx])
 
+    def cached(self, name: str) -> Any:
+        """The value ``cache(name, ...)`` holds, or None when it was never computed."""
+        with self._lock:
+            return self._cache.get(name)
+
     def cache(self, name: str, factory: Callable[[ValidatorSet], T]) -> T:
         """A value derived from this set, computed by ``factory(self)`` on first use and kept."""
         with self._lock:
@@ -215,23 +220,29 @@ class ValidatorSetRegistry:
     most recent, and the least recently used is evicted first.
     """
 
-    def __init__(self, max_sets: int = 64) -> None:
+    def __init__(self, max_sets: int = 64, on_evict: Callable[[ValidatorSet], None] | None = None) -> None:
+        """``on_evict(set)`` is called (outside the registry's lock) for each set pushed out."""
         if max_sets < 1:
             raise ValueError(f"max_sets must be at least 1, got {max_sets}")
         self.max_sets = max_sets
         self._sets: OrderedDict[bytes, ValidatorSet] = OrderedDict()
         self._lock = threading.Lock()
+        self._on_evict = on_evict
 
     def register(self, validators: ValidatorSet) -> bytes:
         """Keep ``validators`` (a set already registered under the same hash is kept as is); its hash."""
         set_hash = validators.hash  # computed outside the lock
+        evicted: list[ValidatorSet] = []
         with self._lock:
             if set_hash in self._sets:
                 self._sets.move_to_end(set_hash)
             else:
                 self._sets[set_hash] = validators
                 while len(self._sets) > self.max_sets:
-                    self._sets.popitem(last=False)
+                    evicted.append(self._sets.popitem(last=False)[1])
+        if self._on_evict is not None:
+            for vals in evicted:
+                self._on_evict(vals)
         return set_hash
 
     def get(self, set_hash: bytes) -> ValidatorSet:

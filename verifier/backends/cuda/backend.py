@@ -7,7 +7,9 @@ known-answer self-test is the caller's: ``verifier.backends.select_backend`` run
 
 Options (arguments, else environment): ``max_batch`` / ``$VERIFIER_CUDA_MAX_BATCH`` (items per kernel
 launch; larger batches are split, default 1,048,576), ``block_dim`` / ``$VERIFIER_CUDA_BLOCK_DIM``
-(threads per block, default 128), ``device`` / ``$VERIFIER_CUDA_DEVICE`` (default 0).
+(threads per block, default 128), ``device`` / ``$VERIFIER_CUDA_DEVICE`` (default 0), ``key_store_rows`` /
+``$VERIFIER_KEY_STORE_ROWS`` (decoded keys kept on the device for registered validator sets, default
+16,384 rows of 161 bytes).
 
 Each kernel has a runner (compiled module, streams, reusable buffers): ``Ed25519Kernel`` (cuda/ed25519.py)
 and ``MerkleKernel`` (cuda/merkle.py), both built here at construction.
@@ -27,7 +29,7 @@ from verifier.backends.cuda.ed25519 import KERNEL as _ED25519_KERNEL
 from verifier.backends.cuda.ed25519 import Ed25519Kernel
 from verifier.backends.cuda.merkle import KERNEL as _MERKLE_KERNEL
 from verifier.backends.cuda.merkle import MerkleKernel
-from verifier.backends.emu import ED25519_POLICY_CODES, check_written
+from verifier.backends.emu import DEFAULT_KEY_STORE_ROWS, ED25519_POLICY_CODES, check_written
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import UnsupportedPolicyError
 from verifier.verdict import Policy
@@ -49,16 +51,26 @@ class CudaBackend:
     name = "cuda"
     policies = frozenset({Policy.LIBSODIUM, Policy.ZIP215})
 
-    def __init__(self, device: int | None = None, *, max_batch: int | None = None, block_dim: int | None = None) -> None:
+    def __init__(
+        self,
+        device: int | None = None,
+        *,
+        max_batch: int | None = None,
+        block_dim: int | None = None,
+        key_store_rows: int | None = None,
+    ) -> None:
         cp = import_cupy()
         self._cp = cp
         index = device if device is not None else _env_int("VERIFIER_CUDA_DEVICE", 0)
         self._info = usable_device(cp, index)
         self.max_batch = max_batch or _env_int("VERIFIER_CUDA_MAX_BATCH", _DEFAULT_MAX_BATCH)
         self.block_dim = block_dim or _env_int("VERIFIER_CUDA_BLOCK_DIM", _DEFAULT_BLOCK_DIM)
+        self.key_store_rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
         self._device = cp.cuda.Device(index)
         with self._device:
-            self._ed25519 = Ed25519Kernel(cp, block_dim=self.block_dim, max_batch=self.max_batch)
+            self._ed25519 = Ed25519Kernel(
+                cp, block_dim=self.block_dim, max_batch=self.max_batch, store_rows=self.key_store_rows
+            )
             self._merkle = MerkleKernel(cp, block_dim=self.block_dim, max_batch=self.max_batch)
         self._closed = threading.Event()
 
@@ -78,6 +90,10 @@ class CudaBackend:
             out = self._merkle.verify(batch)
         check_written(out, _MERKLE_KERNEL)
         return out
+
+    def store_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+        with self._device:
+            self._ed25519.put_keys(slots, public_keys)
 
     def memory_in_use(self) -> int:
         """Bytes CuPy's memory pool holds on the device: the kernels' reused buffers (grow-only), plus
