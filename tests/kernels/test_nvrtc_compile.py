@@ -23,6 +23,7 @@ from verifier.backends._native import kernels_dir
 _ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = [
     ("kernels/ed25519_verify.cu", "ed25519_verify_kernel"),
+    ("kernels/ed25519_verify.cu", "ed25519_store_keys_kernel"),
     ("kernels/merkle_verify.cu", "merkle_verify_kernel"),
     ("tests/kernels/arith_twin_kernel.cu", "arith_twin_kernel"),
 ]
