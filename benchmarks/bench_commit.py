@@ -10,7 +10,7 @@ Scope ``grpc`` (--grpc): a ``verifier serve`` child process on loopback; the set
 VerifyCommit with the protobuf commit and the set's hash: latency of one caller (p50/p99, request to
 answer) and throughput of --clients concurrent callers (commits/s). Printed, not asserted.
 
-    .venv/bin/python benchmarks/bench_commit.py [--validators 150] [--commits 50] [--repeat 5]
+    .venv/bin/python benchmarks/bench_commit.py [--validators 32 150 500] [--commits 50] [--repeat 5]
         [--backends cpu,emu] [--modes full,light] [--grpc] [--clients 4] [--save]
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import sys
@@ -53,7 +54,7 @@ def _time(fn: Callable[[], Any], count: int, repeat: int) -> tuple[float, float]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--validators", type=int, default=150)
+    parser.add_argument("--validators", type=int, nargs="+", default=[150], help="set sizes to sweep (default 150)")
     parser.add_argument("--commits", type=int, default=50, help="commits per timed run")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", default="cpu,emu")
@@ -66,14 +67,28 @@ def main() -> int:
         "--save", action="store_true", help="write benchmarks/results/cometbft-commit-<date>.json"
     )
     args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    splits: dict[str, Any] = {}
+    for n in args.validators:
+        got, split = _one_size(n, args)
+        results += got
+        splits[str(n)] = split
+    if args.save:
+        gpu = next((r["device_name"] for r in results if r["backend"] == "cuda"), None)
+        device = f"cuda: {gpu}" if gpu else f"cpu: {cpu_model()} ({os.cpu_count()} cores)"
+        path = save("cometbft-commit", device, results, {"split_ms_by_validators": splits})
+        print(f"wrote {path}")
+    return 0
 
-    gen = ref.generate(random.Random(1), args.validators, p_absent=args.absent, p_nil=0.0)
+
+def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    gen = ref.generate(random.Random(1), validators, p_absent=args.absent, p_nil=0.0)
     commit_text = json.dumps(gen.commit_json())
     vals = cb.parse_validators(ref.validators_json(gen.validators, per_page=100))
     commit = cb.parse_commit(commit_text)
     present = [i for i, s in enumerate(commit.signatures) if not s.absent]
     print(
-        f"commit of {args.validators} validators ({len(present)} signatures, "
+        f"commit of {validators} validators ({len(present)} signatures, "
         f"{len(commit_text)} bytes of JSON); CPU {cpu_model()}"
     )
 
@@ -83,6 +98,7 @@ def main() -> int:
     print(f"  sign bytes (all)     {sb_w * 1e3:8.3f} ms   (cpu {sb_c * 1e3:.3f} ms)")
 
     results: list[dict[str, Any]] = []
+    devices: dict[str, str] = {}
     for backend in args.backends.split(","):
         try:
             engine = verifier.get_engine(backend)
@@ -94,6 +110,7 @@ def main() -> int:
             print(f"  {backend}: no policy {policy.value}")
             continue
         verify = cb.engine_verifier(engine, policy)
+        devices[backend] = engine.backend.devices()[0].name
         for mode in args.modes.split(","):
 
             def end_to_end(verify: cb.VerifyFn = verify, mode: str = mode) -> cb.CommitResult:
@@ -115,7 +132,7 @@ def main() -> int:
                     "scope": "engine",
                     "policy": policy.value,
                     "mode": mode,
-                    "validators": args.validators,
+                    "validators": validators,
                     "signatures_verified": checked,
                     "ms_per_commit": wall * 1e3,
                     "commits_per_s": 1 / wall,
@@ -125,12 +142,9 @@ def main() -> int:
             )
         if args.grpc and policy is Policy.ZIP215:
             results += _grpc_scope(backend, commit, vals, args)
-    if args.save:
-        path = save(
-            "cometbft-commit", "cpu", results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3}
-        )
-        print(f"wrote {path}")
-    return 0
+    for r in results:
+        r["device_name"] = devices.get(r["backend"], "")
+    return results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3}
 
 
 def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: argparse.Namespace) -> list[dict[str, Any]]:
