@@ -13,7 +13,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
     VERIFIER_KERNELS_DIR=/opt/verifier/kernels \
     VERIFIER_CACHE_DIR=/var/cache/verifier
 
-# g++ builds the emu backend on demand; the CUDA path compiles with NVRTC, which CuPy's wheel carries.
+# g++ builds the host kernels (policy zip215 on the CPU backend, and the emu test backend); the CUDA path
+# compiles with NVRTC, which CuPy's wheel carries.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -26,7 +27,9 @@ COPY kernels ./kernels
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir ".[cuda12]" \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
- && mkdir -p /var/cache/verifier && chown verifier /var/cache/verifier
+ && mkdir -p /var/cache/verifier \
+ && /opt/venv/bin/python -c "from verifier.backends._native import build_emu_library as b; b('ed25519_verify.cu'); b('merkle_verify.cu')" \
+ && chown -R verifier /var/cache/verifier
 
 ENV PATH=/opt/venv/bin:$PATH
 USER verifier

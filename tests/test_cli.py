@@ -88,6 +88,24 @@ def _merkle_lines() -> tuple[list[str], list[tuple[str, str | None]]]:
     return lines, want
 
 
+def test_verify_ed25519_policy_zip215(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--policy zip215 (the CPU backend's host-kernel path): the self-test's cases, each with the verdict
+    SPEC.md section 2 gives, where libsodium says otherwise for some."""
+    from verifier import _selftest_vectors as kat
+
+    cases = kat.ED25519_CASES
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(
+        json.dumps({"public_key": c.public_key.hex(), "signature": c.signature.hex(), "message": c.message.hex()}) + "\n"
+        for c in cases
+    ))
+    for policy in ("zip215", "libsodium"):
+        assert main(["verify", "ed25519", "--backend", "cpu", "--policy", policy, str(path)]) == 0
+        got = [json.loads(line)["verdict"] for line in capsys.readouterr().out.splitlines()]
+        assert got == [c.zip215 if policy == "zip215" else c.libsodium for c in cases]
+    assert any(c.zip215 != c.libsodium for c in cases)
+
+
 def test_verify_merkle_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import io
 
