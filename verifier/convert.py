@@ -146,17 +146,16 @@ def _block_id(msg: pb2.BlockID, where: str) -> cb.BlockID:
 
 def _commit_from_proto(msg: pb2.Commit, header: cb.Header | None, max_items: int) -> cb.Commit:
     _check_items(len(msg.signatures), max_items, "commit signatures")
-    sigs = tuple(
-        cb.make_commit_sig(
-            s.block_id_flag,
-            s.validator_address,
-            cb.Timestamp(s.timestamp.seconds, s.timestamp.nanos) if s.HasField("timestamp") else cb.ZERO_TIME,
-            s.signature,
-            f"commit.signatures[{i}]",
-        )
-        for i, s in enumerate(msg.signatures)
-    )
-    return cb.make_commit(msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), sigs, header, "commit")
+    make, timestamp, zero = cb.make_commit_sig, cb.Timestamp, cb.ZERO_TIME
+    sigs = []
+    for i, s in enumerate(msg.signatures):
+        if s.HasField("timestamp"):
+            ts = s.timestamp
+            when = timestamp(ts.seconds, ts.nanos)
+        else:
+            when = zero
+        sigs.append(make(s.block_id_flag, s.validator_address, when, s.signature, "commit.signatures", i))
+    return cb.make_commit(msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), tuple(sigs), header, "commit")
 
 
 def _json_items(doc: bytes, what: str) -> Any:

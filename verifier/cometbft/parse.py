@@ -244,8 +244,22 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
     return make_commit_sig(flag, address, timestamp, signature, where)
 
 
-def make_commit_sig(flag: Any, address: bytes, timestamp: Timestamp, signature: bytes, where: str) -> CommitSig:
-    """One ``CommitSig`` from typed fields, checked as cometbft ``CommitSig.ValidateBasic`` does."""
+def make_commit_sig(
+    flag: Any, address: bytes, timestamp: Timestamp, signature: bytes, where: str, index: int | None = None
+) -> CommitSig:
+    """One ``CommitSig`` from typed fields, checked as cometbft ``CommitSig.ValidateBasic`` does.
+
+    ``where`` (with ``[index]`` appended when given) names the entry in errors; the name is only built
+    for an error, since a commit checks one entry per validator."""
+    if (
+        (flag == BlockIDFlag.COMMIT or flag == BlockIDFlag.NIL)
+        and len(address) == _ADDRESS_SIZE
+        and 0 < len(signature) <= _MAX_SIGNATURE_SIZE
+        and type(flag) is not bool
+    ):
+        return CommitSig(_FLAGS[flag], bytes(address), timestamp, bytes(signature))  # the usual entry
+    if index is not None:
+        where = f"{where}[{index}]"
     flag = _block_id_flag(flag, where)
     if flag == BlockIDFlag.ABSENT:
         if address:

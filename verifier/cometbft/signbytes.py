@@ -32,6 +32,7 @@ __all__ = [
     "uvarint_prefixed",
     "canonical_vote_prefix",
     "timestamp_field",
+    "timestamp_field_cached",
     "chain_id_field",
     "canonical_vote_sign_bytes",
 ]
@@ -119,6 +120,19 @@ def canonical_vote_prefix(
 def timestamp_field(seconds: int, nanos: int) -> bytes:
     """CanonicalVote field 5, google.protobuf.Timestamp: always present (gogoproto stdtime, non-nullable)."""
     return _message(5, _int_varint(1, seconds) + _int_varint(2, nanos))
+
+
+def timestamp_field_cached(seconds: int, nanos: int, seconds_fields: dict[int, bytes]) -> bytes:
+    """``timestamp_field``, reusing the encoded seconds across calls that share ``seconds_fields`` (the votes
+    of one commit mostly fall in the same second; only their nanos differ)."""
+    sec = seconds_fields.get(seconds)
+    if sec is None:
+        sec = seconds_fields[seconds] = _int_varint(1, seconds)
+    body = sec + _int_varint(2, nanos)
+    return _TIMESTAMP_KEY + _SMALL[len(body)] + body  # a Timestamp body is at most 22 bytes: one length byte
+
+
+_TIMESTAMP_KEY = _key(5, _WIRE_LEN)
 
 
 def chain_id_field(chain_id: str) -> bytes:
