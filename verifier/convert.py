@@ -273,7 +273,7 @@ def commit_result(response: pb2.VerifyCommitResponse) -> cb.CommitResult:
     return cb.CommitResult(
         valid=response.valid,
         error=error,
-        mode={v: k for k, v in MODE_VALUES.items()}[response.mode],
+        mode=_MODES.get(response.mode, cb.Mode.FULL),
         chain_id=response.chain_id,
         height=response.height,
         signed_power=response.signed_power,

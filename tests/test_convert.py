@@ -1,0 +1,101 @@
+"""verifier/convert.py: every protobuf form reads back as the value it was written from.
+
+The gRPC tests (tests/test_service_commit.py) check answers end to end; these check the conversions
+themselves, field by field, including the corners a round trip over the wire could lose: absent entries
+(Go's zero time), nil votes, index 0 in an error, an unset optional, unknown enum values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from tests.support import cometbft_ref as ref
+from verifier import cometbft as cb
+from verifier import convert
+from verifier.errors import InvalidRequestError, LimitExceededError
+from verifier.scheduler import Priority
+from verifier.v1 import verifier_pb2 as pb2
+from verifier.verdict import Policy
+
+
+def _commit(seed: int, n: int = 40) -> tuple[ref.Generated, cb.Commit, cb.ValidatorSet]:
+    gen = ref.generate(random.Random(seed), n, p_absent=0.2, p_nil=0.2)
+    return gen, cb.parse_commit(gen.commit_json()), cb.parse_validators(ref.validators_json(gen.validators))
+
+
+def test_commit_round_trip_through_protobuf_bytes() -> None:
+    for seed in range(5):
+        _, commit, vals = _commit(seed)
+        assert any(s.absent for s in commit.signatures) and any(s.block_id_flag == cb.BlockIDFlag.NIL for s in commit.signatures)
+        msg, header = convert.commit_to_proto(commit)
+        request = pb2.VerifyCommitRequest(commit=msg, header=header, validators=convert.validators_to_proto(vals))
+        wire = pb2.VerifyCommitRequest.FromString(request.SerializeToString())
+        call = convert.commit_call(wire, cb.ValidatorSetRegistry(), 1000)
+        # Every entry, timestamps (zero time for absent), block ID, header; CommitHeader carries the three
+        # header fields the check uses, not next_validators_hash.
+        assert commit.header is not None
+        assert call.commit == dataclasses.replace(commit, header=dataclasses.replace(commit.header, next_validators_hash=b""))
+        assert call.validators.hash == vals.hash and call.validators.validators == vals.validators
+        assert call.mode == cb.Mode.FULL and call.priority == Priority.CONSENSUS and call.height is None
+        # Sign bytes from the protobuf form equal those from the JSON form, byte for byte.
+        idx = [i for i, s in enumerate(commit.signatures) if not s.absent]
+        assert call.commit.vote_sign_bytes_many(commit.header.chain_id, idx) == commit.vote_sign_bytes_many(  # type: ignore[union-attr]
+            commit.header.chain_id, idx  # type: ignore[union-attr]
+        )
+
+
+def test_commit_result_round_trip_keeps_zero_and_unset() -> None:
+    statuses = (cb.SignatureStatus.VERIFIED, cb.SignatureStatus.ABSENT, cb.SignatureStatus.REJECTED)
+    for error in (
+        None,
+        cb.CommitError(cb.ErrorCode.INVALID_SIGNATURE, "wrong signature (#0): AB", index=0),
+        cb.CommitError(cb.ErrorCode.INSUFFICIENT_POWER, "insufficient", got=0, needed=6),
+        cb.CommitError(cb.ErrorCode.DUPLICATE_SIGNER, "double vote", index=2, first_index=0),
+        cb.CommitError(cb.ErrorCode.WRONG_HEIGHT, "wrong height", expected="11", actual="10"),
+    ):
+        result = cb.CommitResult(
+            valid=error is None, error=error, mode=cb.Mode.TRUSTING, chain_id="c", height=10, signed_power=7,
+            tallied_power=9, total_power=10, needed_power=3, statuses=statuses,
+            verdicts=np.array([1, cb.NOT_CHECKED, 2], np.uint8), validators_hash=b"\x05" * 32,
+        )
+        wire = pb2.VerifyCommitResponse.FromString(convert.commit_response(result, "cpu").SerializeToString())
+        back = convert.commit_result(wire)
+        assert back.error == error  # index 0 stays 0; unset stays None
+        for field in ("valid", "mode", "chain_id", "height", "signed_power", "tallied_power", "total_power",
+                      "needed_power", "statuses", "validators_hash"):
+            assert getattr(back, field) == getattr(result, field), field
+        assert back.verdicts.tolist() == [1, 255, 2] and wire.backend == "cpu"
+    assert convert.commit_result(pb2.VerifyCommitResponse()).mode == cb.Mode.FULL  # unspecified reads as full
+
+
+def test_request_options_read_back() -> None:
+    _, commit, vals = _commit(9, 10)
+    msg, header = convert.commit_to_proto(commit)
+    request = pb2.VerifyCommitRequest(
+        commit=msg, header=header, validators=convert.validators_to_proto(vals), mode=pb2.COMMIT_MODE_TRUSTING,
+        trust_level=pb2.TrustLevel(numerator=2, denominator=3), height=0, priority=pb2.PRIORITY_BULK,
+        block_id=convert.block_id_to_proto(commit.block_id), chain_id="other",
+    )
+    call = convert.commit_call(request, cb.ValidatorSetRegistry(), 1000)
+    assert call.mode == cb.Mode.TRUSTING and call.trust_level == cb.parse_trust_level("2/3")
+    assert call.height == 0  # set to 0 is not unset
+    assert call.block_id == commit.block_id and call.priority == Priority.BULK and call.chain_id == "other"
+    with pytest.raises(LimitExceededError, match="request has 10 commit signatures; the limit is 9"):
+        convert.commit_call(request, cb.ValidatorSetRegistry(), 9)
+
+
+def test_enums_and_limits() -> None:
+    assert convert.policy(pb2.POLICY_UNSPECIFIED) is Policy.LIBSODIUM and convert.policy(pb2.POLICY_ZIP215) is Policy.ZIP215
+    with pytest.raises(InvalidRequestError, match="policy: unknown value 9"):
+        convert.policy(9)
+    assert convert.priority(pb2.PRIORITY_UNSPECIFIED) is Priority.BULK
+    assert convert.priority(pb2.PRIORITY_UNSPECIFIED, Priority.CONSENSUS) is Priority.CONSENSUS
+    with pytest.raises(InvalidRequestError, match="priority: unknown value 7"):
+        convert.priority(7)
+    big = pb2.VerifySignaturesRequest(message_lengths=[0] * 11)
+    with pytest.raises(LimitExceededError, match="request has 11 items; the limit is 10"):
+        convert.ed25519_batch(big, 10)
