@@ -140,6 +140,8 @@ def test_registered_set_by_hash_and_eviction(
     # (4 keys) were given back: 5 + 6 rows are in use.
     engine = server.server.engine  # type: ignore[union-attr]
     assert engine is not None and engine.key_slots.rows - engine.key_slots.free == 11
+    info = stub.GetInfo(pb2.GetInfoRequest()).validator_sets
+    assert (info.registered, info.max_sets, info.key_store_rows - info.key_store_free) == (2, 2, 11)
     # The newest two are held: a commit refers to its set by hash only.
     for g, h in zip(gens[1:], hashes[1:]):
         r = client.verify_commit(json.dumps(g.commit_json()), validator_set_hash=h)

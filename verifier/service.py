@@ -303,6 +303,12 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
                 crossover_batch=engine.crossover_batch,
                 stream_window=cfg.stream_window,
             ),
+            validator_sets=_pb2.ValidatorSets(
+                registered=len(self.validator_sets),
+                max_sets=self.validator_sets.max_sets,
+                key_store_rows=engine.key_slots.rows,
+                key_store_free=engine.key_slots.free,
+            ),
         )
 
 

@@ -257,21 +257,35 @@ class Scheduling(_message.Message):
     stream_window: int
     def __init__(self, max_batch_items: _Optional[int] = ..., max_queue_delay_us: _Optional[int] = ..., queue_capacity_items: _Optional[int] = ..., queue_capacity_bytes: _Optional[int] = ..., crossover_batch: _Optional[int] = ..., stream_window: _Optional[int] = ...) -> None: ...
 
+class ValidatorSets(_message.Message):
+    __slots__ = ("registered", "max_sets", "key_store_rows", "key_store_free")
+    REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    MAX_SETS_FIELD_NUMBER: _ClassVar[int]
+    KEY_STORE_ROWS_FIELD_NUMBER: _ClassVar[int]
+    KEY_STORE_FREE_FIELD_NUMBER: _ClassVar[int]
+    registered: int
+    max_sets: int
+    key_store_rows: int
+    key_store_free: int
+    def __init__(self, registered: _Optional[int] = ..., max_sets: _Optional[int] = ..., key_store_rows: _Optional[int] = ..., key_store_free: _Optional[int] = ...) -> None: ...
+
 class GetInfoResponse(_message.Message):
-    __slots__ = ("version", "backend", "devices", "limits", "policies", "scheduling")
+    __slots__ = ("version", "backend", "devices", "limits", "policies", "scheduling", "validator_sets")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
     SCHEDULING_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_SETS_FIELD_NUMBER: _ClassVar[int]
     version: str
     backend: str
     devices: _containers.RepeatedCompositeFieldContainer[Device]
     limits: Limits
     policies: _containers.RepeatedScalarFieldContainer[str]
     scheduling: Scheduling
-    def __init__(self, version: _Optional[str] = ..., backend: _Optional[str] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policies: _Optional[_Iterable[str]] = ..., scheduling: _Optional[_Union[Scheduling, _Mapping]] = ...) -> None: ...
+    validator_sets: ValidatorSets
+    def __init__(self, version: _Optional[str] = ..., backend: _Optional[str] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policies: _Optional[_Iterable[str]] = ..., scheduling: _Optional[_Union[Scheduling, _Mapping]] = ..., validator_sets: _Optional[_Union[ValidatorSets, _Mapping]] = ...) -> None: ...
 
 class PartSetHeader(_message.Message):
     __slots__ = ("total", "hash")
