@@ -20,8 +20,8 @@ import argparse
 import json
 import os
 import statistics
-import threading
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path

@@ -13,9 +13,8 @@ import time
 import pytest
 
 from tests.support import ed25519_ref as ref
-from tests.support import faults
+from tests.support import faults, vectors
 from tests.support import merkle_ref as mref
-from tests.support import vectors
 from tests.support.faults import pynacl_accepts
 from verifier.batch import MerkleBatch
 from verifier.verdict import Verdict

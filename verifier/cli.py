@@ -282,9 +282,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from verifier.server import ServerConfig, serve
-
     from verifier.scheduler import SchedulerConfig
+    from verifier.server import ServerConfig, serve
 
     config = ServerConfig(
         host=args.host,

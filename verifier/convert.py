@@ -22,7 +22,7 @@ from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import InvalidRequestError, LimitExceededError
 from verifier.result import VerifyResult
 from verifier.scheduler import Priority
-from verifier.v1 import verifier_pb2 as pb2
+from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 
 __all__ = [
@@ -42,25 +42,25 @@ __all__ = [
 ]
 
 _POLICIES: dict[int, Policy] = {
-    pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
-    pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
-    pb2.POLICY_ZIP215: Policy.ZIP215,
+    _pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
+    _pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
+    _pb2.POLICY_ZIP215: Policy.ZIP215,
 }
-POLICY_VALUES: dict[Policy, int] = {Policy.LIBSODIUM: pb2.POLICY_LIBSODIUM, Policy.ZIP215: pb2.POLICY_ZIP215}
+POLICY_VALUES: dict[Policy, int] = {Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM, Policy.ZIP215: _pb2.POLICY_ZIP215}
 _PRIORITIES: dict[int, Priority] = {
-    pb2.PRIORITY_BULK: Priority.BULK,
-    pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
+    _pb2.PRIORITY_BULK: Priority.BULK,
+    _pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
 }
 _MODES: dict[int, cb.Mode] = {
-    pb2.COMMIT_MODE_UNSPECIFIED: cb.Mode.FULL,
-    pb2.COMMIT_MODE_FULL: cb.Mode.FULL,
-    pb2.COMMIT_MODE_LIGHT: cb.Mode.LIGHT,
-    pb2.COMMIT_MODE_TRUSTING: cb.Mode.TRUSTING,
+    _pb2.COMMIT_MODE_UNSPECIFIED: cb.Mode.FULL,
+    _pb2.COMMIT_MODE_FULL: cb.Mode.FULL,
+    _pb2.COMMIT_MODE_LIGHT: cb.Mode.LIGHT,
+    _pb2.COMMIT_MODE_TRUSTING: cb.Mode.TRUSTING,
 }
-MODE_VALUES: dict[cb.Mode, Any] = {  # values are pb2.CommitMode
-    cb.Mode.FULL: pb2.COMMIT_MODE_FULL,
-    cb.Mode.LIGHT: pb2.COMMIT_MODE_LIGHT,
-    cb.Mode.TRUSTING: pb2.COMMIT_MODE_TRUSTING,
+MODE_VALUES: dict[cb.Mode, Any] = {  # values are _pb2.CommitMode
+    cb.Mode.FULL: _pb2.COMMIT_MODE_FULL,
+    cb.Mode.LIGHT: _pb2.COMMIT_MODE_LIGHT,
+    cb.Mode.TRUSTING: _pb2.COMMIT_MODE_TRUSTING,
 }
 
 
@@ -71,17 +71,17 @@ def policy(value: int) -> Policy:
     try:
         return _POLICIES[value]
     except KeyError:
-        raise InvalidRequestError(f"policy: unknown value {value}; known: {', '.join(pb2.Policy.keys())}") from None
+        raise InvalidRequestError(f"policy: unknown value {value}; known: {', '.join(_pb2.Policy.keys())}") from None
 
 
 def priority(value: int, default: Priority = Priority.BULK) -> Priority:
     """The request's priority; PRIORITY_UNSPECIFIED takes ``default``."""
-    if value == pb2.PRIORITY_UNSPECIFIED:
+    if value == _pb2.PRIORITY_UNSPECIFIED:
         return default
     try:
         return _PRIORITIES[value]
     except KeyError:
-        raise InvalidRequestError(f"priority: unknown value {value}; known: {', '.join(pb2.Priority.keys())}") from None
+        raise InvalidRequestError(f"priority: unknown value {value}; known: {', '.join(_pb2.Priority.keys())}") from None
 
 
 def _check_items(n: int, limit: int, what: str = "items") -> None:
@@ -89,14 +89,14 @@ def _check_items(n: int, limit: int, what: str = "items") -> None:
         raise LimitExceededError(f"request has {n} {what}; the limit is {limit}")
 
 
-def ed25519_batch(request: pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
+def ed25519_batch(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
     _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
     pol = policy(request.policy)
     batch = Ed25519Batch.from_packed(request.public_keys, request.signatures, request.messages, request.message_lengths)
     return batch, pol
 
 
-def merkle_batch(request: pb2.VerifyMerkleProofsRequest, max_items: int) -> MerkleBatch:
+def merkle_batch(request: _pb2.VerifyMerkleProofsRequest, max_items: int) -> MerkleBatch:
     _check_items(len(request.leaf_indices), max_items)
     return MerkleBatch.from_packed(
         leaf_indices=request.leaf_indices,
@@ -139,12 +139,12 @@ class CommitCall:
     priority: Priority
 
 
-def _block_id(msg: pb2.BlockID, where: str) -> cb.BlockID:
+def _block_id(msg: _pb2.BlockID, where: str) -> cb.BlockID:
     psh = msg.part_set_header
     return cb.make_block_id(msg.hash, psh.total, psh.hash, where)
 
 
-def _commit_from_proto(msg: pb2.Commit, header: cb.Header | None, max_items: int) -> cb.Commit:
+def _commit_from_proto(msg: _pb2.Commit, header: cb.Header | None, max_items: int) -> cb.Commit:
     _check_items(len(msg.signatures), max_items, "commit signatures")
     make, timestamp, zero = cb.make_commit_sig, cb.Timestamp, cb.ZERO_TIME
     sigs = []
@@ -165,7 +165,7 @@ def _json_items(doc: bytes, what: str) -> Any:
         raise InvalidRequestError(f"{what}: not UTF-8 JSON ({exc})") from None
 
 
-def validator_set(source: pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str) -> cb.ValidatorSet:
+def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str) -> cb.ValidatorSet:
     """A validator set from its protobuf form or its /validators JSON (exactly one of them)."""
     if source is not None:
         _check_items(len(source.validators), max_items, "validators")
@@ -183,13 +183,13 @@ def validator_set(source: pb2.ValidatorSet | None, json_doc: bytes | None, max_i
     return vs
 
 
-def _trust_level(msg: pb2.TrustLevel, present: bool) -> Fraction:
+def _trust_level(msg: _pb2.TrustLevel, present: bool) -> Fraction:
     if not present:
         return cb.DEFAULT_TRUST_LEVEL
     return cb.parse_trust_level((msg.numerator, msg.denominator))
 
 
-def commit_call(request: pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegistry, max_items: int) -> CommitCall:
+def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegistry, max_items: int) -> CommitCall:
     """Read a VerifyCommitRequest; an unknown ``validator_set_hash`` raises ``UnknownValidatorSetError``."""
     which_commit = request.WhichOneof("commit_source")
     if which_commit == "commit":
@@ -217,7 +217,7 @@ def commit_call(request: pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegis
     try:
         mode = _MODES[request.mode]
     except KeyError:
-        raise InvalidRequestError(f"mode: unknown value {request.mode}; known: {', '.join(pb2.CommitMode.keys())}") from None
+        raise InvalidRequestError(f"mode: unknown value {request.mode}; known: {', '.join(_pb2.CommitMode.keys())}") from None
     return CommitCall(
         chain_id=request.chain_id or None,
         validators=validators,
@@ -230,8 +230,8 @@ def commit_call(request: pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegis
     )
 
 
-def commit_response(result: cb.CommitResult, backend: str) -> pb2.VerifyCommitResponse:
-    response = pb2.VerifyCommitResponse(
+def commit_response(result: cb.CommitResult, backend: str) -> _pb2.VerifyCommitResponse:
+    response = _pb2.VerifyCommitResponse(
         valid=result.valid,
         signed_power=result.signed_power,
         tallied_power=result.tallied_power,
@@ -248,7 +248,7 @@ def commit_response(result: cb.CommitResult, backend: str) -> pb2.VerifyCommitRe
     err = result.error
     if err is not None:
         response.error.CopyFrom(
-            pb2.CommitError(
+            _pb2.CommitError(
                 code=cast(Any, int(err.code)), message=err.message, index=err.index, first_index=err.first_index,
                 got=err.got, needed=err.needed, expected=err.expected or "", actual=err.actual or "",
             )
@@ -256,7 +256,7 @@ def commit_response(result: cb.CommitResult, backend: str) -> pb2.VerifyCommitRe
     return response
 
 
-def commit_result(response: pb2.VerifyCommitResponse) -> cb.CommitResult:
+def commit_result(response: _pb2.VerifyCommitResponse) -> cb.CommitResult:
     """A VerifyCommitResponse as the ``CommitResult`` a local ``verify_commit`` returns."""
     error = None
     if response.HasField("error"):
@@ -286,9 +286,9 @@ def commit_result(response: pb2.VerifyCommitResponse) -> cb.CommitResult:
     )
 
 
-def commit_to_proto(commit: cb.Commit) -> tuple[pb2.Commit, pb2.CommitHeader | None]:
+def commit_to_proto(commit: cb.Commit) -> tuple[_pb2.Commit, _pb2.CommitHeader | None]:
     """A parsed commit (and its header, when it came with one) in protobuf form."""
-    msg = pb2.Commit(
+    msg = _pb2.Commit(
         height=commit.height,
         round=commit.round,
         block_id=block_id_to_proto(commit.block_id),
@@ -300,19 +300,19 @@ def commit_to_proto(commit: cb.Commit) -> tuple[pb2.Commit, pb2.CommitHeader | N
         if s.timestamp != cb.ZERO_TIME:
             entry.timestamp.seconds, entry.timestamp.nanos = s.timestamp.seconds, s.timestamp.nanos
     h = commit.header
-    header = None if h is None else pb2.CommitHeader(chain_id=h.chain_id, height=h.height, validators_hash=h.validators_hash)
+    header = None if h is None else _pb2.CommitHeader(chain_id=h.chain_id, height=h.height, validators_hash=h.validators_hash)
     return msg, header
 
 
-def block_id_to_proto(block_id: cb.BlockID) -> pb2.BlockID:
+def block_id_to_proto(block_id: cb.BlockID) -> _pb2.BlockID:
     psh = block_id.part_set_header
-    return pb2.BlockID(hash=block_id.hash, part_set_header=pb2.PartSetHeader(total=psh.total, hash=psh.hash))
+    return _pb2.BlockID(hash=block_id.hash, part_set_header=_pb2.PartSetHeader(total=psh.total, hash=psh.hash))
 
 
-def validators_to_proto(validators: cb.ValidatorSet) -> pb2.ValidatorSet:
-    return pb2.ValidatorSet(
+def validators_to_proto(validators: cb.ValidatorSet) -> _pb2.ValidatorSet:
+    return _pb2.ValidatorSet(
         validators=[
-            pb2.Validator(address=v.address, pub_key=pb2.PublicKey(ed25519=v.pub_key), voting_power=v.voting_power)
+            _pb2.Validator(address=v.address, pub_key=_pb2.PublicKey(ed25519=v.pub_key), voting_power=v.voting_power)
             for v in validators
         ]
     )

@@ -20,8 +20,8 @@ import grpc
 from verifier import cometbft as cb
 from verifier import convert
 from verifier.batch import NO_KEY_SLOT, Ed25519Batch
-from verifier.engine import Engine
 from verifier.cometbft import UnknownValidatorSetError
+from verifier.engine import Engine
 from verifier.errors import (
     DeadlineExceededError,
     InvalidRequestError,

@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 
 from tests.backends import test_emu_ed25519 as _emu
-from verifier.errors import UnsupportedPolicyError
-
 from tests.support import ed25519_ref, merkle_ref
 from tests.support.vectors import ed25519_vectors, merkle_inclusion_vectors, rfc6962_tree
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.errors import UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
 
 

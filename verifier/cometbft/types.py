@@ -8,10 +8,10 @@ verification needs are kept; parsing lives in ``verifier.cometbft.parse``.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
 import datetime
 import enum
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from verifier.cometbft.signbytes import (
     PRECOMMIT_TYPE,
