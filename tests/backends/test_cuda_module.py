@@ -1,0 +1,37 @@
+"""verifier/backends/cuda/_module.py without a GPU: the pinned-staging copy.
+
+``stage`` cuts large columns over several threads; every byte must land where one ``np.copyto`` would put
+it, whatever the size (around the thresholds, odd splits) and dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verifier.backends.cuda import _module
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.uint64])
+def test_stage_copies_every_byte(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_module, "_STAGE_PART_BYTES", 1 << 12)  # small parts, so tests cut often
+    monkeypatch.setattr(_module, "_STAGE_THREADS", 3)
+    rng = np.random.default_rng(5)
+    item = np.dtype(dtype).itemsize
+    for n in (0, 1, (1 << 12) // item - 1, (1 << 13) // item, (1 << 13) // item + 1, 3 * (1 << 12) // item + 7, 100_003):
+        src = rng.integers(0, 255, size=n).astype(dtype)
+        dst = np.zeros(n + 5, dtype=dtype)  # a view shorter than its buffer, as upload passes
+        _module.stage(dst[:n], src)
+        assert np.array_equal(dst[:n], src) and not dst[n:].any(), (np.dtype(dtype).name, n)
+
+
+def test_stage_uses_threads_for_large_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above two parts the copy is cut (so the pool exists); below, it is one np.copyto on this thread."""
+    monkeypatch.setattr(_module, "_STAGE_PART_BYTES", 1 << 12)
+    monkeypatch.setattr(_module, "_STAGE_THREADS", 4)
+    monkeypatch.setattr(_module, "_stage_pool", None)
+    _module.stage(np.zeros(1 << 12, np.uint8), np.ones(1 << 12, np.uint8))
+    assert _module._stage_pool is None
+    dst = np.zeros(1 << 16, np.uint8)
+    _module.stage(dst, np.full(1 << 16, 7, np.uint8))
+    assert _module._stage_pool is not None and (dst == 7).all()
