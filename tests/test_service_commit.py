@@ -179,7 +179,12 @@ def test_bad_requests_name_the_field(stub: pb2_grpc.VerifierStub) -> None:
     invalid = grpc.StatusCode.INVALID_ARGUMENT
     _expect(stub, pb2.VerifyCommitRequest(validators=vals), invalid, "commit_source: neither commit nor commit_json")
     _expect(stub, pb2.VerifyCommitRequest(commit=msg, header=header), invalid, "validators_source")
-    _expect(stub, pb2.VerifyCommitRequest(commit_json=b"{not json", validators=vals), invalid, "commit_json: not UTF-8 JSON")
+    _expect(stub, pb2.VerifyCommitRequest(commit_json=b"{not json", validators=vals), invalid, "commit_json: not JSON")
+    _expect(stub, pb2.VerifyCommitRequest(commit_json=b"\xff{}", validators=vals), invalid, "commit_json: not UTF-8 JSON")
+    deep = b"[" * 200_000 + b"]" * 200_000
+    _expect(stub, pb2.VerifyCommitRequest(commit_json=deep, validators=vals), invalid, "commit_json: JSON nested too deeply")
+    _expect(stub, pb2.VerifyCommitRequest(commit=msg, header=header, validators_json=deep), invalid,
+            "validators_json: JSON nested too deeply")
     _expect(stub, changed(lambda r: setattr(r.commit.signatures[3], "validator_address", b"\x01" * 19)), invalid,
             "commit.signatures[3].validator_address: 19 bytes, expected 20")
     _expect(stub, changed(lambda r: setattr(r.commit.signatures[1], "block_id_flag", 0)), invalid,

@@ -11,7 +11,6 @@ VerifyCommitResponse back into a ``CommitResult`` (the client's side).
 from __future__ import annotations
 
 import dataclasses
-import json
 from fractions import Fraction
 from typing import Any, cast
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from verifier import cometbft as cb
 from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.cometbft.parse import load_json
 from verifier.errors import InvalidRequestError, LimitExceededError
 from verifier.result import VerifyResult
 from verifier.scheduler import Priority
@@ -158,13 +158,6 @@ def _commit_from_proto(msg: _pb2.Commit, header: cb.Header | None, max_items: in
     return cb.make_commit(msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), tuple(sigs), header, "commit")
 
 
-def _json_items(doc: bytes, what: str) -> Any:
-    try:
-        return json.loads(bytes(doc).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidRequestError(f"{what}: not UTF-8 JSON ({exc})") from None
-
-
 def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str) -> cb.ValidatorSet:
     """A validator set from its protobuf form or its /validators JSON (exactly one of them)."""
     if source is not None:
@@ -178,7 +171,7 @@ def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_
                         else cb.Validator.from_pub_key(pk, v.voting_power))
         return cb.ValidatorSet(vals)
     assert json_doc is not None
-    vs = cb.parse_validators(_json_items(json_doc, where))
+    vs = cb.parse_validators(load_json(json_doc, where))
     _check_items(len(vs), max_items, "validators")
     return vs
 
@@ -199,7 +192,7 @@ def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegi
             header = cb.make_header(h.chain_id, h.height, h.validators_hash)
         commit = _commit_from_proto(request.commit, header, max_items)
     elif which_commit == "commit_json":
-        commit = cb.parse_commit(_json_items(request.commit_json, "commit_json"))
+        commit = cb.parse_commit(load_json(request.commit_json, "commit_json"))
         _check_items(len(commit.signatures), max_items, "commit signatures")
     else:
         raise InvalidRequestError("commit_source: neither commit nor commit_json is set")

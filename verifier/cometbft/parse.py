@@ -84,6 +84,8 @@ def load_json(doc: Any, what: str) -> Any:
             return json.loads(doc)
         except json.JSONDecodeError as exc:
             raise InvalidRequestError(f"{what}: not JSON ({exc})") from None
+        except RecursionError:  # hostile input: thousands of nested arrays or objects
+            raise InvalidRequestError(f"{what}: JSON nested too deeply") from None
     return doc
 
 
