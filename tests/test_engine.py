@@ -173,6 +173,10 @@ def test_register_keys_rows_both_backends_and_overflow() -> None:
         assert engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
         engine.release_keys(slots)
         assert engine.key_slots.free == 10
+        engine.release_keys(slots)  # twice: harmless, no row is handed out twice afterwards
+        assert engine.key_slots.free == 10
+        again = engine.key_slots.allocate(12)
+        assert len(set(again[:10].tolist())) == 10 and again[10:].tolist() == [0xFFFFFFFF] * 2
     finally:
         engine.close()
 

@@ -28,17 +28,24 @@ class KeySlots:
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self._free = list(range(rows - 1, -1, -1))  # pop() hands out low rows first
+        self._in_use: set[int] = set()
         self._lock = threading.Lock()
 
     def allocate(self, k: int) -> npt.NDArray[np.uint32]:
         with self._lock:
             take = min(k, len(self._free))
             got = [self._free.pop() for _ in range(take)]
+            self._in_use.update(got)
         return np.array(got + [NO_KEY_SLOT] * (k - take), dtype=np.uint32)
 
     def release(self, slots: npt.NDArray[np.uint32]) -> None:
+        """Give rows back; a row already free is ignored, so releasing twice is harmless."""
         with self._lock:
-            self._free.extend(int(s) for s in slots if s != NO_KEY_SLOT)
+            for s in slots:
+                row = int(s)
+                if row in self._in_use:
+                    self._in_use.discard(row)
+                    self._free.append(row)
 
     @property
     def free(self) -> int:

@@ -227,6 +227,8 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
             await asyncio.get_running_loop().run_in_executor(
                 self._commit_pool, held.cache, KEY_SLOTS, lambda v: store_set_keys(sched.engine, v)
             )
+            if set_hash not in registry:  # evicted while its keys were stored: eviction found no rows yet
+                release_set_keys(sched.engine, held)
             if self._metrics is not None:
                 self._metrics.validator_sets.set(len(registry))
             return _pb2.RegisterValidatorSetResponse(
