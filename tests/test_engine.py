@@ -126,6 +126,30 @@ def test_small_batches_go_to_the_cpu() -> None:
     assert engine.verify_ed25519(_signed(16)).backend == "faulty"
 
 
+def test_crossover_per_route() -> None:
+    """zip215's crossover is libsodium's scaled by the CPU's measured zip215/libsodium rate (< 1: the host
+    kernel is slower than PyNaCl), so a batch that stays on the CPU under libsodium may go to the device
+    under zip215; Merkle has its own."""
+    healthy = FaultyBackend("raise")
+    healthy.broken = False
+    engine = Engine(healthy, crossover_batch=200, merkle_crossover_batch=7)
+    try:
+        zip215 = engine.crossovers[("ed25519", "zip215")]
+        assert engine.crossovers[("ed25519", "libsodium")] == 200 and engine.crossovers[("merkle", "")] == 7
+        assert 1 <= zip215 < 200, zip215
+        batch = _signed(zip215)
+        assert engine.verify_ed25519(batch, "zip215").backend == "faulty"
+        assert engine.verify_ed25519(batch, "libsodium").backend == "cpu"
+        assert engine.verify_ed25519(_signed(zip215 - 1), "zip215").backend == "cpu" if zip215 > 1 else True
+        proofs = MerkleBatch.from_items([0] * 7, [1] * 7, [[]] * 7, b"\x00" * 32, leaves=[b"x"] * 7)
+        assert engine.verify_merkle(proofs).backend == "faulty"
+        assert engine.verify_merkle(proofs.slice(0, 6)).backend == "cpu"
+    finally:
+        engine.close()
+    assert Engine(CpuBackend(workers=1)).crossovers == {("ed25519", "libsodium"): 0, ("ed25519", "zip215"): 0,
+                                                         ("merkle", ""): 0}
+
+
 def test_public_api_round_trip() -> None:
     sk = nacl.signing.SigningKey(b"\x07" * 32)
     msgs = [b"pay 10", b"pay 20", b""]

@@ -1,7 +1,7 @@
 """The engine: checks a batch against the limits, runs it on the chosen backend, and answers.
 
 It imports no gRPC: the server, the CLI and the public Python API all call it. A batch larger than
-``chunk_items`` is cut into chunks. Routing: a batch smaller than ``crossover_batch`` runs on the CPU,
+``chunk_items`` is cut into chunks. Routing: a batch smaller than its route's crossover runs on the CPU,
 where it costs less than a kernel launch (Solana's lesson); larger ones on the active backend. When the
 backend fails (``KernelError``) or leaves a verdict unwritten, the chunk is re-run on the CPU reference,
 so every item still gets its verdict, and the device is marked unhealthy: work goes to the CPU until a
@@ -47,6 +47,11 @@ class Limits:
     chunk_items: int = 1 << 16  # a larger batch is cut into chunks of this many items
 
 
+def _scaled(crossover: int, ratio: float) -> int:
+    """``crossover`` times ``ratio`` (<= 1), at least 1 when ``crossover`` is (0 stays 0: no routing)."""
+    return 0 if crossover == 0 else max(1, min(crossover, round(crossover * ratio)))
+
+
 def parse_policy(policy: str | Policy) -> Policy:
     try:
         return Policy(policy)
@@ -64,11 +69,16 @@ class Engine:
         limits: Limits | None = None,
         *,
         crossover_batch: int = 0,
+        merkle_crossover_batch: int | None = None,
         probe_interval: float = 10.0,
     ) -> None:
+        """``crossover_batch``: device batches of Ed25519 (policy libsodium, what ``verifier bench``
+        measures) smaller than this run on the CPU; ``merkle_crossover_batch`` the same for proofs (None:
+        the same number). Policy zip215's is derived here (``crossovers``)."""
         self.backend = backend
         self.limits = limits or Limits()
-        self.crossover_batch = crossover_batch if backend.name != "cpu" else 0
+        on_device = backend.name != "cpu"
+        self.crossover_batch = crossover_batch if on_device else 0
         self.probe_interval = probe_interval
         self.healthy = True
         self._probe: threading.Thread | None = None
@@ -80,6 +90,15 @@ class Engine:
         # Decoded keys of registered validator sets: the same rows on the device and its CPU fallback.
         self.key_slots = KeySlots(min(self._stores_rows()))
         self._store_lock = StoreLock()
+        # Crossover per route, (kind, policy value or ""). The CPU runs zip215 slower than libsodium (host
+        # kernel against PyNaCl), so below the same size the device already wins: its crossover is the
+        # libsodium one times this CPU's measured rate ratio.
+        merkle = merkle_crossover_batch if merkle_crossover_batch is not None else crossover_batch
+        self.crossovers: dict[tuple[str, str], int] = {
+            ("ed25519", Policy.LIBSODIUM.value): self.crossover_batch,
+            ("ed25519", Policy.ZIP215.value): _scaled(self.crossover_batch, self._zip215_cpu_ratio()),
+            ("merkle", ""): merkle if on_device else 0,
+        }
         self.health_observers: list[Callable[[str, bool], None]] = []
         # Observers (metrics) get (kind, backend name, verdicts) for every answered batch.
         self.observers: list[Callable[[str, str, npt.NDArray[np.uint8]], None]] = []
@@ -107,6 +126,7 @@ class Engine:
     def verify_ed25519(self, batch: Ed25519Batch, policy: str | Policy = Policy.LIBSODIUM) -> VerifyResult:
         pol = self.check_ed25519(batch, policy)
         cpu_can = pol in self._fallback.policies
+        crossover = self.crossovers[("ed25519", pol.value)]
 
         def call(be: Backend, b: Ed25519Batch) -> Any:
             if b.key_slots is None:
@@ -114,11 +134,11 @@ class Engine:
             with self._store_lock.reading():  # the rows it names are not being rewritten meanwhile
                 return be.verify_ed25519(b, pol)
 
-        return self._run("ed25519", batch, call, cpu_can=cpu_can)
+        return self._run("ed25519", batch, call, crossover, cpu_can=cpu_can)
 
     def verify_merkle(self, batch: MerkleBatch) -> VerifyResult:
         self.check_limits(len(batch))
-        return self._run("merkle", batch, lambda be, b: be.verify_merkle(b))
+        return self._run("merkle", batch, lambda be, b: be.verify_merkle(b), self.crossovers[("merkle", "")])
 
     def check_limits(self, n: int) -> None:
         if n > self.limits.max_items:
@@ -158,16 +178,43 @@ class Engine:
         batch still naming them is safe: a row is used only for the key it holds."""
         self.key_slots.release(slots)
 
-    def _run(self, kind: str, batch: B, call: Callable[[Backend, B], Any], cpu_can: bool = True) -> VerifyResult:
-        """``cpu_can``: whether the CPU backend can run this batch (policy zip215 needs its host kernel);
-        when it cannot, small batches stay on the device and a device failure is an error."""
+    def _zip215_cpu_ratio(self) -> float:
+        """How fast this CPU runs zip215 relative to libsodium (about 0.4 on the dev VM), timed on 256
+        signatures at startup; 1.0 when there is nothing to route or the CPU lacks zip215."""
+        if self.crossover_batch == 0 or Policy.ZIP215 not in self._fallback.policies:
+            return 1.0
+        import time
+
+        import nacl.signing
+
+        key = nacl.signing.SigningKey(bytes(range(32)))
+        msgs = [b"crossover %d" % i for i in range(256)]
+        batch = Ed25519Batch.from_items([bytes(key.verify_key)] * 256, [key.sign(m).signature for m in msgs], msgs)
+        best: dict[Policy, float] = {}
+        for pol in (Policy.LIBSODIUM, Policy.ZIP215):
+            self._fallback.verify_ed25519(batch, pol)  # warm-up
+            for _ in range(3):
+                t = time.perf_counter()
+                self._fallback.verify_ed25519(batch, pol)
+                best[pol] = min(best.get(pol, float("inf")), time.perf_counter() - t)
+        ratio = best[Policy.LIBSODIUM] / best[Policy.ZIP215]
+        _log.info("cpu runs zip215 at %.2fx its libsodium rate: zip215 crossover %d (libsodium %d)",
+                  ratio, _scaled(self.crossover_batch, ratio), self.crossover_batch)
+        return ratio
+
+    def _run(
+        self, kind: str, batch: B, call: Callable[[Backend, B], Any], crossover: int, cpu_can: bool = True
+    ) -> VerifyResult:
+        """``crossover``: chunks smaller than this run on the CPU. ``cpu_can``: whether the CPU backend can
+        run this batch (policy zip215 needs its host kernel); when it cannot, small batches stay on the
+        device and a device failure is an error."""
         n = len(batch)
         step = self.limits.chunk_items
         parts: list[npt.NDArray[np.uint8]] = []
         used: list[str] = []
         for start in range(0, n, step):
             chunk = batch if n <= step else batch.slice(start, min(n, start + step))
-            small = len(chunk) < self.crossover_batch
+            small = len(chunk) < crossover
             backend = self.backend if (self.healthy and not small) or not cpu_can else self._cpu()
             try:
                 verdicts = self._call_checked(kind, backend, chunk, call)

@@ -95,7 +95,8 @@ class Metrics:
         )
         self.crossover_batch = Gauge(
             "verifier_crossover_batch_items",
-            "Device batches smaller than this run on the CPU (0: no routing).",
+            "Device batches smaller than this run on the CPU (0: no routing), by kind and policy.",
+            ["kind", "policy"],
             registry=r,
         )
         self.config = Info("verifier_config", "The scheduler's configured knobs.", registry=r)
@@ -147,6 +148,7 @@ class Metrics:
     def observe_commit(self, mode: str, error_code: str | None) -> None:
         self.commits.labels(mode, error_code.lower() if error_code else "valid").inc()
 
-    def set_config(self, knobs: dict[str, object], crossover_batch: int) -> None:
+    def set_config(self, knobs: dict[str, object], crossovers: dict[tuple[str, str], int]) -> None:
         self.config.info({k: str(v) for k, v in knobs.items()})
-        self.crossover_batch.set(crossover_batch)
+        for (kind, policy), items in crossovers.items():
+            self.crossover_batch.labels(kind, policy or "none").set(items)

@@ -44,8 +44,9 @@ class ServerConfig:
     backend: str = "auto"
     limits: Limits = dataclasses.field(default_factory=Limits)
     scheduler: SchedulerConfig = dataclasses.field(default_factory=SchedulerConfig)
-    # Device batches smaller than this run on the CPU (GPU backends only); None: what `verifier bench`
-    # measured (verifier.bench.load_crossover), else 0.
+    # Device batches smaller than this run on the CPU (GPU backends only; policy zip215 scales it by the
+    # CPU's zip215/libsodium rate); None: what `verifier bench` measured per kind
+    # (verifier.bench.load_crossover), else 0.
     crossover_batch: int | None = 0
     grace_seconds: float = 30.0
     # TLS: PEM files. With a client CA, clients must present a certificate it signed (mutual TLS).
@@ -125,18 +126,21 @@ class VerifierServer:
             )
             self.metrics_port = self._metrics_server.server_port
         backend = await asyncio.to_thread(select_backend, cfg.backend)  # self-tested
-        crossover = cfg.crossover_batch
+        crossover, merkle_crossover = cfg.crossover_batch, None
         if crossover is None:
             from verifier.bench import load_crossover
 
-            crossover = load_crossover() or 0
-        engine = Engine(backend, cfg.limits, crossover_batch=crossover)
+            crossover = load_crossover(kind="ed25519") or 0
+            merkle_crossover = load_crossover(kind="merkle") or 0
+        engine = await asyncio.to_thread(
+            Engine, backend, cfg.limits, crossover_batch=crossover, merkle_crossover_batch=merkle_crossover
+        )
         engine.observers.append(self.metrics.observe_verdicts)
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
         self.metrics.set_backend(backend.name)
         self.metrics.watch_device_memory(backend.memory_in_use, sum(d.memory_bytes for d in backend.devices()))
-        self.metrics.set_config(dataclasses.asdict(cfg.scheduler), engine.crossover_batch)
+        self.metrics.set_config(dataclasses.asdict(cfg.scheduler), engine.crossovers)
         self.engine = engine
         self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
         self.scheduler.start()

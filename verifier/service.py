@@ -302,8 +302,10 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
                 max_queue_delay_us=cfg.max_queue_delay_us,
                 queue_capacity_items=cfg.queue_capacity_items,
                 queue_capacity_bytes=cfg.queue_capacity_bytes,
-                crossover_batch=engine.crossover_batch,
+                crossover_batch=engine.crossovers[("ed25519", Policy.LIBSODIUM.value)],
                 stream_window=cfg.stream_window,
+                crossover_batch_zip215=engine.crossovers[("ed25519", Policy.ZIP215.value)],
+                crossover_batch_merkle=engine.crossovers[("merkle", "")],
             ),
             validator_sets=_pb2.ValidatorSets(
                 registered=len(self.validator_sets),

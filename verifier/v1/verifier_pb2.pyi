@@ -242,20 +242,24 @@ class Limits(_message.Message):
     def __init__(self, max_items: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
 
 class Scheduling(_message.Message):
-    __slots__ = ("max_batch_items", "max_queue_delay_us", "queue_capacity_items", "queue_capacity_bytes", "crossover_batch", "stream_window")
+    __slots__ = ("max_batch_items", "max_queue_delay_us", "queue_capacity_items", "queue_capacity_bytes", "crossover_batch", "stream_window", "crossover_batch_zip215", "crossover_batch_merkle")
     MAX_BATCH_ITEMS_FIELD_NUMBER: _ClassVar[int]
     MAX_QUEUE_DELAY_US_FIELD_NUMBER: _ClassVar[int]
     QUEUE_CAPACITY_ITEMS_FIELD_NUMBER: _ClassVar[int]
     QUEUE_CAPACITY_BYTES_FIELD_NUMBER: _ClassVar[int]
     CROSSOVER_BATCH_FIELD_NUMBER: _ClassVar[int]
     STREAM_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    CROSSOVER_BATCH_ZIP215_FIELD_NUMBER: _ClassVar[int]
+    CROSSOVER_BATCH_MERKLE_FIELD_NUMBER: _ClassVar[int]
     max_batch_items: int
     max_queue_delay_us: int
     queue_capacity_items: int
     queue_capacity_bytes: int
     crossover_batch: int
     stream_window: int
-    def __init__(self, max_batch_items: _Optional[int] = ..., max_queue_delay_us: _Optional[int] = ..., queue_capacity_items: _Optional[int] = ..., queue_capacity_bytes: _Optional[int] = ..., crossover_batch: _Optional[int] = ..., stream_window: _Optional[int] = ...) -> None: ...
+    crossover_batch_zip215: int
+    crossover_batch_merkle: int
+    def __init__(self, max_batch_items: _Optional[int] = ..., max_queue_delay_us: _Optional[int] = ..., queue_capacity_items: _Optional[int] = ..., queue_capacity_bytes: _Optional[int] = ..., crossover_batch: _Optional[int] = ..., stream_window: _Optional[int] = ..., crossover_batch_zip215: _Optional[int] = ..., crossover_batch_merkle: _Optional[int] = ...) -> None: ...
 
 class ValidatorSets(_message.Message):
     __slots__ = ("registered", "max_sets", "key_store_rows", "key_store_free")
