@@ -117,6 +117,65 @@ def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, 
     }
 
 
+def run_commit_load(target: str, clients: int, seconds: float, seed: int, priority: str) -> dict[str, Any]:
+    """``clients`` callers send VerifyCommit in a closed loop (150 validators, registered once; one commit
+    valid, one with a planted bad signature, alternating) and check every answer; latency percentiles."""
+    from tests.support import cometbft_ref as ref
+    from verifier import cometbft as cb
+    from verifier import convert
+    from verifier.v1 import verifier_pb2 as pb2
+
+    rng = random.Random(seed)
+    prio = {"consensus": pb2.PRIORITY_CONSENSUS, "bulk": pb2.PRIORITY_BULK}[priority]
+    cases: list[tuple[Any, int | None]] = []
+    with Client(target, timeout=60) as client:
+        for n_bad in (0, 1):
+            gen = ref.generate(rng, 150, p_absent=0.05, p_nil=0.05, n_bad=n_bad)
+            commit = cb.parse_commit(gen.commit_json())
+            set_hash = client.register_validator_set(cb.parse_validators(ref.validators_json(gen.validators)))
+            msg, header = convert.commit_to_proto(commit)
+            request = pb2.VerifyCommitRequest(commit=msg, header=header, validator_set_hash=set_hash, priority=prio)
+            cases.append((request, min(gen.bad) if gen.bad else None))
+        stub = client._stub
+        lock = threading.Lock()
+        stats: dict[str, Any] = {"commits": 0, "errors": 0, "wrong": 0, "latencies": []}
+        stop_at = time.monotonic() + seconds
+
+        def loop(cid: int) -> None:
+            k = cid
+            while time.monotonic() < stop_at:
+                request, bad = cases[k % 2]
+                k += 1
+                t0 = time.perf_counter()
+                try:
+                    r = stub.VerifyCommit(request, timeout=60)
+                except Exception:  # noqa: BLE001 - counted and reported
+                    with lock:
+                        stats["errors"] += 1
+                    continue
+                latency = time.perf_counter() - t0
+                right = r.valid if bad is None else (
+                    not r.valid and r.error.code == pb2.COMMIT_ERROR_CODE_INVALID_SIGNATURE and r.error.index == bad)
+                with lock:
+                    stats["commits"] += 1
+                    stats["wrong"] += 0 if right else 1
+                    stats["latencies"].append(latency)
+
+        threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+    lat = np.array(stats.pop("latencies") or [0.0])
+    return {
+        **stats, "priority": priority, "clients": clients, "seconds": elapsed,
+        "commits_per_second": stats["commits"] / elapsed,
+        "latency_p50_s": float(np.percentile(lat, 50)), "latency_p99_s": float(np.percentile(lat, 99)),
+    }
+
+
 def in_process_rate(batch: int, seconds: float, seed: int) -> float:
     from verifier import get_engine
     from verifier.batch import Ed25519Batch
@@ -142,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--requests", type=int, default=1_000_000, help="stop after this many requests")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("VERIFIER_TEST_SEED", "1")))
+    parser.add_argument("--commit-clients", type=int, default=0,
+                        help="also this many callers sending 150-validator VerifyCommit during the bulk load")
+    parser.add_argument("--commit-priority", choices=["consensus", "bulk", "both"], default="consensus",
+                        help="priority of those commits; both: one run with each (default consensus)")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.batch_sizes.split(",")]
@@ -149,8 +212,22 @@ def main(argv: list[str] | None = None) -> int:
     target = args.target
     if target is None:
         proc, target = start_server(args.backend)
+    commit_reports: list[dict[str, Any]] = []
     try:
-        report = run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)
+        if args.commit_clients:
+            report = {}
+            priorities = ["consensus", "bulk"] if args.commit_priority == "both" else [args.commit_priority]
+            for prio in priorities:
+                bulk: dict[str, Any] = {}
+                worker = threading.Thread(target=lambda: bulk.update(
+                    run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)))
+                worker.start()
+                commit_reports.append(run_commit_load(target, args.commit_clients, args.seconds, args.seed, prio))
+                worker.join()
+                commit_reports[-1]["bulk_items_per_second"] = bulk["items_per_second"]
+                report = bulk if not report else report
+        else:
+            report = run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)
     finally:
         if proc is not None:
             proc.terminate()
@@ -160,8 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  latency p50 {report['latency_p50_s'] * 1e3:.2f} ms, p99 {report['latency_p99_s'] * 1e3:.2f} ms, "
           f"p999 {report['latency_p999_s'] * 1e3:.2f} ms")
     print(f"  errors {report['errors']}, lost or duplicated {report['lost']}, wrong verdicts {report['mismatched']}")
+    for c in commit_reports:
+        print(f"  with {c['clients']} commit callers, priority {c['priority']}: {c['commits']} commits "
+              f"({c['commits_per_second']:.1f}/s), latency p50 {c['latency_p50_s'] * 1e3:.1f} ms, "
+              f"p99 {c['latency_p99_s'] * 1e3:.1f} ms; wrong {c['wrong']}, errors {c['errors']}; "
+              f"bulk meanwhile {c['bulk_items_per_second']:,.0f} items/s")
     local = None
-    if args.target is None and args.backend == "cpu":
+    if args.target is None and args.backend == "cpu" and not commit_reports:
         local = in_process_rate(max(sizes), min(5.0, args.seconds), args.seed)
         print(f"  in-process cpu engine at batch {max(sizes)}: {local:,.0f} items/s; "
               f"over gRPC / in-process = {report['items_per_second'] / local:.2f}")
@@ -172,8 +254,13 @@ def main(argv: list[str] | None = None) -> int:
         if local is not None:
             results.append({"kind": "ed25519", "backend": "cpu", "scope": "engine", "batch": max(sizes),
                             "message_bytes": "32-128", "items_per_second": local})
-        print("saved", save("loadgen", f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results))
+        for c in commit_reports:
+            results.append({"kind": "cometbft-commit", "backend": args.backend, "scope": "grpc", "validators": 150,
+                            "bulk_clients": args.clients, "bulk_batch_sizes": sizes, **c})
+        name = "loadgen-commits" if commit_reports else "loadgen"
+        print("saved", save(name, f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results))
     ok = report["errors"] == 0 and report["lost"] == 0 and report["mismatched"] == 0
+    ok = ok and all(c["wrong"] == 0 and c["errors"] == 0 for c in commit_reports)
     return 0 if ok else 1
 
 
