@@ -21,7 +21,6 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -147,9 +146,13 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
     return results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3}
 
 
+_GRPC_MIN_TIME = 0.5  # seconds each timed repetition of the grpc scope runs at least
+
+
 def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: argparse.Namespace) -> list[dict[str, Any]]:
     from verifier import convert
     from verifier.bench.runners import ServerProcess
+    from verifier.bench.timing import measure, measure_concurrent
     from verifier.client import Client
     from verifier.v1 import verifier_pb2 as pb2
 
@@ -167,29 +170,18 @@ def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: ar
                 response = stub.VerifyCommit(request, timeout=60)
                 assert response.valid, response.error
                 checked = sum(1 for v in response.verdicts if v != cb.NOT_CHECKED)
-                latencies = []
-                for _ in range(args.commits * args.repeat):
-                    t = time.perf_counter()
-                    stub.VerifyCommit(request, timeout=60)
-                    latencies.append(time.perf_counter() - t)
-                latencies.sort()
-                p50, p99 = latencies[len(latencies) // 2], latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-                per_client = args.commits * args.repeat // max(1, args.clients) + 1
-                barrier = threading.Barrier(args.clients + 1)
+                # One commit per call, checked valid on every call; the suite's own timers (median of
+                # --repeat repetitions, latency of every call).
+                what = f"VerifyCommit {backend} {mode}"
 
-                def caller() -> None:
-                    barrier.wait()
-                    for _ in range(per_client):
-                        assert stub.VerifyCommit(request, timeout=60).valid
+                def call(request: Any = request) -> int:
+                    return int(stub.VerifyCommit(request, timeout=60).valid)
 
-                threads = [threading.Thread(target=caller) for _ in range(args.clients)]
-                for th in threads:
-                    th.start()
-                barrier.wait()
-                t = time.perf_counter()
-                for th in threads:
-                    th.join()
-                rate = args.clients * per_client / (time.perf_counter() - t)
+                one = measure(call, 1, 1, what=what, repeats=args.repeat, min_time=_GRPC_MIN_TIME).summary()
+                many = measure_concurrent([call] * args.clients, 1, 1, what=what, repeats=args.repeat,
+                                          min_time=_GRPC_MIN_TIME).summary()
+                p50, p99 = float(one["latency_p50_ms"]) / 1e3, float(one["latency_p99_ms"]) / 1e3
+                rate = float(many["items_per_second"])
                 print(
                     f"  {backend:4s} grpc      {mode:8s} one caller p50 {p50 * 1e3:7.3f} ms  p99 {p99 * 1e3:7.3f} ms;  "
                     f"{args.clients} callers {rate:8.1f} commits/s ({checked} signatures each; backend {response.backend})"
