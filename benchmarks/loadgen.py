@@ -99,22 +99,30 @@ def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, 
                     stats["items"] += len(result)
                     stats["mismatched"] += int(np.count_nonzero(result.verdicts != expected)) if len(result) == n else n
 
-    threads = [threading.Thread(target=client_loop, args=(c,)) for c in range(clients)]
+    elapsed = _run_clients(client_loop, clients)
+    return {
+        **stats,
+        "seconds": elapsed,
+        "items_per_second": stats["items"] / elapsed,
+        **_latency_percentiles(stats.pop("latencies"), (50, 99, 99.9)),
+    }
+
+
+def _run_clients(loop: Any, clients: int) -> float:
+    """``loop(client_id)`` on one thread per client, all at once; seconds until the last one returned."""
+    threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - t0
-    lat = np.array(stats.pop("latencies") or [0.0])
-    return {
-        **stats,
-        "seconds": elapsed,
-        "items_per_second": stats["items"] / elapsed,
-        "latency_p50_s": float(np.percentile(lat, 50)),
-        "latency_p99_s": float(np.percentile(lat, 99)),
-        "latency_p999_s": float(np.percentile(lat, 99.9)),
-    }
+    return time.perf_counter() - t0
+
+
+def _latency_percentiles(latencies: list[float], percents: tuple[float, ...]) -> dict[str, float]:
+    """``latency_p50_s``, ``latency_p99_s``, ``latency_p999_s`` ... of ``latencies`` (0 when empty)."""
+    lat = np.array(latencies or [0.0])
+    return {f"latency_p{str(q).replace('.', '')}_s": float(np.percentile(lat, q)) for q in percents}
 
 
 def run_commit_load(target: str, clients: int, seconds: float, seed: int, priority: str) -> dict[str, Any]:
@@ -161,18 +169,11 @@ def run_commit_load(target: str, clients: int, seconds: float, seed: int, priori
                     stats["wrong"] += 0 if right else 1
                     stats["latencies"].append(latency)
 
-        threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
-    lat = np.array(stats.pop("latencies") or [0.0])
+        elapsed = _run_clients(loop, clients)
     return {
         **stats, "priority": priority, "clients": clients, "seconds": elapsed,
         "commits_per_second": stats["commits"] / elapsed,
-        "latency_p50_s": float(np.percentile(lat, 50)), "latency_p99_s": float(np.percentile(lat, 99)),
+        **_latency_percentiles(stats.pop("latencies"), (50, 99)),
     }
 
 
