@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from verifier.errors import InvalidRequestError
 
-__all__ = ["Ed25519Batch", "MerkleBatch", "NO_KEY_SLOT", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
+__all__ = ["Ed25519Batch", "Ed25519Columns", "MerkleBatch", "NO_KEY_SLOT", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
 
 NO_KEY_SLOT = 0xFFFFFFFF  # Ed25519Batch.key_slots: no row (kernels/ec/key_store.cuh KEY_STORE_NO_SLOT)
 PUBLIC_KEY_SIZE = 32
@@ -116,6 +116,15 @@ def _packed_rows(buf: bytes, width: int, n: int, field: str, count_field: str) -
     return np.frombuffer(buf, dtype=np.uint8).reshape(n, width)
 
 
+class Ed25519Columns(NamedTuple):
+    keys: U8  # (n, 32)
+    sigs: U8  # (n, 64)
+    msgs: U8
+    offsets: U64  # (n + 1,), from 0
+    malformed: U8  # (n,), 1 where the key or signature had a wrong length
+    key_slots: U32 | None
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Ed25519Batch:
     """n Ed25519 items. ``malformed[i]`` marks an item whose key or signature had a wrong length."""
@@ -133,6 +142,18 @@ class Ed25519Batch:
         object.__setattr__(self, "message_offsets", _rebased(self.message_offsets))
         if self.key_slots is not None and self.key_slots.shape != (len(self),):
             raise InvalidRequestError(f"key_slots has shape {self.key_slots.shape}; the batch has {len(self)} items")
+
+    def kernel_columns(self) -> Ed25519Columns:
+        """The columns as ``ed25519_verify_kernel`` reads them: C-contiguous, in its types (the malformed
+        flags as bytes); backends emu, cpu (zip215) and cuda stage these."""
+        return Ed25519Columns(
+            keys=np.ascontiguousarray(self.public_keys, dtype=np.uint8),
+            sigs=np.ascontiguousarray(self.signatures, dtype=np.uint8),
+            msgs=np.ascontiguousarray(self.messages, dtype=np.uint8),
+            offsets=np.ascontiguousarray(self.message_offsets, dtype=np.uint64),
+            malformed=np.ascontiguousarray(self.malformed, dtype=np.bool_).view(np.uint8),
+            key_slots=None if self.key_slots is None else np.ascontiguousarray(self.key_slots, dtype=np.uint32),
+        )
 
     def with_key_slots(self, slots: Any) -> Ed25519Batch:
         """This batch with ``key_slots`` set (uint32, one per item)."""

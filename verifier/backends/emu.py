@@ -162,14 +162,9 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
     out = np.zeros(n, dtype=np.uint8)
     if n == 0:
         return out
-    keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
-    sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
-    msgs = np.ascontiguousarray(batch.messages, dtype=np.uint8)
+    keys, sigs, msgs, offsets, malformed, slots = batch.kernel_columns()
     if msgs.size == 0:
         msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
-    offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
-    malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
-    slots = None if batch.key_slots is None else np.ascontiguousarray(batch.key_slots, dtype=np.uint32)
     kernel.verify.launch(
         n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
         ED25519_POLICY_CODES[policy], None if slots is None else _ptr(slots), _ptr(kernel.store_keys),

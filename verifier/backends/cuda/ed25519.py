@@ -114,19 +114,15 @@ class Ed25519Kernel:
         out = np.zeros(n, dtype=np.uint8)
         if n == 0:
             return out
-        keys = np.ascontiguousarray(batch.public_keys, dtype=np.uint8)
-        sigs = np.ascontiguousarray(batch.signatures, dtype=np.uint8)
-        offsets = np.ascontiguousarray(batch.message_offsets, dtype=np.uint64)
-        malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
-        key_slots = None if batch.key_slots is None else np.ascontiguousarray(batch.key_slots, dtype=np.uint32)
-        base = int(offsets[0])
+        keys, sigs, msgs, offsets, malformed, key_slots = batch.kernel_columns()
 
         def enqueue(slot: _Slot, a: int, b: int) -> Any:
             s = slot.stream
-            m0, m1 = int(offsets[a]) - base, int(offsets[b]) - base
+            # Offsets start at 0 (Ed25519Batch re-bases them); the kernel re-bases each chunk's own.
+            m0, m1 = int(offsets[a]), int(offsets[b])
             d_keys = upload(slot.d_keys, slot.h_keys, keys[a:b], s)
             d_sigs = upload(slot.d_sigs, slot.h_sigs, sigs[a:b], s)
-            d_msgs = upload(slot.d_msgs, slot.h_msgs, batch.messages[m0:m1], s)
+            d_msgs = upload(slot.d_msgs, slot.h_msgs, msgs[m0:m1], s)
             d_offsets = upload(slot.d_offsets, slot.h_offsets, offsets[a : b + 1], s)
             d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
             d_out = slot.d_out.ensure(b - a)

@@ -160,8 +160,6 @@ class MerkleKernel:
         malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
         any_malformed = bool(malformed.any())
         roots = np.ascontiguousarray(batch.roots, dtype=np.uint8).reshape(-1)
-        path_base = int(path_offsets[0])
-        leaf_base = 0 if leaf_offsets is None else int(leaf_offsets[0])
         chunks = plan_chunks(n, path_offsets, leaf_offsets, self.max_batch, self.chunk_bytes)
 
         def enqueue(slot: _Slot, a: int, b: int) -> Any:
@@ -171,11 +169,11 @@ class MerkleKernel:
                 d_leaf_data = d_leaf_offsets = null
             else:
                 assert batch.leaf_data is not None and leaf_offsets is not None
-                l0, l1 = int(leaf_offsets[a]) - leaf_base, int(leaf_offsets[b]) - leaf_base
+                l0, l1 = int(leaf_offsets[a]), int(leaf_offsets[b])  # from 0 (MerkleBatch re-bases them)
                 d_leaf_hashes = null
                 d_leaf_data = upload(slot.d_leaf, slot.h_leaf, batch.leaf_data[l0:l1], s)
                 d_leaf_offsets = upload(slot.d_leaf_offsets, slot.h_leaf_offsets, leaf_offsets[a : b + 1], s)
-            p0, p1 = int(path_offsets[a]) - path_base, int(path_offsets[b]) - path_base
+            p0, p1 = int(path_offsets[a]), int(path_offsets[b])
             d_path = upload(slot.d_path, slot.h_path, batch.path_hashes[p0:p1], s)
             d_path_offsets = upload(slot.d_path_offsets, slot.h_path_offsets, path_offsets[a : b + 1], s)
             d_indices = upload(slot.d_indices, slot.h_indices, indices[a:b], s)
