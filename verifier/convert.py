@@ -57,11 +57,8 @@ _MODES: dict[int, cb.Mode] = {
     _pb2.COMMIT_MODE_LIGHT: cb.Mode.LIGHT,
     _pb2.COMMIT_MODE_TRUSTING: cb.Mode.TRUSTING,
 }
-MODE_VALUES: dict[cb.Mode, Any] = {  # values are _pb2.CommitMode
-    cb.Mode.FULL: _pb2.COMMIT_MODE_FULL,
-    cb.Mode.LIGHT: _pb2.COMMIT_MODE_LIGHT,
-    cb.Mode.TRUSTING: _pb2.COMMIT_MODE_TRUSTING,
-}
+# The wire value of each mode (a CommitMode), the inverse of _MODES without UNSPECIFIED.
+MODE_VALUES: dict[cb.Mode, Any] = {mode: v for v, mode in _MODES.items() if v != _pb2.COMMIT_MODE_UNSPECIFIED}
 
 
 # ------------------------------------------------------------------------------------------ batches

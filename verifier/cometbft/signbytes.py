@@ -119,7 +119,7 @@ def canonical_vote_prefix(
 
 def timestamp_field(seconds: int, nanos: int) -> bytes:
     """CanonicalVote field 5, google.protobuf.Timestamp: always present (gogoproto stdtime, non-nullable)."""
-    return _message(5, _int_varint(1, seconds) + _int_varint(2, nanos))
+    return timestamp_field_cached(seconds, nanos, {})
 
 
 def timestamp_field_cached(seconds: int, nanos: int, seconds_fields: dict[int, bytes]) -> bytes:
