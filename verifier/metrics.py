@@ -116,6 +116,13 @@ class Metrics:
             ["mode", "result"],
             registry=r,
         )
+        self.items_dropped = Counter(
+            "verifier_items_dropped",
+            "Items dropped unverified because their caller cancelled (cancelled), its deadline passed "
+            "(deadline), or the measured rate said it could not be met (deadline_unmeetable).",
+            ["kind", "reason"],
+            registry=r,
+        )
         self.validator_sets = Gauge(
             "verifier_validator_sets", "Validator sets registered (RegisterValidatorSet) and held.", registry=r
         )

@@ -43,12 +43,18 @@ class Priority(enum.IntEnum):
 
 @dataclasses.dataclass(frozen=True)
 class SchedulerConfig:
-    max_batch_items: int = 1 << 16
+    # Items per scheduling unit (one device batch) at most: larger requests are cut into units, and a
+    # caller that left is dropped at the next unit boundary. 0: by backend (65,536 on a GPU, 4,096 on the
+    # CPU backends, where a unit of 65,536 would run for seconds).
+    max_batch_items: int = 0
     max_queue_delay_us: int = 500
     queue_capacity_items: int = 4 << 20
     queue_capacity_bytes: int = 1 << 30
-    max_inflight: int = 2
+    max_inflight: int = 2  # units of any priority running at once
+    consensus_slots: int = 1  # further units that only consensus work may use
     stream_window: int = 8
+    # Refuse a unit at once (DEADLINE_EXCEEDED) when the measured rate says it cannot finish in time.
+    refuse_late: bool = True
 
 
 @dataclasses.dataclass(eq=False)
