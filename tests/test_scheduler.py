@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 
 import nacl.signing
 import numpy as np
@@ -15,6 +16,7 @@ from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.engine import Engine
 from verifier.errors import DeadlineExceededError, LimitExceededError
+from verifier.metrics import Metrics
 from verifier.scheduler import Priority, Scheduler, SchedulerConfig
 from verifier.verdict import Policy, Verdict
 
@@ -74,7 +76,9 @@ def test_consensus_goes_ahead_of_bulk() -> None:
     backend = RecordingCpu()
 
     async def main() -> None:
-        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, max_batch_items=4))
+        # No reserved slot: consensus must win the one slot at the moment it frees up.
+        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
+        sched = Scheduler(Engine(backend), config)
         sched.start()
         backend.gate.clear()
         first = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=0), Policy.LIBSODIUM))
@@ -136,7 +140,7 @@ def test_work_past_its_deadline_never_reaches_the_device() -> None:
     assert [tags for _, tags in backend.batches] == [[1, 1, 1]]
 
 
-def test_a_request_larger_than_a_device_batch_goes_alone_and_merkle_too() -> None:
+def test_a_request_larger_than_a_unit_is_cut_into_units_and_merkle_too() -> None:
     backend = RecordingCpu()
 
     async def main() -> None:
@@ -153,4 +157,160 @@ def test_a_request_larger_than_a_device_batch_goes_alone_and_merkle_too() -> Non
         await sched.close()
 
     _run(main())
-    assert sorted(n for n, _ in backend.batches) == [3, 20]
+    assert all(n <= 8 for n, _ in backend.batches), backend.batches
+    assert sum(n for n, _ in backend.batches) == 23
+
+
+class GatedCpu(RecordingCpu):
+    """Holds a device batch while its first tag is in ``hold`` (until ``release``); others run at once."""
+
+    def __init__(self, hold: set[int]) -> None:
+        super().__init__()
+        self.hold = hold
+        self.release = threading.Event()
+        self.held = threading.Event()
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        first = int(batch.messages[0]) if len(batch) else -1
+        if first in self.hold:
+            self.held.set()
+            self.release.wait(10)
+        return super().verify_ed25519(batch, policy)
+
+
+def _dropped(metrics: Metrics, reason: str) -> float:
+    return metrics.registry.get_sample_value("verifier_items_dropped_total", {"kind": "ed25519", "reason": reason}) or 0.0
+
+
+def test_consensus_runs_in_its_reserved_slot_while_bulk_holds_the_others() -> None:
+    backend = GatedCpu(hold={1})
+
+    async def main() -> None:
+        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=1))
+        sched.start()
+        bulk = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=1), Policy.LIBSODIUM))
+        await asyncio.to_thread(backend.held.wait, 5)  # the one bulk slot is taken
+        more_bulk = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=2), Policy.LIBSODIUM))
+        urgent = await asyncio.wait_for(
+            sched.verify_ed25519(_batch(4, tag=9), Policy.LIBSODIUM, priority=Priority.CONSENSUS), 5
+        )
+        assert urgent.all_valid and not bulk.done() and not more_bulk.done()
+        backend.release.set()
+        assert (await bulk).all_valid and (await more_bulk).all_valid
+        await sched.close()
+
+    _run(main())
+    assert [tags[0] for _, tags in backend.batches] == [9, 1, 2]
+
+
+def test_a_unit_never_mixes_consensus_and_bulk_items() -> None:
+    backend = RecordingCpu()
+
+    async def main() -> None:
+        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=20_000, max_batch_items=1000))
+        sched.start()
+        calls = [
+            sched.verify_ed25519(_batch(5, tag=i), Policy.LIBSODIUM,
+                                 priority=Priority.CONSENSUS if i % 2 else Priority.BULK)
+            for i in range(12)
+        ]
+        assert all(r.all_valid for r in await asyncio.gather(*calls))
+        await sched.close()
+
+    _run(main())
+    assert sum(n for n, _ in backend.batches) == 60
+    for _, tags in backend.batches:
+        assert len({t % 2 for t in tags}) == 1, backend.batches
+
+
+def test_within_a_class_the_earliest_deadline_goes_first() -> None:
+    backend = GatedCpu(hold={0})
+
+    async def main() -> None:
+        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
+        sched = Scheduler(Engine(backend), config)
+        sched.start()
+        busy = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=0), Policy.LIBSODIUM))
+        await asyncio.to_thread(backend.held.wait, 5)
+        queued = [
+            asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=tag), Policy.LIBSODIUM, timeout=timeout))
+            for tag, timeout in ((1, None), (2, 20.0), (3, 5.0))
+        ]
+        await asyncio.sleep(0.01)
+        backend.release.set()
+        assert all(r.all_valid for r in await asyncio.gather(busy, *queued))
+        await sched.close()
+
+    _run(main())
+    assert [tags[0] for _, tags in backend.batches] == [0, 3, 2, 1]
+
+
+def test_a_cancelled_big_request_stops_within_one_unit() -> None:
+    backend = GatedCpu(hold={7})
+    metrics = Metrics()
+
+    async def main() -> None:
+        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
+        sched = Scheduler(Engine(backend), config, metrics)
+        sched.start()
+        big = asyncio.ensure_future(sched.verify_ed25519(_batch(40, tag=7), Policy.LIBSODIUM))
+        await asyncio.to_thread(backend.held.wait, 5)  # its first unit is on the device
+        big.cancel()
+        await asyncio.sleep(0.01)
+        assert sched.queued_items == 0
+        backend.release.set()
+        after = await sched.verify_ed25519(_batch(2, tag=8), Policy.LIBSODIUM)
+        assert after.all_valid
+        await sched.close()
+
+    _run(main())
+    assert [n for n, _ in backend.batches] == [4, 2], backend.batches
+    assert _dropped(metrics, "cancelled") == 36
+
+
+def test_a_deadline_passing_mid_request_answers_at_once_and_drops_the_rest() -> None:
+    backend = GatedCpu(hold={7})
+    metrics = Metrics()
+
+    async def main() -> None:
+        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
+        sched = Scheduler(Engine(backend), config, metrics)
+        sched.start()
+        with pytest.raises(DeadlineExceededError, match="deadline passed after 0.1.. s in progress"):
+            await asyncio.wait_for(sched.verify_ed25519(_batch(40, tag=7), Policy.LIBSODIUM, timeout=0.1), 5)
+        assert not backend.release.is_set()  # answered while its unit was still held on the device
+        backend.release.set()
+        await sched.close()
+
+    _run(main())
+    assert [n for n, _ in backend.batches] == [4]
+    assert _dropped(metrics, "deadline") == 36
+
+
+class SlowCpu(CpuBackend):
+    """Verifies at about 1,000 items/s, so that the measured rate is known."""
+
+    def __init__(self) -> None:
+        super().__init__(workers=1)
+
+    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        time.sleep(len(batch) / 1000)
+        return super().verify_ed25519(batch, policy)
+
+
+def test_a_deadline_the_measured_rate_cannot_meet_is_refused_before_any_work() -> None:
+    backend = SlowCpu()
+    metrics = Metrics()
+
+    async def main() -> None:
+        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_batch_items=64), metrics)
+        sched.start()
+        assert (await sched.verify_ed25519(_batch(64), Policy.LIBSODIUM)).all_valid  # measures ~1,000/s
+        # Refused as it reaches a unit (the deadline's own answer would read "deadline passed").
+        with pytest.raises(DeadlineExceededError, match=r"deadline cannot be met: 2000 items left at the measured"):
+            await sched.verify_ed25519(_batch(2000), Policy.LIBSODIUM, timeout=0.5)
+        assert (await sched.verify_ed25519(_batch(64), Policy.LIBSODIUM, timeout=5.0)).all_valid
+        await sched.close()
+
+    _run(main())
+    assert _dropped(metrics, "deadline_unmeetable") == 2000

@@ -1,15 +1,24 @@
-"""Dynamic batching across callers (after NVIDIA Triton's dynamic batcher).
+"""Dynamic batching across callers (after NVIDIA Triton's dynamic batcher), with consensus isolation.
 
-Requests are queued per (kind, policy). The first item of a queue waits at most ``max_queue_delay_us``
-for others to join; then up to ``max_batch_items`` items (consensus-critical first, then bulk, each in
-arrival order) are merged into one device batch, run on the engine off the event loop, and the verdicts
-are cut back into each caller's answer, in its own order. A request larger than ``max_batch_items`` goes
-alone (the engine chunks it). Up to ``max_inflight`` device batches run at once, so the next batch is
-gathered while one computes.
+Requests are queued per (kind, policy) and per priority class, and cut into **scheduling units** of at
+most ``unit_items`` items (``max_batch_items``; by default 65,536 on a GPU, 4,096 on the CPU backends).
+A unit holds items of one priority class only: consensus work (quorum certificates) is never merged
+with bulk work, so it never waits for bulk items to be computed beside it. Within a class, requests are
+taken earliest deadline first (a request without a deadline counts as due ``_NO_DEADLINE_DUE`` seconds
+after it arrived, so it is not starved for ever); small requests of one class merge into one unit. The
+first bulk item of a queue waits at most ``max_queue_delay_us`` for others to join; consensus goes at once.
+
+Up to ``max_inflight`` units run at once, so the next unit is gathered while one computes, and
+``consensus_slots`` more are kept for consensus work alone: a quorum certificate never waits for a
+device slot held by bulk. On the CPU backends the unit's tasks carry the same order into the backend's
+pool (``verifier.backends.pool``), where a consensus unit's tasks go ahead of a running bulk unit's.
 
 The queue is bounded in items and in bytes: a request that does not fit is refused at once
-(``LimitExceededError``, RESOURCE_EXHAUSTED), never buffered without bound. Work whose deadline passed
-while queued is dropped before it reaches a device (``DeadlineExceededError``).
+(``LimitExceededError``, RESOURCE_EXHAUSTED), never buffered without bound. Work of a caller that went
+away (cancelled) or whose deadline passed is dropped at the next unit boundary, queued or in progress,
+and answered ``DeadlineExceededError``; with ``refuse_late``, a request whose remaining items cannot be
+verified before its deadline at the rate measured on recent units is refused as it reaches a unit,
+rather than computed for nobody. Every dropped item is counted (``verifier_items_dropped_total``).
 """
 
 from __future__ import annotations
@@ -17,14 +26,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import heapq
 import itertools
 import logging
 import time
-from collections import deque
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from verifier.backends.pool import WorkOrder, work_order
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.engine import Engine
 from verifier.errors import DeadlineExceededError, LimitExceededError, VerifierError
@@ -34,6 +45,17 @@ from verifier.verdict import Policy
 __all__ = ["Priority", "Scheduler", "SchedulerConfig"]
 
 _log = logging.getLogger(__name__)
+
+# Unit sizes when max_batch_items is 0: a GPU wants large batches; on the CPU 4,096 items are about
+# 0.1-0.3 s of work, so a caller that leaves costs at most that much.
+_DEVICE_UNIT_ITEMS = 1 << 16
+_CPU_UNIT_ITEMS = 1 << 12
+_HOST_BACKENDS = frozenset({"cpu", "emu"})
+# Ordering only: a request without a deadline is taken as if it were due this long after it arrived.
+_NO_DEADLINE_DUE = 30.0
+# Measured rate: exponential moving average over units, weight of the newest unit.
+_RATE_WEIGHT = 0.2
+_MIN_MEASURED_UNIT = 1024
 
 
 class Priority(enum.IntEnum):
@@ -57,22 +79,50 @@ class SchedulerConfig:
     refuse_late: bool = True
 
 
+_Key = tuple[str, str]
+
+
 @dataclasses.dataclass(eq=False)
-class _Entry:
-    kind: str
+class _Request:
+    """One caller's batch while it is being cut into units; answered when its last unit is back."""
+
+    key: _Key
     policy: Policy | None
     batch: Any
     priority: Priority
     deadline: float | None
     enqueued: float
+    order: tuple[float, int]  # (due, arrival): the earliest-deadline-first key within its class
     future: asyncio.Future[VerifyResult]
+    next: int = 0  # first item not yet in a unit
+    running: int = 0  # its units being computed
+    parts: list[tuple[int, npt.NDArray[np.uint8]]] = dataclasses.field(default_factory=list)
+    backends: list[str] = dataclasses.field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+    started: bool = False
 
     @property
     def items(self) -> int:
         return len(self.batch)
 
+    @property
+    def remaining(self) -> int:
+        return self.items - self.next
 
-_Key = tuple[str, str]
+    @property
+    def finished(self) -> bool:
+        return self.future.done()
+
+
+@dataclasses.dataclass(eq=False)
+class _Unit:
+    key: _Key
+    priority: Priority
+    pieces: list[tuple[_Request, int, int]]  # (request, start, stop)
+
+    @property
+    def items(self) -> int:
+        return sum(b - a for _, a, b in self.pieces)
 
 
 class Scheduler:
@@ -80,12 +130,15 @@ class Scheduler:
         self.engine = engine
         self.config = config or SchedulerConfig()
         self.metrics = metrics
-        # key -> priority -> FIFO of entries
-        self._queues: dict[_Key, dict[Priority, deque[_Entry]]] = {}
-        self._queued_items = 0
-        self._queued_bytes = 0
+        default_unit = _CPU_UNIT_ITEMS if engine.backend.name in _HOST_BACKENDS else _DEVICE_UNIT_ITEMS
+        self.unit_items = max(1, self.config.max_batch_items or default_unit)
+        # key -> priority -> heap of (order, request)
+        self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}
+        self._queued_items = 0  # items not yet in a unit
+        self._queued_bytes = 0  # bytes of requests not yet answered
+        self._running = 0
+        self._rates: dict[_Key, float] = {}  # items/s per unit, measured
         self._wakeup = asyncio.Event()
-        self._inflight = asyncio.Semaphore(self.config.max_inflight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._seq = itertools.count()
@@ -117,18 +170,19 @@ class Scheduler:
         self, batch: Ed25519Batch, policy: Policy, *, priority: Priority = Priority.BULK, timeout: float | None = None
     ) -> VerifyResult:
         self.engine.check_ed25519(batch, policy)
-        return await self._submit("ed25519", policy, batch, priority, timeout)
+        return await self._submit(("ed25519", policy.value), policy, batch, priority, timeout)
 
     async def verify_merkle(
         self, batch: MerkleBatch, *, priority: Priority = Priority.BULK, timeout: float | None = None
     ) -> VerifyResult:
         self.engine.check_limits(len(batch))
-        return await self._submit("merkle", None, batch, priority, timeout)
+        form = "hash" if batch.leaf_hashes is not None else "data"  # only like forms merge
+        return await self._submit(("merkle", form), None, batch, priority, timeout)
 
     # ------------------------------------------------------------------ queueing
 
     async def _submit(
-        self, kind: str, policy: Policy | None, batch: Any, priority: Priority, timeout: float | None
+        self, key: _Key, policy: Policy | None, batch: Any, priority: Priority, timeout: float | None
     ) -> VerifyResult:
         if len(batch) == 0:
             return VerifyResult(np.zeros(0, np.uint8), self.engine.backend.name)
@@ -144,150 +198,221 @@ class Scheduler:
                 f"queue full: {self._queued_bytes} bytes queued, {nbytes} more would pass the capacity of "
                 f"{cfg.queue_capacity_bytes} bytes"
             )
+        loop = asyncio.get_running_loop()
         now = time.monotonic()
-        entry = _Entry(
-            kind=kind,
-            policy=policy,
-            batch=batch,
-            priority=priority,
-            deadline=None if timeout is None else now + timeout,
-            enqueued=now,
-            future=asyncio.get_running_loop().create_future(),
+        deadline = None if timeout is None else now + max(0.0, timeout)
+        due = deadline if deadline is not None else now + _NO_DEADLINE_DUE
+        req = _Request(
+            key=key, policy=policy, batch=batch, priority=priority, deadline=deadline, enqueued=now,
+            order=(due, next(self._seq)), future=loop.create_future(),
         )
-        key = self._key(kind, policy, batch)
-        self._queues.setdefault(key, {Priority.CONSENSUS: deque(), Priority.BULK: deque()})[priority].append(entry)
+        queues = self._queues.setdefault(key, {Priority.CONSENSUS: [], Priority.BULK: []})
+        heapq.heappush(queues[priority], (req.order, req))
         self._queued_items += n
         self._queued_bytes += nbytes
+        req.future.add_done_callback(lambda _f, r=req: self._settled(r))  # type: ignore[misc]
+        if deadline is not None:
+            req.timer = loop.call_at(loop.time() + (deadline - now), self._expire, req)
         self._observe_depth()
         self._wakeup.set()
-        return await entry.future
+        return await req.future
 
-    @staticmethod
-    def _key(kind: str, policy: Policy | None, batch: Any) -> _Key:
-        if kind == "merkle":
-            return (kind, "hash" if batch.leaf_hashes is not None else "data")  # only like forms merge
-        assert policy is not None
-        return (kind, policy.value)
+    def _settled(self, req: _Request) -> None:
+        """The request's future is done (answered, failed, or cancelled by its caller): give back what it
+        holds, and count what was never put into a unit."""
+        if req.timer is not None:
+            req.timer.cancel()
+        if req.remaining:
+            self._drop(req, "cancelled" if req.future.cancelled() else "deadline")
+        self._queued_bytes -= req.batch.nbytes
+        self._wakeup.set()
+
+    def _drop(self, req: _Request, reason: str) -> None:
+        n = req.remaining
+        req.next = req.items  # no further unit takes it; its heap entry is popped lazily
+        self._queued_items -= n
+        self._observe_depth()
+        if self.metrics is not None and n:
+            self.metrics.items_dropped.labels(req.key[0], reason).inc(n)
+
+    def _fail(self, req: _Request, exc: Exception, reason: str) -> None:
+        if not req.finished:
+            self._drop(req, reason)
+            req.future.set_exception(exc)
+
+    def _expire(self, req: _Request) -> None:
+        waited = time.monotonic() - req.enqueued
+        where = "in progress" if req.started else "in the queue"
+        self._fail(req, DeadlineExceededError(f"deadline passed after {waited:.3f} s {where}"), "deadline")
 
     def _observe_depth(self) -> None:
         if self.metrics is not None:
             self.metrics.queue_depth.set(self._queued_items)
 
-    def _next_key(self) -> _Key | None:
-        """The queue whose head should go next: any consensus work first, then the oldest bulk head."""
-        best: tuple[int, float, _Key] | None = None
+    # ------------------------------------------------------------------ choosing work
+
+    def _head(self, heap: list[tuple[tuple[float, int], _Request]]) -> _Request | None:
+        """The most urgent request of a heap still holding items (finished ones are popped here)."""
+        while heap and (heap[0][1].remaining == 0 or heap[0][1].finished):
+            heapq.heappop(heap)
+        return heap[0][1] if heap else None
+
+    def _next(self, priority: Priority) -> tuple[_Key, _Request] | None:
+        """Of one class, the queue whose head is due first."""
+        best: tuple[_Key, _Request] | None = None
         for key, queues in self._queues.items():
-            for prio in (Priority.CONSENSUS, Priority.BULK):
-                if queues[prio]:
-                    rank = (0 if prio is Priority.CONSENSUS else 1, queues[prio][0].enqueued, key)
-                    if best is None or rank[:2] < best[:2]:
-                        best = rank
-                    break
-        return None if best is None else best[2]
+            head = self._head(queues[priority])
+            if head is not None and (best is None or head.order < best[1].order):
+                best = (key, head)
+        return best
 
-    def _take(self, key: _Key) -> list[_Entry]:
-        """Pop entries for one device batch: consensus first, up to max_batch_items (at least one)."""
-        queues = self._queues[key]
-        taken: list[_Entry] = []
-        total = 0
-        for prio in (Priority.CONSENSUS, Priority.BULK):
-            q = queues[prio]
-            while q and (not taken or total + q[0].items <= self.config.max_batch_items):
-                entry = q.popleft()
-                taken.append(entry)
-                total += entry.items
-        for entry in taken:
-            self._queued_items -= entry.items
-            self._queued_bytes -= entry.batch.nbytes
+    def _waiting(self, key: _Key, priority: Priority) -> int:
+        return sum(r.remaining for _, r in self._queues[key][priority] if not r.finished)
+
+    def _ready(self) -> tuple[_Key, Priority] | float | None:
+        """What may start now: (key, class); else seconds until a gathering bulk unit is due; else None."""
+        cfg = self.config
+        if self._running < cfg.max_inflight + cfg.consensus_slots:
+            consensus = self._next(Priority.CONSENSUS)
+            if consensus is not None:
+                return consensus[0], Priority.CONSENSUS
+        if self._running >= cfg.max_inflight:
+            return None
+        bulk = self._next(Priority.BULK)
+        if bulk is None:
+            return None
+        key, head = bulk
+        remaining = head.enqueued + cfg.max_queue_delay_us / 1e6 - time.monotonic()
+        if remaining <= 0 or self._waiting(key, Priority.BULK) >= self.unit_items:
+            return key, Priority.BULK
+        return remaining
+
+    def _take(self, key: _Key, priority: Priority) -> _Unit:
+        """Up to ``unit_items`` items of one class, earliest deadline first; requests that left, are past
+        their deadline, or cannot meet it at the measured rate are answered and skipped."""
+        heap = self._queues[key][priority]
+        unit = _Unit(key, priority, [])
+        room = self.unit_items
+        now = time.monotonic()
+        while room and (req := self._head(heap)) is not None:
+            if req.deadline is not None and now >= req.deadline:
+                self._expire(req)
+                continue
+            if not self._can_meet(req, now):
+                self._fail(req, DeadlineExceededError(self._late_message(req, now)), "deadline_unmeetable")
+                continue
+            n = min(req.remaining, room)
+            unit.pieces.append((req, req.next, req.next + n))
+            req.next += n
+            req.running += 1
+            room -= n
+            if not req.started:
+                req.started = True
+                if self.metrics is not None:
+                    self.metrics.queue_wait.labels(key[0]).observe(now - req.enqueued)
+        self._queued_items -= unit.items
         self._observe_depth()
-        return taken
+        return unit
 
-    def _items_waiting(self, key: _Key) -> int:
-        return sum(e.items for q in self._queues[key].values() for e in q)
+    def _can_meet(self, req: _Request, now: float) -> bool:
+        rate = self._rates.get(req.key)
+        if not self.config.refuse_late or req.deadline is None or rate is None:
+            return True
+        return now + req.remaining / rate <= req.deadline
+
+    def _late_message(self, req: _Request, now: float) -> str:
+        rate = self._rates[req.key]
+        return (
+            f"deadline cannot be met: {req.remaining} items left at the measured {rate:.0f} items/s need "
+            f"{req.remaining / rate:.3f} s, {max(0.0, req.deadline - now) if req.deadline else 0.0:.3f} s remain"
+        )
 
     async def _run(self) -> None:
         while True:
-            # Hold a device slot before choosing work, so that what is chosen is the most urgent work
-            # at the moment a device frees up (and queued work stays counted, and refusable, until then).
-            await self._inflight.acquire()
-            try:
-                key = await self._gather()
-                entries = self._take(key)
-            except BaseException:
-                self._inflight.release()
-                raise
-            task = asyncio.get_running_loop().create_task(self._dispatch(key, entries))
+            ready = self._ready()
+            if ready is None or isinstance(ready, float):
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), None if ready is None else ready)
+                except TimeoutError:
+                    pass
+                continue
+            unit = self._take(*ready)
+            if not unit.pieces:
+                continue
+            self._running += 1
+            task = asyncio.get_running_loop().create_task(self._dispatch(unit))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _gather(self) -> _Key:
-        """Wait for work, then for others to join the head's batch (bulk only) up to the queue delay."""
-        delay = self.config.max_queue_delay_us / 1e6
-        while True:
-            key = self._next_key()
-            if key is None:
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            queues = self._queues[key]
-            head = (queues[Priority.CONSENSUS] or queues[Priority.BULK])[0]
-            if head.priority is Priority.CONSENSUS or self._items_waiting(key) >= self.config.max_batch_items:
-                return key
-            remaining = head.enqueued + delay - time.monotonic()
-            if remaining <= 0:
-                return key
-            self._wakeup.clear()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), remaining)
-            except TimeoutError:
-                pass
-
     # ------------------------------------------------------------------ dispatch
 
-    async def _dispatch(self, key: _Key, entries: list[_Entry]) -> None:
+    async def _dispatch(self, unit: _Unit) -> None:
         try:
-            now = time.monotonic()
-            live = []
-            for entry in entries:
-                if entry.future.done():  # the caller went away (cancelled)
-                    continue
-                if entry.deadline is not None and now >= entry.deadline:
-                    entry.future.set_exception(
-                        DeadlineExceededError(f"deadline passed after {now - entry.enqueued:.3f} s in the queue")
-                    )
-                    continue
-                live.append(entry)
-                if self.metrics is not None:
-                    self.metrics.queue_wait.labels(key[0]).observe(now - entry.enqueued)
-            if not live:
-                return
-            kind, policy = live[0].kind, live[0].policy
-            merged = type(live[0].batch).concat([e.batch for e in live])
-            start = time.perf_counter()
-            try:
-                if kind == "ed25519":
-                    assert policy is not None
-                    result = await asyncio.to_thread(self.engine.verify_ed25519, merged, policy)
-                else:
-                    result = await asyncio.to_thread(self.engine.verify_merkle, merged)
-            except VerifierError as exc:
-                for entry in live:
-                    if not entry.future.done():
-                        entry.future.set_exception(exc)
-                return
-            if self.metrics is not None:
-                self.metrics.batch_items.labels(kind).observe(len(merged))
-                self.metrics.compute_seconds.labels(kind, result.backend).observe(time.perf_counter() - start)
-            offset = 0
-            for entry in live:
-                part = VerifyResult(result.verdicts[offset : offset + entry.items], result.backend)
-                offset += entry.items
-                if not entry.future.done():
-                    entry.future.set_result(part)
+            await self._compute(unit)
         except BaseException as exc:  # never leave a caller hanging
-            for entry in entries:
-                if not entry.future.done():
-                    entry.future.set_exception(exc if isinstance(exc, Exception) else VerifierError(repr(exc)))
+            error = exc if isinstance(exc, VerifierError) else VerifierError(f"unit failed: {exc!r}")
+            for req, _, _ in unit.pieces:
+                self._fail(req, error, "failed")
+            del exc, error
             raise
         finally:
-            self._inflight.release()
+            for req, _, _ in unit.pieces:
+                req.running -= 1
+            self._running -= 1
+            self._wakeup.set()
+
+    async def _compute(self, unit: _Unit) -> None:
+        kind = unit.key[0]
+        first = unit.pieces[0][0]
+        merged = type(first.batch).concat(
+            [r.batch if (a, b) == (0, r.items) else r.batch.slice(a, b) for r, a, b in unit.pieces]
+        )
+        due = min(r.order[0] for r, _, _ in unit.pieces)
+        # Carried by asyncio.to_thread into the engine's thread, and read by the CPU backends' pool.
+        work_order.set(WorkOrder(0 if unit.priority is Priority.CONSENSUS else 1, due))
+        start = time.perf_counter()
+        try:
+            if kind == "ed25519":
+                assert first.policy is not None
+                result = await asyncio.to_thread(self.engine.verify_ed25519, merged, first.policy)
+            else:
+                result = await asyncio.to_thread(self.engine.verify_merkle, merged)
+        except VerifierError as exc:
+            for req, _, _ in unit.pieces:
+                self._fail(req, exc, "failed")
+            return
+        seconds = time.perf_counter() - start
+        self._measure(unit.key, len(merged), seconds)
+        if self.metrics is not None:
+            self.metrics.batch_items.labels(kind).observe(len(merged))
+            self.metrics.compute_seconds.labels(kind, result.backend).observe(seconds)
+        offset = 0
+        for req, a, b in unit.pieces:
+            req.parts.append((a, result.verdicts[offset : offset + (b - a)]))
+            offset += b - a
+            if result.backend not in req.backends:
+                req.backends.append(result.backend)
+            if req.next == req.items and req.running == 1 and not req.finished:
+                req.future.set_result(self._answer(req))
+
+    def _measure(self, key: _Key, items: int, seconds: float) -> None:
+        """The rate of large units only: small ones say more about overheads (and, on a GPU, run on the
+        CPU below the crossover), and the rate is what a request of many units would see."""
+        if seconds <= 0 or items < min(self.unit_items // 2, _MIN_MEASURED_UNIT):
+            return
+        rate = items / seconds
+        old = self._rates.get(key)
+        self._rates[key] = rate if old is None else (1 - _RATE_WEIGHT) * old + _RATE_WEIGHT * rate
+
+    @staticmethod
+    def _answer(req: _Request) -> VerifyResult:
+        parts = sorted(req.parts, key=lambda p: p[0])
+        verdicts = parts[0][1] if len(parts) == 1 else np.concatenate([v for _, v in parts])
+        return VerifyResult(verdicts, "+".join(req.backends))
+
+    @property
+    def measured_rates(self) -> dict[_Key, float]:
+        """Items/s per (kind, policy or leaf form), as measured on recent units."""
+        return dict(self._rates)
+

@@ -18,7 +18,6 @@ import dataclasses
 import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import numpy.typing as npt
 
 from verifier.backends._native import build_emu_library
 from verifier.backends.base import DeviceInfo
+from verifier.backends.pool import PriorityPool
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import KernelError, LimitExceededError, UnsupportedPolicyError
 from verifier.verdict import Policy, Verdict
@@ -38,6 +38,8 @@ __all__ = [
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}
 _BLOCK_DIM = 64
+# Items per pool task at most (the host kernel runs about 6k Ed25519 verifies/s per thread: ~40 ms).
+_TASK_ITEMS = 256
 # Rows of the decoded-key store (validator sets' keys, decoded once): 161 bytes each.
 DEFAULT_KEY_STORE_ROWS = int(os.environ.get("VERIFIER_KEY_STORE_ROWS") or 16384)
 _MAX_ITEMS = 2**32 - 1  # the kernels take n as uint32
@@ -83,7 +85,7 @@ _MERKLE = EmuKernelSpec(
 class EmuKernel:
     """A kernel built for the host and launched over a thread pool, one range of blocks per task."""
 
-    def __init__(self, spec: EmuKernelSpec, pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM):
+    def __init__(self, spec: EmuKernelSpec, pool: PriorityPool, workers: int, block_dim: int = _BLOCK_DIM):
         self.spec = spec
         self.block_dim = block_dim
         self._pool = pool
@@ -99,7 +101,9 @@ class EmuKernel:
         if n == 0:
             return
         blocks = -(-n // self.block_dim)
-        tasks = min(blocks, 4 * self._workers)  # a few tasks per thread evens out message lengths
+        # A few tasks per thread even out message lengths; tasks of at most _TASK_ITEMS items keep each
+        # one short, so more urgent work queued on the pool starts within one task.
+        tasks = min(blocks, max(4 * self._workers, -(-n // _TASK_ITEMS)))
         bounds = np.linspace(0, blocks, tasks + 1, dtype=np.int64)
         if tasks == 1:
             self._fn(0, blocks, self.block_dim, *args)
@@ -121,7 +125,7 @@ class HostEd25519:
     """The Ed25519 kernel built for the host (compiled now, or loaded from the cache), with its key store:
     ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``."""
 
-    def __init__(self, pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> None:
+    def __init__(self, pool: PriorityPool, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> None:
         self.verify = EmuKernel(_ED25519, pool, workers, block_dim)
         self._store = EmuKernel(_STORE_KEYS, pool, workers, block_dim)
         self.rows = rows
@@ -144,7 +148,7 @@ class HostEd25519:
         )
 
 
-def ed25519_kernel(pool: ThreadPoolExecutor, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> HostEd25519:
+def ed25519_kernel(pool: PriorityPool, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> HostEd25519:
     """The Ed25519 kernel built for the host, with a key store of ``rows`` rows."""
     return HostEd25519(pool, workers, block_dim, rows)
 
@@ -182,7 +186,7 @@ class EmuBackend:
 
     def __init__(self, workers: int | None = None, block_dim: int = _BLOCK_DIM, key_store_rows: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verifier-emu")
+        self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
         self._ed25519 = ed25519_kernel(self._pool, self.workers, block_dim, rows)  # builds now, not on first use
