@@ -223,7 +223,8 @@ class Scheduler:
         if req.timer is not None:
             req.timer.cancel()
         if req.remaining:
-            self._drop(req, "cancelled" if req.future.cancelled() else "deadline")
+            late = req.deadline is not None and time.monotonic() >= req.deadline
+            self._drop(req, "deadline" if late or not req.future.cancelled() else "cancelled")
         self._queued_bytes -= req.batch.nbytes
         self._wakeup.set()
 

@@ -10,7 +10,7 @@ import nacl.signing
 import pytest
 
 from verifier.backends.cpu import CpuBackend
-from verifier.backends.pool import PriorityPool, WorkOrder, work_order
+from verifier.backends.pool import PriorityLock, PriorityPool, WorkOrder, work_order
 from verifier.batch import Ed25519Batch
 from verifier.verdict import Policy
 
@@ -80,3 +80,27 @@ def test_a_consensus_batch_overtakes_a_running_bulk_batch_on_the_cpu() -> None:
     bulk_thread.join(60)
     backend.close()
     assert finished["consensus"] < finished["bulk"]
+
+
+def test_the_lock_goes_to_the_most_urgent_waiter() -> None:
+    lock = PriorityLock()
+    got: list[str] = []
+    lock.acquire()  # held by the "running unit" while three calls line up
+
+    def wait_for_lock(name: str, order: WorkOrder) -> None:
+        work_order.set(order)
+        with lock:
+            got.append(name)
+
+    threads = []
+    for name, order in (("bulk-a", WorkOrder()), ("bulk-soon", WorkOrder(1, 1.0)), ("consensus", WorkOrder(0))):
+        t = threading.Thread(target=contextvars.copy_context().run, args=(wait_for_lock, name, order))
+        t.start()
+        threads.append(t)
+        time.sleep(0.05)  # each is waiting before the next comes
+    lock.release()
+    for t in threads:
+        t.join(5)
+    assert got == ["consensus", "bulk-soon", "bulk-a"]
+    with pytest.raises(RuntimeError, match="unheld"):
+        lock.release()

@@ -1,4 +1,5 @@
-"""A thread pool that runs the most urgent task first: consensus before bulk, then earliest deadline.
+"""A thread pool and a lock that serve the most urgent work first: consensus before bulk, then the
+earliest deadline.
 
 The CPU backends cut a batch into short tasks (tens of milliseconds each) on this pool. The scheduler
 sets ``work_order`` before it hands a unit to the engine (``asyncio.to_thread`` carries the context
@@ -6,6 +7,10 @@ variable into the worker thread), and ``submit`` reads it, so a consensus unit's
 queued tasks of a bulk unit already running: a quorum certificate waits for at most the tasks in
 progress, never for a whole bulk batch. Outside the scheduler (the Python API, the CLI, the self-test)
 every task has the same order and the pool is FIFO, like ``ThreadPoolExecutor``.
+
+The CUDA kernel runners hold one set of buffers each and take calls one at a time: ``PriorityLock``
+hands the runner to the most urgent waiting call, so a consensus unit waits for the unit running on the
+device, not for the bulk units queued behind it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, NamedTuple
 
-__all__ = ["PriorityPool", "WorkOrder", "work_order"]
+__all__ = ["PriorityLock", "PriorityPool", "WorkOrder", "work_order"]
 
 
 class WorkOrder(NamedTuple):
@@ -91,3 +96,36 @@ class PriorityPool:
             for t in self._threads:
                 if t is not threading.current_thread():
                     t.join()
+
+
+class PriorityLock:
+    """A non-reentrant lock granted to the waiter with the smallest ``(work_order, arrival)``."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self._waiters: list[tuple[WorkOrder, int]] = []
+        self._seq = itertools.count()
+
+    def acquire(self) -> None:
+        me = (work_order.get(), next(self._seq))
+        with self._cond:
+            heapq.heappush(self._waiters, me)
+            while self._held or self._waiters[0] != me:
+                self._cond.wait()
+            heapq.heappop(self._waiters)
+            self._held = True
+
+    def release(self) -> None:
+        with self._cond:
+            if not self._held:
+                raise RuntimeError("release of an unheld PriorityLock")
+            self._held = False
+            self._cond.notify_all()
+
+    def __enter__(self) -> PriorityLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

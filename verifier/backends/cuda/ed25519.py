@@ -3,7 +3,8 @@
 A batch larger than ``max_batch`` items is cut into chunks; chunk j runs on stream j % 2 with that
 stream's own device and pinned buffers, so the host staging and copies of one chunk overlap the kernel of
 the other. Buffers grow to the largest chunk seen and are reused for every later batch. Calls are
-serialized by a lock (one set of buffers); the engine may call from several threads.
+serialized by a lock (one set of buffers) that the most urgent caller gets next (consensus first);
+the engine may call from several threads.
 
 The decoded-key store (kernels/ec/key_store.cuh) lives on the device, allocated once at ``store_rows``
 rows; ``put_keys`` decodes keys into it with ``ed25519_store_keys_kernel`` and waits for it. A batch with
@@ -13,7 +14,6 @@ CuPy turns a ``None`` kernel argument into 0xffffffff, not NULL (cupy/cupy#9046)
 
 from __future__ import annotations
 
-import threading
 from types import ModuleType
 from typing import Any
 
@@ -29,6 +29,7 @@ from verifier.backends.cuda._module import (
     sync_slots,
     upload,
 )
+from verifier.backends.pool import PriorityLock
 from verifier.batch import Ed25519Batch
 
 __all__ = ["ENTRY", "KERNEL", "STORE_KERNEL", "Ed25519Kernel"]
@@ -70,7 +71,7 @@ class Ed25519Kernel:
         kernels = compile_kernels(cp, ENTRY, [KERNEL, STORE_KERNEL])
         self.function, self._store_function = kernels[KERNEL], kernels[STORE_KERNEL]
         self._slots = [_Slot(cp) for _ in range(max(1, streams))]
-        self._lock = threading.Lock()
+        self._lock = PriorityLock()  # the most urgent waiting call goes next
         self.store_rows = store_rows
         rows = max(1, store_rows)
         self._store_keys = cp.zeros((rows, 32), dtype=np.uint8)

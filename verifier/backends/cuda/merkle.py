@@ -11,7 +11,6 @@ of buffers).
 
 from __future__ import annotations
 
-import threading
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +26,7 @@ from verifier.backends.cuda._module import (
     sync_slots,
     upload,
 )
+from verifier.backends.pool import PriorityLock
 from verifier.batch import HASH_SIZE, MerkleBatch
 
 __all__ = ["ENTRY", "KERNEL", "MerkleKernel", "plan_chunks"]
@@ -101,7 +101,7 @@ class MerkleKernel:
         self.function = compile_kernels(cp, ENTRY, [KERNEL])[KERNEL]
         self._slots = [_Slot(cp) for _ in range(max(1, streams))]
         self._d_roots, self._h_roots = DeviceBuffer(cp, np.uint8), PinnedBuffer(cp, np.uint8)
-        self._lock = threading.Lock()
+        self._lock = PriorityLock()  # the most urgent waiting call goes next
 
     def launch(
         self,
