@@ -314,3 +314,44 @@ def test_a_deadline_the_measured_rate_cannot_meet_is_refused_before_any_work() -
 
     _run(main())
     assert _dropped(metrics, "deadline_unmeetable") == 2000
+
+
+def test_under_mixed_churn_every_answer_is_right_and_nothing_stays_counted() -> None:
+    """Random sizes, classes, deadlines and cancellations: each call that is answered has exactly its own
+    verdicts, and when all is settled no item or byte is still counted as queued."""
+    import random
+
+    rng = random.Random(11)
+    backend = CpuBackend(workers=2, zip215=False)
+    metrics = Metrics()
+
+    async def main() -> None:
+        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=200, max_batch_items=32), metrics)
+        sched.start()
+        calls = []
+        for i in range(120):
+            n = rng.choice((1, 3, 17, 64, 150))
+            bad = tuple(sorted(rng.sample(range(n), min(n, 2))))
+            prio = rng.choice((Priority.BULK, Priority.CONSENSUS))
+            timeout = rng.choice((None, 10.0, 0.0005))
+            task = asyncio.ensure_future(
+                sched.verify_ed25519(_batch(n, bad, tag=i % 250), Policy.LIBSODIUM, priority=prio, timeout=timeout)
+            )
+            calls.append((task, bad))
+            if rng.random() < 0.15:
+                asyncio.get_running_loop().call_later(rng.random() * 0.01, task.cancel)
+        answered = 0
+        for task, bad in calls:
+            try:
+                result = await task
+            except (asyncio.CancelledError, DeadlineExceededError):
+                continue
+            answered += 1
+            assert np.flatnonzero(~result.valid).tolist() == list(bad)
+        assert answered > 30
+        await sched.close()
+        assert sched.queued_items == 0
+        assert set(sched._waiting_items.values()) <= {0}  # noqa: SLF001
+        assert sched._queued_bytes == 0  # noqa: SLF001
+
+    _run(main())

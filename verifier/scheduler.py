@@ -135,6 +135,7 @@ class Scheduler:
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}
         self._queued_items = 0  # items not yet in a unit
+        self._waiting_items: dict[tuple[_Key, Priority], int] = {}  # the same, per queue and class
         self._queued_bytes = 0  # bytes of requests not yet answered
         self._running = 0
         self._rates: dict[_Key, float] = {}  # items/s per unit, measured
@@ -208,7 +209,7 @@ class Scheduler:
         )
         queues = self._queues.setdefault(key, {Priority.CONSENSUS: [], Priority.BULK: []})
         heapq.heappush(queues[priority], (req.order, req))
-        self._queued_items += n
+        self._count_waiting(req, n)
         self._queued_bytes += nbytes
         req.future.add_done_callback(lambda _f, r=req: self._settled(r))  # type: ignore[misc]
         if deadline is not None:
@@ -231,7 +232,7 @@ class Scheduler:
     def _drop(self, req: _Request, reason: str) -> None:
         n = req.remaining
         req.next = req.items  # no further unit takes it; its heap entry is popped lazily
-        self._queued_items -= n
+        self._count_waiting(req, -n)
         self._observe_depth()
         if self.metrics is not None and n:
             self.metrics.items_dropped.labels(req.key[0], reason).inc(n)
@@ -267,8 +268,10 @@ class Scheduler:
                 best = (key, head)
         return best
 
-    def _waiting(self, key: _Key, priority: Priority) -> int:
-        return sum(r.remaining for _, r in self._queues[key][priority] if not r.finished)
+    def _count_waiting(self, req: _Request, n: int) -> None:
+        where = (req.key, req.priority)
+        self._waiting_items[where] = self._waiting_items.get(where, 0) + n
+        self._queued_items += n
 
     def _ready(self) -> tuple[_Key, Priority] | float | None:
         """What may start now: (key, class); else seconds until a gathering bulk unit is due; else None."""
@@ -284,7 +287,7 @@ class Scheduler:
             return None
         key, head = bulk
         remaining = head.enqueued + cfg.max_queue_delay_us / 1e6 - time.monotonic()
-        if remaining <= 0 or self._waiting(key, Priority.BULK) >= self.unit_items:
+        if remaining <= 0 or self._waiting_items.get((key, Priority.BULK), 0) >= self.unit_items:
             return key, Priority.BULK
         return remaining
 
@@ -305,13 +308,13 @@ class Scheduler:
             n = min(req.remaining, room)
             unit.pieces.append((req, req.next, req.next + n))
             req.next += n
+            self._count_waiting(req, -n)
             req.running += 1
             room -= n
             if not req.started:
                 req.started = True
                 if self.metrics is not None:
                     self.metrics.queue_wait.labels(key[0]).observe(now - req.enqueued)
-        self._queued_items -= unit.items
         self._observe_depth()
         return unit
 
