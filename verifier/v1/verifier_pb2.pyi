@@ -234,12 +234,16 @@ class Device(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., index: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., compute_capability: _Optional[str] = ..., workers: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_items", "max_message_bytes")
+    __slots__ = ("max_items", "max_message_bytes", "max_commit_bytes", "max_inflight_bytes")
     MAX_ITEMS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_COMMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_INFLIGHT_BYTES_FIELD_NUMBER: _ClassVar[int]
     max_items: int
     max_message_bytes: int
-    def __init__(self, max_items: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
+    max_commit_bytes: int
+    max_inflight_bytes: int
+    def __init__(self, max_items: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_commit_bytes: _Optional[int] = ..., max_inflight_bytes: _Optional[int] = ...) -> None: ...
 
 class Scheduling(_message.Message):
     __slots__ = ("max_batch_items", "max_queue_delay_us", "queue_capacity_items", "queue_capacity_bytes", "crossover_batch", "stream_window", "crossover_batch_zip215", "crossover_batch_merkle")
