@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import random
+import re
 import threading
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -47,8 +49,10 @@ def _engine_verify(backend: str, policy: Policy = Policy.ZIP215) -> cb.VerifyFn:
     return cb.engine_verifier(engine, policy)
 
 
-@pytest.fixture(params=[("cpu", Policy.ZIP215), ("emu", Policy.ZIP215), ("cpu", Policy.LIBSODIUM)],
-                ids=["cpu-zip215", "emu-zip215", "cpu-libsodium"])
+@pytest.fixture(
+    params=[("cpu", Policy.ZIP215), ("emu", Policy.ZIP215), ("cpu", Policy.LIBSODIUM)],
+    ids=["cpu-zip215", "emu-zip215", "cpu-libsodium"],
+)
 def engine_verify(request: pytest.FixtureRequest) -> cb.VerifyFn:
     """The engine of a backend with a policy (zip215 on every backend; libsodium on cpu as a cross-check)."""
     backend, policy = request.param
@@ -549,6 +553,11 @@ def test_timestamps(rng: random.Random) -> None:
     assert cb.parse_timestamp("0001-01-01T00:00:00Z") == cb.ZERO_TIME
     assert cb.parse_timestamp("1970-01-01T01:00:00.5+01:00") == cb.Timestamp(0, 500_000_000)
     assert cb.parse_timestamp("1969-12-31T23:59:59.000000001-00:30") == cb.Timestamp(1799, 1)
+    # The range a google.protobuf.Timestamp holds, in UTC: years 0001 to 9999; Go reads year 0000.
+    assert cb.parse_timestamp("0000-12-31T23:00:00-01:00") == cb.ZERO_TIME
+    last = cb.parse_timestamp("9999-12-31T23:59:59.999999999Z")
+    assert last == cb.Timestamp(cb.MAX_TIMESTAMP_SECONDS - 1, 999_999_999)
+    assert cb.parse_timestamp("9999-12-31T23:59:59+00:00") == cb.Timestamp(cb.MAX_TIMESTAMP_SECONDS - 1, 0)
     for bad in (
         "2023-02-24 15:09:40Z",
         "2023-02-24T15:09:40",
@@ -557,9 +566,14 @@ def test_timestamps(rng: random.Random) -> None:
         "2023-02-24T15:09:40.Z",
         "2023-02-24T15:09:40+24:00",
         1677251380,
+        "0001-01-01T00:00:00+00:01",  # 0000-12-31T23:59:00Z
+        "9999-12-31T23:59:59.5-00:01",  # 10000-01-01T00:00:59.5Z
     ):
         with pytest.raises(InvalidRequestError, match=r"^t: "):
             cb.parse_timestamp(bad, "t")
+    with pytest.raises(InvalidRequestError) as exc:
+        cb.parse_timestamp("0001-01-01T00:00:00+00:01", "t")
+    assert str(exc.value) == "t: '0001-01-01T00:00:00+00:01' is outside years 0001-9999 in UTC"
 
 
 def test_trust_levels() -> None:
@@ -567,6 +581,15 @@ def test_trust_levels() -> None:
     assert cb.parse_trust_level(" 2/3 ") == Fraction(2, 3)
     assert cb.parse_trust_level((2, 6)) == Fraction(1, 3)
     assert cb.parse_trust_level(Fraction(1)) == 1
+    # The terms are kept as given: CometBFT computes with them unreduced.
+    level = cb.parse_trust_level((2, 6))
+    assert isinstance(level, cb.TrustLevel) and level.given == (2, 6) and str(level) == "2/6"
+    assert cb.parse_trust_level(" 2 / 6 ").given == (2, 6) and cb.parse_trust_level(Fraction(2, 6)).given == (
+        1,
+        3,
+    )
+    assert cb.parse_trust_level(level) is level and cb.DEFAULT_TRUST_LEVEL.given == (1, 3)
+    assert copy.deepcopy(level).given == (2, 6) and repr(level) == "TrustLevel(2, 6)"
     for bad in ("1/4", "4/3", "1/0", "one third", "1", (1, 0), "0/1"):
         with pytest.raises(InvalidRequestError, match=r"^trust_level: "):
             cb.parse_trust_level(bad)
@@ -659,6 +682,301 @@ def test_registry_lru_and_threads(rng: random.Random) -> None:
     assert not errors and len(big) == 4
 
 
+# ------------------------------------------------ CometBFT parity: trust level terms, timestamps
+
+_OVERFLOW = (
+    "int64 overflow while calculating voting power needed. please provide smaller trustLevel numerator"
+)
+_HUGE_23 = (2**62, 3 * 2**61)  # 2/3, unreduced
+
+
+def test_trust_level_overflow_uses_the_terms_as_given(engine_verify: cb.VerifyFn) -> None:
+    """cometbft verifyCommitLightTrustingInternal: safeMul(total, int64(numerator)) on the trust level as
+    given. 2^62/(3*2^61) is 2/3, but total * 2^62 overflows int64 for any total of 2 or more."""
+    gen, vs = _fixed_commit(4, [ref.COMMIT] * 4, [10] * 4)
+    commit = cb.parse_commit(gen.commit_json())
+    assert cb.verify_commit(None, vs, commit, verify=engine_verify, mode="trusting", trust_level=(2, 3)).valid
+    for level in (_HUGE_23, "4611686018427387904/6917529027641081856", cb.TrustLevel(*_HUGE_23)):
+        with pytest.raises(InvalidRequestError) as exc:
+            cb.verify_commit(None, vs, commit, verify=engine_verify, mode="trusting", trust_level=level)
+        assert str(exc.value) == _OVERFLOW
+    # A Fraction given directly can only be taken as it is: reduced, 2/3.
+    assert cb.verify_commit(
+        None, vs, commit, verify=engine_verify, mode="trusting", trust_level=Fraction(*_HUGE_23)
+    ).valid
+    assert cb.voting_power_needed(2, cb.Mode.TRUSTING, (2, 3)) == 1
+    assert cb.voting_power_needed(1, cb.Mode.TRUSTING, _HUGE_23) == 0  # 2^62 * 1 still fits
+    assert ref.ref_trusting_needed(40, _HUGE_23) == ref.TRUST_LEVEL_OVERFLOW
+    assert ref.ref_trusting_needed(1, _HUGE_23) == 0
+    # Full and light mode never read the trust level.
+    assert cb.verify_commit(None, vs, commit, verify=engine_verify, mode="light", trust_level=_HUGE_23).valid
+
+
+def test_trust_level_from_protobuf_keeps_its_terms() -> None:
+    """convert.py hands the protobuf TrustLevel's uint64 fields to parse_trust_level as a tuple."""
+    from verifier import convert
+    from verifier.v1 import verifier_pb2 as pb2
+
+    gen, vs = _fixed_commit(4, [ref.COMMIT] * 4, [10] * 4)
+    msg, header = convert.commit_to_proto(cb.parse_commit(gen.commit_json()))
+    request = pb2.VerifyCommitRequest(
+        commit=msg,
+        header=header,
+        validators=convert.validators_to_proto(vs),
+        mode=pb2.COMMIT_MODE_TRUSTING,
+        trust_level=pb2.TrustLevel(numerator=_HUGE_23[0], denominator=_HUGE_23[1]),
+    )
+    call = convert.commit_call(
+        pb2.VerifyCommitRequest.FromString(request.SerializeToString()), cb.ValidatorSetRegistry(), 100
+    )
+    assert isinstance(call.trust_level, cb.TrustLevel) and call.trust_level.given == _HUGE_23
+    with pytest.raises(InvalidRequestError) as exc:
+        cb.verify_commit(
+            call.chain_id,
+            call.validators,
+            call.commit,
+            verify=ref_verify,
+            mode=call.mode,
+            trust_level=call.trust_level,
+        )
+    assert str(exc.value) == _OVERFLOW
+    request.trust_level.numerator, request.trust_level.denominator = 3 * 2**62, 3 * 2**62
+    with pytest.raises(InvalidRequestError) as exc:
+        convert.commit_call(request, cb.ValidatorSetRegistry(), 100)
+    assert str(exc.value) == (
+        "trust_level: 13835058055282163712/13835058055282163712 is not within [1/3, 1] "
+        "(CometBFT computes numerator*3 in uint64, and it wraps here)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("trust", "total", "expected"),
+    [
+        ((1, 3), 100, 33),
+        ((2, 6), 100, 33),
+        ((8, 9), cb.MAX_TOTAL_VOTING_POWER, 1024819115206086200),
+        ((9, 9), cb.MAX_TOTAL_VOTING_POWER, _OVERFLOW),  # 1/1 would be fine; 9 * total is not
+        (_HUGE_23, 1, 0),
+        (_HUGE_23, 2, _OVERFLOW),
+        # int64(2^63) is MinInt64; Go's -MinInt64 is MinInt64, so safeMul's MaxInt64 / absOfB is 0.
+        ((2**63, 2**63), 1, _OVERFLOW),
+        # Both terms negative in int64: -(2^63-1) / -(2^63-1).
+        ((2**63 + 1, 2**63 + 1), 1, 1),
+        ((2**63 + 1, 2**63 + 1), 2, _OVERFLOW),
+        # Only the denominator negative in int64: the quotient truncates to 0 or below.
+        ((2**62, 2**63), 1, 0),
+        (((2**64 - 1) // 3, 2**64 - 1), 1, -6148914691236517205),
+        # light.ValidateTrustLevel's numerator*3 wraps in uint64: 1 refused, 1/3 accepted.
+        (
+            (3 * 2**62, 3 * 2**62),
+            1,
+            "trust_level: 13835058055282163712/13835058055282163712 is not within [1/3, 1] "
+            "(CometBFT computes numerator*3 in uint64, and it wraps here)",
+        ),
+        ((1, 4), 1, "trust_level: 1/4 is not within [1/3, 1]"),
+        ((4, 3), 1, "trust_level: 4/3 is not within [1/3, 1]"),
+        ((2**64, 2**64), 1, "trust_level: numerator 18446744073709551616 is outside uint64 [0, 2^64)"),
+        ((1, -3), 1, "trust_level: denominator -3 is outside uint64 [0, 2^64)"),
+        ((0, 0), 1, "trust_level: 0/0 is not a fraction num/den with den > 0"),
+    ],
+)
+def test_trust_level_in_go_arithmetic(trust: tuple[int, int], total: int, expected: int | str) -> None:
+    """voting_power_needed against exact figures and the reference's line-by-line safeMul."""
+    want = ref.ref_trusting_needed(total, trust)
+    if isinstance(expected, int):
+        assert cb.voting_power_needed(total, cb.Mode.TRUSTING, trust) == expected == want
+        return
+    with pytest.raises(InvalidRequestError) as exc:
+        cb.voting_power_needed(total, cb.Mode.TRUSTING, trust)
+    assert str(exc.value) == expected
+    assert want == (ref.TRUST_LEVEL_OVERFLOW if expected == _OVERFLOW else ref.INVALID_TRUST_LEVEL)
+
+
+def test_negative_needed_power_passes_with_nothing_signed(engine_verify: cb.VerifyFn) -> None:
+    """(2^64-1)/3 over 2^64-1 is exactly 1/3; CometBFT's int64(denominator) is -1, so a set of power 1
+    needs more than -6148914691236517205 and a commit of one NIL vote passes, nothing verified."""
+    trust = ((2**64 - 1) // 3, 2**64 - 1)
+    gen, vs = _fixed_commit(1, [ref.NIL], [1])
+    (r,) = _check(gen, engine_verify, trust=trust, modes=["trusting"]).values()
+    assert r.valid and r.needed_power == -6148914691236517205 and r.tallied_power == 0
+    assert r.checked_count == 0 and r.statuses == (cb.SignatureStatus.SKIPPED,)
+    # A power of 2 overflows (_check expects the refusal the reference names).
+    assert ref.ref_trusting_needed(2, trust) == ref.TRUST_LEVEL_OVERFLOW
+    assert not _check(_fixed_commit(1, [ref.NIL], [2])[0], engine_verify, trust=trust, modes=["trusting"])
+
+
+_TS_WHERE = "commit.signatures[3].timestamp"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos", "message"),
+    [
+        (0, 10**9, f"{_TS_WHERE}: nanos 1000000000 is outside [0, 1e9)"),
+        (0, -1, f"{_TS_WHERE}: nanos -1 is outside [0, 1e9)"),
+        (
+            cb.MIN_TIMESTAMP_SECONDS - 1,
+            0,
+            f"{_TS_WHERE}: seconds -62135596801 is outside years 0001-9999 "
+            "(seconds in [-62135596800, 253402300800))",
+        ),
+        (
+            cb.MAX_TIMESTAMP_SECONDS,
+            0,
+            f"{_TS_WHERE}: seconds 253402300800 is outside years 0001-9999 "
+            "(seconds in [-62135596800, 253402300800))",
+        ),
+        (  # seconds first, as gogoproto's validateTimestamp checks them
+            -(2**63),
+            -(2**31),
+            f"{_TS_WHERE}: seconds -9223372036854775808 is outside years 0001-9999 "
+            "(seconds in [-62135596800, 253402300800))",
+        ),
+    ],
+)
+def test_timestamps_cometbft_cannot_decode(seconds: int, nanos: int, message: str) -> None:
+    """gogoproto StdTimeFromProto refuses them when CometBFT decodes a CommitSig, before anything else."""
+    address, sig = bytes(range(20)), bytes(64)
+    for flag in (cb.BlockIDFlag.COMMIT, cb.BlockIDFlag.NIL, cb.BlockIDFlag.ABSENT):
+        with pytest.raises(InvalidRequestError) as exc:
+            cb.make_commit_sig(flag, address, cb.Timestamp(seconds, nanos), sig, "commit.signatures", 3)
+        assert str(exc.value) == message
+    # The protobuf path (convert.py builds entries through make_commit_sig).
+    from verifier import convert
+    from verifier.v1 import verifier_pb2 as pb2
+
+    gen, vs = _fixed_commit(5, [ref.COMMIT] * 5, [10] * 5)
+    msg, header = convert.commit_to_proto(cb.parse_commit(gen.commit_json()))
+    msg.signatures[3].timestamp.seconds, msg.signatures[3].timestamp.nanos = seconds, nanos
+    request = pb2.VerifyCommitRequest(commit=msg, header=header, validators=convert.validators_to_proto(vs))
+    with pytest.raises(InvalidRequestError) as exc:
+        convert.commit_call(
+            pb2.VerifyCommitRequest.FromString(request.SerializeToString()), cb.ValidatorSetRegistry(), 100
+        )
+    assert str(exc.value) == message
+
+
+def test_timestamp_range_edges_accepted(engine_verify: cb.VerifyFn) -> None:
+    """The first and last instants a Timestamp holds sign and verify like any other."""
+    for seconds, nanos in ((cb.MIN_TIMESTAMP_SECONDS, 0), (cb.MAX_TIMESTAMP_SECONDS - 1, 999_999_999)):
+        gen, vs = _fixed_commit(2, [ref.COMMIT] * 2, [10] * 2)
+        key = next(
+            k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == gen.validators[1].pub_key
+        )
+        msg = ref.ref_sign_bytes(
+            gen.chain_id,
+            gen.height,
+            gen.round,
+            gen.block_hash,
+            gen.parts_total,
+            gen.parts_hash,
+            (seconds, nanos),
+        )
+        e = gen.entries[1]
+        gen.entries[1] = ref.RefEntry(e.flag, e.address, (seconds, nanos), key.sign(msg).signature)
+        commit = cb.parse_commit(gen.commit_json())
+        assert commit.signatures[1].timestamp == (seconds, nanos)
+        assert cb.verify_commit(None, vs, commit, verify=engine_verify).valid
+        sig = cb.make_commit_sig(2, e.address, cb.Timestamp(seconds, nanos), bytes(64), "s", 0)
+        assert sig.timestamp == (seconds, nanos)
+
+
+def test_messages_cut_long_values() -> None:
+    """No message echoes a value of thousands of digits or characters; each still names the field."""
+    gen = ref.generate(random.Random(7), 3, p_absent=0, p_nil=0)
+
+    def refused(call: Callable[[], object], pattern: str) -> str:
+        with pytest.raises(InvalidRequestError) as exc:
+            call()
+        text = str(exc.value)
+        assert len(text) < 200 and re.fullmatch(pattern, text), text
+        return text
+
+    text = json.dumps(gen.commit_json()).replace('"height": "', '"height": 1' + "1" * 5000 + ', "x": "', 1)
+    assert refused(lambda: cb.parse_commit(text), r".*") == (
+        "commit: not JSON that can be read (an integer of more than 4300 digits)"
+    )
+    doc = gen.commit_json()
+    _set(doc, f"{_C}/height", int("9" * 4000))
+    refused(
+        lambda: cb.parse_commit(doc),
+        r"height: 9999999999\.\.\.\(4000 digits\) is out of range \[0, 9223372036854775807\]",
+    )
+    refused(
+        lambda: cb.parse_commit(json.dumps(doc)),
+        r"height: 9999999999\.\.\.\(4000 digits\) is out of range .*",
+    )
+    doc = gen.commit_json()
+    _set(doc, f"{_C}/round", -(10**100))
+    refused(
+        lambda: cb.parse_commit(doc),
+        r"round: -1000000000\.\.\.\(101 digits\) is out of range \[0, 2147483647\]",
+    )
+    doc = gen.commit_json()
+    _set(doc, f"{_C}/signatures/1/block_id_flag", 10**4000)
+    refused(
+        lambda: cb.parse_commit(doc),
+        r"signatures\[1\]\.block_id_flag: unknown BlockIDFlag 1000000000\.\.\.\(4001 digits\) .*",
+    )
+    _set(doc, f"{_C}/signatures/1/block_id_flag", "F" * 10000)
+    refused(
+        lambda: cb.parse_commit(doc),
+        r"signatures\[1\]\.block_id_flag: unknown BlockIDFlag 'F{24}'\.\.\.\(10000 characters\) .*",
+    )
+    doc = gen.commit_json()
+    _set(doc, f"{_C}/signatures/0/timestamp", "2" * 10000)
+    refused(
+        lambda: cb.parse_commit(doc),
+        r"signatures\[0\]\.timestamp: not RFC 3339: '2{24}'\.\.\.\(10000 characters\)",
+    )
+    refused(
+        lambda: cb.parse_commit({"k" * 10000: 1}),
+        r"commit: expected a /commit answer .* got keys \['k{24}'\.\.\.\(10000 characters\)\]",
+    )
+    refused(
+        lambda: cb.parse_trust_level("1" * 5000 + "/3"),
+        r"trust_level: numerator 1111111111\.\.\.\(5000 digits\) is outside uint64 \[0, 2\^64\)",
+    )
+    refused(
+        lambda: cb.parse_trust_level("3/" + "1" * 5000),
+        r"trust_level: denominator 1111111111\.\.\.\(5000 digits\) is outside uint64 .*",
+    )
+    refused(
+        lambda: cb.parse_trust_level(Fraction(10**5000, 10**5000 + 1)),
+        r"trust_level: numerator <an integer of about 5001 digits> is outside uint64 .*",
+    )
+    refused(
+        lambda: cb.parse_trust_level("x/" * 5000),
+        r"trust_level: 'x/x/x/x/x/x/x/x/x/x/x/x/'\.\.\.\(10000 characters\) is not a fraction .*",
+    )
+    refused(
+        lambda: cb.parse_trust_level((10**5000, 3)),
+        r"trust_level: numerator <an integer of about 5001 digits> is outside uint64 .*",
+    )
+    vs = cb.parse_validators(ref.validators_json(gen.validators))
+    refused(
+        lambda: cb.verify_commit(
+            None, vs, cb.parse_commit(gen.commit_json()), verify=ref_verify, mode="m" * 10000
+        ),
+        r"mode: 'm{24}'\.\.\.\(10000 characters\) is not one of full, light, trusting",
+    )
+    refused(
+        lambda: cb.ValidatorSet([cb.Validator.from_pub_key(gen.validators[0].pub_key, 10**5000)]),
+        r"validators\[0\]\.voting_power: <an integer of about 5001 digits> is not in \[0, 2\^63\)",
+    )
+    refused(
+        lambda: cb.make_header("c", -(10**50), b""),
+        r"header\.height: -1000000000\.\.\.\(51 digits\) is out of range .*",
+    )
+    refused(
+        lambda: cb.make_block_id(b"", 10**50, b""),
+        r"block_id\.part_set_header\.total: 1000000000\.\.\.\(51 digits\) is out of range",
+    )
+    refused(
+        lambda: cb.make_commit_sig(2, bytes(20), cb.Timestamp(10**5000, 0), bytes(64), "s", 0),
+        r"s\[0\]\.timestamp: seconds <an integer of about 5001 digits> is outside years 0001-9999 .*",
+    )
+
+
 # ---------------------------------------------------------------------------- the three modes
 
 
@@ -669,6 +987,14 @@ def _to_ref_entries(commit: cb.Commit) -> list[ref.RefEntry]:
         )
         for s in commit.signatures
     ]
+
+
+_TRUST_LEVEL_REFUSALS = {
+    ref.INVALID_TRUST_LEVEL: r"^trust_level: [0-9]+/[0-9]+ is not within \[1/3, 1\]",
+    ref.TRUST_LEVEL_OVERFLOW: (
+        r"^int64 overflow while calculating voting power needed\. please provide smaller trustLevel numerator$"
+    ),
+}
 
 
 def _check(
@@ -694,16 +1020,6 @@ def _check(
         ref_vals = (
             (trusted if trusted is not None else gen.validators) if mode == "trusting" else gen.validators
         )
-        r = cb.verify_commit(
-            None,
-            vs,
-            commit,
-            verify=verify,
-            mode=mode,
-            height=expected_height,
-            block_id=expected_block_id,
-            trust_level=trust,
-        )
         want = ref.ref_tally(
             mode,
             ref_vals,
@@ -716,6 +1032,22 @@ def _check(
             trust=trust,
             header_hash_matches=header_hash is None or header_hash == gen.validators_hash(),
         )
+        call = functools.partial(
+            cb.verify_commit,
+            None,
+            vs,
+            commit,
+            verify=verify,
+            mode=mode,
+            height=expected_height,
+            block_id=expected_block_id,
+            trust_level=trust,
+        )
+        if want.code in _TRUST_LEVEL_REFUSALS:
+            with pytest.raises(InvalidRequestError, match=_TRUST_LEVEL_REFUSALS[want.code]):
+                call()
+            continue
+        r = call()
         where = f"{context} mode={mode} n={len(gen.entries)} notes={gen.notes} ref={want} got={r.error}"
         assert (r.error.code.name if r.error else None) == want.code, where
         assert r.valid is (want.code is None), where
@@ -903,7 +1235,31 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
         kw["modes"] = ["trusting"]
     elif kind == "header_hash":
         kw["header_hash"] = rng.randbytes(32)
+    elif kind == "trust_level_terms":
+        kw["trust"] = _hostile_trust_level(rng)
+        kw["modes"] = ["trusting"]
+        if rng.random() < 0.4:  # a trusted set of power 1: where int64(...) of big terms still fits
+            kw["trusted"] = [ref.RefValidator(rng.choice(gen.validators).pub_key, 1)]
     return kw
+
+
+def _hostile_trust_level(rng: random.Random) -> tuple[int, int]:
+    """Trust levels CometBFT takes unreduced: big multiples of small fractions, terms of 2^63 and more."""
+    k = rng.choice([1, rng.randint(2, 2**20), rng.randint(2**40, 2**61), rng.randint(2**61, 2**62)])
+    num, den = rng.choice([(1, 3), (1, 2), (2, 3), (1, 1), (3, 4)])
+    choices = [
+        (num * k, den * k),
+        (num * k, den * k),
+        (num * k, den * k),
+        _HUGE_23,
+        (2**63, 2**63),
+        (2**63 + rng.randint(1, 2**62), 2**63 + 2**62),
+        ((2**64 - 1) // 3, 2**64 - 1),
+        (rng.randint(2**61, 2**63 - 1), rng.randint(2**63, 2**64 - 1)),
+        (rng.randint(2**63, 2**64 - 1), rng.randint(2**63, 2**64 - 1)),
+        (rng.randint(1, 2**64 - 1), rng.randint(1, 2**64 - 1)),
+    ]
+    return rng.choice(choices)
 
 
 _KINDS = [
@@ -916,6 +1272,7 @@ _KINDS = [
     "wrong_set_size",
     "trusting_other_set",
     "header_hash",
+    "trust_level_terms",
 ]
 
 

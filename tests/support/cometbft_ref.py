@@ -15,6 +15,7 @@ plainly, so the differential tests compare two implementations.
 from __future__ import annotations
 
 import base64
+import ctypes
 import dataclasses
 import hashlib
 import random
@@ -35,6 +36,9 @@ __all__ = [
     "ref_validators_hash",
     "ref_address",
     "ref_tally",
+    "ref_trusting_needed",
+    "TRUST_LEVEL_OVERFLOW",
+    "INVALID_TRUST_LEVEL",
     "format_rfc3339",
     "Generated",
     "generate",
@@ -149,6 +153,54 @@ def format_rfc3339(seconds: int, nanos: int) -> str:
 
 # ---------------------------------------------------------------------------------------- tally
 
+INVALID_TRUST_LEVEL = "INVALID_TRUST_LEVEL"  # light.ValidateTrustLevel refuses it
+TRUST_LEVEL_OVERFLOW = "TRUST_LEVEL_OVERFLOW"  # "int64 overflow while calculating voting power needed"
+_MAX_INT64 = 2**63 - 1
+
+
+def _u64(x: int) -> int:
+    return ctypes.c_uint64(x).value  # Go uint64 arithmetic: wraps mod 2^64
+
+
+def _i64(x: int) -> int:
+    return ctypes.c_int64(x).value  # Go int64(...) and int64 arithmetic: two's complement, wraps
+
+
+def _go_div(a: int, b: int) -> int:
+    """Go's int64 a / b: the quotient truncated toward zero (then wrapped: MinInt64 / -1 is MinInt64)."""
+    q = abs(a) // abs(b)
+    return _i64(q if (a >= 0) == (b >= 0) else -q)
+
+
+def _go_safe_mul(a: int, b: int) -> tuple[int, bool]:
+    """cometbft types/validator_set.go safeMul, line by line, on int64 values."""
+    if a == 0 or b == 0:
+        return 0, False
+    abs_of_b = b
+    if b < 0:
+        abs_of_b = _i64(-b)
+    abs_of_a = a
+    if a < 0:
+        abs_of_a = _i64(-a)
+    if abs_of_a > _go_div(_MAX_INT64, abs_of_b):
+        return 0, True
+    return _i64(a * b), False
+
+
+def ref_trusting_needed(total: int, trust: tuple[int, int]) -> int | str:
+    """light.ValidateTrustLevel, then verifyCommitLightTrustingInternal's votingPowerNeeded, on the trust
+    level's uint64 terms as given (unreduced); an error name (``INVALID_TRUST_LEVEL``,
+    ``TRUST_LEVEL_OVERFLOW``) where CometBFT refuses."""
+    num, den = trust
+    if not (0 <= num < 2**64 and 0 <= den < 2**64):
+        return INVALID_TRUST_LEVEL  # not a cmtmath.Fraction at all
+    if _u64(num * 3) < den or num > den or den == 0:
+        return INVALID_TRUST_LEVEL
+    product, overflow = _go_safe_mul(total, _i64(num))
+    if overflow:
+        return TRUST_LEVEL_OVERFLOW
+    return _go_div(product, _i64(den))
+
 
 @dataclasses.dataclass(frozen=True)
 class RefValidator:
@@ -204,9 +256,16 @@ def ref_tally(
     trusting: COMMIT entries by address, unknown ones skipped, a repeat is an error, trust level.
     With 2 or more entries CometBFT batch-verifies: the walk's error, then the power check, then the first
     bad signature. With fewer: the first bad signature, the walk's error, the power check.
+    Trusting: ``ref_trusting_needed`` (a refused trust level is the outcome's code, before anything else).
     """
     total = sum(v.power for v in validators)
-    needed = total * trust[0] // trust[1] if mode == "trusting" else total * 2 // 3
+    if mode == "trusting":
+        trusting_needed = ref_trusting_needed(total, trust)
+        if isinstance(trusting_needed, str):
+            return RefOutcome(trusting_needed)
+        needed = trusting_needed
+    else:
+        needed = total * 2 // 3
     if mode != "trusting":
         if not header_hash_matches:
             return RefOutcome("VALIDATORS_HASH_MISMATCH", needed=needed)

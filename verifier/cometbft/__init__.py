@@ -32,6 +32,8 @@ from verifier.cometbft.parse import (
 )
 from verifier.cometbft.signbytes import PRECOMMIT_TYPE, PREVOTE_TYPE, canonical_vote_sign_bytes
 from verifier.cometbft.types import (
+    MAX_TIMESTAMP_SECONDS,
+    MIN_TIMESTAMP_SECONDS,
     ZERO_BLOCK_ID,
     ZERO_TIME,
     BlockID,
@@ -60,6 +62,7 @@ from verifier.cometbft.verify import (
     ErrorCode,
     Mode,
     SignatureStatus,
+    TrustLevel,
     VerifyFn,
     parse_trust_level,
     verify_commit,
@@ -86,6 +89,8 @@ __all__ = [
     "PartSetHeader",
     "BlockID",
     "Timestamp",
+    "MIN_TIMESTAMP_SECONDS",
+    "MAX_TIMESTAMP_SECONDS",
     "CommitSig",
     "Header",
     "Commit",
@@ -114,6 +119,7 @@ __all__ = [
     "VerifyFn",
     "NOT_CHECKED",
     "DEFAULT_TRUST_LEVEL",
+    "TrustLevel",
     "engine_verifier",
 ]
 

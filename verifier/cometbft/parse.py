@@ -24,10 +24,14 @@ import datetime
 import functools
 import json
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
+from verifier.cometbft._text import quote
 from verifier.cometbft.types import (
+    MAX_TIMESTAMP_SECONDS,
+    MIN_TIMESTAMP_SECONDS,
     ZERO_TIME,
     BlockID,
     BlockIDFlag,
@@ -46,6 +50,7 @@ __all__ = [
     "parse_timestamp",
     "parse_block_id",
     "load_json",
+    "timestamp_problem",
     "make_block_id",
     "make_commit_sig",
     "make_commit",
@@ -61,6 +66,8 @@ _INT32_MAX = (1 << 31) - 1
 _UINT32_MAX = (1 << 32) - 1
 _ED25519_KEY_TYPE = "tendermint/PubKeyEd25519"
 _UNIX_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+_DAYS_PER_400_YEARS = 146097  # the Gregorian calendar repeats every 400 years
+_NANOS_PER_SECOND = 1_000_000_000
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
@@ -86,6 +93,11 @@ def load_json(doc: Any, what: str) -> Any:
             raise InvalidRequestError(f"{what}: not JSON ({exc})") from None
         except RecursionError:  # hostile input: thousands of nested arrays or objects
             raise InvalidRequestError(f"{what}: JSON nested too deeply") from None
+        except ValueError:  # an integer beyond Python's int/str conversion limit (4300 digits)
+            raise InvalidRequestError(
+                f"{what}: not JSON that can be read (an integer of more than "
+                f"{sys.get_int_max_str_digits()} digits)"
+            ) from None
     return doc
 
 
@@ -118,11 +130,11 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
         raise InvalidRequestError(f"{where}: expected an integer or a decimal string, got {_kind(value)}")
     if isinstance(value, str):
         if not re.fullmatch(r"-?[0-9]{1,20}", value):
-            raise InvalidRequestError(f"{where}: {value[:40]!r} is not a decimal integer")
+            raise InvalidRequestError(f"{where}: {quote(value)} is not a decimal integer")
         value = int(value)
     number = int(value)
     if not lo <= number <= hi:
-        raise InvalidRequestError(f"{where}: {number} is out of range [{lo}, {hi}]")
+        raise InvalidRequestError(f"{where}: {quote(number)} is out of range [{lo}, {hi}]")
     return number
 
 
@@ -162,11 +174,29 @@ def _base64(value: Any, where: str, key: str = "") -> bytes:
 
 @functools.lru_cache(maxsize=1024)
 def _days_since_epoch(year: int, month: int, day: int) -> int:
+    if year == 0:  # Go parses year 0000 (datetime does not); with an offset it can still be year 1 in UTC
+        return _days_since_epoch(400, month, day) - _DAYS_PER_400_YEARS
     return datetime.date(year, month, day).toordinal() - _UNIX_EPOCH_ORDINAL
 
 
+def timestamp_problem(seconds: int, nanos: int) -> str | None:
+    """What gogoproto's ``StdTimeFromProto`` refuses in a google.protobuf.Timestamp (cosmos/gogoproto
+    types/timestamp.go ``validateTimestamp``, in its order: seconds, then nanos), or None."""
+    if not MIN_TIMESTAMP_SECONDS <= seconds < MAX_TIMESTAMP_SECONDS:
+        return (
+            f"seconds {quote(seconds)} is outside years 0001-9999 "
+            f"(seconds in [{MIN_TIMESTAMP_SECONDS}, {MAX_TIMESTAMP_SECONDS}))"
+        )
+    if not 0 <= nanos < _NANOS_PER_SECOND:
+        return f"nanos {quote(nanos)} is outside [0, 1e9)"
+    return None
+
+
 def parse_timestamp(value: Any, where: str = "timestamp") -> Timestamp:
-    """RFC 3339 with up to nanosecond precision (Go ``time.RFC3339Nano``) -> seconds and nanos (UTC)."""
+    """RFC 3339 with up to nanosecond precision (Go ``time.RFC3339Nano``) -> seconds and nanos (UTC).
+
+    The instant must lie in years 0001 to 9999 in UTC, the range a google.protobuf.Timestamp may hold
+    (``timestamp_problem``): CometBFT could not encode another into sign bytes."""
     out = _rfc3339(value)
     if isinstance(out, str):
         raise InvalidRequestError(f"{where}: {out}")
@@ -179,22 +209,25 @@ def _rfc3339(value: Any) -> Timestamp | str:
         return f"expected an RFC 3339 string, got {_kind(value)}"
     m = _RFC3339.fullmatch(value)
     if m is None:
-        return f"not RFC 3339: {value[:64]!r}"
+        return f"not RFC 3339: {quote(value)}"
     hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
     try:
         days = _days_since_epoch(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
-        return f"not RFC 3339: {value!r} ({exc})"
+        return f"not RFC 3339: {quote(value)} ({exc})"
     if hour > 23 or minute > 59 or second > 59:
-        return f"not RFC 3339: {value!r} (time of day out of range)"
+        return f"not RFC 3339: {quote(value)} (time of day out of range)"
     offset = 0
     if m.group(8) is None:
         oh, om = int(m.group(10)), int(m.group(11))
         if oh > 23 or om > 59:
-            return f"not RFC 3339: {value!r} (offset out of range)"
+            return f"not RFC 3339: {quote(value)} (offset out of range)"
         offset = (oh * 3600 + om * 60) * (1 if m.group(9) == "+" else -1)
     nanos = int((m.group(7) or "").ljust(9, "0"))
-    return Timestamp(days * 86400 + hour * 3600 + minute * 60 + second - offset, nanos)
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    if not MIN_TIMESTAMP_SECONDS <= seconds < MAX_TIMESTAMP_SECONDS:
+        return f"{quote(value)} is outside years 0001-9999 in UTC"
+    return Timestamp(seconds, nanos)
 
 
 # ------------------------------------------------------------------------------------------ commit
@@ -218,7 +251,7 @@ def make_block_id(block_hash: bytes, total: int, parts_hash: bytes, where: str =
         if len(value) not in (0, _HASH_SIZE):
             raise InvalidRequestError(f"{_join(where, key)}: {len(value)} bytes, expected 0 or {_HASH_SIZE}")
     if not 0 <= total <= _UINT32_MAX:
-        raise InvalidRequestError(f"{_join(where, 'part_set_header.total')}: {total} is out of range")
+        raise InvalidRequestError(f"{_join(where, 'part_set_header.total')}: {quote(total)} is out of range")
     return BlockID(bytes(block_hash), PartSetHeader(total, bytes(parts_hash)))
 
 
@@ -227,7 +260,7 @@ def _block_id_flag(value: Any, where: str) -> BlockIDFlag:
     if flag is not None:
         return flag
     raise InvalidRequestError(
-        f"{_join(where, 'block_id_flag')}: unknown BlockIDFlag {value!r} "
+        f"{_join(where, 'block_id_flag')}: unknown BlockIDFlag {quote(value)} "
         "(1 or BLOCK_ID_FLAG_ABSENT, 2 or BLOCK_ID_FLAG_COMMIT, "
         "3 or BLOCK_ID_FLAG_NIL)"
     )
@@ -249,7 +282,10 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
 def make_commit_sig(
     flag: Any, address: bytes, timestamp: Timestamp, signature: bytes, where: str, index: int | None = None
 ) -> CommitSig:
-    """One ``CommitSig`` from typed fields, checked as cometbft ``CommitSig.ValidateBasic`` does.
+    """One ``CommitSig`` from typed fields, checked as cometbft ``CommitSig.ValidateBasic`` does, after
+    the timestamp check that decoding a protobuf CommitSig makes (``timestamp_problem``: gogoproto's
+    ``StdTimeFromProto`` refuses seconds outside years 0001-9999 and nanos outside [0, 1e9), before
+    anything else is looked at).
 
     ``where`` (with ``[index]`` appended when given) names the entry in errors; the name is only built
     for an error, since a commit checks one entry per validator."""
@@ -257,11 +293,16 @@ def make_commit_sig(
         (flag == BlockIDFlag.COMMIT or flag == BlockIDFlag.NIL)
         and len(address) == _ADDRESS_SIZE
         and 0 < len(signature) <= _MAX_SIGNATURE_SIZE
+        and MIN_TIMESTAMP_SECONDS <= timestamp.seconds < MAX_TIMESTAMP_SECONDS
+        and 0 <= timestamp.nanos < _NANOS_PER_SECOND
         and type(flag) is not bool
     ):
         return CommitSig(_FLAGS[flag], bytes(address), timestamp, bytes(signature))  # the usual entry
     if index is not None:
         where = f"{where}[{index}]"
+    problem = timestamp_problem(timestamp.seconds, timestamp.nanos)
+    if problem is not None:
+        raise InvalidRequestError(f"{_join(where, 'timestamp')}: {problem}")
     flag = _block_id_flag(flag, where)
     if flag == BlockIDFlag.ABSENT:
         if address:
@@ -309,7 +350,9 @@ def _header(value: Any, where: str) -> Header:
 def make_header(chain_id: str, height: int, validators_hash: bytes, where: str = "header") -> Header:
     """The header fields a commit check uses, from typed fields, with ``_header``'s checks."""
     if not 0 <= height <= _INT64_MAX:
-        raise InvalidRequestError(f"{_join(where, 'height')}: {height} is out of range [0, {_INT64_MAX}]")
+        raise InvalidRequestError(
+            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {_INT64_MAX}]"
+        )
     if len(validators_hash) not in (0, _HASH_SIZE):
         raise InvalidRequestError(
             f"{_join(where, 'validators_hash')}: {len(validators_hash)} bytes, expected 0 or {_HASH_SIZE}"
@@ -340,9 +383,13 @@ def make_commit(
 ) -> Commit:
     """A ``Commit`` from checked parts, checked as cometbft ``Commit.ValidateBasic`` does."""
     if not 0 <= height <= _INT64_MAX:
-        raise InvalidRequestError(f"{_join(where, 'height')}: {height} is out of range [0, {_INT64_MAX}]")
+        raise InvalidRequestError(
+            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {_INT64_MAX}]"
+        )
     if not 0 <= round_ <= _INT32_MAX:
-        raise InvalidRequestError(f"{_join(where, 'round')}: {round_} is out of range [0, {_INT32_MAX}]")
+        raise InvalidRequestError(
+            f"{_join(where, 'round')}: {quote(round_)} is out of range [0, {_INT32_MAX}]"
+        )
     if height >= 1:
         if block_id.is_zero():
             raise InvalidRequestError(f"{_join(where, 'block_id')}: a commit cannot be for the nil block")
@@ -370,7 +417,7 @@ def parse_commit(doc: Any) -> Commit:
         return _commit_object(obj, "", None)
     raise InvalidRequestError(
         "commit: expected a /commit answer (result.signed_header.commit) or a commit object "
-        f"(height, round, block_id, signatures); got keys {sorted(obj)[:8]}"
+        f"(height, round, block_id, signatures); got keys [{', '.join(quote(k) for k in sorted(obj)[:8])}]"
     )
 
 
@@ -384,7 +431,7 @@ def _validator(value: Any, where: str) -> Validator:
     key_type = pk.get("type")
     if key_type != _ED25519_KEY_TYPE:
         raise InvalidRequestError(
-            f"{_join(pk_where, 'type')}: {key_type!r} is not supported (only {_ED25519_KEY_TYPE!r})"
+            f"{_join(pk_where, 'type')}: {quote(key_type)} is not supported (only {_ED25519_KEY_TYPE!r})"
         )
     pub_key = _base64(_field(pk, "value", pk_where), _join(pk_where, "value"))
     if len(pub_key) != 32:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import struct
 
+from verifier.cometbft._text import quote
+
 __all__ = [
     "PREVOTE_TYPE",
     "PRECOMMIT_TYPE",
@@ -53,7 +55,7 @@ def uvarint(value: int) -> bytes:
     if 0 <= value < 0x80:
         return _SMALL[value]
     if value < 0 or value > _U64_MASK:
-        raise ValueError(f"uvarint out of range: {value}")
+        raise ValueError(f"uvarint out of range: {quote(value)}")
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -79,7 +81,7 @@ def _int_varint(field: int, value: int) -> bytes:
     if value == 0:
         return b""
     if not _INT64_MIN <= value <= _U64_MASK:
-        raise ValueError(f"field {field}: {value} does not fit 64 bits")
+        raise ValueError(f"field {field}: {quote(value)} does not fit 64 bits")
     return _key(field, _WIRE_VARINT) + uvarint(value & _U64_MASK)
 
 
@@ -118,7 +120,11 @@ def canonical_vote_prefix(
 
 
 def timestamp_field(seconds: int, nanos: int) -> bytes:
-    """CanonicalVote field 5, google.protobuf.Timestamp: always present (gogoproto stdtime, non-nullable)."""
+    """CanonicalVote field 5, google.protobuf.Timestamp: always present (gogoproto stdtime, non-nullable).
+
+    Encodes any int64 seconds and nanos; the range a Timestamp may hold (years 0001-9999, nanos in
+    [0, 1e9)) is checked where commits are parsed (``verifier.cometbft.parse.timestamp_problem``), as
+    CometBFT refuses other values when it decodes a commit and could not marshal them into sign bytes."""
     return timestamp_field_cached(seconds, nanos, {})
 
 

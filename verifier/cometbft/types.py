@@ -32,6 +32,8 @@ __all__ = [
     "Commit",
     "ZERO_TIME",
     "ZERO_BLOCK_ID",
+    "MIN_TIMESTAMP_SECONDS",
+    "MAX_TIMESTAMP_SECONDS",
 ]
 
 _UNIX_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
@@ -73,8 +75,19 @@ class BlockID:
 ZERO_BLOCK_ID = BlockID(b"", PartSetHeader(0, b""))
 
 
+# google.protobuf.Timestamp's range, what gogoproto's StdTimeFromProto accepts (cosmos/gogoproto
+# types/timestamp.go validateTimestamp, minValidSeconds / maxValidSeconds): 0001-01-01T00:00:00Z up to,
+# not including, 10000-01-01T00:00:00Z; nanos in [0, 1e9).
+MIN_TIMESTAMP_SECONDS = -62135596800
+MAX_TIMESTAMP_SECONDS = 253402300800  # exclusive
+
+
 class Timestamp(NamedTuple):
     """google.protobuf.Timestamp: seconds since the Unix epoch (int64) and nanos in [0, 1e9).
+
+    Construction checks nothing; ``verifier.cometbft.parse`` (``make_commit_sig``, ``parse_timestamp``)
+    refuses what CometBFT cannot decode: seconds outside [``MIN_TIMESTAMP_SECONDS``,
+    ``MAX_TIMESTAMP_SECONDS``) (years 0001 to 9999) or nanos outside [0, 1e9).
 
     A NamedTuple (immutable, ordered by (seconds, nanos)), not a frozen dataclass: a commit builds one per
     signature, and a frozen dataclass costs about three times as much to construct."""
@@ -173,7 +186,9 @@ class Commit:
                     PRECOMMIT_TYPE, self.height, self.round, _canonical_block_id(self.vote_block_id(idx))
                 )
             seconds, nanos = sig.timestamp
-            out.append(uvarint_prefixed(prefix + timestamp_field_cached(seconds, nanos, seconds_fields) + suffix))
+            out.append(
+                uvarint_prefixed(prefix + timestamp_field_cached(seconds, nanos, seconds_fields) + suffix)
+            )
         return out
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from verifier.cometbft._text import quote
 from verifier.cometbft.signbytes import uvarint
 from verifier.errors import InvalidRequestError
 
@@ -132,7 +133,9 @@ class ValidatorSet:
                     f"({address_from_pub_key(v.pub_key).hex().upper()} = SHA-256(pub_key)[:20])"
                 )
             if not 0 <= v.voting_power <= _INT64_MAX:
-                raise InvalidRequestError(f"{where}.voting_power: {v.voting_power} is not in [0, 2^63)")
+                raise InvalidRequestError(
+                    f"{where}.voting_power: {quote(v.voting_power)} is not in [0, 2^63)"
+                )
             first = by_address.setdefault(v.address, i)
             if first != i:
                 raise InvalidRequestError(
@@ -223,7 +226,7 @@ class ValidatorSetRegistry:
     def __init__(self, max_sets: int = 64, on_evict: Callable[[ValidatorSet], None] | None = None) -> None:
         """``on_evict(set)`` is called (outside the registry's lock) for each set pushed out."""
         if max_sets < 1:
-            raise ValueError(f"max_sets must be at least 1, got {max_sets}")
+            raise ValueError(f"max_sets must be at least 1, got {quote(max_sets)}")
         self.max_sets = max_sets
         self._sets: OrderedDict[bytes, ValidatorSet] = OrderedDict()
         self._lock = threading.Lock()

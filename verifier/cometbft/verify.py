@@ -7,7 +7,9 @@ Follows cometbft ``types/validation.go``:
 - ``light``: ``VerifyCommitLight``. The same basic checks; only COMMIT entries, by index; the walk stops
   as soon as the tallied power passes the threshold, so entries after that point are never looked at.
 - ``trusting``: ``VerifyCommitLightTrusting``. No basic checks; COMMIT entries matched by address, unknown
-  signers skipped, a validator seen twice is an error; threshold ``floor(total * num / den)``.
+  signers skipped, a validator seen twice is an error; threshold ``total * num / den`` in Go's int64
+  arithmetic on the trust level's terms as given, unreduced (``voting_power_needed``), refused with
+  CometBFT's message when ``total * num`` overflows int64.
 
 Threshold: valid iff the tallied power is strictly greater than ``needed``; ``needed = floor(2 * total / 3)``
 for full and light. Integer arithmetic throughout.
@@ -36,12 +38,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
+import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
+from verifier.cometbft._text import digits, quote
 from verifier.cometbft.types import BlockID, BlockIDFlag, Commit
 from verifier.cometbft.valset import ValidatorSet
 from verifier.errors import InvalidRequestError, VerifierError
@@ -56,6 +61,7 @@ __all__ = [
     "VerifyFn",
     "NOT_CHECKED",
     "DEFAULT_TRUST_LEVEL",
+    "TrustLevel",
     "parse_trust_level",
     "voting_power_needed",
     "verify_commit",
@@ -72,10 +78,11 @@ NOT_CHECKED = 0xFF
 Not a ``Verdict``: zero never means valid and is never written, and 255 is outside the Verdict table.
 """
 
-DEFAULT_TRUST_LEVEL = Fraction(1, 3)  # cometbft light.DefaultTrustLevel
 _SIGNATURE_SIZE = 64
 _BATCH_VERIFY_THRESHOLD = 2  # types/validation.go batchVerifyThreshold
 _INT64_MAX = (1 << 63) - 1
+_UINT64_MAX = (1 << 64) - 1
+_UINT64_DIGITS = len(str(_UINT64_MAX))
 
 
 class Mode(enum.StrEnum):
@@ -138,6 +145,9 @@ class CommitResult:
     ``tallied_power``: CometBFT's ``talliedVotingPower`` where the walk ended (the "got" of
     INSUFFICIENT_POWER; in light and trusting mode it stops growing once past ``needed_power``).
     ``signed_power``: the part of it whose signatures verified OK. ``total_power``: the given set's.
+    ``needed_power``: what the tally had to exceed (in trusting mode CometBFT's int64 arithmetic on the
+    trust level as given; zero or negative for some denominators of 2^63 or more, see
+    ``voting_power_needed``).
     ``statuses`` and ``verdicts`` have one entry per commit signature; ``verdicts[i]`` is a ``Verdict`` code
     when the signature was verified, else ``NOT_CHECKED`` (255).
     """
@@ -165,49 +175,151 @@ class CommitResult:
         return int(np.count_nonzero(self.verdicts != NOT_CHECKED))
 
 
-def parse_trust_level(level: Fraction | str | tuple[int, int]) -> Fraction:
-    """``Fraction``, ``"1/3"`` or ``(1, 3)`` -> a trust level in [1/3, 1] (cometbft light.ValidateTrustLevel).
+class TrustLevel(Fraction):
+    """A trust level as CometBFT holds one (libs/math ``Fraction``: uint64 numerator and denominator).
 
-    CometBFT's light client refuses other levels before ``VerifyCommitLightTrusting`` runs.
+    A ``Fraction`` that also keeps the numerator and denominator as the caller gave them (``given``),
+    unreduced, because CometBFT computes with those: ``total * numerator`` must fit int64 before it
+    is divided, so 2^62/(3*2^61) overflows where 2/3 does not. It compares, hashes and does arithmetic
+    as its value (``TrustLevel(2, 6) == Fraction(1, 3)``); ``str`` and ``repr`` show the given terms.
     """
-    try:
-        if isinstance(level, tuple):
+
+    __slots__ = ("_given",)
+    _given: tuple[int, int]
+
+    def __new__(cls, numerator: int, denominator: int) -> TrustLevel:
+        self = super().__new__(cls, numerator, denominator)
+        self._given = (numerator, denominator)
+        return self
+
+    @property
+    def given(self) -> tuple[int, int]:
+        """(numerator, denominator) as given, unreduced: what CometBFT multiplies and divides."""
+        return self._given
+
+    def __repr__(self) -> str:
+        return f"TrustLevel({self._given[0]}, {self._given[1]})"
+
+    def __str__(self) -> str:
+        return f"{self._given[0]}/{self._given[1]}"
+
+    def __reduce__(self) -> tuple[type[TrustLevel], tuple[int, int]]:
+        return (TrustLevel, self._given)
+
+    def __copy__(self) -> TrustLevel:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: object) -> TrustLevel:
+        return self
+
+
+DEFAULT_TRUST_LEVEL = TrustLevel(1, 3)  # cometbft light.DefaultTrustLevel
+
+
+def parse_trust_level(level: Fraction | str | tuple[int, int]) -> TrustLevel:
+    """``"1/3"``, ``(1, 3)`` or a ``Fraction`` -> a ``TrustLevel`` that cometbft light.ValidateTrustLevel
+    accepts, keeping the numerator and denominator as given (a ``Fraction`` can only give its reduced
+    terms; a ``TrustLevel`` is returned as it is).
+
+    As CometBFT does: both terms are uint64 (else ``InvalidRequestError``), the denominator is not 0,
+    and ``numerator*3 < denominator`` (below 1/3) or ``numerator > denominator`` (above 1) refuses,
+    with ``numerator*3`` computed in uint64, so it wraps for numerators of 2^64/3 or more: e.g.
+    (3*2^62)/(3*2^62) is refused although it is 1, and 2^63/2^63 is accepted.
+    """
+    num, den = _trust_level_terms(level)
+    for name, term in (("numerator", num), ("denominator", den)):
+        if not 0 <= term <= _UINT64_MAX:
+            raise InvalidRequestError(f"trust_level: {name} {quote(term)} is outside uint64 [0, 2^64)")
+    if den == 0:
+        raise InvalidRequestError(f"trust_level: {num}/0 is not a fraction num/den with den > 0")
+    if (num * 3) & _UINT64_MAX < den or num > den:
+        wraps = num * 3 >= den and num <= den
+        note = " (CometBFT computes numerator*3 in uint64, and it wraps here)" if wraps else ""
+        raise InvalidRequestError(f"trust_level: {num}/{den} is not within [1/3, 1]{note}")
+    return level if isinstance(level, TrustLevel) else TrustLevel(num, den)
+
+
+_TRUST_LEVEL_TEXT = re.compile(r"\s*([+-]?[0-9]+)\s*/\s*([+-]?[0-9]+)\s*")
+
+
+def _trust_level_terms(level: object) -> tuple[int, int]:
+    """The (numerator, denominator) that ``level`` gives, unchecked."""
+    if isinstance(level, TrustLevel):
+        return level.given
+    if isinstance(level, Fraction):
+        return level.numerator, level.denominator
+    if isinstance(level, tuple):
+        try:
             num, den = level
-            if den == 0:
-                raise ZeroDivisionError
-            frac = Fraction(num, den)
-        elif isinstance(level, str):
-            num_s, sep, den_s = level.strip().partition("/")
-            if not sep:
-                raise ValueError
-            frac = Fraction(int(num_s), int(den_s))
-        elif isinstance(level, Fraction):
-            frac = level
-        else:
-            raise TypeError(
-                f"trust_level must be a Fraction, 'num/den' or (num, den), not {type(level).__name__}"
-            )
-    except (ValueError, ZeroDivisionError):
-        raise InvalidRequestError(f"trust_level: {level!r} is not a fraction num/den with den > 0") from None
-    if not Fraction(1, 3) <= frac <= 1:
-        raise InvalidRequestError(f"trust_level: {frac} is not within [1/3, 1]")
-    return frac
+            return operator.index(num), operator.index(den)
+        except (TypeError, ValueError):
+            pass
+    elif isinstance(level, str):
+        m = _TRUST_LEVEL_TEXT.fullmatch(level)
+        if m is not None:
+            for name, text in (("numerator", m.group(1)), ("denominator", m.group(2))):
+                if len(text.lstrip("+-").lstrip("0")) > _UINT64_DIGITS:  # int() of it is never needed
+                    raise InvalidRequestError(
+                        f"trust_level: {name} {digits(text)} is outside uint64 [0, 2^64)"
+                    )
+            return int(m.group(1)), int(m.group(2))
+    else:
+        raise TypeError(
+            f"trust_level must be a Fraction, 'num/den' or (num, den), not {type(level).__name__}"
+        )
+    raise InvalidRequestError(f"trust_level: {quote(level)} is not a fraction num/den with den > 0")
 
 
-def voting_power_needed(total: int, mode: Mode, trust_level: Fraction = DEFAULT_TRUST_LEVEL) -> int:
-    """The power a commit must exceed: ``total * 2 // 3``, or ``total * num // den`` when trusting.
+def voting_power_needed(
+    total: int, mode: Mode, trust_level: Fraction | str | tuple[int, int] = DEFAULT_TRUST_LEVEL
+) -> int:
+    """The power a commit must exceed: ``total * 2 // 3``, or, trusting, what cometbft
+    ``verifyCommitLightTrustingInternal`` computes from the trust level's terms as given (unreduced):
+    ``safeMul(total, int64(numerator)) / int64(denominator)`` in Go's int64 arithmetic.
 
-    Trusting mode refuses, as cometbft ``safeMul`` does, a product ``total * num`` beyond int64.
+    An overflow in ``safeMul`` raises ``InvalidRequestError`` with CometBFT's message. Terms of 2^63 or
+    more become negative in ``int64(...)``, and CometBFT's answer follows from that: a numerator of
+    exactly 2^63 overflows against any power; (2^63+1)/(2^63+1) over a total of 1 needs more than 1;
+    a denominator of 2^63 or more under a smaller numerator makes ``needed`` zero or negative, so a
+    commit can pass with nothing signed ((2^64-1)/3 over 2^64-1, a total of 1: more than
+    -6148914691236517205).
     """
     if mode != Mode.TRUSTING:
         return total * 2 // 3
-    product = total * trust_level.numerator
-    if product > _INT64_MAX:
+    num, den = parse_trust_level(trust_level).given
+    product = _safe_mul(total, _int64(num))
+    if product is None:
         raise InvalidRequestError(
             "int64 overflow while calculating voting power needed. "
             "please provide smaller trustLevel numerator"
         )
-    return product // trust_level.denominator
+    return _quo64(product, _int64(den))
+
+
+def _int64(value: int) -> int:
+    """Go's ``int64(x)`` of a uint64 (or the wrap of an int64 operation): two's complement, 64 bits."""
+    return ((value + (1 << 63)) & _UINT64_MAX) - (1 << 63)
+
+
+def _quo64(x: int, y: int) -> int:
+    """Go's int64 ``x / y``: truncated toward zero, and MinInt64 / -1 wraps to MinInt64."""
+    q = abs(x) // abs(y)
+    return _int64(q if (x < 0) == (y < 0) else -q)
+
+
+def _safe_mul(a: int, b: int) -> int | None:
+    """cometbft types/validator_set.go ``safeMul`` of two int64s: a*b, or None where it reports overflow.
+
+    In Go ``-MinInt64`` is MinInt64 again, so ``absOfB`` can be negative and ``MaxInt64 / absOfB`` then
+    truncates to 0: any nonzero ``a`` overflows against a numerator of exactly 2^63.
+    """
+    if a == 0 or b == 0:
+        return 0
+    abs_a = _int64(-a) if a < 0 else a
+    abs_b = _int64(-b) if b < 0 else b
+    if abs_a > _quo64(_INT64_MAX, abs_b):
+        return None
+    return _int64(a * b)
 
 
 def _hex(b: bytes) -> str:
@@ -232,7 +344,8 @@ def verify_commit(
     ``height`` and ``block_id``: the block the caller expects (cometbft ``VerifyCommit``'s arguments);
     None takes the header's height, else the commit's own, and the commit's own block ID. Trusting mode
     checks neither, as CometBFT does not. ``check_validators_hash``: in full and light mode, compare the
-    header's ``validators_hash`` (when there is one) with ``validators.hash``.
+    header's ``validators_hash`` (when there is one) with ``validators.hash``. ``trust_level`` (trusting
+    only): ``parse_trust_level``'s forms; its terms are used as given, unreduced, as CometBFT does.
 
     ``verify`` gets the collected signatures as one batch and returns one Verdict code per item; a result
     of the wrong shape or with an unwritten (0) verdict raises ``VerifierError``. A bad signature is a
@@ -241,7 +354,7 @@ def verify_commit(
     try:
         mode = Mode(mode)
     except ValueError:
-        raise InvalidRequestError(f"mode: {mode!r} is not one of full, light, trusting") from None
+        raise InvalidRequestError(f"mode: {quote(mode)} is not one of full, light, trusting") from None
     header = commit.header
     if chain_id is None:
         if header is None:
