@@ -8,63 +8,52 @@ in-process CPU engine at the largest batch size in the same run, for the over-gR
 
     .venv/bin/python benchmarks/loadgen.py --clients 4 --seconds 20 --batch-sizes 1024
     .venv/bin/python benchmarks/loadgen.py --target HOST:PORT ...   # an already running server
+
+Hostile and saturating load (issue 11; benchmarks/hostile.py holds the modes), each one record in
+benchmarks/results/hostile-<mode>-<date>.json (--out DIR elsewhere); --serve-arg passes flags to the
+server this starts, --quick runs small sizes in a few seconds:
+
+    .venv/bin/python benchmarks/loadgen.py --mode flood [--flood-clients 2] [--flood-commit-mib 64,128]
+    .venv/bin/python benchmarks/loadgen.py --mode commit-beside-bulk [--bulk-clients 2 --bulk-items 200000]
+    .venv/bin/python benchmarks/loadgen.py --mode deadlines [--deadline-clients 4 --deadline-ms 500]
+    .venv/bin/python benchmarks/loadgen.py --mode abandoned [--abandon-items 200000 --abandon-after-ms 50,300]
+    .venv/bin/python benchmarks/loadgen.py --mode stream-stall [--stream-requests 1000000]
+    .venv/bin/python benchmarks/loadgen.py --mode flood --serve-arg=--max-commit-bytes=4194304
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
-import re
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nacl.signing  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks._common import cpu_model, save  # noqa: E402
+from benchmarks import hostile  # noqa: E402
+from benchmarks._common import cpu_model  # noqa: E402
 from verifier.client import Client  # noqa: E402
 from verifier.verdict import Verdict  # noqa: E402
 
-_POOL = 4096
 
-
-def _pool(seed: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    rng = random.Random(seed)
-    keys = [nacl.signing.SigningKey(rng.randbytes(32)) for _ in range(32)]
-    msgs = [rng.randbytes(rng.choice((32, 64, 128))) for _ in range(_POOL)]
-    signers = [keys[i % 32] for i in range(_POOL)]
-    return [bytes(k.verify_key) for k in signers], [k.sign(m).signature for k, m in zip(signers, msgs)], msgs
-
-
-def start_server(backend: str) -> tuple[subprocess.Popen[str], str]:
+def start_server(backend: str, serve_args: Sequence[str] = ()) -> tuple[subprocess.Popen[str], str]:
     """``verifier serve`` in its own process on a free loopback port; returns it and its target."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "verifier", "serve", "--port", "0", "--metrics-port", "0", "--backend", backend],
-        stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        match = re.search(r" on ([\d.]+):(\d+) with backend", line)
-        if match:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining its log
-            return proc, f"{match[1]}:{match[2]}"
-    proc.kill()
-    raise RuntimeError("the server did not report where it listens")
+    server = hostile.launch(backend, serve_args)
+    assert server.proc is not None
+    return server.proc, server.target
 
 
 def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, max_requests: int, seed: int) -> dict[str, Any]:
-    keys, sigs, msgs = _pool(seed)
+    keys, sigs, msgs = hostile.signature_pool(seed)
     lock = threading.Lock()
     stats: dict[str, Any] = {"items": 0, "requests": 0, "errors": 0, "mismatched": 0, "lost": 0, "latencies": []}
     stop_at = time.monotonic() + seconds
@@ -78,8 +67,8 @@ def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, 
                     if next(counter, None) is None:
                         return
                 n = rng.choice(batch_sizes)
-                start = rng.randrange(_POOL - n + 1) if n <= _POOL else 0
-                idx = [(start + i) % _POOL for i in range(n)]
+                start = rng.randrange(len(keys) - n + 1) if n <= len(keys) else 0
+                idx = [(start + i) % len(keys) for i in range(n)]
                 bad = set(rng.sample(range(n), k=min(n, rng.randint(0, 3))))
                 m = [msgs[j] + (b"!" if i in bad else b"") for i, j in enumerate(idx)]
                 t0 = time.perf_counter()
@@ -128,22 +117,12 @@ def _latency_percentiles(latencies: list[float], percents: tuple[float, ...]) ->
 def run_commit_load(target: str, clients: int, seconds: float, seed: int, priority: str) -> dict[str, Any]:
     """``clients`` callers send VerifyCommit in a closed loop (150 validators, registered once; one commit
     valid, one with a planted bad signature, alternating) and check every answer; latency percentiles."""
-    from tests.support import cometbft_ref as ref
-    from verifier import cometbft as cb
-    from verifier import convert
     from verifier.v1 import verifier_pb2 as pb2
 
     rng = random.Random(seed)
     prio = {"consensus": pb2.PRIORITY_CONSENSUS, "bulk": pb2.PRIORITY_BULK}[priority]
-    cases: list[tuple[Any, int | None]] = []
     with Client(target, timeout=60) as client:
-        for n_bad in (0, 1):
-            gen = ref.generate(rng, 150, p_absent=0.05, p_nil=0.05, n_bad=n_bad)
-            commit = cb.parse_commit(gen.commit_json())
-            set_hash = client.register_validator_set(cb.parse_validators(ref.validators_json(gen.validators)))
-            msg, header = convert.commit_to_proto(commit)
-            request = pb2.VerifyCommitRequest(commit=msg, header=header, validator_set_hash=set_hash, priority=prio)
-            cases.append((request, min(gen.bad) if gen.bad else None))
+        cases = [hostile.commit_case(client, rng, n_bad, prio) for n_bad in (0, 1)]
         stub = client._stub
         lock = threading.Lock()
         stats: dict[str, Any] = {"commits": 0, "errors": 0, "wrong": 0, "latencies": []}
@@ -181,8 +160,8 @@ def in_process_rate(batch: int, seconds: float, seed: int) -> float:
     from verifier import get_engine
     from verifier.batch import Ed25519Batch
 
-    keys, sigs, msgs = _pool(seed)
-    n = min(batch, _POOL)
+    keys, sigs, msgs = hostile.signature_pool(seed)
+    n = min(batch, len(keys))
     b = Ed25519Batch.from_items(keys[:n], sigs[:n], msgs[:n])
     engine = get_engine("cpu")
     engine.verify_ed25519(b)
@@ -193,30 +172,88 @@ def in_process_rate(batch: int, seconds: float, seed: int) -> float:
     return done / (time.perf_counter() - t0)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["load", *hostile.MODES], default="load",
+                        help="load: the closed-loop load above (default); the others: hostile load, see benchmarks/hostile.py")
     parser.add_argument("--target", help="an already running server (default: start one)")
     parser.add_argument("--backend", default="cpu", help="backend of the server this starts (default cpu)")
+    parser.add_argument("--serve-arg", action="append", default=[], metavar="FLAG",
+                        help="a flag for the server this starts, e.g. --serve-arg=--max-commit-bytes=4194304 (repeatable)")
+    parser.add_argument("--server-pid", type=int, help="with --target on this machine: its pid, for RSS")
+    parser.add_argument("--metrics-url", help="with --target: its Prometheus endpoint, http://HOST:PORT/metrics")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch-sizes", default="1,16,256,1024", help="comma-separated (default 1,16,256,1024)")
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="how long the load runs (default 20; hostile modes: their own, 10-30)")
     parser.add_argument("--requests", type=int, default=1_000_000, help="stop after this many requests")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("VERIFIER_TEST_SEED", "1")))
     parser.add_argument("--commit-clients", type=int, default=0,
                         help="also this many callers sending 150-validator VerifyCommit during the bulk load")
     parser.add_argument("--commit-priority", choices=["consensus", "bulk", "both"], default="consensus",
                         help="priority of those commits; both: one run with each (default consensus)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"hostile modes: small sizes, a few seconds (the server this starts gets {' '.join(hostile.QUICK_SERVE_ARGS)})")
+    parser.add_argument("--out", type=Path, default=None, help="directory of the record (default benchmarks/results)")
     parser.add_argument("--no-save", action="store_true")
-    args = parser.parse_args(argv)
+    group = parser.add_argument_group("hostile modes")
+    defaults = hostile.Params()
+    for field in dataclasses.fields(hostile.Params):
+        if field.name in ("seconds", "seed"):
+            continue
+        default = getattr(defaults, field.name)
+        used = ", ".join(m for m, names in hostile.MODE_PARAMS.items() if field.name in names)
+        group.add_argument("--" + field.name.replace("_", "-"), type=type(default), default=None,
+                           help=f"{used}: {hostile.PARAM_HELP[field.name]} (default {default}; "
+                           f"--quick {hostile.QUICK.get(field.name, default)})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.mode != "load":
+        return _main_hostile(args)
+    return _main_load(args)
+
+
+def _main_hostile(args: argparse.Namespace) -> int:
+    """One hostile mode against the server: printed, and saved as one record."""
+    values = {**(hostile.QUICK if args.quick else {}),
+              **{f.name: getattr(args, f.name) for f in dataclasses.fields(hostile.Params)
+                 if getattr(args, f.name, None) is not None}}
+    params = hostile.Params(**values)
+    if args.target is None:
+        server = hostile.launch(args.backend, [*(hostile.QUICK_SERVE_ARGS if args.quick else ()), *args.serve_arg])
+    else:
+        server = hostile.Server(args.target, pid=args.server_pid, metrics_url=args.metrics_url)
+    try:
+        record, lines, device = hostile.run_mode(args.mode, server, params)
+    finally:
+        server.close()
+    record["quick"] = args.quick
+    print(f"{args.mode} against {server.target} ({device}; seed {params.seed})")
+    for line in lines:
+        print(" ", line)
+    for t in record["targets"]:
+        print(f"  target {t['what']}: {t['value']} (limit {t['limit']} {t['unit']}): "
+              + {True: "met", False: "NOT met", None: "not measured"}[t["met"]])
+    if not args.no_save:
+        print("saved", hostile.save_record(f"hostile-{args.mode}", device, [record], args.out))
+    return 0
+
+
+def _main_load(args: argparse.Namespace) -> int:
+    if args.seconds is None:
+        args.seconds = 20.0
     sizes = [int(s) for s in args.batch_sizes.split(",")]
     proc = None
     target = args.target
     if target is None:
-        proc, target = start_server(args.backend)
+        proc, target = start_server(args.backend, args.serve_arg)
     commit_reports: list[dict[str, Any]] = []
     try:
         if args.commit_clients:
-            report = {}
+            report: dict[str, Any] = {}
             priorities = ["consensus", "bulk"] if args.commit_priority == "both" else [args.commit_priority]
             for prio in priorities:
                 bulk: dict[str, Any] = {}
@@ -259,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"kind": "cometbft-commit", "backend": args.backend, "scope": "grpc", "validators": 150,
                             "bulk_clients": args.clients, "bulk_batch_sizes": sizes, **c})
         name = "loadgen-commits" if commit_reports else "loadgen"
-        print("saved", save(name, f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results))
+        print("saved", hostile.save_record(name, f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results, args.out))
     ok = report["errors"] == 0 and report["lost"] == 0 and report["mismatched"] == 0
     ok = ok and all(c["wrong"] == 0 and c["errors"] == 0 for c in commit_reports)
     return 0 if ok else 1
