@@ -99,3 +99,44 @@ def test_enums_and_limits() -> None:
     big = pb2.VerifySignaturesRequest(message_lengths=[0] * 11)
     with pytest.raises(LimitExceededError, match="request has 11 items; the limit is 10"):
         convert.ed25519_batch(big, 10)
+
+
+def test_parse_reads_wire_bytes_and_names_the_message_it_is_not() -> None:
+    request = pb2.VerifySignaturesRequest(messages=b"ab", message_lengths=[1, 1], policy=pb2.POLICY_ZIP215)
+    assert convert.parse(pb2.VerifySignaturesRequest, request.SerializeToString()) == request
+    for garbage in (b"\x0a\xff\xff", b"\x0b", b"\xff" * 10):
+        with pytest.raises(convert.MalformedRequestError, match="request is not a valid verifier.v1.VerifySignaturesRequest: ") as info:
+            convert.parse(pb2.VerifySignaturesRequest, garbage)
+        assert isinstance(info.value, InvalidRequestError)  # INVALID_ARGUMENT, like any bad request
+        assert info.value.__context__ is None and info.value.__cause__ is None  # no frame holding the bytes
+
+
+def test_stream_request_id_is_read_without_decoding() -> None:
+    for request_id in (0, 1, 127, 128, 300, 2**63, 2**64 - 1):
+        raw = pb2.StreamRequest(id=request_id, signatures=pb2.VerifySignaturesRequest(messages=b"x")).SerializeToString()
+        assert convert.stream_request_id(raw) == request_id
+    assert convert.stream_request_id(b"") == 0 and convert.stream_request_id(b"\x08" + b"\xff" * 11) == 0
+
+
+def test_json_entries_are_counted_before_decoding() -> None:
+    """Documents that name more entries than the limit are refused on the count: not JSON at all here,
+    and still the limit's answer, so json.loads never ran."""
+    commit = pb2.VerifyCommitRequest(commit_json=b'"block_id_flag" ' * 11 + b"{", validator_set_hash=b"\x01" * 32)
+    with pytest.raises(LimitExceededError, match="request has 11 commit signatures; the limit is 10"):
+        convert.commit_call(commit, cb.ValidatorSetRegistry(), 10)
+    with pytest.raises(LimitExceededError, match="request has 11 validators; the limit is 10"):
+        convert.validator_set(None, b'"pub_key" ' * 11 + b"[", 10, "validators_json")
+    with pytest.raises(InvalidRequestError, match="validators_json: not JSON"):  # within the limit: decoded
+        convert.validator_set(None, b'"pub_key" ' * 10 + b"[", 10, "validators_json")
+
+
+def test_messages_never_echo_huge_numbers() -> None:
+    huge = 10**5000 - 1
+    assert convert.cut(huge) == f"an integer of {huge.bit_length()} bits"
+    assert convert.cut(7) == "7" and convert.cut("x" * 100) == "x" * 64 + "... (100 characters)"
+    message = convert.cut_message(f"height: {'9' * 3000} is out of range [0, 9223372036854775807]")
+    assert message == f"height: {'9' * 24}...(3000 digits) is out of range [0, 9223372036854775807]"
+    assert len(convert.cut_message("y" * 10_000)) < 2100
+    with pytest.raises(InvalidRequestError) as info:
+        convert.policy(2**31 - 1)
+    assert "2147483647" in str(info.value)

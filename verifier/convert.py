@@ -1,9 +1,12 @@
 """verifier.v1 messages <-> the package's values: the one place a request is read or an answer written.
 
-Requests: ``ed25519_batch`` / ``merkle_batch`` wrap the packed columns (no per-item loop); ``commit_call``
-turns a VerifyCommitRequest (protobuf or JSON commit, validators inline, as JSON or by registered hash)
-into the arguments of ``cometbft.verify_commit``. Item limits are checked before any buffer is decoded.
-Everything wrong with a request raises ``InvalidRequestError`` (or ``LimitExceededError``) naming the field.
+Requests: ``parse`` reads a request's wire bytes as its message (bytes that are not one raise
+``MalformedRequestError``); ``ed25519_batch`` / ``merkle_batch`` wrap the packed columns (no per-item loop);
+``commit_call`` turns a VerifyCommitRequest (protobuf or JSON commit, validators inline, as JSON or by
+registered hash) into the arguments of ``cometbft.verify_commit``. Item limits are checked before any
+buffer is decoded, and before a JSON document is decoded its entries are counted in the bytes. Everything
+wrong with a request raises ``InvalidRequestError`` (or ``LimitExceededError``) naming the field; values
+the caller sent are cut (``cut``) before they go into a message, so no message echoes thousands of digits.
 Answers: ``result_fields`` for a batch, ``commit_response`` for a commit; ``commit_result`` reads a
 VerifyCommitResponse back into a ``CommitResult`` (the client's side).
 """
@@ -11,10 +14,12 @@ VerifyCommitResponse back into a ``CommitResult`` (the client's side).
 from __future__ import annotations
 
 import dataclasses
+import re
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
+from google.protobuf.message import DecodeError, Message
 
 from verifier import cometbft as cb
 from verifier.batch import Ed25519Batch, MerkleBatch
@@ -27,16 +32,21 @@ from verifier.verdict import Policy
 
 __all__ = [
     "CommitCall",
+    "MalformedRequestError",
     "block_id_to_proto",
     "commit_call",
     "commit_response",
     "commit_result",
     "commit_to_proto",
+    "cut",
+    "cut_message",
     "ed25519_batch",
     "merkle_batch",
+    "parse",
     "policy",
     "priority",
     "result_fields",
+    "stream_request_id",
     "validator_set",
     "validators_to_proto",
 ]
@@ -59,6 +69,73 @@ _MODES: dict[int, cb.Mode] = {
 }
 # The wire value of each mode (a CommitMode), the inverse of _MODES without UNSPECIFIED.
 MODE_VALUES: dict[cb.Mode, Any] = {mode: v for v, mode in _MODES.items() if v != _pb2.COMMIT_MODE_UNSPECIFIED}
+# Each entry of a /commit's signatures names this key once, each validator of a /validators page this one:
+# counted in the bytes, they bound the entries before the document is decoded.
+_COMMIT_ENTRY_KEY = b'"block_id_flag"'
+_VALIDATOR_ENTRY_KEY = b'"pub_key"'
+# A value the caller sent is cut to about this many characters in a message; a message to _MESSAGE_CHARS,
+# and any run of more than _DIGITS_KEPT digits in it to its first _DIGITS_KEPT.
+_VALUE_CHARS = 64
+_MESSAGE_CHARS = 2048
+_DIGITS_KEPT = 24
+_LONG_DIGITS = re.compile(r"\d{" + str(_DIGITS_KEPT + 1) + ",}")
+
+_M = TypeVar("_M", bound=Message)
+
+
+class MalformedRequestError(InvalidRequestError):
+    """A request's bytes are not the protobuf message its method takes."""
+
+
+# ------------------------------------------------------------------------------------------ messages
+
+
+def cut(value: object, limit: int = _VALUE_CHARS) -> str:
+    """``value`` as text of about ``limit`` characters at most: a longer one keeps its head and says how
+    long it was (an integer too long to print says how many bits it has)."""
+    if isinstance(value, int) and value.bit_length() > 4 * limit:  # str() of a huge int is slow, or raises
+        return f"an integer of {value.bit_length()} bits"
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def cut_message(message: str) -> str:
+    """An error message as it may go back to the caller: long digit runs and the whole cut."""
+    message = _LONG_DIGITS.sub(lambda m: f"{m[0][:_DIGITS_KEPT]}...({len(m[0])} digits)", message)
+    return cut(message, _MESSAGE_CHARS)
+
+
+def parse(message_type: type[_M], raw: bytes) -> _M:
+    """``raw`` (a request's wire bytes) as ``message_type``; anything else raises ``MalformedRequestError``.
+
+    The decoder's exception is left behind in its except block, so the error carries no frame that holds
+    ``raw``."""
+    try:
+        return cast(_M, message_type.FromString(raw))
+    except DecodeError as exc:
+        reason = cut(str(exc).rpartition("': ")[2] or "cannot be decoded", 200)  # drop "Error parsing ... type 'X'"
+    raise MalformedRequestError(f"request is not a valid {message_type.DESCRIPTOR.full_name}: {reason}")
+
+
+def stream_request_id(raw: bytes) -> int:
+    """The id of a StreamRequest without decoding the rest of it: every protobuf encoder writes fields in
+    field order, so a set ``id`` (field 1, varint) comes first; 0 (the default, which encoders omit) when
+    the bytes do not start with it. For answering a batch that is refused before it is decoded."""
+    if raw[:1] != b"\x08":
+        return 0
+    value = 0
+    for i, byte in enumerate(raw[1:11]):
+        value |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            return value & 0xFFFF_FFFF_FFFF_FFFF
+    return 0
+
+
+def _check_json_entries(doc: bytes, key: bytes, max_items: int, what: str) -> None:
+    """Before ``doc`` is decoded: every entry names ``key`` once, so its count bounds the entries."""
+    _check_items(doc.count(key), max_items, what)
 
 
 # ------------------------------------------------------------------------------------------ batches
@@ -68,7 +145,7 @@ def policy(value: int) -> Policy:
     try:
         return _POLICIES[value]
     except KeyError:
-        raise InvalidRequestError(f"policy: unknown value {value}; known: {', '.join(_pb2.Policy.keys())}") from None
+        raise InvalidRequestError(f"policy: unknown value {cut(value)}; known: {', '.join(_pb2.Policy.keys())}") from None
 
 
 def priority(value: int, default: Priority = Priority.BULK) -> Priority:
@@ -78,7 +155,9 @@ def priority(value: int, default: Priority = Priority.BULK) -> Priority:
     try:
         return _PRIORITIES[value]
     except KeyError:
-        raise InvalidRequestError(f"priority: unknown value {value}; known: {', '.join(_pb2.Priority.keys())}") from None
+        raise InvalidRequestError(
+            f"priority: unknown value {cut(value)}; known: {', '.join(_pb2.Priority.keys())}"
+        ) from None
 
 
 def _check_items(n: int, limit: int, what: str = "items") -> None:
@@ -168,6 +247,8 @@ def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_
                         else cb.Validator.from_pub_key(pk, v.voting_power))
         return cb.ValidatorSet(vals)
     assert json_doc is not None
+    if isinstance(json_doc, bytes):
+        _check_json_entries(json_doc, _VALIDATOR_ENTRY_KEY, max_items, "validators")
     vs = cb.parse_validators(load_json(json_doc, where))
     _check_items(len(vs), max_items, "validators")
     return vs
@@ -189,7 +270,9 @@ def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegi
             header = cb.make_header(h.chain_id, h.height, h.validators_hash)
         commit = _commit_from_proto(request.commit, header, max_items)
     elif which_commit == "commit_json":
-        commit = cb.parse_commit(load_json(request.commit_json, "commit_json"))
+        doc = request.commit_json
+        _check_json_entries(doc, _COMMIT_ENTRY_KEY, max_items, "commit signatures")
+        commit = cb.parse_commit(load_json(doc, "commit_json"))
         _check_items(len(commit.signatures), max_items, "commit signatures")
     else:
         raise InvalidRequestError("commit_source: neither commit nor commit_json is set")
@@ -207,7 +290,9 @@ def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegi
     try:
         mode = _MODES[request.mode]
     except KeyError:
-        raise InvalidRequestError(f"mode: unknown value {request.mode}; known: {', '.join(_pb2.CommitMode.keys())}") from None
+        raise InvalidRequestError(
+            f"mode: unknown value {cut(request.mode)}; known: {', '.join(_pb2.CommitMode.keys())}"
+        ) from None
     return CommitCall(
         chain_id=request.chain_id or None,
         validators=validators,
