@@ -126,6 +126,37 @@ class Metrics:
         self.validator_sets = Gauge(
             "verifier_validator_sets", "Validator sets registered (RegisterValidatorSet) and held.", registry=r
         )
+        self.requests_in_flight = Gauge(
+            "verifier_requests_in_flight",
+            "gRPC calls accepted and not yet answered (a stream counts until it ends), by service and method.",
+            ["grpc_service", "grpc_method"],
+            registry=r,
+        )
+        self.inflight_bytes = Gauge(
+            "verifier_inflight_request_bytes",
+            "Wire bytes of requests accepted and not yet answered (the --max-inflight-bytes budget in use).",
+            registry=r,
+        )
+        self.requests_refused = Counter(
+            "verifier_requests_refused",
+            "Requests (or stream batches) refused before they were decoded, by method and reason: commit_bytes "
+            "(over --max-commit-bytes), inflight_bytes (the in-flight budget), commit_lane (too many big commits "
+            "waiting), permission (consensus priority or RegisterValidatorSet not allowed for the caller).",
+            ["grpc_method", "reason"],
+            registry=r,
+        )
+        self.malformed_requests = Counter(
+            "verifier_malformed_requests",
+            "Requests (or stream batches) whose bytes are not the method's protobuf message (INVALID_ARGUMENT).",
+            ["grpc_method"],
+            registry=r,
+        )
+        self.priority_demoted = Counter(
+            "verifier_priority_demoted",
+            "Requests whose default consensus priority was demoted to bulk: the caller may not claim consensus.",
+            ["grpc_method"],
+            registry=r,
+        )
 
     def observe_request(self, service: str, method: str, code: str, seconds: float) -> None:
         self.requests.labels(service, method, code).inc()
