@@ -355,3 +355,29 @@ def test_under_mixed_churn_every_answer_is_right_and_nothing_stays_counted() -> 
         assert sched._queued_bytes == 0  # noqa: SLF001
 
     _run(main())
+
+
+def test_on_the_cpu_units_are_sized_by_the_measured_rate() -> None:
+    """max_batch_items 0 on a CPU backend: the first units are small, later ones what the measured rate
+    verifies in unit_target_ms (here ~1,000 items/s x 100 ms = ~100 items), never above 4,096."""
+    backend = SlowCpu()
+    seen: list[int] = []
+    verify = backend.verify_ed25519
+
+    def recording(batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
+        seen.append(len(batch))
+        return verify(batch, policy)
+
+    backend.verify_ed25519 = recording  # type: ignore[method-assign]
+
+    async def main() -> None:
+        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, unit_target_ms=100))
+        sched.start()
+        assert sched.unit_items == 4096
+        result = await sched.verify_ed25519(_batch(1000, bad=(999,)), Policy.LIBSODIUM)
+        assert np.flatnonzero(~result.valid).tolist() == [999]
+        await sched.close()
+
+    _run(main())
+    assert sum(seen) == 1000 and seen[0] == 64, seen
+    assert all(60 <= n <= 200 for n in seen[3:-1]), seen

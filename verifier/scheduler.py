@@ -1,7 +1,8 @@
 """Dynamic batching across callers (after NVIDIA Triton's dynamic batcher), with consensus isolation.
 
 Requests are queued per (kind, policy) and per priority class, and cut into **scheduling units** of at
-most ``unit_items`` items (``max_batch_items``; by default 65,536 on a GPU, 4,096 on the CPU backends).
+most ``unit_items`` items (``max_batch_items``; by default 65,536 on a GPU; on the CPU backends what the
+measured rate verifies in ``unit_target_ms``, 64 to 4,096 items).
 A unit holds items of one priority class only: consensus work (quorum certificates) is never merged
 with bulk work, so it never waits for bulk items to be computed beside it. Within a class, requests are
 taken earliest deadline first (a request without a deadline counts as due ``_NO_DEADLINE_DUE`` seconds
@@ -56,6 +57,7 @@ _NO_DEADLINE_DUE = 30.0
 # Measured rate: exponential moving average over units, weight of the newest unit.
 _RATE_WEIGHT = 0.2
 _MIN_MEASURED_UNIT = 1024
+_MIN_TIMED_UNIT = 64
 
 
 class Priority(enum.IntEnum):
@@ -77,6 +79,9 @@ class SchedulerConfig:
     stream_window: int = 8
     # Refuse a unit at once (DEADLINE_EXCEEDED) when the measured rate says it cannot finish in time.
     refuse_late: bool = True
+    # CPU backends with max_batch_items 0: units sized to take about this long at the measured rate
+    # (between 64 items and 4,096), so a caller with a short deadline waits at most that for a slot.
+    unit_target_ms: int = 100
 
 
 _Key = tuple[str, str]
@@ -130,8 +135,10 @@ class Scheduler:
         self.engine = engine
         self.config = config or SchedulerConfig()
         self.metrics = metrics
-        default_unit = _CPU_UNIT_ITEMS if engine.backend.name in _HOST_BACKENDS else _DEVICE_UNIT_ITEMS
-        self.unit_items = max(1, self.config.max_batch_items or default_unit)
+        host = engine.backend.name in _HOST_BACKENDS
+        self.unit_items = max(1, self.config.max_batch_items or (_CPU_UNIT_ITEMS if host else _DEVICE_UNIT_ITEMS))
+        # Units sized by time rather than items: on the CPU, 4,096 zip215 items are ~0.7 s on two cores.
+        self._timed_units = host and not self.config.max_batch_items and self.config.unit_target_ms > 0
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}
         self._queued_items = 0  # items not yet in a unit
@@ -287,7 +294,7 @@ class Scheduler:
             return None
         key, head = bulk
         remaining = head.enqueued + cfg.max_queue_delay_us / 1e6 - time.monotonic()
-        if remaining <= 0 or self._waiting_items.get((key, Priority.BULK), 0) >= self.unit_items:
+        if remaining <= 0 or self._waiting_items.get((key, Priority.BULK), 0) >= self._unit_size(key):
             return key, Priority.BULK
         return remaining
 
@@ -296,7 +303,7 @@ class Scheduler:
         their deadline, or cannot meet it at the measured rate are answered and skipped."""
         heap = self._queues[key][priority]
         unit = _Unit(key, priority, [])
-        room = self.unit_items
+        room = self._unit_size(key)
         now = time.monotonic()
         while room and (req := self._head(heap)) is not None:
             if req.deadline is not None and now >= req.deadline:
@@ -317,6 +324,16 @@ class Scheduler:
                     self.metrics.queue_wait.labels(key[0]).observe(now - req.enqueued)
         self._observe_depth()
         return unit
+
+    def _unit_size(self, key: _Key) -> int:
+        """Items in the next unit of queue ``key``: ``unit_items``, or on the CPU what the measured rate
+        verifies in ``unit_target_ms`` (``_MIN_TIMED_UNIT`` until a rate is known)."""
+        if not self._timed_units:
+            return self.unit_items
+        rate = self._rates.get(key)
+        if rate is None:
+            return min(self.unit_items, _MIN_TIMED_UNIT)
+        return max(_MIN_TIMED_UNIT, min(self.unit_items, int(rate * self.config.unit_target_ms / 1e3)))
 
     def _can_meet(self, req: _Request, now: float) -> bool:
         rate = self._rates.get(req.key)
@@ -403,7 +420,8 @@ class Scheduler:
     def _measure(self, key: _Key, items: int, seconds: float) -> None:
         """The rate of large units only: small ones say more about overheads (and, on a GPU, run on the
         CPU below the crossover), and the rate is what a request of many units would see."""
-        if seconds <= 0 or items < min(self.unit_items // 2, _MIN_MEASURED_UNIT):
+        smallest = _MIN_TIMED_UNIT if self._timed_units else min(self.unit_items // 2, _MIN_MEASURED_UNIT)
+        if seconds <= 0 or items < smallest:
             return
         rate = items / seconds
         old = self._rates.get(key)
