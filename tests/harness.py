@@ -56,3 +56,27 @@ def running_server(**config: Any) -> Iterator[RunningServer]:
         yield server
     finally:
         server.stop()
+
+
+class GatedCpu:
+    """A CPU backend whose Ed25519 batches wait while the gate is closed, for tests that need work held
+    in flight (a request in the budget, a caller that gives up). ``install`` makes the next server use it."""
+
+    def __init__(self) -> None:
+        from verifier.backends.cpu import CpuBackend
+
+        gate = self.open = threading.Event()
+        self.open.set()
+        self.entered = threading.Event()  # a batch reached the backend
+        entered = self.entered
+
+        class _Gated(CpuBackend):
+            def verify_ed25519(self, batch, policy):  # type: ignore[no-untyped-def]
+                entered.set()
+                gate.wait(60)
+                return super().verify_ed25519(batch, policy)
+
+        self.backend = _Gated()
+
+    def install(self, monkeypatch: Any) -> None:
+        monkeypatch.setattr("verifier.server.select_backend", lambda name: self.backend)

@@ -1,6 +1,8 @@
 """Server interceptor that records each call's status code, duration and whether it is still in flight
-(metrics.py defines them): unary calls and bidirectional streams (VerifyStream). A call cancelled by its
-caller is recorded as CANCELLED, one whose deadline passed as DEADLINE_EXCEEDED."""
+(metrics.py defines them): unary calls and bidirectional streams (VerifyStream). A call whose handler is
+cancelled is recorded as DEADLINE_EXCEEDED when its deadline has passed, else CANCELLED. (A stream whose
+connection goes away may instead just see its requests end, and is then recorded with the code it ends
+with.)"""
 
 from __future__ import annotations
 

@@ -5,6 +5,10 @@ the event loop; then health turns SERVING and one log line says where the server
 backend. SIGTERM/SIGINT: health turns NOT_SERVING, new RPCs are refused, accepted ones finish (up to
 ``grace`` seconds), then the process exits. Shaped after grpc/grpc examples/python/helloworld/
 async_greeter_server_with_graceful_shutdown.py.
+
+The transport is bounded by gRPC's own options (``grpc_options``): streams per connection, calls in the
+whole server, keepalive pings a client may send, and how long an idle or old connection lives, so a
+client holding streams open without sending (half-open) cannot hold the server's resources for long.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from verifier.engine import Engine, Limits
 from verifier.interceptors import MetricsInterceptor
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
-from verifier.service import SERVICE_NAME, VerifierServicer, release_set_keys
+from verifier.service import (
+    SERVICE_NAME,
+    ConsensusAccess,
+    VerifierServicer,
+    method_handlers,
+    release_set_keys,
+)
 from verifier.v1 import verifier_pb2 as _pb2
-from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
 
 __all__ = ["ServerConfig", "VerifierServer", "serve"]
 
@@ -55,6 +64,29 @@ class ServerConfig:
     tls_client_ca: str | None = None
     # Validator sets RegisterValidatorSet keeps (least recently used evicted first).
     max_validator_sets: int = 64
+    # A VerifyCommit or RegisterValidatorSet request larger than this is refused before it is parsed
+    # (a 10,000-validator commit is 2.3 MB as JSON, 1.0 MB as protobuf, 1.6 MB with its validators inline).
+    max_commit_bytes: int = 4 << 20
+    # Commits and sets larger than this are parsed and walked one at a time on a thread of their own,
+    # with at most commit_lane_waiting more waiting (beyond: RESOURCE_EXHAUSTED), so smaller ones never
+    # queue behind them.
+    commit_lane_bytes: int = 256 << 10
+    commit_lane_waiting: int = 8
+    # Wire bytes of requests accepted and not yet answered, all callers together.
+    max_inflight_bytes: int = 1 << 30
+    # HTTP/2 and connections (gRPC core options; 0 leaves gRPC's own default, which is no limit).
+    max_concurrent_streams: int = 256  # streams one connection may have open
+    max_concurrent_rpcs: int = 4096  # calls in progress in the whole server; more are RESOURCE_EXHAUSTED
+    keepalive_min_interval_s: float = 10.0  # a client pinging more often, with no call open, gets a strike
+    keepalive_max_ping_strikes: int = 2  # strikes before the connection is closed (GOAWAY)
+    keepalive_permit_without_calls: bool = True  # keepalive pings allowed on a connection with no call
+    max_connection_idle_s: float = 300.0  # a connection without calls this long is closed
+    max_connection_age_s: float = 1800.0  # a connection this old is asked to go away (GOAWAY) ...
+    max_connection_age_grace_s: float = 60.0  # ... and closed this much later, calls still open or not
+    # Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet (service.ConsensusAccess): a file of
+    # client certificate identities (needs tls_client_ca); without one, "open" or "bulk-only".
+    consensus_clients: str | None = None
+    consensus_priority: str = "open"
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert and not self.tls_key:
@@ -73,6 +105,31 @@ class ServerConfig:
                 ca = f.read()
         return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
 
+    def grpc_options(self) -> list[tuple[str, int]]:
+        """The grpc core channel arguments of the server: message sizes, streams, keepalive, connections."""
+        def ms(seconds: float) -> int:
+            return round(seconds * 1000)
+
+        options = [
+            ("grpc.max_receive_message_length", self.limits.max_message_bytes),
+            ("grpc.max_send_message_length", self.limits.max_message_bytes),
+            ("grpc.http2.min_ping_interval_without_data_ms", ms(self.keepalive_min_interval_s)),
+            ("grpc.http2.max_ping_strikes", self.keepalive_max_ping_strikes),
+            ("grpc.keepalive_permit_without_calls", int(self.keepalive_permit_without_calls)),
+        ]
+        for name, value in (
+            ("grpc.max_concurrent_streams", self.max_concurrent_streams),
+            ("grpc.max_connection_idle_ms", ms(self.max_connection_idle_s)),
+            ("grpc.max_connection_age_ms", ms(self.max_connection_age_s)),
+            ("grpc.max_connection_age_grace_ms", ms(self.max_connection_age_grace_s)),
+        ):
+            if value > 0:
+                options.append((name, value))
+        return options
+
+    def consensus_access(self) -> ConsensusAccess:
+        return ConsensusAccess.from_config(self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca))
+
 
 class VerifierServer:
     def __init__(self, config: ServerConfig, registry: CollectorRegistry | None = None) -> None:
@@ -87,19 +144,23 @@ class VerifierServer:
         self._metrics_server: Any = None
         self._health = health.aio.HealthServicer()
         self._ready = asyncio.Event()
+        access = config.consensus_access()  # a bad --consensus-* setting stops the server here
         self._server = grpc.aio.server(
             interceptors=[MetricsInterceptor(self.metrics)],
-            options=[
-                ("grpc.max_receive_message_length", config.limits.max_message_bytes),
-                ("grpc.max_send_message_length", config.limits.max_message_bytes),
-            ],
+            options=config.grpc_options(),
+            maximum_concurrent_rpcs=config.max_concurrent_rpcs or None,
         )
         self.validator_sets = ValidatorSetRegistry(
             config.max_validator_sets, on_evict=lambda vals: release_set_keys(self.engine, vals)
         )
-        self._servicer = VerifierServicer(lambda: self.scheduler, __version__, self.validator_sets, self.metrics)
-        servicer = self._servicer
-        _pb2_grpc.add_VerifierServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
+        self._servicer = VerifierServicer(
+            lambda: self.scheduler, __version__, self.validator_sets, self.metrics, access=access,
+            max_commit_bytes=config.max_commit_bytes, max_inflight_bytes=config.max_inflight_bytes,
+            big_commit_bytes=config.commit_lane_bytes, big_commit_waiting=config.commit_lane_waiting,
+        )
+        handlers = method_handlers(self._servicer)
+        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+        self._server.add_registered_method_handlers(SERVICE_NAME, handlers)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server

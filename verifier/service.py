@@ -1,19 +1,32 @@
-"""VerifierServicer: proto <-> batch, errors -> gRPC status, nothing else.
+"""VerifierServicer: request bytes -> checks -> values -> scheduler -> answer; errors -> gRPC status.
 
-Work goes through the scheduler, which merges callers into device batches and runs them off the event
-loop. The item limit is checked before any buffer is decoded; the byte limit is gRPC's own
-``max_receive_message_length`` (RESOURCE_EXHAUSTED from the transport, naming both sizes). The caller's
-deadline travels with its work: work still queued when it passes is dropped (DEADLINE_EXCEEDED).
+Requests arrive as their wire bytes (``method_handlers`` registers every method without a deserializer),
+so what is cheap is checked before anything is decoded: who may claim consensus priority or register a set
+(``ConsensusAccess``), the commit size limit (``max_commit_bytes``, VerifyCommit and RegisterValidatorSet)
+and the in-flight budget (``InflightBudget``: wire bytes of requests accepted and not yet answered). Then
+the bytes are decoded (protobuf, convert.*, JSON), on a thread when there are more than
+``decode_on_thread_bytes`` of them, so health checks and small calls never wait for a big input. Bytes that
+are not the method's message are INVALID_ARGUMENT, counted and logged at most once per interval. Commits
+of more than ``big_commit_bytes`` are parsed and walked one at a time on their own thread (``_Lane``), so
+small commits never queue behind them. The item limit is checked before any buffer is decoded; the
+caller's deadline travels with its work.
+
+A failure is mapped to (code, message) inside its except block, the exception is cut from its traceback
+and the exceptions before it, and the status is set on the context, never raised: no exception outlives
+the call holding the frames that hold the request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, TypeVar
 
 import grpc
 
@@ -31,18 +44,57 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.metrics import Metrics
-from verifier.scheduler import Scheduler
+from verifier.scheduler import Priority, Scheduler
 from verifier.v1 import verifier_pb2 as _pb2
-from verifier.v1 import verifier_pb2_grpc as _pb2_grpc
 from verifier.verdict import Policy
 
-__all__ = ["SERVICE_NAME", "VerifierServicer", "release_set_keys", "store_set_keys"]
+__all__ = [
+    "SERVICE_NAME",
+    "Caller",
+    "ConsensusAccess",
+    "InflightBudget",
+    "PermissionDeniedError",
+    "RefusedError",
+    "VerifierServicer",
+    "method_handlers",
+    "release_set_keys",
+    "store_set_keys",
+]
 
 SERVICE_NAME = _pb2.DESCRIPTOR.services_by_name["Verifier"].full_name
+
+_log = logging.getLogger("verifier.service")
+_T = TypeVar("_T")
+
+_DECODE_ON_THREAD_BYTES = 64 << 10  # requests larger than this are decoded off the event loop
+_BIG_COMMIT_BYTES = 256 << 10  # commits and sets larger than this take the big lane
+_BIG_COMMIT_WAITING = 8  # requests waiting for the big lane beyond the one in it; more are refused
+_LOG_INTERVAL_S = 10.0  # one line per kind of bad request per interval at most
+
+
+class RefusedError(LimitExceededError):
+    """Refused before decoding, for ``reason`` (a metrics label: commit_bytes, inflight_bytes, commit_lane)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class PermissionDeniedError(VerifierError, PermissionError):
+    """The caller may not do this (consensus priority, RegisterValidatorSet): ``ConsensusAccess`` says why."""
+
+    reason = "permission"
+
+
+class _WarmingUpError(VerifierError):
+    pass
+
 
 # Exceptions -> status codes, most specific first; mapped here and nowhere else.
 _STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
     (UnknownValidatorSetError, grpc.StatusCode.NOT_FOUND),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (_WarmingUpError, grpc.StatusCode.UNAVAILABLE),
     (LimitExceededError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -54,21 +106,184 @@ _STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
 )
 
 
-class _Abort(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+@dataclasses.dataclass(frozen=True)
+class _Failure:
+    code: grpc.StatusCode
+    message: str
 
 
-@contextmanager
-def _status_from_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for exc_type, code in _STATUS:
-            if isinstance(exc, exc_type):
-                raise _Abort(code, str(exc)) from exc
-        raise
+def _forget(exc: BaseException) -> None:
+    """Cut ``exc`` and the exceptions before it from their tracebacks and from each other, so that wherever
+    one is still referenced from (a future, a reference cycle) it keeps no frame, and no frame's request,
+    alive."""
+    pending, seen = [exc], set()
+    while pending:
+        e = pending.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        pending.extend(x for x in (e.__cause__, e.__context__) if x is not None)
+        e.__traceback__ = e.__cause__ = e.__context__ = None
+
+
+class _Throttled:
+    """A logger that writes at most one line per key per ``interval`` seconds, and says how many it held back."""
+
+    def __init__(self, interval: float = _LOG_INTERVAL_S) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def log(self, level: int, key: str, message: str) -> None:
+        now = time.monotonic()
+        if now < self._next.get(key, 0.0):
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        held = self._held.pop(key, 0)
+        self._next[key] = now + self.interval
+        if held:
+            message += f" ({held} more like it in the last {self.interval:.0f} s not logged)"
+        _log.log(level, "%s", message)
+
+
+# ------------------------------------------------------------------------------------- admission
+
+
+class InflightBudget:
+    """Wire bytes of requests accepted and not yet answered, all callers together, at most ``limit``: a
+    request that would pass it is refused (RESOURCE_EXHAUSTED) before it is decoded. Used on the loop only."""
+
+    def __init__(self, limit: int, metrics: Metrics | None = None) -> None:
+        self.limit = limit
+        self.held = 0
+        self._metrics = metrics
+
+    def take(self, nbytes: int) -> None:
+        if self.held + nbytes > self.limit:
+            raise RefusedError(
+                "inflight_bytes",
+                f"in-flight budget: {self.held} bytes held, {nbytes} more would pass {self.limit} "
+                "(--max-inflight-bytes)",
+            )
+        self.held += nbytes
+        self._observe()
+
+    def give(self, nbytes: int) -> None:
+        self.held -= nbytes
+        self._observe()
+
+    def _observe(self) -> None:
+        if self._metrics is not None:
+            self._metrics.inflight_bytes.set(self.held)
+
+
+class _Lane:
+    """Requests of more than ``threshold`` bytes, one at a time on a thread of their own; at most
+    ``max_waiting`` wait for it, more are refused (RESOURCE_EXHAUSTED)."""
+
+    def __init__(self, threshold: int, max_waiting: int) -> None:
+        self.threshold = threshold
+        self.max_waiting = max_waiting
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="verifier-commit-big")
+        self._turn = asyncio.Semaphore(1)
+        self._waiting = 0
+
+    async def enter(self, nbytes: int) -> None:
+        if self._turn.locked() and self._waiting >= self.max_waiting:
+            raise RefusedError(
+                "commit_lane",
+                f"{self._waiting} requests of more than {self.threshold} bytes are waiting for the big-request "
+                f"lane already; this one ({nbytes} bytes) is refused",
+            )
+        self._waiting += 1
+        try:
+            await self._turn.acquire()
+        finally:
+            self._waiting -= 1
+
+    def leave(self) -> None:
+        self._turn.release()
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """What one caller may do, as ``ConsensusAccess`` decided; ``rule`` says why not, for the messages."""
+
+    may_claim_consensus: bool = True
+    may_register: bool = True
+    rule: str = ""
+
+    def priority(self, value: int, default: Priority) -> tuple[Priority, bool]:
+        """The priority a request with wire priority ``value`` gets, and whether it was demoted: an
+        explicit PRIORITY_CONSENSUS the caller may not claim is PERMISSION_DENIED; a default of consensus
+        (VerifyCommit's, when unspecified) becomes bulk."""
+        prio = convert.priority(value, default)
+        if prio is not Priority.CONSENSUS or self.may_claim_consensus:
+            return prio, False
+        if value == _pb2.PRIORITY_UNSPECIFIED:
+            return Priority.BULK, True
+        raise PermissionDeniedError(f"priority: PRIORITY_CONSENSUS {self.rule}")
+
+    def check_register(self) -> None:
+        if not self.may_register:
+            raise PermissionDeniedError(f"RegisterValidatorSet: {self.rule}")
+
+
+_OPEN = Caller()
+_IDENTITY_KEYS = ("x509_common_name", "x509_subject_alternative_name", "x509_subject")
+
+
+class ConsensusAccess:
+    """Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet; decided here and nowhere else.
+
+    ``clients`` (``--consensus-clients``, with mutual TLS): the certificate identities (common name, a
+    subject alternative name, or the whole subject) that may; any other caller is unlisted, its explicit
+    PRIORITY_CONSENSUS and its RegisterValidatorSet are PERMISSION_DENIED and VerifyCommit's default
+    priority is demoted to bulk for it. Without a list, ``bulk_only`` (``--consensus-priority bulk-only``)
+    treats every caller as unlisted for priority, and anyone may register; otherwise everyone may do both."""
+
+    def __init__(self, clients: Iterable[str] | None = None, *, bulk_only: bool = False) -> None:
+        self.clients = None if clients is None else frozenset(clients)
+        self.bulk_only = bulk_only
+        self._bulk_only = Caller(
+            may_claim_consensus=False,
+            rule="is refused: this server runs with --consensus-priority bulk-only",
+        )
+
+    @classmethod
+    def from_config(cls, clients_file: str | None, consensus_priority: str, mutual_tls: bool) -> ConsensusAccess:
+        """From ``--consensus-clients FILE`` (one identity per line; blank lines and ``#`` comments
+        skipped) and ``--consensus-priority open|bulk-only``."""
+        if consensus_priority not in ("open", "bulk-only"):
+            raise ValueError(f"consensus priority must be open or bulk-only, not {convert.cut(consensus_priority)!r}")
+        clients = None
+        if clients_file is not None:
+            if not mutual_tls:
+                raise ValueError("--consensus-clients needs mutual TLS (--tls-client-ca): it names client certificates")
+            with open(clients_file, encoding="utf-8") as f:
+                clients = [s for line in f if (s := line.split("#", 1)[0].strip())]
+        return cls(clients, bulk_only=consensus_priority == "bulk-only")
+
+    def caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        if self.clients is None:
+            return self._bulk_only if self.bulk_only else _OPEN
+        identities = _identities(context)
+        if any(identity in self.clients for identity in identities):
+            return _OPEN
+        who = ", ".join(convert.cut(i) for i in identities[:3]) or "no certificate identity"
+        return Caller(
+            may_claim_consensus=False,
+            may_register=False,
+            rule=f"is reserved for the clients --consensus-clients lists; this client ({who}) is not listed",
+        )
+
+
+def _identities(context: grpc.aio.ServicerContext) -> list[str]:
+    auth = context.auth_context() or {}
+    return [v.decode("utf-8", "replace") for key in _IDENTITY_KEYS for v in auth.get(key, ())]
+
+
+# ------------------------------------------------------------------------------------------ commits
 
 
 KEY_SLOTS = "key_slots"  # ValidatorSet.cache name: (rows, {key bytes: row}) in the engine's key stores
@@ -87,38 +302,38 @@ def release_set_keys(engine: Engine | None, validators: cb.ValidatorSet) -> None
         engine.release_keys(held[0])
 
 
-async def _verify_signatures(
-    sched: Scheduler, request: _pb2.VerifySignaturesRequest, timeout: float | None
-) -> _pb2.VerifySignaturesResponse:
-    batch, policy = convert.ed25519_batch(request, sched.engine.limits.max_items)
-    result = await sched.verify_ed25519(batch, policy, priority=convert.priority(request.priority), timeout=timeout)
-    return _pb2.VerifySignaturesResponse(**convert.result_fields(result))
+def _read_commit(
+    raw: bytes, registry: cb.ValidatorSetRegistry, max_items: int, caller: Caller
+) -> tuple[convert.CommitCall, bool]:
+    """A VerifyCommitRequest's bytes as the walk's arguments at the priority the caller gets (and
+    whether it was demoted)."""
+    request = convert.parse(_pb2.VerifyCommitRequest, raw)
+    call = convert.commit_call(request, registry, max_items)
+    prio, demoted = caller.priority(request.priority, Priority.CONSENSUS)
+    return dataclasses.replace(call, priority=prio), demoted
 
 
-async def _verify_merkle(
-    sched: Scheduler, request: _pb2.VerifyMerkleProofsRequest, timeout: float | None
-) -> _pb2.VerifyMerkleProofsResponse:
-    batch = convert.merkle_batch(request, sched.engine.limits.max_items)
-    result = await sched.verify_merkle(batch, priority=convert.priority(request.priority), timeout=timeout)
-    return _pb2.VerifyMerkleProofsResponse(**convert.result_fields(result))
+def _read_validator_set(raw: bytes, max_items: int) -> cb.ValidatorSet:
+    request = convert.parse(_pb2.RegisterValidatorSetRequest, raw)
+    which = request.WhichOneof("validators_source")
+    if which is None:
+        raise InvalidRequestError("validators_source: neither validators nor validators_json is set")
+    source = request.validators if which == "validators" else None
+    doc = request.validators_json if which == "validators_json" else None
+    return convert.validator_set(source, doc, max_items, which)
 
 
 async def _verify_commit(
-    sched: Scheduler,
-    registry: cb.ValidatorSetRegistry,
-    pool: ThreadPoolExecutor,
-    request: _pb2.VerifyCommitRequest,
-    timeout: float | None,
+    sched: Scheduler, pool: ThreadPoolExecutor, call: convert.CommitCall, timeout: float | None
 ) -> _pb2.VerifyCommitResponse:
-    """Parse and walk the commit on a thread of ``pool``; its one signature batch goes through the
-    scheduler (merged with other callers' work, consensus priority by default) under policy zip215.
+    """Walk the commit on a thread of ``pool``; its one signature batch goes through the scheduler
+    (merged with other callers' work) under policy zip215.
 
     ``pool`` is the commits' own: a walk blocks its thread until the scheduler answers, and the scheduler
     runs batches on the loop's default executor, so sharing that executor could leave no thread to run
     the batch every walk waits for."""
     loop = asyncio.get_running_loop()
     backends: list[str] = []
-    call = await loop.run_in_executor(pool, convert.commit_call, request, registry, sched.engine.limits.max_items)
     if Policy.ZIP215 not in sched.engine.policies:
         raise UnsupportedPolicyError(
             f"commits need policy zip215, which backend {sched.engine.backend.name!r} does not implement"
@@ -145,8 +360,14 @@ async def _verify_commit(
     return convert.commit_response(result, "+".join(backends))
 
 
-class VerifierServicer(_pb2_grpc.VerifierServicer):
-    """``scheduler`` returns the scheduler, or None while the backend is still warming up."""
+# ------------------------------------------------------------------------------------------ servicer
+
+_Work = Callable[[Scheduler, bytes, Caller, "float | None"], Awaitable[Any]]
+
+
+class VerifierServicer:
+    """``scheduler`` returns the scheduler, or None while the backend is still warming up. Every method
+    takes the request's wire bytes (``method_handlers``)."""
 
     def __init__(
         self,
@@ -154,79 +375,189 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
         version: str,
         validator_sets: cb.ValidatorSetRegistry | None = None,
         metrics: Metrics | None = None,
+        *,
+        access: ConsensusAccess | None = None,
+        max_commit_bytes: int = 4 << 20,
+        max_inflight_bytes: int = 1 << 30,
+        decode_on_thread_bytes: int = _DECODE_ON_THREAD_BYTES,
+        big_commit_bytes: int = _BIG_COMMIT_BYTES,
+        big_commit_waiting: int = _BIG_COMMIT_WAITING,
     ) -> None:
         self._scheduler = scheduler
         self._version = version
         self.validator_sets = validator_sets if validator_sets is not None else cb.ValidatorSetRegistry()
         self._metrics = metrics
+        self._access = access if access is not None else ConsensusAccess()
+        self.max_commit_bytes = max_commit_bytes
+        self.budget = InflightBudget(max_inflight_bytes, metrics)
+        self._decode_on_thread = decode_on_thread_bytes
         self._commit_pool = ThreadPoolExecutor(max(4, os.cpu_count() or 1), thread_name_prefix="verifier-commit")
+        self._big = _Lane(big_commit_bytes, big_commit_waiting)
+        self._decode_pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 1)), thread_name_prefix="verifier-decode")
+        self._throttled = _Throttled()
 
     def close(self) -> None:
-        """Release the commit threads (after the server stopped taking requests)."""
-        self._commit_pool.shutdown(wait=True)
+        """Release the commit and decode threads (after the server stopped taking requests)."""
+        for pool in (self._commit_pool, self._big.pool, self._decode_pool):
+            pool.shutdown(wait=True)
 
-    async def _ready(self, context: grpc.aio.ServicerContext) -> Scheduler:
+    # ------------------------------------------------------------------ failures
+
+    def _failure(self, method: str, exc: Exception) -> _Failure:
+        """``exc`` as (code, message), counted and logged; then ``exc`` is cut from its frames."""
+        try:
+            code = next((c for t, c in _STATUS if isinstance(exc, t)), None)
+            message = str(exc)
+            if code is None:
+                code, message = grpc.StatusCode.UNKNOWN, f"unexpected {type(exc).__name__}: {message}"
+                text = "".join(traceback.format_exception(exc))
+                self._throttled.log(logging.ERROR, f"unexpected {method}", f"{method}: {text.rstrip()}")
+            elif isinstance(exc, convert.MalformedRequestError):
+                if self._metrics is not None:
+                    self._metrics.malformed_requests.labels(method).inc()
+                self._throttled.log(logging.WARNING, f"malformed {method}", f"{method}: {convert.cut_message(message)}")
+            reason = getattr(exc, "reason", None)
+            if reason is not None and self._metrics is not None:
+                self._metrics.requests_refused.labels(method, reason).inc()
+            return _Failure(code, convert.cut_message(message))
+        finally:
+            _forget(exc)
+
+    def _admit(self, context: grpc.aio.ServicerContext) -> tuple[Scheduler, Caller]:
         sched = self._scheduler()
         if sched is None:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, "backend is warming up; watch grpc.health.v1")
-        assert sched is not None
-        return sched
+            raise _WarmingUpError("backend is warming up; watch grpc.health.v1")
+        return sched, self._access.caller(context)
 
-    async def _unary(self, context: grpc.aio.ServicerContext, call: Any, request: Any) -> Any:
-        sched = await self._ready(context)
+    # ------------------------------------------------------------------ unary calls
+
+    async def _unary(
+        self,
+        context: grpc.aio.ServicerContext,
+        method: str,
+        raw: bytes,
+        work: _Work,
+        max_bytes: int | None = None,
+        registers: bool = False,
+    ) -> Any:
+        """``work``'s answer; a failure is set on the context as the call's status, and None returned."""
+        outcome = await self._attempt(context, method, raw, work, max_bytes, registers)
+        if isinstance(outcome, _Failure):
+            context.set_code(outcome.code)
+            context.set_details(outcome.message)
+            return None
+        return outcome
+
+    async def _attempt(
+        self,
+        context: grpc.aio.ServicerContext,
+        method: str,
+        raw: bytes,
+        work: _Work,
+        max_bytes: int | None,
+        registers: bool,
+    ) -> Any:
+        """The cheap checks, then ``work`` with the request's bytes held in the budget; a failure is
+        returned as a ``_Failure`` made in the except block, never raised."""
         try:
-            with _status_from_errors():
-                return await call(sched, request, context.time_remaining())
-        except _Abort as abort:
-            await _abort(context, abort.code, str(abort))
+            sched, caller = self._admit(context)
+            if registers:
+                caller.check_register()
+            if max_bytes is not None and len(raw) > max_bytes:
+                raise RefusedError(
+                    "commit_bytes",
+                    f"{method} request is {len(raw)} bytes; the limit is {max_bytes} (--max-commit-bytes)",
+                )
+            self.budget.take(len(raw))
+            try:
+                return await work(sched, raw, caller, context.time_remaining())
+            finally:
+                self.budget.give(len(raw))
+        except Exception as exc:
+            failure = self._failure(method, exc)
+        return failure
 
-    async def VerifySignatures(
-        self, request: _pb2.VerifySignaturesRequest, context: grpc.aio.ServicerContext
+    async def _decode(self, nbytes: int, fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)``: on a decode thread when the request has more than ``decode_on_thread_bytes``."""
+        if nbytes <= self._decode_on_thread:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._decode_pool, fn, *args)
+
+    async def _signatures(
+        self, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
     ) -> _pb2.VerifySignaturesResponse:
-        response: _pb2.VerifySignaturesResponse = await self._unary(context, _verify_signatures, request)
-        return response
+        batch, pol = await self._decode(nbytes, convert.ed25519_batch, request, sched.engine.limits.max_items)
+        prio, _ = caller.priority(request.priority, Priority.BULK)
+        result = await sched.verify_ed25519(batch, pol, priority=prio, timeout=timeout)
+        return _pb2.VerifySignaturesResponse(**convert.result_fields(result))
 
-    async def VerifyMerkleProofs(
-        self, request: _pb2.VerifyMerkleProofsRequest, context: grpc.aio.ServicerContext
+    async def _merkle(
+        self, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
     ) -> _pb2.VerifyMerkleProofsResponse:
-        response: _pb2.VerifyMerkleProofsResponse = await self._unary(context, _verify_merkle, request)
-        return response
+        batch = await self._decode(nbytes, convert.merkle_batch, request, sched.engine.limits.max_items)
+        prio, _ = caller.priority(request.priority, Priority.BULK)
+        result = await sched.verify_merkle(batch, priority=prio, timeout=timeout)
+        return _pb2.VerifyMerkleProofsResponse(**convert.result_fields(result))
 
-    async def VerifyCommit(
-        self, request: _pb2.VerifyCommitRequest, context: grpc.aio.ServicerContext
-    ) -> _pb2.VerifyCommitResponse:
-        registry, metrics, pool = self.validator_sets, self._metrics, self._commit_pool
+    async def VerifySignatures(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+            request = await self._decode(len(raw), convert.parse, _pb2.VerifySignaturesRequest, raw)
+            return await self._signatures(sched, request, caller, timeout, len(raw))
 
-        async def call(sched: Scheduler, req: _pb2.VerifyCommitRequest, timeout: float | None) -> _pb2.VerifyCommitResponse:
-            response = await _verify_commit(sched, registry, pool, req, timeout)
-            if metrics is not None:
+        return await self._unary(context, "VerifySignatures", raw, work)
+
+    async def VerifyMerkleProofs(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+            request = await self._decode(len(raw), convert.parse, _pb2.VerifyMerkleProofsRequest, raw)
+            return await self._merkle(sched, request, caller, timeout, len(raw))
+
+        return await self._unary(context, "VerifyMerkleProofs", raw, work)
+
+    async def _commit_lane(self, nbytes: int) -> ThreadPoolExecutor:
+        """The pool a commit or set of ``nbytes`` runs on: the big lane's thread (once it is this one's
+        turn), or the commit pool."""
+        if nbytes <= self._big.threshold:
+            return self._commit_pool
+        await self._big.enter(nbytes)
+        return self._big.pool
+
+    def _leave_lane(self, nbytes: int) -> None:
+        if nbytes > self._big.threshold:
+            self._big.leave()
+
+    async def VerifyCommit(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+            pool = await self._commit_lane(len(raw))
+            try:
+                call, demoted = await asyncio.get_running_loop().run_in_executor(
+                    pool, _read_commit, raw, self.validator_sets, sched.engine.limits.max_items, caller
+                )
+                if demoted and self._metrics is not None:
+                    self._metrics.priority_demoted.labels("VerifyCommit").inc()
+                response = await _verify_commit(sched, pool, call, timeout)
+            finally:
+                self._leave_lane(len(raw))
+            if self._metrics is not None:
                 code = _pb2.CommitErrorCode.Name(response.error.code) if response.HasField("error") else None
                 mode = _pb2.CommitMode.Name(response.mode).removeprefix("COMMIT_MODE_").lower()
-                metrics.observe_commit(mode, code.removeprefix("COMMIT_ERROR_CODE_") if code else None)
+                self._metrics.observe_commit(mode, code.removeprefix("COMMIT_ERROR_CODE_") if code else None)
             return response
 
-        response: _pb2.VerifyCommitResponse = await self._unary(context, call, request)
-        return response
+        return await self._unary(context, "VerifyCommit", raw, work, max_bytes=self.max_commit_bytes)
 
-    async def RegisterValidatorSet(
-        self, request: _pb2.RegisterValidatorSetRequest, context: grpc.aio.ServicerContext
-    ) -> _pb2.RegisterValidatorSetResponse:
+    async def RegisterValidatorSet(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
         registry = self.validator_sets
 
-        async def call(sched: Scheduler, req: _pb2.RegisterValidatorSetRequest, timeout: float | None) -> Any:
-            which = req.WhichOneof("validators_source")
-            if which is None:
-                raise InvalidRequestError("validators_source: neither validators nor validators_json is set")
-            source = req.validators if which == "validators" else None
-            doc = req.validators_json if which == "validators_json" else None
-            vals = await asyncio.get_running_loop().run_in_executor(
-                self._commit_pool, convert.validator_set, source, doc, sched.engine.limits.max_items, which
-            )
-            set_hash = registry.register(vals)
-            held = registry.get(set_hash)  # the set kept under this hash (maybe an earlier, equal one)
-            await asyncio.get_running_loop().run_in_executor(
-                self._commit_pool, held.cache, KEY_SLOTS, lambda v: store_set_keys(sched.engine, v)
-            )
+        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+            loop = asyncio.get_running_loop()
+            pool = await self._commit_lane(len(raw))
+            try:
+                vals = await loop.run_in_executor(pool, _read_validator_set, raw, sched.engine.limits.max_items)
+                set_hash = registry.register(vals)
+                held = registry.get(set_hash)  # the set kept under this hash (maybe an earlier, equal one)
+                await loop.run_in_executor(pool, held.cache, KEY_SLOTS, lambda v: store_set_keys(sched.engine, v))
+            finally:
+                self._leave_lane(len(raw))
             if set_hash not in registry:  # evicted while its keys were stored: eviction found no rows yet
                 release_set_keys(sched.engine, held)
             if self._metrics is not None:
@@ -236,48 +567,18 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
                 registered_sets=len(registry), max_sets=registry.max_sets,
             )
 
-        response: _pb2.RegisterValidatorSetResponse = await self._unary(context, call, request)
-        return response
+        return await self._unary(
+            context, "RegisterValidatorSet", raw, work, max_bytes=self.max_commit_bytes, registers=True
+        )
 
-    async def VerifyStream(
-        self, request_iterator: AsyncIterator[_pb2.StreamRequest], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[_pb2.StreamResponse]:
-        """Read ahead at most ``stream_window`` batches; answer each as it completes, with its id."""
-        sched = await self._ready(context)
-        window = asyncio.Semaphore(sched.config.stream_window)
-        answers: asyncio.Queue[_pb2.StreamResponse | None] = asyncio.Queue()
-        running: set[asyncio.Task[None]] = set()
+    async def GetInfo(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+            convert.parse(_pb2.GetInfoRequest, raw)
+            return self._info(sched)
 
-        async def answer(request: _pb2.StreamRequest) -> None:
-            try:
-                answers.put_nowait(await _stream_one(sched, request))
-            finally:
-                window.release()
+        return await self._unary(context, "GetInfo", raw, work)
 
-        async def read() -> None:
-            try:
-                async for request in request_iterator:
-                    await window.acquire()  # a full window stops reading: HTTP/2 flow control slows the caller
-                    task = asyncio.get_running_loop().create_task(answer(request))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                while running:
-                    await asyncio.gather(*list(running), return_exceptions=True)
-            finally:
-                answers.put_nowait(None)
-
-        reader = asyncio.get_running_loop().create_task(read())
-        try:
-            while (response := await answers.get()) is not None:
-                yield response
-            await reader  # re-raises what stopped the reader, if anything
-        finally:
-            reader.cancel()
-            for task in list(running):
-                task.cancel()
-
-    async def GetInfo(self, request: _pb2.GetInfoRequest, context: grpc.aio.ServicerContext) -> _pb2.GetInfoResponse:
-        sched = await self._ready(context)
+    def _info(self, sched: Scheduler) -> _pb2.GetInfoResponse:
         engine, cfg = sched.engine, sched.config
         return _pb2.GetInfoResponse(
             version=self._version,
@@ -294,11 +595,14 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
                 for d in engine.backend.devices()
             ],
             limits=_pb2.Limits(
-                max_items=engine.limits.max_items, max_message_bytes=engine.limits.max_message_bytes
+                max_items=engine.limits.max_items,
+                max_message_bytes=engine.limits.max_message_bytes,
+                max_commit_bytes=self.max_commit_bytes,
+                max_inflight_bytes=self.budget.limit,
             ),
             policies=sorted(p.value for p in engine.policies),
             scheduling=_pb2.Scheduling(
-                max_batch_items=cfg.max_batch_items,
+                max_batch_items=sched.unit_items,  # resolved: the configured 0 means "by backend"
                 max_queue_delay_us=cfg.max_queue_delay_us,
                 queue_capacity_items=cfg.queue_capacity_items,
                 queue_capacity_bytes=cfg.queue_capacity_bytes,
@@ -315,22 +619,104 @@ class VerifierServicer(_pb2_grpc.VerifierServicer):
             ),
         )
 
+    # ------------------------------------------------------------------ the stream
 
-async def _stream_one(sched: Scheduler, request: _pb2.StreamRequest) -> _pb2.StreamResponse:
-    which = request.WhichOneof("batch")
-    try:
-        with _status_from_errors():
+    async def VerifyStream(
+        self, request_iterator: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[_pb2.StreamResponse]:
+        """Read ahead at most ``stream_window`` batches; answer each as it completes, with its id. A
+        batch leaves the window, and its bytes the budget, once its answer has been sent."""
+        try:
+            sched, caller = self._admit(context)
+        except Exception as exc:
+            failure = self._failure("VerifyStream", exc)
+            context.set_code(failure.code)
+            context.set_details(failure.message)
+            return
+        window = asyncio.Semaphore(sched.config.stream_window)
+        answers: asyncio.Queue[tuple[_pb2.StreamResponse, int] | None] = asyncio.Queue()
+        running: set[asyncio.Task[None]] = set()
+        held = 0  # budget bytes of this stream's batches read and not yet answered
+
+        async def answer(raw: bytes, taken: int, refused: _Failure | None) -> None:
+            if refused is not None:
+                response = _stream_error(convert.stream_request_id(raw), refused)
+            else:
+                response = await self._stream_one(sched, caller, raw)
+            answers.put_nowait((response, taken))
+
+        async def read() -> None:
+            nonlocal held
+            try:
+                messages = aiter(request_iterator)
+                while True:
+                    await window.acquire()  # a full window stops reading: HTTP/2 flow control slows the caller
+                    raw = await anext(messages, None)
+                    if raw is None:
+                        window.release()
+                        break
+                    refused = None
+                    try:
+                        self.budget.take(len(raw))
+                    except RefusedError as exc:
+                        refused = self._failure("VerifyStream", exc)
+                    taken = 0 if refused else len(raw)
+                    held += taken
+                    task = asyncio.get_running_loop().create_task(answer(raw, taken, refused))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                while running:
+                    await asyncio.gather(*list(running), return_exceptions=True)
+            finally:
+                answers.put_nowait(None)
+
+        reader = asyncio.get_running_loop().create_task(read())
+        try:
+            while (item := await answers.get()) is not None:
+                yield item[0]
+                # Sent: the batch leaves the budget and the window, and the reader may take the next.
+                self.budget.give(item[1])
+                held -= item[1]
+                window.release()
+            await reader  # re-raises what stopped the reader, if anything
+        finally:
+            reader.cancel()
+            for task in list(running):
+                task.cancel()
+            self.budget.give(held)
+
+    async def _stream_one(self, sched: Scheduler, caller: Caller, raw: bytes) -> _pb2.StreamResponse:
+        request_id = convert.stream_request_id(raw)
+        try:
+            request = await self._decode(len(raw), convert.parse, _pb2.StreamRequest, raw)
+            request_id = request.id
+            which = request.WhichOneof("batch")
             if which == "signatures":
-                return _pb2.StreamResponse(id=request.id, signatures=await _verify_signatures(sched, request.signatures, None))
+                answer = await self._signatures(sched, request.signatures, caller, None, len(raw))
+                return _pb2.StreamResponse(id=request_id, signatures=answer)
             if which == "merkle_proofs":
-                return _pb2.StreamResponse(
-                    id=request.id, merkle_proofs=await _verify_merkle(sched, request.merkle_proofs, None)
-                )
+                proofs = await self._merkle(sched, request.merkle_proofs, caller, None, len(raw))
+                return _pb2.StreamResponse(id=request_id, merkle_proofs=proofs)
             raise InvalidRequestError("batch: neither signatures nor merkle_proofs is set")
-    except _Abort as abort:
-        return _pb2.StreamResponse(id=request.id, error=_pb2.StreamError(code=abort.code.value[0], message=str(abort)))
+        except Exception as exc:
+            failure = self._failure("VerifyStream", exc)
+        return _stream_error(request_id, failure)
 
 
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
-    await context.abort(code, message)
-    raise AssertionError("unreachable: context.abort raises")
+def _stream_error(request_id: int, failure: _Failure) -> _pb2.StreamResponse:
+    return _pb2.StreamResponse(id=request_id, error=_pb2.StreamError(code=failure.code.value[0], message=failure.message))
+
+
+def method_handlers(servicer: VerifierServicer) -> dict[str, grpc.RpcMethodHandler]:
+    """verifier.v1.Verifier's methods, each taking the request's wire bytes (no deserializer: the
+    servicer decodes after its cheap checks) and answering with its response message."""
+    makers = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }
+    handlers = {}
+    for method in _pb2.DESCRIPTOR.services_by_name["Verifier"].methods:
+        make = makers[(method.client_streaming, method.server_streaming)]
+        serialize = getattr(_pb2, method.output_type.name).SerializeToString
+        handlers[method.name] = make(getattr(servicer, method.name), request_deserializer=None, response_serializer=serialize)
+    return handlers
