@@ -165,3 +165,31 @@ def test_serve_process_logs_once_and_stops_on_sigterm() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_serve_flags_and_environment_reach_the_server_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hostile-load flags (and their VERIFIER_<NAME> variables) land in ServerConfig; the defaults are
+    ServerConfig's own."""
+    import verifier.server
+
+    seen: list[verifier.server.ServerConfig] = []
+
+    async def fake_serve(config: verifier.server.ServerConfig) -> None:
+        seen.append(config)
+
+    monkeypatch.setattr(verifier.server, "serve", fake_serve)
+    assert main(["serve"]) == 0
+    defaults = verifier.server.ServerConfig()
+    for name in ("max_commit_bytes", "max_inflight_bytes", "max_concurrent_streams", "max_concurrent_rpcs",
+                 "keepalive_min_interval_s", "keepalive_max_ping_strikes", "keepalive_permit_without_calls",
+                 "max_connection_idle_s", "max_connection_age_s", "max_connection_age_grace_s",
+                 "consensus_clients", "consensus_priority"):
+        assert getattr(seen[0], name) == getattr(defaults, name), name
+    monkeypatch.setenv("VERIFIER_MAX_COMMIT_BYTES", "1000")
+    monkeypatch.setenv("VERIFIER_CONSENSUS_PRIORITY", "bulk-only")
+    assert main(["serve", "--max-inflight-bytes", "5000", "--max-concurrent-streams", "8", "--max-connection-age", "90",
+                 "--keepalive-permit-without-calls", "0", "--consensus-clients", "clients.txt"]) == 0
+    config = seen[1]
+    assert (config.max_commit_bytes, config.max_inflight_bytes, config.max_concurrent_streams) == (1000, 5000, 8)
+    assert config.max_connection_age_s == 90.0 and config.keepalive_permit_without_calls is False
+    assert config.consensus_priority == "bulk-only" and config.consensus_clients == "clients.txt"

@@ -304,6 +304,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         tls_client_ca=args.tls_client_ca,
         max_validator_sets=args.max_validator_sets,
+        max_commit_bytes=args.max_commit_bytes,
+        max_inflight_bytes=args.max_inflight_bytes,
+        max_concurrent_streams=args.max_concurrent_streams,
+        max_concurrent_rpcs=args.max_concurrent_rpcs,
+        keepalive_min_interval_s=args.keepalive_min_interval,
+        keepalive_max_ping_strikes=args.keepalive_max_ping_strikes,
+        keepalive_permit_without_calls=bool(args.keepalive_permit_without_calls),
+        max_connection_idle_s=args.max_connection_idle,
+        max_connection_age_s=args.max_connection_age,
+        max_connection_age_grace_s=args.max_connection_age_grace,
+        consensus_clients=args.consensus_clients,
+        consensus_priority=args.consensus_priority,
     )
     asyncio.run(serve(config))
     return 0
@@ -311,6 +323,41 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"VERIFIER_{name}", default)
+
+
+def _add_hostile_load_flags(serve: argparse.ArgumentParser) -> None:
+    """Request, transport and consensus-access limits of ``verifier serve`` (server.ServerConfig's)."""
+    from verifier.server import ServerConfig
+
+    cfg = ServerConfig()
+    for flag, kind, default, what in (
+        ("max-commit-bytes", int, cfg.max_commit_bytes, "bytes per VerifyCommit or RegisterValidatorSet request"),
+        ("max-inflight-bytes", int, cfg.max_inflight_bytes,
+         "wire bytes of requests accepted and not yet answered, all callers together"),
+        ("max-concurrent-streams", int, cfg.max_concurrent_streams, "streams per connection (0: gRPC's default)"),
+        ("max-concurrent-rpcs", int, cfg.max_concurrent_rpcs, "calls in progress in the server (0: no limit)"),
+        ("keepalive-min-interval", float, cfg.keepalive_min_interval_s,
+         "seconds a client must leave between keepalive pings with no data sent"),
+        ("keepalive-max-ping-strikes", int, cfg.keepalive_max_ping_strikes,
+         "pings too early before the connection is closed"),
+        ("keepalive-permit-without-calls", int, int(cfg.keepalive_permit_without_calls),
+         "1: keepalive pings allowed on a connection with no call open; 0: not"),
+        ("max-connection-idle", float, cfg.max_connection_idle_s, "seconds a connection with no call open lives (0: no limit)"),
+        ("max-connection-age", float, cfg.max_connection_age_s,
+         "seconds after which a connection is asked to go away (0: never)"),
+        ("max-connection-age-grace", float, cfg.max_connection_age_grace_s,
+         "seconds its calls then get before the connection is closed (0: no limit)"),
+    ):
+        env = flag.upper().replace("-", "_")
+        serve.add_argument(f"--{flag}", type=kind, default=kind(_env(env, str(default))),
+                           help=f"{what} (default {default}; env VERIFIER_{env})")
+    serve.add_argument("--consensus-clients", default=os.environ.get("VERIFIER_CONSENSUS_CLIENTS"),
+                       help="with --tls-client-ca: file of client certificate subjects or names, one a line, that "
+                       "may send PRIORITY_CONSENSUS and call RegisterValidatorSet (env VERIFIER_CONSENSUS_CLIENTS)")
+    serve.add_argument("--consensus-priority", choices=["open", "bulk-only"],
+                       default=_env("CONSENSUS_PRIORITY", cfg.consensus_priority),
+                       help="without --consensus-clients: open (anyone may claim consensus priority) or bulk-only "
+                       "(nobody; VerifyCommit runs at bulk) (default open; env VERIFIER_CONSENSUS_PRIORITY)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -357,6 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", default=os.environ.get("VERIFIER_TLS_KEY"), help="server private key (PEM)")
     serve.add_argument("--tls-client-ca", default=os.environ.get("VERIFIER_TLS_CLIENT_CA"),
                        help="CA (PEM) that client certificates must chain to: turns on mutual TLS")
+    _add_hostile_load_flags(serve)
     serve.set_defaults(func=_cmd_serve)
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
