@@ -193,3 +193,21 @@ def test_serve_flags_and_environment_reach_the_server_config(monkeypatch: pytest
     assert (config.max_commit_bytes, config.max_inflight_bytes, config.max_concurrent_streams) == (1000, 5000, 8)
     assert config.max_connection_age_s == 90.0 and config.keepalive_permit_without_calls is False
     assert config.consensus_priority == "bulk-only" and config.consensus_clients == "clients.txt"
+
+
+def test_scheduler_flags_reach_the_scheduler_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    import verifier.server
+    from verifier.scheduler import SchedulerConfig
+
+    seen: list[verifier.server.ServerConfig] = []
+
+    async def fake_serve(config: verifier.server.ServerConfig) -> None:
+        seen.append(config)
+
+    monkeypatch.setattr(verifier.server, "serve", fake_serve)
+    assert main(["serve"]) == 0
+    assert seen[0].scheduler == SchedulerConfig()
+    monkeypatch.setenv("VERIFIER_CONSENSUS_SLOTS", "3")
+    assert main(["serve", "--max-inflight", "4", "--unit-target-ms", "20", "--max-batch-items", "512"]) == 0
+    knobs = seen[1].scheduler
+    assert (knobs.max_inflight, knobs.consensus_slots, knobs.unit_target_ms, knobs.max_batch_items) == (4, 3, 20, 512)

@@ -30,6 +30,7 @@ from verifier import convert
 from verifier.cli import main
 from verifier.client import Client
 from verifier.engine import Limits
+from verifier.errors import VerifierError
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 from verifier.verdict import Policy
@@ -223,6 +224,9 @@ def test_expected_height_block_id_and_trust_level(client: Client) -> None:
     assert r.valid is False and r.error is not None and r.error.code == cb.ErrorCode.INSUFFICIENT_POWER
     assert r.needed_power == r.total_power
     assert client.verify_commit(commit, vals, mode="trusting", trust_level=(2, 3)).valid
+    # The trust level travels unreduced: 2^62 / (3 * 2^61) is 2/3, but CometBFT's overflow check sees 2^62.
+    with pytest.raises(VerifierError, match="int64 overflow while calculating voting power needed"):
+        client.verify_commit(commit, vals, mode="trusting", trust_level=(2**62, 3 * 2**61))
 
 
 def test_many_concurrent_commits_all_answered(client: Client, local_verify: cb.VerifyFn) -> None:

@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 import verifier
 from tests.harness import RunningServer, running_server
 from tests.support import cometbft_ref as ref
+from verifier.admission import ConsensusAccess, PermissionDeniedError
 from verifier.scheduler import Priority, SchedulerConfig
-from verifier.service import ConsensusAccess, PermissionDeniedError
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 from verifier.verdict import Verdict

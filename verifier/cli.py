@@ -297,6 +297,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             queue_capacity_items=args.queue_capacity_items,
             queue_capacity_bytes=args.queue_capacity_bytes,
             stream_window=args.stream_window,
+            unit_target_ms=args.unit_target_ms,
+            max_inflight=args.max_inflight,
+            consensus_slots=args.consensus_slots,
         ),
         crossover_batch=args.crossover_batch if args.crossover_batch >= 0 else None,
         grace_seconds=args.grace,
@@ -387,7 +390,10 @@ def _parser() -> argparse.ArgumentParser:
 
     knobs = SchedulerConfig()
     for flag, default, what in (
-        ("max-batch-items", knobs.max_batch_items, "items merged into one device batch at most"),
+        ("max-batch-items", knobs.max_batch_items, "items per scheduling unit at most (0: by backend)"),
+        ("unit-target-ms", knobs.unit_target_ms, "CPU backends: units sized to take about this long"),
+        ("max-inflight", knobs.max_inflight, "units running at once, any priority"),
+        ("consensus-slots", knobs.consensus_slots, "further units only consensus work may use"),
         ("max-queue-delay-us", knobs.max_queue_delay_us, "microseconds the first queued item waits for others"),
         ("queue-capacity-items", knobs.queue_capacity_items, "items the queues hold before refusing"),
         ("queue-capacity-bytes", knobs.queue_capacity_bytes, "bytes the queues hold before refusing"),

@@ -199,7 +199,8 @@ class Client:
             request.validators.CopyFrom(convert.validators_to_proto(validators))
         if trust_level is not None:
             level = cb.parse_trust_level(trust_level)
-            request.trust_level.numerator, request.trust_level.denominator = level.numerator, level.denominator
+            # As given, not reduced: CometBFT's overflow check works on the numerator it was handed.
+            request.trust_level.numerator, request.trust_level.denominator = level.given
         if height is not None:
             request.height = height
         if block_id is not None:

@@ -45,6 +45,7 @@ __all__ = [
     "parse",
     "policy",
     "priority",
+    "priority_given",
     "result_fields",
     "stream_request_id",
     "validator_set",
@@ -146,6 +147,11 @@ def policy(value: int) -> Policy:
         return _POLICIES[value]
     except KeyError:
         raise InvalidRequestError(f"policy: unknown value {cut(value)}; known: {', '.join(_pb2.Policy.keys())}") from None
+
+
+def priority_given(value: int) -> bool:
+    """Whether the request names a priority (anything but PRIORITY_UNSPECIFIED)."""
+    return value != _pb2.PRIORITY_UNSPECIFIED
 
 
 def priority(value: int, default: Priority = Priority.BULK) -> Priority:

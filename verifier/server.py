@@ -24,19 +24,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
+from verifier.admission import ConsensusAccess
 from verifier.backends import select_backend
 from verifier.cometbft import ValidatorSetRegistry
 from verifier.engine import Engine, Limits
 from verifier.interceptors import MetricsInterceptor
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
-from verifier.service import (
-    SERVICE_NAME,
-    ConsensusAccess,
-    VerifierServicer,
-    method_handlers,
-    release_set_keys,
-)
+from verifier.service import SERVICE_NAME, VerifierServicer, method_handlers, release_set_keys
 from verifier.v1 import verifier_pb2 as _pb2
 
 __all__ = ["ServerConfig", "VerifierServer", "serve"]
@@ -83,7 +78,7 @@ class ServerConfig:
     max_connection_idle_s: float = 300.0  # a connection without calls this long is closed
     max_connection_age_s: float = 1800.0  # a connection this old is asked to go away (GOAWAY) ...
     max_connection_age_grace_s: float = 60.0  # ... and closed this much later, calls still open or not
-    # Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet (service.ConsensusAccess): a file of
+    # Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet (admission.ConsensusAccess): a file of
     # client certificate identities (needs tls_client_ca); without one, "open" or "bulk-only".
     consensus_clients: str | None = None
     consensus_priority: str = "open"
@@ -201,9 +196,11 @@ class VerifierServer:
         engine.health_observers.append(self.metrics.set_health)
         self.metrics.set_backend(backend.name)
         self.metrics.watch_device_memory(backend.memory_in_use, sum(d.memory_bytes for d in backend.devices()))
-        self.metrics.set_config(dataclasses.asdict(cfg.scheduler), engine.crossovers)
         self.engine = engine
         self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
+        # The unit size as resolved (a configured 0 means "by backend").
+        knobs = dict(dataclasses.asdict(cfg.scheduler), max_batch_items=self.scheduler.unit_items)
+        self.metrics.set_config(knobs, engine.crossovers)
         self.scheduler.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()

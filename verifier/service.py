@@ -22,9 +22,8 @@ import asyncio
 import dataclasses
 import logging
 import os
-import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -32,6 +31,15 @@ import grpc
 
 from verifier import cometbft as cb
 from verifier import convert
+from verifier.admission import (
+    Caller,
+    ConsensusAccess,
+    InflightBudget,
+    Lane,
+    PermissionDeniedError,
+    RefusedError,
+    Throttled,
+)
 from verifier.batch import NO_KEY_SLOT, Ed25519Batch
 from verifier.cometbft import UnknownValidatorSetError
 from verifier.engine import Engine
@@ -50,11 +58,6 @@ from verifier.verdict import Policy
 
 __all__ = [
     "SERVICE_NAME",
-    "Caller",
-    "ConsensusAccess",
-    "InflightBudget",
-    "PermissionDeniedError",
-    "RefusedError",
     "VerifierServicer",
     "method_handlers",
     "release_set_keys",
@@ -69,21 +72,6 @@ _T = TypeVar("_T")
 _DECODE_ON_THREAD_BYTES = 64 << 10  # requests larger than this are decoded off the event loop
 _BIG_COMMIT_BYTES = 256 << 10  # commits and sets larger than this take the big lane
 _BIG_COMMIT_WAITING = 8  # requests waiting for the big lane beyond the one in it; more are refused
-_LOG_INTERVAL_S = 10.0  # one line per kind of bad request per interval at most
-
-
-class RefusedError(LimitExceededError):
-    """Refused before decoding, for ``reason`` (a metrics label: commit_bytes, inflight_bytes, commit_lane)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class PermissionDeniedError(VerifierError, PermissionError):
-    """The caller may not do this (consensus priority, RegisterValidatorSet): ``ConsensusAccess`` says why."""
-
-    reason = "permission"
 
 
 class _WarmingUpError(VerifierError):
@@ -124,163 +112,6 @@ def _forget(exc: BaseException) -> None:
         seen.add(id(e))
         pending.extend(x for x in (e.__cause__, e.__context__) if x is not None)
         e.__traceback__ = e.__cause__ = e.__context__ = None
-
-
-class _Throttled:
-    """A logger that writes at most one line per key per ``interval`` seconds, and says how many it held back."""
-
-    def __init__(self, interval: float = _LOG_INTERVAL_S) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def log(self, level: int, key: str, message: str) -> None:
-        now = time.monotonic()
-        if now < self._next.get(key, 0.0):
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        held = self._held.pop(key, 0)
-        self._next[key] = now + self.interval
-        if held:
-            message += f" ({held} more like it in the last {self.interval:.0f} s not logged)"
-        _log.log(level, "%s", message)
-
-
-# ------------------------------------------------------------------------------------- admission
-
-
-class InflightBudget:
-    """Wire bytes of requests accepted and not yet answered, all callers together, at most ``limit``: a
-    request that would pass it is refused (RESOURCE_EXHAUSTED) before it is decoded. Used on the loop only."""
-
-    def __init__(self, limit: int, metrics: Metrics | None = None) -> None:
-        self.limit = limit
-        self.held = 0
-        self._metrics = metrics
-
-    def take(self, nbytes: int) -> None:
-        if self.held + nbytes > self.limit:
-            raise RefusedError(
-                "inflight_bytes",
-                f"in-flight budget: {self.held} bytes held, {nbytes} more would pass {self.limit} "
-                "(--max-inflight-bytes)",
-            )
-        self.held += nbytes
-        self._observe()
-
-    def give(self, nbytes: int) -> None:
-        self.held -= nbytes
-        self._observe()
-
-    def _observe(self) -> None:
-        if self._metrics is not None:
-            self._metrics.inflight_bytes.set(self.held)
-
-
-class _Lane:
-    """Requests of more than ``threshold`` bytes, one at a time on a thread of their own; at most
-    ``max_waiting`` wait for it, more are refused (RESOURCE_EXHAUSTED)."""
-
-    def __init__(self, threshold: int, max_waiting: int) -> None:
-        self.threshold = threshold
-        self.max_waiting = max_waiting
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="verifier-commit-big")
-        self._turn = asyncio.Semaphore(1)
-        self._waiting = 0
-
-    async def enter(self, nbytes: int) -> None:
-        if self._turn.locked() and self._waiting >= self.max_waiting:
-            raise RefusedError(
-                "commit_lane",
-                f"{self._waiting} requests of more than {self.threshold} bytes are waiting for the big-request "
-                f"lane already; this one ({nbytes} bytes) is refused",
-            )
-        self._waiting += 1
-        try:
-            await self._turn.acquire()
-        finally:
-            self._waiting -= 1
-
-    def leave(self) -> None:
-        self._turn.release()
-
-
-@dataclasses.dataclass(frozen=True)
-class Caller:
-    """What one caller may do, as ``ConsensusAccess`` decided; ``rule`` says why not, for the messages."""
-
-    may_claim_consensus: bool = True
-    may_register: bool = True
-    rule: str = ""
-
-    def priority(self, value: int, default: Priority) -> tuple[Priority, bool]:
-        """The priority a request with wire priority ``value`` gets, and whether it was demoted: an
-        explicit PRIORITY_CONSENSUS the caller may not claim is PERMISSION_DENIED; a default of consensus
-        (VerifyCommit's, when unspecified) becomes bulk."""
-        prio = convert.priority(value, default)
-        if prio is not Priority.CONSENSUS or self.may_claim_consensus:
-            return prio, False
-        if value == _pb2.PRIORITY_UNSPECIFIED:
-            return Priority.BULK, True
-        raise PermissionDeniedError(f"priority: PRIORITY_CONSENSUS {self.rule}")
-
-    def check_register(self) -> None:
-        if not self.may_register:
-            raise PermissionDeniedError(f"RegisterValidatorSet: {self.rule}")
-
-
-_OPEN = Caller()
-_IDENTITY_KEYS = ("x509_common_name", "x509_subject_alternative_name", "x509_subject")
-
-
-class ConsensusAccess:
-    """Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet; decided here and nowhere else.
-
-    ``clients`` (``--consensus-clients``, with mutual TLS): the certificate identities (common name, a
-    subject alternative name, or the whole subject) that may; any other caller is unlisted, its explicit
-    PRIORITY_CONSENSUS and its RegisterValidatorSet are PERMISSION_DENIED and VerifyCommit's default
-    priority is demoted to bulk for it. Without a list, ``bulk_only`` (``--consensus-priority bulk-only``)
-    treats every caller as unlisted for priority, and anyone may register; otherwise everyone may do both."""
-
-    def __init__(self, clients: Iterable[str] | None = None, *, bulk_only: bool = False) -> None:
-        self.clients = None if clients is None else frozenset(clients)
-        self.bulk_only = bulk_only
-        self._bulk_only = Caller(
-            may_claim_consensus=False,
-            rule="is refused: this server runs with --consensus-priority bulk-only",
-        )
-
-    @classmethod
-    def from_config(cls, clients_file: str | None, consensus_priority: str, mutual_tls: bool) -> ConsensusAccess:
-        """From ``--consensus-clients FILE`` (one identity per line; blank lines and ``#`` comments
-        skipped) and ``--consensus-priority open|bulk-only``."""
-        if consensus_priority not in ("open", "bulk-only"):
-            raise ValueError(f"consensus priority must be open or bulk-only, not {convert.cut(consensus_priority)!r}")
-        clients = None
-        if clients_file is not None:
-            if not mutual_tls:
-                raise ValueError("--consensus-clients needs mutual TLS (--tls-client-ca): it names client certificates")
-            with open(clients_file, encoding="utf-8") as f:
-                clients = [s for line in f if (s := line.split("#", 1)[0].strip())]
-        return cls(clients, bulk_only=consensus_priority == "bulk-only")
-
-    def caller(self, context: grpc.aio.ServicerContext) -> Caller:
-        if self.clients is None:
-            return self._bulk_only if self.bulk_only else _OPEN
-        identities = _identities(context)
-        if any(identity in self.clients for identity in identities):
-            return _OPEN
-        who = ", ".join(convert.cut(i) for i in identities[:3]) or "no certificate identity"
-        return Caller(
-            may_claim_consensus=False,
-            may_register=False,
-            rule=f"is reserved for the clients --consensus-clients lists; this client ({who}) is not listed",
-        )
-
-
-def _identities(context: grpc.aio.ServicerContext) -> list[str]:
-    auth = context.auth_context() or {}
-    return [v.decode("utf-8", "replace") for key in _IDENTITY_KEYS for v in auth.get(key, ())]
 
 
 # ------------------------------------------------------------------------------------------ commits
@@ -392,9 +223,9 @@ class VerifierServicer:
         self.budget = InflightBudget(max_inflight_bytes, metrics)
         self._decode_on_thread = decode_on_thread_bytes
         self._commit_pool = ThreadPoolExecutor(max(4, os.cpu_count() or 1), thread_name_prefix="verifier-commit")
-        self._big = _Lane(big_commit_bytes, big_commit_waiting)
+        self._big = Lane(big_commit_bytes, big_commit_waiting)
         self._decode_pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 1)), thread_name_prefix="verifier-decode")
-        self._throttled = _Throttled()
+        self._throttled = Throttled()
 
     def close(self) -> None:
         """Release the commit and decode threads (after the server stopped taking requests)."""
