@@ -872,6 +872,10 @@ def run_abandoned(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
     verified = metric_delta(before, after, "verifier_items_total")[""]
     dropped = metric_delta(before, after, "verifier_items_dropped_total")[""]
     delivered = tally.counts["items_delivered"]
+    # The server's own account of that work: a unit that started before its caller left (in flight when
+    # it left), or after (the target: never).
+    unclaimed = metric_delta(before, after, "verifier_items_unclaimed_total", by="started")
+    started_after = unclaimed.get("after_caller_left", 0.0)
     record = {
         "clients": p.abandon_clients, "items_per_request": p.abandon_items, "leave_after_ms": [lo * 1e3, hi * 1e3],
         "leave_by": "deadline and cancel, alternating", "seconds": seconds,
@@ -880,6 +884,7 @@ def run_abandoned(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
         "items_dropped": dropped, "items_neither_verified_nor_dropped": tally.counts["items_sent"] - verified - dropped,
         "items_verified_by_verdict": metric_delta(before, after, "verifier_items_total", by="verdict"),
         "items_verified_after_caller_left": verified - delivered,
+        "items_unclaimed_by_unit_start": unclaimed,
         "client_codes": {k: v for k, v in tally.counts.items() if k.startswith(("deadline ", "cancel "))},
         "items_dropped_by_reason": metric_delta(before, after, "verifier_items_dropped_total", by="reason"),
         "items_dropped_by_kind_reason": {
@@ -887,12 +892,14 @@ def run_abandoned(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
         "requests_by_grpc_code": metric_delta(before, after, "verifier_requests_total", by="grpc_code"),
         "idle_before": idle_before, "drain_after": drained, "first_error_details": tally.details,
         "client_exceptions": tally.exceptions,
-        "targets": [_target("items verified after their caller left", verified - delivered, 0, "items")],
+        "targets": [_target("items in units started after their caller left", started_after, 0, "items")],
     }
     lines = [
         f"{record['requests']} calls of {p.abandon_items:,} items left after {lo * 1e3:g}-{hi * 1e3:g} ms: "
         f"server verified {verified:,.0f} items, delivered {delivered:,}, "
         f"verified after the caller left {verified - delivered:,.0f}",
+        f"  of which (server's count) in units started before the caller left "
+        f"{unclaimed.get('before_caller_left', 0.0):,.0f}, after {started_after:,.0f}",
         f"  drained: {drained['idle']} after {drained['waited_s']:.1f} s (queue {drained['queue_depth_items']}); "
         f"dropped by reason {record['items_dropped_by_reason']}",
         f"  server codes {record['requests_by_grpc_code']}; client outcomes {record['client_codes']}",

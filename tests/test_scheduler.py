@@ -266,6 +266,11 @@ def test_a_cancelled_big_request_stops_within_one_unit() -> None:
     _run(main())
     assert [n for n, _ in backend.batches] == [4, 2], backend.batches
     assert _dropped(metrics, "cancelled") == 36
+    unclaimed = {
+        started: metrics.registry.get_sample_value("verifier_items_unclaimed_total", {"kind": "ed25519", "started": started})
+        for started in ("before_caller_left", "after_caller_left")
+    }
+    assert unclaimed == {"before_caller_left": 4, "after_caller_left": None}  # the unit on the device when it left
 
 
 def test_a_deadline_passing_mid_request_answers_at_once_and_drops_the_rest() -> None:

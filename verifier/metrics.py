@@ -119,8 +119,17 @@ class Metrics:
         self.items_dropped = Counter(
             "verifier_items_dropped",
             "Items dropped unverified because their caller cancelled (cancelled), its deadline passed "
-            "(deadline), or the measured rate said it could not be met (deadline_unmeetable).",
+            "(deadline), the measured rate said it could not be met (deadline_unmeetable), or a unit of the "
+            "request failed (failed).",
             ["kind", "reason"],
+            registry=r,
+        )
+        self.items_unclaimed = Counter(
+            "verifier_items_unclaimed",
+            "Items verified whose caller had left (cancelled, deadline passed) by the time their unit finished: "
+            "the unit started before the caller left (before_caller_left; at most the units in flight), or "
+            "after (after_caller_left; the scheduler never starts such a unit, so this stays 0).",
+            ["kind", "started"],
             registry=r,
         )
         self.validator_sets = Gauge(

@@ -105,6 +105,7 @@ class _Request:
     backends: list[str] = dataclasses.field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
     started: bool = False
+    left: float | None = None  # when it was answered other than with its verdicts (cancelled, failed)
 
     @property
     def items(self) -> int:
@@ -124,6 +125,7 @@ class _Unit:
     key: _Key
     priority: Priority
     pieces: list[tuple[_Request, int, int]]  # (request, start, stop)
+    started: float = 0.0
 
     @property
     def items(self) -> int:
@@ -230,6 +232,8 @@ class Scheduler:
         holds, and count what was never put into a unit."""
         if req.timer is not None:
             req.timer.cancel()
+        if req.future.cancelled() or req.future.exception() is not None:
+            req.left = time.monotonic()
         if req.remaining:
             late = req.deadline is not None and time.monotonic() >= req.deadline
             self._drop(req, "deadline" if late or not req.future.cancelled() else "cancelled")
@@ -322,6 +326,7 @@ class Scheduler:
                 req.started = True
                 if self.metrics is not None:
                     self.metrics.queue_wait.labels(key[0]).observe(now - req.enqueued)
+        unit.started = time.monotonic()
         self._observe_depth()
         return unit
 
@@ -410,12 +415,21 @@ class Scheduler:
             self.metrics.compute_seconds.labels(kind, result.backend).observe(seconds)
         offset = 0
         for req, a, b in unit.pieces:
+            if req.finished:
+                self._unclaimed(unit, req, b - a)
             req.parts.append((a, result.verdicts[offset : offset + (b - a)]))
             offset += b - a
             if result.backend not in req.backends:
                 req.backends.append(result.backend)
             if req.next == req.items and req.running == 1 and not req.finished:
                 req.future.set_result(self._answer(req))
+
+    def _unclaimed(self, unit: _Unit, req: _Request, items: int) -> None:
+        """Verified for a caller who has gone: counted by whether the unit started before it left."""
+        if self.metrics is None:
+            return
+        after = req.left is not None and req.left < unit.started
+        self.metrics.items_unclaimed.labels(unit.key[0], "after_caller_left" if after else "before_caller_left").inc(items)
 
     def _measure(self, key: _Key, items: int, seconds: float) -> None:
         """The rate of large units only: small ones say more about overheads (and, on a GPU, run on the
