@@ -147,7 +147,8 @@ class Scheduler:
         self._waiting_items: dict[tuple[_Key, Priority], int] = {}  # the same, per queue and class
         self._queued_bytes = 0  # bytes of requests not yet answered
         self._running = 0
-        self._rates: dict[_Key, float] = {}  # items/s per unit, measured
+        self._rates: dict[_Key, float] = {}  # items/s per queue, measured
+        self._last_done: dict[_Key, float] = {}  # when the queue's latest unit finished
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
@@ -338,7 +339,9 @@ class Scheduler:
         rate = self._rates.get(key)
         if rate is None:
             return min(self.unit_items, _MIN_TIMED_UNIT)
-        return max(_MIN_TIMED_UNIT, min(self.unit_items, int(rate * self.config.unit_target_ms / 1e3)))
+        # The rate is the queue's whole throughput; up to max_inflight units share it.
+        share = rate / max(1, self.config.max_inflight)
+        return max(_MIN_TIMED_UNIT, min(self.unit_items, int(share * self.config.unit_target_ms / 1e3)))
 
     def _can_meet(self, req: _Request, now: float) -> bool:
         rate = self._rates.get(req.key)
@@ -397,7 +400,7 @@ class Scheduler:
         due = min(r.order[0] for r, _, _ in unit.pieces)
         # Carried by asyncio.to_thread into the engine's thread, and read by the CPU backends' pool.
         work_order.set(WorkOrder(0 if unit.priority is Priority.CONSENSUS else 1, due))
-        start = time.perf_counter()
+        start = time.monotonic()
         try:
             if kind == "ed25519":
                 assert first.policy is not None
@@ -408,8 +411,9 @@ class Scheduler:
             for req, _, _ in unit.pieces:
                 self._fail(req, exc, "failed")
             return
-        seconds = time.perf_counter() - start
-        self._measure(unit.key, len(merged), seconds)
+        end = time.monotonic()
+        seconds = end - start
+        self._measure(unit.key, len(merged), start, end)
         if self.metrics is not None:
             self.metrics.batch_items.labels(kind).observe(len(merged))
             self.metrics.compute_seconds.labels(kind, result.backend).observe(seconds)
@@ -431,13 +435,19 @@ class Scheduler:
         after = req.left is not None and req.left < unit.started
         self.metrics.items_unclaimed.labels(unit.key[0], "after_caller_left" if after else "before_caller_left").inc(items)
 
-    def _measure(self, key: _Key, items: int, seconds: float) -> None:
-        """The rate of large units only: small ones say more about overheads (and, on a GPU, run on the
-        CPU below the crossover), and the rate is what a request of many units would see."""
+    def _measure(self, key: _Key, items: int, start: float, end: float) -> None:
+        """The queue's throughput, all its units together: a unit's items over the time since the queue's
+        previous unit finished (or since it started, if later), so units sharing the device are not each
+        taken for the whole rate; never more than the slots times the unit's own rate. Large units only:
+        small ones say more about overheads (and, on a GPU, run on the CPU below the crossover)."""
         smallest = _MIN_TIMED_UNIT if self._timed_units else min(self.unit_items // 2, _MIN_MEASURED_UNIT)
-        if seconds <= 0 or items < smallest:
+        previous = self._last_done.get(key, start)
+        self._last_done[key] = max(previous, end)
+        slots = self.config.max_inflight + self.config.consensus_slots
+        span = max(end - max(start, previous), (end - start) / max(1, slots))
+        if span <= 0 or items < smallest:
             return
-        rate = items / seconds
+        rate = items / span
         old = self._rates.get(key)
         self._rates[key] = rate if old is None else (1 - _RATE_WEIGHT) * old + _RATE_WEIGHT * rate
 
