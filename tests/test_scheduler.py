@@ -363,7 +363,7 @@ def test_under_mixed_churn_every_answer_is_right_and_nothing_stays_counted() -> 
 
 
 def test_on_the_cpu_units_are_sized_by_the_measured_rate() -> None:
-    """max_batch_items 0 on a CPU backend: the first units are small, later ones what the measured rate
+    """max_batch_items 0 on a CPU backend: the first unit is 256 items, later ones what the measured rate
     verifies in unit_target_ms (here ~1,000 items/s x 100 ms = ~100 items), never above 4,096."""
     backend = SlowCpu()
     seen: list[int] = []
@@ -384,5 +384,5 @@ def test_on_the_cpu_units_are_sized_by_the_measured_rate() -> None:
         await sched.close()
 
     _run(main())
-    assert sum(seen) == 1000 and seen[0] == 64, seen
+    assert sum(seen) == 1000 and seen[0] == 256, seen
     assert all(60 <= n <= 200 for n in seen[3:-1]), seen

@@ -58,6 +58,10 @@ _NO_DEADLINE_DUE = 30.0
 _RATE_WEIGHT = 0.2
 _MIN_MEASURED_UNIT = 1024
 _MIN_TIMED_UNIT = 64
+_FIRST_TIMED_UNIT = 256  # until a rate is known
+# Refused as late only when the estimate passes the time left this many times over: a wrong refusal loses
+# a verdict the caller could have had, while work let through is still dropped when the deadline passes.
+_LATE_MARGIN = 2.0
 
 
 class Priority(enum.IntEnum):
@@ -333,12 +337,12 @@ class Scheduler:
 
     def _unit_size(self, key: _Key) -> int:
         """Items in the next unit of queue ``key``: ``unit_items``, or on the CPU what the measured rate
-        verifies in ``unit_target_ms`` (``_MIN_TIMED_UNIT`` until a rate is known)."""
+        verifies in ``unit_target_ms`` (``_FIRST_TIMED_UNIT`` until a rate is known)."""
         if not self._timed_units:
             return self.unit_items
         rate = self._rates.get(key)
         if rate is None:
-            return min(self.unit_items, _MIN_TIMED_UNIT)
+            return min(self.unit_items, _FIRST_TIMED_UNIT)
         # The rate is the queue's whole throughput; up to max_inflight units share it.
         share = rate / max(1, self.config.max_inflight)
         return max(_MIN_TIMED_UNIT, min(self.unit_items, int(share * self.config.unit_target_ms / 1e3)))
@@ -347,7 +351,7 @@ class Scheduler:
         rate = self._rates.get(req.key)
         if not self.config.refuse_late or req.deadline is None or rate is None:
             return True
-        return now + req.remaining / rate <= req.deadline
+        return req.remaining / rate <= _LATE_MARGIN * (req.deadline - now)
 
     def _late_message(self, req: _Request, now: float) -> str:
         rate = self._rates[req.key]
@@ -449,7 +453,8 @@ class Scheduler:
             return
         rate = items / span
         old = self._rates.get(key)
-        self._rates[key] = rate if old is None else (1 - _RATE_WEIGHT) * old + _RATE_WEIGHT * rate
+        weight = _RATE_WEIGHT * min(1.0, items / _MIN_MEASURED_UNIT)  # small units move it less
+        self._rates[key] = rate if old is None else (1 - weight) * old + weight * rate
 
     @staticmethod
     def _answer(req: _Request) -> VerifyResult:
