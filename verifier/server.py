@@ -82,6 +82,12 @@ class ServerConfig:
     # client certificate identities (needs tls_client_ca); without one, "open" or "bulk-only".
     consensus_clients: str | None = None
     consensus_priority: str = "open"
+    # Operations (issue 12): logs, ports, the metrics endpoint.
+    log_format: str = "text"  # text | json (one object per line)
+    access_log: bool = True  # one INFO line per call (method, peer, request id, items, code, duration)
+    reuse_port: bool = False  # SO_REUSEPORT: several processes on one port, only when asked for
+    metrics_tls_cert: str | None = None  # PEM: serve /metrics over HTTPS
+    metrics_tls_key: str | None = None
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert and not self.tls_key:
