@@ -1,44 +1,110 @@
-# verifier: gRPC batch verification service. CUDA runtime base so the same image runs on a GPU node
-# (backend auto takes CUDA through CuPy) or on a CPU-only node (auto falls back to the CPU).
-#   docker build -t verifier .
+# syntax=docker/dockerfile:1
+# verifier: gRPC batch verification service. Two targets (docs/DOCKER.md has the details):
+#   docker build -t verifier .                      # target cuda (the default, last stage): CUDA runtime
 #   docker run --gpus all -p 50051:50051 -p 9464:9464 verifier
-FROM nvidia/cuda:12.6.3-runtime-ubuntu24.04
+#                                                   # base; on a node without a GPU, backend auto falls back
+#   docker build --target cpu -t verifier:cpu .     # slim CPU-only image, no CUDA libraries
+#   docker run -p 50051:50051 -p 9464:9464 verifier:cpu
+# Both install the exact versions of constraints.txt (scripts/lock writes it from pyproject.toml) with
+# Python 3.12, run as uid 10001, and report healthy through `verifier health`, which reads the same
+# VERIFIER_* settings as `verifier serve` (port, TLS). Pin the bases by digest for production:
+#   --build-arg CPU_BASE=python:3.12-slim-trixie@sha256:... --build-arg CUDA_BASE=nvidia/cuda:...@sha256:...
+ARG CPU_BASE=python:3.12-slim-trixie
+ARG CUDA_BASE=nvidia/cuda:12.6.3-runtime-ubuntu24.04
 
-ENV DEBIAN_FRONTEND=noninteractive \
-    PYTHONDONTWRITEBYTECODE=1 \
+# ---------------------------------------------------------------------------------------------- cpu
+FROM ${CPU_BASE} AS cpu
+
+# Distribution packages come from the base image's release, not pinned one by one: the archive drops a
+# version when its security update lands, so an exact pin would stop the image building.
+# g++ builds the host kernels (policy zip215 on the CPU backend, and the emu test backend).
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends g++ \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    VERIFIER_BACKEND=cpu \
     VERIFIER_HOST=0.0.0.0 \
     VERIFIER_PORT=50051 \
+    VERIFIER_METRICS_HOST=0.0.0.0 \
     VERIFIER_METRICS_PORT=9464 \
     VERIFIER_KERNELS_DIR=/opt/verifier/kernels \
     VERIFIER_CACHE_DIR=/var/cache/verifier
 
-# g++ builds the host kernels (policy zip215 on the CPU backend, and the emu test backend); the CUDA path
-# compiles with NVRTC, which CuPy's wheel carries.
+WORKDIR /opt/verifier
+COPY constraints.txt pyproject.toml README.md LICENSE ./
+COPY verifier ./verifier
+COPY protos ./protos
+COPY kernels ./kernels
+# Every version comes from constraints.txt: pip itself and the build requirements first, so the project
+# builds without an isolated environment (whose installs -c would not pin), then the project. The kernels
+# are built for the host here, so the backend starts without compiling; the cache stays writable by the
+# service (group 0 too, for platforms that run images under an arbitrary uid).
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt pip setuptools wheel \
+ && /opt/venv/bin/pip install --no-cache-dir --no-build-isolation -c constraints.txt . \
+ && /opt/venv/bin/pip check \
+ && groupadd --system --gid 10001 verifier \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
+ && mkdir -p /var/cache/verifier \
+ && /opt/venv/bin/python -c "from verifier.backends._native import build_emu_library as b; b('ed25519_verify.cu'); b('merkle_verify.cu')" \
+ && chown -R 10001:0 /var/cache/verifier \
+ && chmod -R g=u /var/cache/verifier
+
+ENV PATH=/opt/venv/bin:$PATH
+USER 10001:10001
+EXPOSE 50051 9464
+
+# Healthy once the backend has warmed up and passed its self-test (grpc.health.v1 SERVING).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["verifier", "health"]
+
+# SIGTERM: health goes NOT_SERVING, accepted requests finish within the grace period (verifier serve
+# --grace), then the process exits. Give `docker stop -t` / terminationGracePeriodSeconds a few seconds more.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["verifier", "serve"]
+
+# --------------------------------------------------------------------------------------------- cuda
+FROM ${CUDA_BASE} AS cuda
+
+# Ubuntu 24.04's python3 is 3.12, the version constraints.txt is resolved for. The runtime image carries
+# the CUDA libraries CuPy loads (NVRTC included: kernels compile at startup, not on the first request).
+# hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv g++ \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv g++ \
  && rm -rf /var/lib/apt/lists/*
 
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VERIFIER_HOST=0.0.0.0 \
+    VERIFIER_PORT=50051 \
+    VERIFIER_METRICS_HOST=0.0.0.0 \
+    VERIFIER_METRICS_PORT=9464 \
+    VERIFIER_KERNELS_DIR=/opt/verifier/kernels \
+    VERIFIER_CACHE_DIR=/var/cache/verifier
+
 WORKDIR /opt/verifier
-COPY pyproject.toml README.md ./
+COPY constraints.txt pyproject.toml README.md LICENSE ./
 COPY verifier ./verifier
 COPY protos ./protos
 COPY kernels ./kernels
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir ".[cuda12]" \
- && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt pip setuptools wheel \
+ && /opt/venv/bin/pip install --no-cache-dir --no-build-isolation -c constraints.txt ".[cuda12]" \
+ && /opt/venv/bin/pip check \
+ && groupadd --system --gid 10001 verifier \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
  && mkdir -p /var/cache/verifier \
  && /opt/venv/bin/python -c "from verifier.backends._native import build_emu_library as b; b('ed25519_verify.cu'); b('merkle_verify.cu')" \
- && chown -R verifier /var/cache/verifier
+ && chown -R 10001:0 /var/cache/verifier \
+ && chmod -R g=u /var/cache/verifier
 
 ENV PATH=/opt/venv/bin:$PATH
-USER verifier
+USER 10001:10001
 EXPOSE 50051 9464
 
-# Healthy only once the backend has warmed up and passed its self-test (grpc.health.v1 SERVING).
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python3", "-c", "import grpc, sys; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; c = grpc.insecure_channel('127.0.0.1:50051'); r = g.HealthStub(c).Check(h.HealthCheckRequest(service='verifier.v1.Verifier'), timeout=4); sys.exit(r.status != h.HealthCheckResponse.SERVING)"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["verifier", "health"]
 
-# SIGTERM drains accepted requests (up to VERIFIER_GRACE_SECONDS, default 30) before exiting.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["verifier", "serve"]
