@@ -41,7 +41,8 @@ def environment() -> dict[str, Any]:
 
 
 def save(name: str, device: str, results: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> Path:
-    """Write ``benchmarks/results/<name>-<date>.json`` in the shared form and return its path."""
+    """Write ``benchmarks/results/<name>-<date>.json`` in the shared form and return its path
+    ($VERIFIER_RESULTS_DIR instead of benchmarks/results when set: scripts/gpu_check.sh collects there)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     doc = {
         "device": device,
@@ -51,7 +52,8 @@ def save(name: str, device: str, results: list[dict[str, Any]], extra: dict[str,
         **(extra or {}),
         "results": results,
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}-{now:%Y%m%d}.json"
+    where = Path(os.environ["VERIFIER_RESULTS_DIR"]) if os.environ.get("VERIFIER_RESULTS_DIR") else RESULTS_DIR
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"{name}-{now:%Y%m%d}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path

@@ -115,10 +115,33 @@ VERIFIER_ARITH_FN void arith_sqr8_portable(uint32_t r[16], const uint32_t a[8]) 
   }
 }
 
+// Build-time choices for device code, passed as -D by verifier/backends/cuda/_module.py (NVRTC) and
+// kernels/check_nvcc.sh, so one GPU run can compare them:
+//   VERIFIER_ARITH_MUL  1: products (mul8, sqr8, mad8_u32) as inline-PTX carry chains (mad.lo.cc /
+//                          madc.hi.cc; on sm_90 each becomes an IMAD or IMAD.HI plus an IADD3.X);
+//                       2: products as the portable C with 64-bit partial products (IMAD.WIDE).
+//                       Additions and subtractions are PTX carry chains in both.
+//   VERIFIER_DBL_LOOP   0: the main loop's four doublings unrolled; 1: one doubling in a loop that is
+//                          not unrolled (a smaller kernel, for the instruction cache).
+// The host build (backend emu, the cpu backend's zip215 path) always runs the portable twins.
 #if defined(__CUDA_ARCH__)
+#if !defined(VERIFIER_ARITH_MUL) || !defined(VERIFIER_DBL_LOOP)
+#error "define VERIFIER_ARITH_MUL (1: PTX carry chains, 2: 64-bit products) and VERIFIER_DBL_LOOP (0 or 1)"
+#endif
 #define VERIFIER_ARITH_IMPL(name) name##_ptx
+#if VERIFIER_ARITH_MUL == 1
+#define VERIFIER_ARITH_MUL_IMPL(name) name##_ptx
+#elif VERIFIER_ARITH_MUL == 2
+#define VERIFIER_ARITH_MUL_IMPL(name) name##_portable
+#else
+#error "VERIFIER_ARITH_MUL must be 1 (PTX carry chains) or 2 (64-bit products)"
+#endif
 #else
 #define VERIFIER_ARITH_IMPL(name) name##_portable
+#define VERIFIER_ARITH_MUL_IMPL(name) name##_portable
+#endif
+#if !defined(VERIFIER_DBL_LOOP)
+#define VERIFIER_DBL_LOOP 0
 #endif
 
 VERIFIER_DEVICE uint32_t arith_add8(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) {
@@ -134,12 +157,12 @@ VERIFIER_DEVICE uint32_t arith_sub8_u32(uint32_t r[8], const uint32_t a[8], uint
   return VERIFIER_ARITH_IMPL(arith_sub8_u32)(r, a, s);
 }
 VERIFIER_DEVICE void arith_mad8_u32(uint32_t r[9], const uint32_t a[8], uint32_t s, const uint32_t c[8]) {
-  VERIFIER_ARITH_IMPL(arith_mad8_u32)(r, a, s, c);
+  VERIFIER_ARITH_MUL_IMPL(arith_mad8_u32)(r, a, s, c);
 }
 VERIFIER_DEVICE void arith_mul8(uint32_t r[16], const uint32_t a[8], const uint32_t b[8]) {
-  VERIFIER_ARITH_IMPL(arith_mul8)(r, a, b);
+  VERIFIER_ARITH_MUL_IMPL(arith_mul8)(r, a, b);
 }
-VERIFIER_DEVICE void arith_sqr8(uint32_t r[16], const uint32_t a[8]) { VERIFIER_ARITH_IMPL(arith_sqr8)(r, a); }
+VERIFIER_DEVICE void arith_sqr8(uint32_t r[16], const uint32_t a[8]) { VERIFIER_ARITH_MUL_IMPL(arith_sqr8)(r, a); }
 
 // Little-endian byte <-> limb helpers: byte loads, so packed columns need no alignment.
 VERIFIER_DEVICE uint32_t arith_load_le32(const uint8_t *p) {
@@ -152,11 +175,14 @@ VERIFIER_DEVICE void arith_store_le32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
-// Full unrolling on the GPU (static indices keep small arrays in registers); a no-op for the host build.
+// Full unrolling on the GPU (static indices keep small arrays in registers), or none; no-ops for the
+// host build.
 #if defined(__CUDACC__)
 #define VERIFIER_UNROLL _Pragma("unroll")
+#define VERIFIER_NO_UNROLL _Pragma("unroll 1")
 #else
 #define VERIFIER_UNROLL
+#define VERIFIER_NO_UNROLL
 #endif
 
 #endif  // VERIFIER_KERNELS_COMMON_ARITH_CUH

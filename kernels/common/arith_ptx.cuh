@@ -100,20 +100,20 @@ __device__ __forceinline__ void arith_mad8_u32_ptx(uint32_t r[9], const uint32_t
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(a[4]), "r"(a[5]), "r"(a[6]), "r"(a[7]), "r"(s), "r"(c[0]), "r"(c[1]), "r"(c[2]), "r"(c[3]), "r"(c[4]), "r"(c[5]), "r"(c[6]), "r"(c[7]));
 }
 
-// r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row.
+// r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row (row 0,
+// onto zeros, has plain mul.lo and one chain).
 // After row i the partial sum is (b mod 2^(32(i+1))) * a < 2^(32(i+9)): the hi chain never carries out.
 __device__ __forceinline__ void arith_mul8_ptx(uint32_t r[16], const uint32_t a[8], const uint32_t b[8]) {
   for (int i = 0; i < 16; ++i) r[i] = 0;
   asm volatile(
-      "mad.lo.cc.u32 %0, %9, %17, %0;\n\t"
-      "madc.lo.cc.u32 %1, %10, %17, %1;\n\t"
-      "madc.lo.cc.u32 %2, %11, %17, %2;\n\t"
-      "madc.lo.cc.u32 %3, %12, %17, %3;\n\t"
-      "madc.lo.cc.u32 %4, %13, %17, %4;\n\t"
-      "madc.lo.cc.u32 %5, %14, %17, %5;\n\t"
-      "madc.lo.cc.u32 %6, %15, %17, %6;\n\t"
-      "madc.lo.cc.u32 %7, %16, %17, %7;\n\t"
-      "addc.u32 %8, %8, 0;\n\t"
+      "mul.lo.u32 %0, %9, %17;\n\t"
+      "mul.lo.u32 %1, %10, %17;\n\t"
+      "mul.lo.u32 %2, %11, %17;\n\t"
+      "mul.lo.u32 %3, %12, %17;\n\t"
+      "mul.lo.u32 %4, %13, %17;\n\t"
+      "mul.lo.u32 %5, %14, %17;\n\t"
+      "mul.lo.u32 %6, %15, %17;\n\t"
+      "mul.lo.u32 %7, %16, %17;\n\t"
       "mad.hi.cc.u32 %1, %9, %17, %1;\n\t"
       "madc.hi.cc.u32 %2, %10, %17, %2;\n\t"
       "madc.hi.cc.u32 %3, %11, %17, %3;\n\t"
@@ -271,14 +271,13 @@ __device__ __forceinline__ void arith_mul8_ptx(uint32_t r[16], const uint32_t a[
 __device__ __forceinline__ void arith_sqr8_ptx(uint32_t r[16], const uint32_t a[8]) {
   for (int i = 0; i < 16; ++i) r[i] = 0;
   asm volatile(
-      "mad.lo.cc.u32 %0, %8, %15, %0;\n\t"
-      "madc.lo.cc.u32 %1, %9, %15, %1;\n\t"
-      "madc.lo.cc.u32 %2, %10, %15, %2;\n\t"
-      "madc.lo.cc.u32 %3, %11, %15, %3;\n\t"
-      "madc.lo.cc.u32 %4, %12, %15, %4;\n\t"
-      "madc.lo.cc.u32 %5, %13, %15, %5;\n\t"
-      "madc.lo.cc.u32 %6, %14, %15, %6;\n\t"
-      "addc.u32 %7, %7, 0;\n\t"
+      "mul.lo.u32 %0, %8, %15;\n\t"
+      "mul.lo.u32 %1, %9, %15;\n\t"
+      "mul.lo.u32 %2, %10, %15;\n\t"
+      "mul.lo.u32 %3, %11, %15;\n\t"
+      "mul.lo.u32 %4, %12, %15;\n\t"
+      "mul.lo.u32 %5, %13, %15;\n\t"
+      "mul.lo.u32 %6, %14, %15;\n\t"
       "mad.hi.cc.u32 %1, %8, %15, %1;\n\t"
       "madc.hi.cc.u32 %2, %9, %15, %2;\n\t"
       "madc.hi.cc.u32 %3, %10, %15, %3;\n\t"

@@ -323,6 +323,14 @@ VERIFIER_DEVICE void ge25519_double_scalarmult_vartime(ge25519_p1p1 *r, const ui
   ge25519_p3_0(&u);
   for (int i = 63; i >= 0; --i) {
     if (i != 63) {
+#if VERIFIER_DBL_LOOP
+      // One copy of the doubling (common/arith.cuh: VERIFIER_DBL_LOOP); d is uniform across the warp.
+      VERIFIER_NO_UNROLL
+      for (int d = 0; d < 4; ++d) {
+        ge25519_p2_dbl(&t, &acc);
+        if (d != 3) ge25519_p1p1_to_p2(&acc, &t);
+      }
+#else
       ge25519_p2_dbl(&t, &acc);
       ge25519_p1p1_to_p2(&acc, &t);
       ge25519_p2_dbl(&t, &acc);
@@ -330,6 +338,7 @@ VERIFIER_DEVICE void ge25519_double_scalarmult_vartime(ge25519_p1p1 *r, const ui
       ge25519_p2_dbl(&t, &acc);
       ge25519_p1p1_to_p2(&acc, &t);
       ge25519_p2_dbl(&t, &acc);
+#endif
       ge25519_p1p1_to_p3(&u, &t);
     }
     ge25519_cached_select(&ca, Ai, ea[i]);

@@ -93,17 +93,24 @@ def _mad8_u32() -> Primitive:
                      "", [(s, m)], "", "r (9 limbs) = c + a * s; never overflows (c + a*s < 2^288).")
 
 
-def _row(i: int, js: list[int], shift: int, bname: str) -> Asm:
-    """r[shift + j] += a[j] * b, for j in js (consecutive), carry into r[shift + js[-1] + 1]."""
+def _row(i: int, js: list[int], shift: int, bname: str, fresh: bool = False) -> Asm:
+    """r[shift + j] += a[j] * b, for j in js (consecutive), carry into r[shift + js[-1] + 1].
+
+    ``fresh``: the limbs this row touches are still zero (a product's first row), so the low halves are
+    plain mul.lo (no addend, no carry chain) and the top limb needs no carry-in add."""
     top = shift + js[-1] + 1
     outs = [f"r{k}" for k in range(shift + js[0], top + 1)]
     s = Asm(outs=outs, ins=[f"a{j}" for j in js] + [bname])
     first = True
     for j in js:
+        if fresh:
+            s.code.append(f"mul.lo.u32 {{r{shift + j}}}, {{a{j}}}, {{{bname}}};")
+            continue
         op = "mad.lo.cc.u32" if first else "madc.lo.cc.u32"
         first = False
         s.code.append(f"{op} {{r{shift + j}}}, {{a{j}}}, {{{bname}}}, {{r{shift + j}}};")
-    s.code.append(f"addc.u32 {{r{top}}}, {{r{top}}}, 0;")
+    if not fresh:
+        s.code.append(f"addc.u32 {{r{top}}}, {{r{top}}}, 0;")
     first = True
     for j in js:
         last = j == js[-1]
@@ -116,19 +123,20 @@ def _row(i: int, js: list[int], shift: int, bname: str) -> Asm:
 def _mul8() -> Primitive:
     stmts = []
     for i in range(8):
-        s = _row(i, list(range(8)), i, "b")
+        s = _row(i, list(range(8)), i, "b", fresh=i == 0)
         m = {n: f"r[{n[1:]}]" for n in s.outs} | {f"a{j}": f"a[{j}]" for j in range(8)} | {"b": f"b[{i}]"}
         stmts.append((s, m))
     return Primitive("arith_mul8_ptx", "void arith_mul8_ptx(uint32_t r[16], const uint32_t a[8], const uint32_t b[8])",
                      "for (int i = 0; i < 16; ++i) r[i] = 0;", stmts, "",
-                     "r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row.\n"
+                     "r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row (row 0,\n"
+                     "// onto zeros, has plain mul.lo and one chain).\n"
                      "// After row i the partial sum is (b mod 2^(32(i+1))) * a < 2^(32(i+9)): the hi chain never carries out.")
 
 
 def _sqr8() -> Primitive:
     stmts = []
     for i in range(7):  # off-diagonal rows: r[i + j] += a[i] * a[j] for j > i
-        s = _row(i, list(range(i + 1, 8)), i, "b")
+        s = _row(i, list(range(i + 1, 8)), i, "b", fresh=i == 0)
         m = {n: f"r[{n[1:]}]" for n in s.outs} | {f"a{j}": f"a[{j}]" for j in range(8)} | {"b": f"a[{i}]"}
         stmts.append((s, m))
     d = Asm(outs=[f"r{k}" for k in range(16)], ins=[f"a{j}" for j in range(8)])

@@ -29,7 +29,7 @@ from tests.support.gpu import as_gpu_test
 from verifier.backends.base import Backend
 from verifier.batch import Ed25519Batch
 from verifier.errors import BackendUnavailableError, KernelError
-from verifier.verdict import Policy
+from verifier.verdict import Policy, Verdict
 
 UNIQUE_RANDOM_ITEMS = 65_536  # read by test_emu_ed25519.test_planted_faults_random
 
@@ -114,6 +114,22 @@ class _FakeArray:
         np.copyto(out, self.host)
         return out
 
+    @property
+    def data(self) -> Any:  # cupy.ndarray.data.ptr: the device address (here the host buffer's)
+        return types.SimpleNamespace(ptr=int(self.host.ctypes.data))
+
+    def fill(self, value: int) -> None:
+        assert _FakeStream.current is not None, "fill outside a stream context"
+        self.host.fill(value)
+
+
+class _FakeDevice(contextlib.nullcontext):  # type: ignore[type-arg]
+    def __init__(self, index: int = 0) -> None:
+        super().__init__()
+
+    def synchronize(self) -> None:
+        pass
+
 
 class _FakeStream:
     current: _FakeStream | None = None
@@ -157,8 +173,12 @@ class _FakeKernel:
         if isinstance(slots, _FakeArray):
             self._fake.slot_launches += 1
         store = [int(a.host.ctypes.data) for a in args[9:12]]
+        out = args[5].host
+        before = out.copy()
         self._fn(0, grid[0], block[0], *ptrs, int(args[6]), int(args[7]),
                  int(slots.host.ctypes.data) if isinstance(slots, _FakeArray) else None, *store, int(args[12]))
+        if self._fake.skip_write is not None:  # a thread that never wrote its verdict
+            out[self._fake.skip_write] = before[self._fake.skip_write]
 
 
 class _FakeStoreKernel:
@@ -195,6 +215,7 @@ class _FakeCupy(types.ModuleType):
         self.launches: list[int] = []
         self.slot_launches = 0
         self.fail_launch = False
+        self.skip_write: int | None = None
         fake = self
 
         class RawModule:
@@ -231,7 +252,7 @@ class _FakeCupy(types.ModuleType):
             get_elapsed_time=lambda start, end: 1.0,
             runtime=runtime,
             Stream=_FakeStream,
-            Device=lambda i: contextlib.nullcontext(),
+            Device=_FakeDevice,
             alloc_pinned_memory=lambda nbytes: bytearray(nbytes),
         )
 
@@ -344,3 +365,23 @@ def test_kernel_benchmark_runs_its_cuda_path(fake_cupy: _FakeCupy, capsys: pytes
     assert bench.main(["--batch", "300", "--repeat", "2", "--message-bytes", "0", "100", "--no-save"]) == 0
     out = capsys.readouterr().out
     assert "Fake GPU" in out and out.count("M verifies/s") == 2
+
+
+def test_a_verdict_the_kernel_did_not_write_is_caught_even_after_an_earlier_batch(fake_cupy: _FakeCupy) -> None:
+    """The device verdict buffer is reused: it is zeroed before each launch, so a slot a thread leaves
+    unwritten reads UNSPECIFIED (a KernelError) instead of the previous batch's OK."""
+    import nacl.signing
+
+    from verifier.backends.cuda import CudaBackend
+
+    key = nacl.signing.SigningKey(b"\x09" * 32)
+    msgs = [b"m%d" % i for i in range(8)]
+    batch = Ed25519Batch.from_items([bytes(key.verify_key)] * 8, [key.sign(m).signature for m in msgs], msgs)
+    be = CudaBackend(block_dim=64)
+    try:
+        assert (be.verify_ed25519(batch, Policy.LIBSODIUM) == Verdict.OK).all()
+        fake_cupy.skip_write = 3
+        with pytest.raises(KernelError, match="left 1 of 8"):
+            be.verify_ed25519(batch, Policy.LIBSODIUM)
+    finally:
+        be.close()

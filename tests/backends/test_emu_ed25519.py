@@ -385,3 +385,21 @@ def test_unwritten_slot_is_a_kernel_error() -> None:
     finally:
         emu.ED25519_POLICY_CODES.update(saved)
         be.close()
+
+
+def test_the_loop_variant_of_the_main_loop_gives_the_same_verdicts(rng: random.Random) -> None:
+    """VERIFIER_DBL_LOOP=1 (the doublings as a loop that is not unrolled, a build-time variant the GPU check
+    compares) built for the host: the same verdicts as the default build on planted faults, both policies."""
+    from verifier.backends.emu import HostEd25519, run_ed25519
+    from verifier.backends.pool import PriorityPool
+
+    pool = PriorityPool(2)
+    try:
+        looped = HostEd25519(pool, 2, defines=("VERIFIER_DBL_LOOP=1",))
+        batch, expected, kinds, _ = planted_fault_batch(rng, 3000, None)
+        for pol in _POLICIES:
+            got = run_ed25519(looped, batch, pol)
+            bad = np.flatnonzero(got != expected[pol])
+            assert bad.size == 0, [(kinds[i], int(got[i]), int(expected[pol][i])) for i in bad[:10]]
+    finally:
+        pool.shutdown()

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from verifier.backends._native import kernels_dir
+from verifier.backends.cuda._module import variant_defines
 
 pytestmark = pytest.mark.gpu
 _WORDS = 77
@@ -53,7 +54,8 @@ def test_ptx_primitives_equal_portable_twins(cupy: Any, seed: int) -> None:
     s = np.frombuffer(np.random.default_rng(seed).bytes(4 * _N), dtype=np.uint32).copy()
     s[:6] = [0, 1, 19, 38, 2**32 - 1, 2**31]
     src = (Path(__file__).parent / "arith_twin_kernel.cu").read_text()
-    module = cp.RawModule(code=src, options=(f"-I{kernels_dir()}", "--std=c++17"))
+    options = (f"-I{kernels_dir()}", "--std=c++17", *(f"-D{d}" for d in variant_defines()))
+    module = cp.RawModule(code=src, options=options)
     module.compile()
     kernel = module.get_function("arith_twin_kernel")
     d_ptx = cp.zeros(_N * _WORDS, dtype=cp.uint32)

@@ -2,7 +2,7 @@
 
 nvcc (kernels/check_nvcc.sh) and NVRTC differ: NVRTC has no system headers (common/portable.cuh defines
 the integer types itself under __CUDACC_RTC__) and takes the same options CudaBackend passes
-(``-I kernels``, ``--std=c++17``). Uses libnvrtc through ctypes: found via $VERIFIER_NVRTC_LIB, the
+(``-I kernels``, ``--std=c++17``, the build-time variant's ``-D`` values). Uses libnvrtc through ctypes: found via $VERIFIER_NVRTC_LIB, the
 ``nvidia-cuda-nvrtc`` wheel or the loader path; skips (printing why) when there is none.
 """
 
@@ -19,13 +19,16 @@ from pathlib import Path
 import pytest
 
 from verifier.backends._native import kernels_dir
+from verifier.backends.cuda._module import variant_defines
 
 _ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = [
-    ("kernels/ed25519_verify.cu", "ed25519_verify_kernel"),
-    ("kernels/ed25519_verify.cu", "ed25519_store_keys_kernel"),
-    ("kernels/merkle_verify.cu", "merkle_verify_kernel"),
-    ("tests/kernels/arith_twin_kernel.cu", "arith_twin_kernel"),
+    ("kernels/ed25519_verify.cu", "ed25519_verify_kernel", "ptx", 0),
+    ("kernels/ed25519_verify.cu", "ed25519_verify_kernel", "wide", 0),
+    ("kernels/ed25519_verify.cu", "ed25519_verify_kernel", "wide", 1),
+    ("kernels/ed25519_verify.cu", "ed25519_store_keys_kernel", "ptx", 0),
+    ("kernels/merkle_verify.cu", "merkle_verify_kernel", "ptx", 0),
+    ("tests/kernels/arith_twin_kernel.cu", "arith_twin_kernel", "ptx", 0),
 ]
 
 
@@ -55,13 +58,14 @@ def nvrtc() -> ctypes.CDLL:
     return lib
 
 
-@pytest.mark.parametrize(("entry", "kernel"), ENTRIES)
-def test_compiles_under_nvrtc(nvrtc: ctypes.CDLL, entry: str, kernel: str) -> None:
+@pytest.mark.parametrize(("entry", "kernel", "arith", "dbl_loop"), ENTRIES)
+def test_compiles_under_nvrtc(nvrtc: ctypes.CDLL, entry: str, kernel: str, arith: str, dbl_loop: int) -> None:
     arch = "compute_90"  # the front end is what differs from nvcc; one architecture keeps CI quick
     src = (_ROOT / entry).read_bytes()
     prog = ctypes.c_void_p()
     assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, entry.encode(), 0, None, None) == 0
     opts = [f"-I{kernels_dir()}".encode(), b"--std=c++17", f"--gpu-architecture={arch}".encode()]
+    opts += [f"-D{d}".encode() for d in variant_defines(arith, dbl_loop)]
     arr = (ctypes.c_char_p * len(opts))(*opts)
     rc = nvrtc.nvrtcCompileProgram(prog, len(opts), arr)
     size = ctypes.c_size_t()

@@ -125,8 +125,11 @@ class HostEd25519:
     """The Ed25519 kernel built for the host (compiled now, or loaded from the cache), with its key store:
     ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``."""
 
-    def __init__(self, pool: PriorityPool, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0) -> None:
-        self.verify = EmuKernel(_ED25519, pool, workers, block_dim)
+    def __init__(
+        self, pool: PriorityPool, workers: int, block_dim: int = _BLOCK_DIM, rows: int = 0, defines: tuple[str, ...] = ()
+    ) -> None:
+        """``defines``: -D values of a build-time variant (kernels/common/arith.cuh), e.g. VERIFIER_DBL_LOOP=1."""
+        self.verify = EmuKernel(dataclasses.replace(_ED25519, defines=defines), pool, workers, block_dim)
         self._store = EmuKernel(_STORE_KEYS, pool, workers, block_dim)
         self.rows = rows
         self.store_keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)

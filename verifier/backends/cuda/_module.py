@@ -35,12 +35,16 @@ import numpy.typing as npt
 
 from verifier.backends._native import kernel_sources_digest, kernels_dir
 from verifier.backends.base import DeviceInfo
-from verifier.errors import BackendUnavailableError, KernelError, VerifierError
+from verifier.errors import BackendUnavailableError, InvalidRequestError, KernelError, VerifierError
 
 __all__ = [
+    "ARITH_VARIANTS",
     "NVRTC_OPTIONS",
     "DeviceBuffer",
     "PinnedBuffer",
+    "check_aligned",
+    "check_offsets",
+    "clear",
     "compile_kernels",
     "download",
     "import_cupy",
@@ -51,10 +55,35 @@ __all__ = [
     "sync_slots",
     "upload",
     "usable_device",
+    "variant_defines",
 ]
 
 _log = logging.getLogger(__name__)
 NVRTC_OPTIONS = ("--std=c++17",)
+
+# Build-time variants of the device code (kernels/common/arith.cuh), so one GPU run can compare them:
+# how products are computed ($VERIFIER_CUDA_ARITH: ptx carry chains, or wide 64-bit products) and whether
+# the main loop's doublings are unrolled ($VERIFIER_CUDA_DBL_LOOP: 0 unrolled, 1 a loop).
+ARITH_VARIANTS = {"ptx": 1, "wide": 2}
+# wide until a GPU run says otherwise: on sm_90 it builds with 237 registers and no spills (ptx: 255 and
+# 86 B of spill stores) and half the SASS (kernels/check_nvcc.sh; benchmarks/NOTES.md).
+DEFAULT_ARITH = "wide"
+DEFAULT_DBL_LOOP = 0
+
+
+def variant_defines(arith: str | None = None, dbl_loop: int | None = None) -> tuple[str, ...]:
+    """The -D values (without "-D") of one variant; unset arguments read the environment, then default."""
+    arith = arith or os.environ.get("VERIFIER_CUDA_ARITH") or DEFAULT_ARITH
+    if arith not in ARITH_VARIANTS:
+        raise BackendUnavailableError(
+            f"VERIFIER_CUDA_ARITH={arith!r}: expected one of {', '.join(ARITH_VARIANTS)}"
+        )
+    if dbl_loop is None:
+        raw = os.environ.get("VERIFIER_CUDA_DBL_LOOP") or str(DEFAULT_DBL_LOOP)
+        if raw not in ("0", "1"):
+            raise BackendUnavailableError(f"VERIFIER_CUDA_DBL_LOOP={raw!r}: expected 0 or 1")
+        dbl_loop = int(raw)
+    return (f"VERIFIER_ARITH_MUL={ARITH_VARIANTS[arith]}", f"VERIFIER_DBL_LOOP={int(bool(dbl_loop))}")
 
 
 def import_cupy() -> ModuleType:
@@ -92,10 +121,14 @@ def usable_device(cp: ModuleType, index: int = 0) -> DeviceInfo:
     )
 
 
-def compile_kernels(cp: ModuleType, entry: str, names: Sequence[str], defines: Sequence[str] = ()) -> dict[str, Any]:
+def compile_kernels(
+    cp: ModuleType, entry: str, names: Sequence[str], defines: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Compile ``kernels/<entry>`` and load ``names`` on the current device; returns name -> RawKernel.
+    ``defines``: the -D values, by default ``variant_defines()`` (the environment's variant).
 
     A source that does not compile makes the backend unavailable (``BackendUnavailableError``)."""
+    defines = variant_defines() if defines is None else tuple(defines)
     root = kernels_dir()
     options = (
         f"-I{root}",
@@ -191,6 +224,33 @@ def upload(dev: DeviceBuffer, host: PinnedBuffer, src: npt.NDArray[Any], stream:
         stage(h[:n], src.reshape(-1))
         d[:n].set(h[:n], stream=stream)
     return d
+
+
+def clear(dev: Any, stream: Any) -> Any:
+    """Zero ``dev`` on ``stream`` before a kernel writes it: a verdict slot the kernel leaves unwritten then
+    reads UNSPECIFIED and the backend's check catches it, instead of a verdict of an earlier batch."""
+    with stream:
+        dev.fill(0)
+    return dev
+
+
+def check_offsets(column: str, offsets: npt.NDArray[Any], total: int) -> None:
+    """Offsets a kernel indexes with never decrease and end within their data (``total`` elements): a batch
+    that breaks this would make the kernel read out of bounds and could take the CUDA context down, so it
+    is refused on the host (the batch types build them right; this guards internal callers)."""
+    if offsets.size and (int(offsets[-1]) > total or bool((offsets[1:] < offsets[:-1]).any())):
+        raise InvalidRequestError(
+            f"{column}: offsets must not decrease and must end within the data ({total}); "
+            f"they run {int(offsets[0])}..{int(offsets[-1])}"
+        )
+
+
+def check_aligned(dev: Any, column: str, alignment: int = 16) -> None:
+    """The Merkle kernel loads 32-byte rows as two 16-byte vectors (__ldg of uint4): a row must start on a
+    16-byte boundary. CuPy's allocations are 256-byte aligned and the views used start at them."""
+    ptr = int(dev.data.ptr)
+    if ptr % alignment:
+        raise KernelError(f"{column}: device pointer {ptr:#x} is not {alignment}-byte aligned")
 
 
 def download(dev: Any, host: npt.NDArray[Any], stream: Any) -> None:

@@ -14,6 +14,7 @@ CuPy turns a ``None`` kernel argument into 0xffffffff, not NULL (cupy/cupy#9046)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -23,11 +24,14 @@ import numpy.typing as npt
 from verifier.backends.cuda._module import (
     DeviceBuffer,
     PinnedBuffer,
+    check_offsets,
+    clear,
     compile_kernels,
     kernel_errors,
     run_chunks,
     sync_slots,
     upload,
+    variant_defines,
 )
 from verifier.backends.pool import PriorityLock
 from verifier.batch import Ed25519Batch
@@ -61,14 +65,18 @@ class Ed25519Kernel:
     """``ed25519_verify_kernel`` compiled for the current device, with reusable buffers."""
 
     def __init__(
-        self, cp: ModuleType, *, block_dim: int = 128, max_batch: int = 1 << 20, streams: int = 2, store_rows: int = 0
+        self, cp: ModuleType, *, block_dim: int = 128, max_batch: int = 1 << 20, streams: int = 2, store_rows: int = 0,
+        variant: Sequence[str] | None = None,
     ) -> None:
+        """``variant``: the build-time variant's -D values (``_module.variant_defines``; default: the
+        environment's)."""
         if not 1 <= max_batch <= _MAX_ITEMS_PER_LAUNCH:
             raise ValueError(f"max_batch must be in [1, {_MAX_ITEMS_PER_LAUNCH}], got {max_batch}")
         self._cp = cp
         self.block_dim = block_dim
         self.max_batch = max_batch
-        kernels = compile_kernels(cp, ENTRY, [KERNEL, STORE_KERNEL])
+        self.variant = tuple(variant) if variant is not None else variant_defines()
+        kernels = compile_kernels(cp, ENTRY, [KERNEL, STORE_KERNEL], self.variant)
         self.function, self._store_function = kernels[KERNEL], kernels[STORE_KERNEL]
         self._slots = [_Slot(cp) for _ in range(max(1, streams))]
         self._lock = PriorityLock()  # the most urgent waiting call goes next
@@ -116,6 +124,7 @@ class Ed25519Kernel:
         if n == 0:
             return out
         keys, sigs, msgs, offsets, malformed, key_slots = batch.kernel_columns()
+        check_offsets("message_offsets", offsets, msgs.size)
 
         def enqueue(slot: _Slot, a: int, b: int) -> Any:
             s = slot.stream
@@ -126,7 +135,7 @@ class Ed25519Kernel:
             d_msgs = upload(slot.d_msgs, slot.h_msgs, msgs[m0:m1], s)
             d_offsets = upload(slot.d_offsets, slot.h_offsets, offsets[a : b + 1], s)
             d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s)
-            d_out = slot.d_out.ensure(b - a)
+            d_out = clear(slot.d_out.ensure(b - a)[: b - a], s)
             d_slots = _NULL if key_slots is None else upload(slot.d_slots, slot.h_slots, key_slots[a:b], s)
             self.launch(s, b - a, d_keys, d_sigs, d_msgs, d_offsets, d_malformed, d_out, policy, d_slots)
             return d_out

@@ -20,6 +20,9 @@ import numpy.typing as npt
 from verifier.backends.cuda._module import (
     DeviceBuffer,
     PinnedBuffer,
+    check_aligned,
+    check_offsets,
+    clear,
     compile_kernels,
     kernel_errors,
     run_chunks,
@@ -160,6 +163,10 @@ class MerkleKernel:
         malformed = np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8)
         any_malformed = bool(malformed.any())
         roots = np.ascontiguousarray(batch.roots, dtype=np.uint8).reshape(-1)
+        check_offsets("path_offsets", path_offsets, batch.path_hashes.shape[0])
+        if leaf_offsets is not None:
+            assert batch.leaf_data is not None
+            check_offsets("leaf_offsets", leaf_offsets, batch.leaf_data.size)
         chunks = plan_chunks(n, path_offsets, leaf_offsets, self.max_batch, self.chunk_bytes)
 
         def enqueue(slot: _Slot, a: int, b: int) -> Any:
@@ -180,7 +187,10 @@ class MerkleKernel:
             d_sizes = upload(slot.d_sizes, slot.h_sizes, sizes[a:b], s)
             d_root_indices = upload(slot.d_root_indices, slot.h_root_indices, root_indices[a:b], s)
             d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s) if any_malformed else null
-            d_out = slot.d_out.ensure(b - a)
+            d_out = clear(slot.d_out.ensure(b - a)[: b - a], s)
+            check_aligned(d_path, "path_hashes")
+            if leaf_hashes is not None:
+                check_aligned(d_leaf_hashes, "leaf_hashes")
             self.launch(
                 s,
                 b - a,
@@ -202,6 +212,7 @@ class MerkleKernel:
         with self._lock, kernel_errors(KERNEL, n, self._slots):
             first = self._slots[0].stream
             d_roots = upload(self._d_roots, self._h_roots, roots, first)
+            check_aligned(d_roots, "roots")
             first.synchronize()  # the table is read by every chunk, on either stream
             run_chunks(self._slots, chunks, out, enqueue)
         return out
