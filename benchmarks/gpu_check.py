@@ -170,6 +170,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0 if all("error" not in r for r in records) else 1
 
 
+def _clock_khz(cp: Any, props: dict[str, Any]) -> int:
+    """The SM clock in kHz: cudaDeviceProp.clockRate (gone from CUDA 13's struct), else the device
+    attribute cudaDevAttrClockRate (13), else 0 (then no per-clock figure)."""
+    if props.get("clockRate"):
+        return int(props["clockRate"])
+    try:
+        return int(cp.cuda.runtime.deviceGetAttribute(13, 0))
+    except Exception:  # noqa: BLE001 - an older or newer runtime without it: rates still stand
+        return 0
+
+
 def cmd_imad(args: argparse.Namespace) -> int:
     try:
         from verifier.backends.cuda._module import import_cupy, usable_device
@@ -182,7 +193,7 @@ def cmd_imad(args: argparse.Namespace) -> int:
         return 0
     module = cp.RawModule(code=_IMAD_SOURCE, options=("--std=c++17",))
     props = cp.cuda.runtime.getDeviceProperties(0)
-    sms, clock_khz = int(props["multiProcessorCount"]), int(props.get("clockRate", 0))
+    sms, clock_khz = int(props["multiProcessorCount"]), _clock_khz(cp, props)
     block, blocks, iters = 256, sms * 8, args.iters
     out = cp.zeros(block * blocks, dtype=cp.uint32)
     records = []
