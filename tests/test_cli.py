@@ -41,7 +41,8 @@ ED25519_INPUT = [
 ]
 ED25519_WANT = [
     ("OK", None), ("MALFORMED_LENGTH", "not valid JSON"), ("MALFORMED_LENGTH", "signature: not valid hex"),
-    ("MALFORMED_LENGTH", None), ("MALFORMED_LENGTH", "signature: missing"), ("MALFORMED_LENGTH", "empty line"),
+    ("MALFORMED_LENGTH", "public_key: 31 bytes, expected 32"), ("MALFORMED_LENGTH", "signature: missing"),
+    ("MALFORMED_LENGTH", "empty line"),
     ("MALFORMED_LENGTH", "not a JSON object"), ("EQUATION_FAILED", None), ("OK", None),
 ]
 
@@ -81,7 +82,8 @@ def _merkle_lines() -> tuple[list[str], list[tuple[str, str | None]]]:
         json.dumps({"leaf_hash": lh[2].hex(), "leaf_index": 2, "tree_size": 3, "path": "nope", "root": root}),
     ]
     want: list[tuple[str, str | None]] = [
-        ("OK", None), ("OK", None), ("ROOT_MISMATCH", None), ("MALFORMED_PROOF", None), ("MALFORMED_PROOF", None),
+        ("OK", None), ("OK", None), ("ROOT_MISMATCH", None), ("MALFORMED_PROOF", None),
+        ("MALFORMED_PROOF", "leaf_hash: 31 bytes, expected 32"),
         ("MALFORMED_PROOF", "leaf_index"), ("MALFORMED_PROOF", "exactly one of leaf_hash and leaf"),
         ("MALFORMED_PROOF", "path: missing or not a list"),
     ]
@@ -211,3 +213,25 @@ def test_scheduler_flags_reach_the_scheduler_config(monkeypatch: pytest.MonkeyPa
     assert main(["serve", "--max-inflight", "4", "--unit-target-ms", "20", "--max-batch-items", "512"]) == 0
     knobs = seen[1].scheduler
     assert (knobs.max_inflight, knobs.consensus_slots, knobs.unit_target_ms, knobs.max_batch_items) == (4, 3, 20, 512)
+
+
+def test_a_line_error_says_what_is_wrong_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lengths, hex and JSON errors name the field and the column in the line (json's own "... at"
+    messages are not doubled)."""
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([
+        _sig_line(b"m", signature="00" * 63),
+        '{"public_key": "\x01"}',
+        '{"public_key": "00",',
+        json.dumps({"leaf_hash": "00" * 32, "leaf_index": 0, "tree_size": 1, "path": ["00" * 33], "root": "00" * 32}),
+    ]) + "\n")
+    assert main(["verify", "ed25519", "--backend", "cpu", str(path)]) == 0
+    errors = [json.loads(line).get("error") for line in capsys.readouterr().out.splitlines()]
+    assert errors[:3] == [
+        "signature: 63 bytes, expected 64",
+        "not valid JSON: Invalid control character at column 17",
+        "not valid JSON: Expecting property name enclosed in double quotes at column 21",
+    ]
+    assert main(["verify", "merkle", "--backend", "cpu", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[3])["error"] == "path[0]: 33 bytes, expected 32"
+

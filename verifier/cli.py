@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from verifier.backends import BACKEND_NAMES
+from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE
 from verifier.engine import Limits
 from verifier.errors import VerifierError
 from verifier.result import VerifyResult
@@ -39,17 +40,21 @@ class _LineError(ValueError):
     """A JSON line that cannot become an item; its text goes into the output line's ``error``."""
 
 
-def _hex(obj: dict[str, Any], field: str) -> bytes:
-    return _hex_value(obj.get(field), field)
+def _hex(obj: dict[str, Any], field: str, size: int | None = None) -> bytes:
+    return _hex_value(obj.get(field), field, size)
 
 
-def _hex_value(value: Any, field: str) -> bytes:
+def _hex_value(value: Any, field: str, size: int | None = None) -> bytes:
+    """``value`` as bytes; ``size``: the length it must have."""
     if not isinstance(value, str):
         raise _LineError(f"{field}: missing or not a hex string")
     try:
-        return bytes.fromhex(value)
+        data = bytes.fromhex(value)
     except ValueError:
         raise _LineError(f"{field}: not valid hex") from None
+    if size is not None and len(data) != size:
+        raise _LineError(f"{field}: {len(data)} bytes, expected {size}")
+    return data
 
 
 def _uint64(obj: dict[str, Any], field: str) -> int:
@@ -60,29 +65,33 @@ def _uint64(obj: dict[str, Any], field: str) -> int:
 
 
 def _parse_object(line: str) -> dict[str, Any]:
+    line = line.rstrip("\r\n")  # columns counted in the line as given
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise _LineError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        # Some of json's messages end in "at" themselves ("Invalid control character at").
+        raise _LineError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.pos + 1}") from None
     if not isinstance(obj, dict):
         raise _LineError("not a JSON object")
     return obj
 
 
 def _parse_ed25519(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
-    return _hex(obj, "public_key"), _hex(obj, "signature"), _hex(obj, "message")
+    return (_hex(obj, "public_key", PUBLIC_KEY_SIZE), _hex(obj, "signature", SIGNATURE_SIZE),
+            _hex(obj, "message"))
 
 
 def _parse_merkle(obj: dict[str, Any]) -> tuple[bytes | None, bytes | None, int, int, list[bytes], bytes]:
     if ("leaf_hash" in obj) == ("leaf" in obj):
         raise _LineError("give exactly one of leaf_hash and leaf")
-    leaf_hash = _hex(obj, "leaf_hash") if "leaf_hash" in obj else None
+    leaf_hash = _hex(obj, "leaf_hash", HASH_SIZE) if "leaf_hash" in obj else None
     leaf = _hex(obj, "leaf") if "leaf" in obj else None
     path = obj.get("path")
     if not isinstance(path, list):
         raise _LineError("path: missing or not a list of hex strings")
-    hashes = [_hex_value(h, f"path[{i}]") for i, h in enumerate(path)]
-    return leaf_hash, leaf, _uint64(obj, "leaf_index"), _uint64(obj, "tree_size"), hashes, _hex(obj, "root")
+    hashes = [_hex_value(h, f"path[{i}]", HASH_SIZE) for i, h in enumerate(path)]
+    index, size = _uint64(obj, "leaf_index"), _uint64(obj, "tree_size")
+    return leaf_hash, leaf, index, size, hashes, _hex(obj, "root", HASH_SIZE)
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
