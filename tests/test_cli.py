@@ -235,3 +235,21 @@ def test_a_line_error_says_what_is_wrong_once(tmp_path: Path, capsys: pytest.Cap
     assert main(["verify", "merkle", "--backend", "cpu", str(path)]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[3])["error"] == "path[0]: 33 bytes, expected 32"
 
+
+def test_bench_writes_into_bench_out_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A trial ``verifier bench`` leaves benchmarks/results (and the crossover ``serve`` reads) alone."""
+    from verifier.bench import default_crossover_path
+
+    monkeypatch.delenv("VERIFIER_CROSSOVER_FILE", raising=False)
+    results = default_crossover_path().parent
+    before = sorted(p.name for p in results.iterdir())
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--kinds", "merkle", "--backends", "cpu", "--scopes", "engine", "--batches", "1",
+                 "--depths", "8", "--threads", "1", "--repeats", "1", "--warmup", "0", "--min-time", "0",
+                 "--no-plots", "--no-progress"]) == 0
+    out = tmp_path / "bench-out"
+    assert (out / "crossover.json").is_file() and list(out.glob("suite-*.json")) and list(out.glob("suite-*.md"))
+    assert f"wrote bench-out{os.sep}crossover.json" in capsys.readouterr().out
+    assert sorted(p.name for p in results.iterdir()) == before
+

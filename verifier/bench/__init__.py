@@ -5,10 +5,12 @@ size or proof depth, in the scopes kernel (CUDA events), engine (Python API, cop
 ``verifier serve`` child process on loopback and concurrent ``verifier.Client`` threads); peers measured
 in the same run on the same items: PyNaCl and ``cryptography`` single thread, hashlib for Merkle.
 
-Writes into ``--out`` (default ``benchmarks/results/``): ``<prefix>-<date>.json`` (every record),
-``<prefix>.md`` (tables), ``<prefix>-throughput.png`` and ``<prefix>-latency.png``, where ``<prefix>`` is
-``suite-<device>[-quick]``; and the crossover batch size to ``--crossover-out`` (default
-``<out>/crossover.json``), which ``load_crossover()`` reads for the adaptive router.
+Writes into ``--out`` (default ``./bench-out/``, so a trial run changes nothing the repository or the
+server uses): ``<prefix>-<date>.json`` (every record), ``<prefix>.md`` (tables), ``<prefix>-throughput.png``
+and ``<prefix>-latency.png``, where ``<prefix>`` is ``suite-<device>[-quick]``; and the crossover batch
+size to ``--crossover-out`` (default ``<out>/crossover.json``). ``load_crossover()`` reads the router's
+from ``benchmarks/results/crossover.json`` (or ``$VERIFIER_CROSSOVER_FILE``): ``--out benchmarks/results``
+records a run there, the checked-in figures and the crossover ``verifier serve`` uses.
 
     python -m verifier.bench --quick                 # < 1 minute, CPU; what CI runs
     python -m verifier.bench                         # the full sweep (minutes; on a quiet machine)
@@ -25,9 +27,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CROSSOVER_ENV", "add_arguments", "default_crossover_path", "load_crossover", "main", "run_args"]
+__all__ = ["CROSSOVER_ENV", "DEFAULT_OUT", "add_arguments", "default_crossover_path", "load_crossover", "main", "run_args"]
 
 CROSSOVER_ENV = "VERIFIER_CROSSOVER_FILE"
+DEFAULT_OUT = "bench-out"  # relative to the working directory
 
 _DESCRIPTION = "The benchmark suite: GPU against CPU and against peers, side by side, with tables and plots."
 _FULL_BATCHES = [4**i for i in range(8)]  # 1 .. 16384
@@ -86,7 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--quick", action="store_true",
       help="CI mode, under a minute on 2 cores: batches 1 16 256 1024, message 128 B, depth 20, threads 1 and all, "
            "2 repetitions (options given explicitly still win)")
-    a("--out", type=Path, default=None, help="output directory (default benchmarks/results)")
+    a("--out", type=Path, default=None,
+      help=f"output directory (default ./{DEFAULT_OUT}; benchmarks/results to record the figures and the "
+           "crossover that verifier serve reads)")
     a("--crossover-out", type=Path, default=None, help="crossover file (default <out>/crossover.json)")
     a("--kinds", nargs="+", choices=KINDS, default=None, help="default: ed25519 merkle")
     a("--backends", nargs="+", choices=BACKENDS, default=None,
@@ -153,7 +158,7 @@ def run_args(args: argparse.Namespace) -> int:
     if any(d > 63 for d in cfg.depths):
         print("verifier bench: --depths must be at most 63 (tree sizes are 64-bit)", file=sys.stderr)
         return 2
-    out: Path = args.out if args.out is not None else Path("benchmarks") / "results"
+    out: Path = args.out if args.out is not None else Path(DEFAULT_OUT)
     try:
         run = run_sweep(cfg)
     except VerdictMismatchError as exc:
