@@ -82,13 +82,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VERIFIER_METRICS_HOST=0.0.0.0 \
     VERIFIER_METRICS_PORT=9464 \
     VERIFIER_KERNELS_DIR=/opt/verifier/kernels \
-    VERIFIER_CACHE_DIR=/var/cache/verifier
+    VERIFIER_CACHE_DIR=/var/cache/verifier \
+    CUPY_CACHE_DIR=/var/cache/verifier/cupy
 
 WORKDIR /opt/verifier
 COPY constraints.txt pyproject.toml README.md LICENSE ./
 COPY verifier ./verifier
 COPY protos ./protos
 COPY kernels ./kernels
+# CuPy keeps what NVRTC compiled under CUPY_CACHE_DIR (by default under $HOME, which uid 10001 lacks).
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt pip setuptools wheel \
  && /opt/venv/bin/pip install --no-cache-dir --no-build-isolation -c constraints.txt ".[cuda12]" \
