@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # verifier: gRPC batch verification service. Two targets (docs/DOCKER.md has the details):
 #   docker build -t verifier .                      # target cuda (the default, last stage): CUDA runtime
 #   docker run --gpus all -p 50051:50051 -p 9464:9464 verifier
