@@ -1,9 +1,8 @@
 # verifier: gRPC batch verification service. Two targets (docs/DOCKER.md has the details):
-#   docker build -t verifier .                      # target cuda (the default, last stage): CUDA runtime
-#   docker run --gpus all -p 50051:50051 -p 9464:9464 verifier
-#                                                   # base; on a node without a GPU, backend auto falls back
-#   docker build --target cpu -t verifier:cpu .     # slim CPU-only image, no CUDA libraries
-#   docker run -p 50051:50051 -p 9464:9464 verifier:cpu
+#   cuda, the default (last stage): the CUDA runtime base; on a node without a GPU, backend auto uses the CPU
+#     docker build -t verifier . && docker run --gpus all -p 50051:50051 -p 9464:9464 verifier
+#   cpu: a slim CPU-only image, no CUDA libraries
+#     docker build --target cpu -t verifier:cpu . && docker run -p 50051:50051 -p 9464:9464 verifier:cpu
 # Both install the exact versions of constraints.txt (scripts/lock writes it from pyproject.toml) with
 # Python 3.12, run as uid 10001, and report healthy through `verifier health`, which reads the same
 # VERIFIER_* settings as `verifier serve` (port, TLS). Pin the bases by digest for production:
