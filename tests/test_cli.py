@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 import pytest
@@ -252,4 +253,52 @@ def test_bench_writes_into_bench_out_unless_told(tmp_path: Path, monkeypatch: py
     assert (out / "crossover.json").is_file() and list(out.glob("suite-*.json")) and list(out.glob("suite-*.md"))
     assert f"wrote bench-out{os.sep}crossover.json" in capsys.readouterr().out
     assert sorted(p.name for p in results.iterdir()) == before
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    """``verifier verify ... | head``: no "Broken pipe", no traceback, exit code 0."""
+    path = tmp_path / "in.jsonl"
+    path.write_text("{}\n" * 50_000)  # far more output than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "verifier", "verify", "ed25519", "--backend", "cpu", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["line"] == 1
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def _shape(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:1]]
+    return type(value).__name__
+
+
+def test_info_is_one_shape_from_a_server_and_from_this_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every GetInfoResponse field, numbers as numbers, zeros included; a server with default settings
+    reports what local ``info`` says it would."""
+    from verifier.v1 import verifier_pb2 as pb2
+
+    with running_server() as server:
+        assert main(["info", "--target", server.target]) == 0
+        remote = json.loads(capsys.readouterr().out)
+    assert main(["info", "--backend", "cpu"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert _shape(local) == _shape(remote)
+
+    def fields(descriptor: Any) -> object:
+        return {f.name: fields(f.message_type) if f.message_type else None for f in descriptor.fields}
+
+    def keys(value: object) -> object:
+        if isinstance(value, list):
+            return keys(value[0])
+        return {k: keys(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+    assert keys(remote) == fields(pb2.GetInfoResponse.DESCRIPTOR)
+    assert isinstance(remote["limits"]["max_message_bytes"], int) and remote["validator_sets"]["registered"] == 0
+    assert remote["scheduling"]["crossover_batch"] == 0
+    assert local == remote
 

@@ -4,7 +4,8 @@
 line, in order. A line that is not valid JSON, has bad hex or wrong lengths gets ``valid: false`` with a
 malformed verdict and an ``error``; it never stops the run. The exit code is 0 when the run completed,
 whatever the verdicts; 1 when it could not run (backend unavailable, server unreachable, a file that
-cannot be read as a commit or validator set); 2 for usage.
+cannot be read as a commit or validator set); 2 for usage. A reader that stops early (``| head``) ends
+the run quietly, exit code 0.
 
 ``verify commit`` reads what a CometBFT node serves at ``/commit`` and ``/validators`` (one file per
 page), verifies the commit as CometBFT would (policy zip215) and prints one JSON object: valid, the first
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from types import SimpleNamespace
 from typing import IO, Any
 
 from verifier.backends import BACKEND_NAMES
@@ -267,25 +268,73 @@ def _cmd_verify_commit(args: argparse.Namespace) -> int:
     return 0 if result.valid else _COMMIT_INVALID_EXIT
 
 
+# GetInfo's answer as `info` prints it, from the server (--target) and from this machine alike: every
+# field present, numbers as numbers. tests/test_cli.py checks it covers every GetInfoResponse field.
+_INFO_SECTIONS: dict[str, tuple[str, ...]] = {
+    "limits": ("max_items", "max_message_bytes", "max_commit_bytes", "max_inflight_bytes"),
+    "scheduling": ("max_batch_items", "max_queue_delay_us", "queue_capacity_items", "queue_capacity_bytes",
+                   "crossover_batch", "stream_window", "crossover_batch_zip215", "crossover_batch_merkle"),
+    "validator_sets": ("registered", "max_sets", "key_store_rows", "key_store_free"),
+}
+_DEVICE_FIELDS = ("kind", "name", "index", "memory_bytes", "compute_capability", "workers")
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str) else int(value)
+
+
+def info_dict(info: Any) -> dict[str, Any]:
+    """``info`` (a GetInfoResponse, or the same attributes from ``_local_info``) as a JSON object."""
+    out: dict[str, Any] = {
+        "version": info.version,
+        "backend": info.backend,
+        "devices": [{f: _plain(getattr(d, f)) for f in _DEVICE_FIELDS} for d in info.devices],
+        "policies": list(info.policies),
+    }
+    for section, fields in _INFO_SECTIONS.items():
+        part = getattr(info, section)
+        out[section] = {f: _plain(getattr(part, f)) for f in fields}
+    return out
+
+
+def _local_info(backend: str) -> Any:
+    """What ``verifier serve --backend BACKEND`` with default settings would answer GetInfo here."""
+    from verifier import __version__, get_engine
+    from verifier.scheduler import Scheduler
+    from verifier.server import ServerConfig
+
+    engine = get_engine(backend)
+    cfg = ServerConfig(backend=backend)
+    knobs = cfg.scheduler
+    unit_items = Scheduler(engine, knobs).unit_items  # resolved as the server resolves it
+    return SimpleNamespace(
+        version=__version__,
+        backend=engine.backend.name,
+        devices=engine.backend.devices(),
+        limits=SimpleNamespace(max_items=engine.limits.max_items, max_message_bytes=engine.limits.max_message_bytes,
+                               max_commit_bytes=cfg.max_commit_bytes, max_inflight_bytes=cfg.max_inflight_bytes),
+        policies=sorted(p.value for p in engine.policies),
+        scheduling=SimpleNamespace(
+            max_batch_items=unit_items, max_queue_delay_us=knobs.max_queue_delay_us,
+            queue_capacity_items=knobs.queue_capacity_items, queue_capacity_bytes=knobs.queue_capacity_bytes,
+            crossover_batch=engine.crossovers[("ed25519", Policy.LIBSODIUM.value)],
+            stream_window=knobs.stream_window,
+            crossover_batch_zip215=engine.crossovers[("ed25519", Policy.ZIP215.value)],
+            crossover_batch_merkle=engine.crossovers[("merkle", "")],
+        ),
+        validator_sets=SimpleNamespace(registered=0, max_sets=cfg.max_validator_sets,
+                                       key_store_rows=engine.key_slots.rows, key_store_free=engine.key_slots.free),
+    )
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     if args.target:
-        from google.protobuf import json_format
-
         from verifier.client import Client
 
         with Client(args.target) as client:
-            info = json_format.MessageToDict(client.info(), preserving_proto_field_name=True)
+            info = info_dict(client.info())
     else:
-        from verifier import __version__, get_engine
-
-        engine = get_engine(args.backend)
-        info = {
-            "version": __version__,
-            "backend": engine.backend.name,
-            "devices": [dataclasses.asdict(d) for d in engine.backend.devices()],
-            "limits": {"max_items": engine.limits.max_items, "max_message_bytes": engine.limits.max_message_bytes},
-            "policies": sorted(p.value for p in engine.policies),
-        }
+        info = info_dict(_local_info(args.backend))
     print(json.dumps(info, indent=2))
     return 0
 
@@ -457,11 +506,21 @@ def _parser() -> argparse.ArgumentParser:
     verifier.bench.add_arguments(bench)
     bench.set_defaults(func=verifier.bench.run_args)
 
-    info = sub.add_parser("info", help="print version, backend, devices, limits and policies")
+    info = sub.add_parser("info", help="print version, backend, devices, limits, policies, scheduling, validator sets")
     backend_arg(info)
     info.add_argument("--target", help="ask a server at HOST:PORT instead of this machine")
     info.set_defaults(func=_cmd_info)
     return parser
+
+
+def _quiet_stdout() -> None:
+    """After the reader went away: point stdout at /dev/null so the exit flush cannot fail again
+    (docs.python.org/3/library/signal.html, note on SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (tests capture it)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -474,7 +533,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     except VerifierError as exc:
         print(f"verifier: {exc}", file=sys.stderr)
         return 1
