@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,18 @@ from verifier.cli import main
 
 SK = nacl.signing.SigningKey(b"\x22" * 32)
 PK = bytes(SK.verify_key)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """``main()`` configures the root logger for the stderr of its moment; a later test's server must
+    not log into an earlier test's closed capture."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 def _sig_line(msg: bytes, **override: object) -> str:
@@ -237,24 +251,6 @@ def test_a_line_error_says_what_is_wrong_once(tmp_path: Path, capsys: pytest.Cap
     assert json.loads(capsys.readouterr().out.splitlines()[3])["error"] == "path[0]: 33 bytes, expected 32"
 
 
-def test_bench_writes_into_bench_out_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """A trial ``verifier bench`` leaves benchmarks/results (and the crossover ``serve`` reads) alone."""
-    from verifier.bench import default_crossover_path
-
-    monkeypatch.delenv("VERIFIER_CROSSOVER_FILE", raising=False)
-    results = default_crossover_path().parent
-    before = sorted(p.name for p in results.iterdir())
-    monkeypatch.chdir(tmp_path)
-    assert main(["bench", "--kinds", "merkle", "--backends", "cpu", "--scopes", "engine", "--batches", "1",
-                 "--depths", "8", "--threads", "1", "--repeats", "1", "--warmup", "0", "--min-time", "0",
-                 "--no-plots", "--no-progress"]) == 0
-    out = tmp_path / "bench-out"
-    assert (out / "crossover.json").is_file() and list(out.glob("suite-*.json")) and list(out.glob("suite-*.md"))
-    assert f"wrote bench-out{os.sep}crossover.json" in capsys.readouterr().out
-    assert sorted(p.name for p in results.iterdir()) == before
-
-
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path: Path) -> None:
     """``verifier verify ... | head``: no "Broken pipe", no traceback, exit code 0."""
     path = tmp_path / "in.jsonl"
@@ -302,3 +298,113 @@ def test_info_is_one_shape_from_a_server_and_from_this_machine(capsys: pytest.Ca
     assert remote["scheduling"]["crossover_batch"] == 0
     assert local == remote
 
+
+def test_bench_writes_into_bench_out_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A trial ``verifier bench`` leaves benchmarks/results (and the crossover ``serve`` reads) alone."""
+    from verifier.bench import default_crossover_path
+
+    monkeypatch.delenv("VERIFIER_CROSSOVER_FILE", raising=False)
+    results = default_crossover_path().parent
+    before = sorted(p.name for p in results.iterdir())
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--kinds", "merkle", "--backends", "cpu", "--scopes", "engine", "--batches", "1",
+                 "--depths", "8", "--threads", "1", "--repeats", "1", "--warmup", "0", "--min-time", "0",
+                 "--no-plots", "--no-progress"]) == 0
+    out = tmp_path / "bench-out"
+    assert (out / "crossover.json").is_file() and list(out.glob("suite-*.json")) and list(out.glob("suite-*.md"))
+    assert f"wrote bench-out{os.sep}crossover.json" in capsys.readouterr().out
+    assert sorted(p.name for p in results.iterdir()) == before
+
+
+# ------------------------------------------------------------------------------------------- health
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from tests.support.pki import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def server_env(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Sets the VERIFIER_* variables a server runs with, as a container would for both commands."""
+    for name in list(os.environ):
+        if name.startswith("VERIFIER_") and name not in ("VERIFIER_KERNELS_DIR", "VERIFIER_CACHE_DIR"):
+            monkeypatch.delenv(name)
+
+    def put(**env: object) -> None:
+        for key, value in env.items():
+            monkeypatch.setenv(f"VERIFIER_{key.upper()}", str(value))
+
+    return put
+
+
+def _health(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["health", *argv])
+    got = capsys.readouterr()
+    out, err = ("\n".join(line for line in text.splitlines() if " verifier.server: " not in line)  # the server's log
+                for text in (got.out, got.err))
+    assert len((out + "\n" + err).strip().splitlines()) == 1, got
+    return code, out.strip(), err.strip()
+
+
+def test_health_plaintext_from_the_servers_settings(
+    server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_server() as server:
+        port = server.server.port  # type: ignore[union-attr]
+        server_env(host="0.0.0.0", port=port)  # a wildcard host is asked on loopback
+        assert _health(capsys) == (0, f"verifier health: 127.0.0.1:{port} verifier.v1.Verifier: SERVING", "")
+        assert _health(capsys, "--service", "")[0] == 0
+        code, _, err = _health(capsys, "--service", "other.Service")
+        assert code == 1 and "NOT_FOUND" in err
+        cfg = tmp_path / "verifier.toml"
+        cfg.write_text(f"port = {port}\n[health]\ntimeout = 10\n")
+        server_env(port="abc")  # a bad variable is health's concern too
+        assert main(["health"]) == 2
+        assert "VERIFIER_PORT: 'abc' is not an integer" in capsys.readouterr().err
+        os.environ.pop("VERIFIER_PORT")
+        assert _health(capsys, "--config", str(cfg))[0] == 0  # the port from the server's file
+        assert _health(capsys, "--target", server.target)[0] == 0
+    code, _, err = _health(capsys, "--target", f"127.0.0.1:{port}", "--timeout", "2")
+    assert code == 1 and err.startswith(f"verifier health: 127.0.0.1:{port} verifier.v1.Verifier: UNAVAILABLE")
+    server_env(port=0)
+    assert main(["health"]) == 2
+    assert "port 0 is picked at startup; give --target" in capsys.readouterr().err
+
+
+def test_health_over_tls_and_mutual_tls(pki: dict[str, str], server_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"]) as server:
+        server_env(port=server.server.port, tls_cert=pki["server_crt"], tls_key=pki["server_key"])  # type: ignore[union-attr]
+        assert _health(capsys)[0] == 0  # trusts the server's own certificate
+        assert _health(capsys, "--tls-ca", pki["ca_crt"])[0] == 0
+        code, _, err = _health(capsys, "--tls-ca", pki["other_ca_crt"])
+        assert code == 1 and "UNAVAILABLE" in err
+        assert _health(capsys, "--tls-ca", pki["ca_crt"], "--tls-server-name", "localhost")[0] == 0
+        code, _, err = _health(capsys, "--tls-server-name", "elsewhere.example")
+        assert code == 1 and "UNAVAILABLE" in err
+    mutual = dict(tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"])
+    with running_server(**mutual) as server:
+        server_env(port=server.server.port, **mutual)  # type: ignore[union-attr]
+        assert _health(capsys)[0] == 0  # the server's own pair, which the client CA signed
+        assert _health(capsys, "--tls-cert", pki["client_crt"], "--tls-key", pki["client_key"])[0] == 0
+        server_env(health_tls_cert=pki["selfsigned_crt"], health_tls_key=pki["selfsigned_key"])
+        code, _, err = _health(capsys)
+        assert code == 1 and "UNAVAILABLE" in err  # a client certificate the CA did not sign
+        assert _health(capsys, "--tls-cert", pki["client_crt"], "--tls-key", pki["client_key"])[0] == 0  # flags win
+        os.environ.pop("VERIFIER_HEALTH_TLS_KEY")
+        assert main(["health", "--tls-cert", pki["client_crt"]]) == 2
+        assert "--tls-cert is set but tls-key is not" in capsys.readouterr().err
+
+
+def test_health_in_a_process_prints_one_line(pki: dict[str, str]) -> None:
+    """gRPC core's own handshake log does not reach stderr beside health's line."""
+    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"]) as server:
+        env = dict(os.environ, VERIFIER_PORT=str(server.server.port), VERIFIER_TLS_CERT=pki["server_crt"])  # type: ignore[union-attr]
+        done = subprocess.run([sys.executable, "-m", "verifier", "health", "--tls-ca", pki["other_ca_crt"]],
+                              capture_output=True, text=True, env=env, timeout=60,
+                              cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 1 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and "UNAVAILABLE" in done.stderr, done.stderr

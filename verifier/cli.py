@@ -1,4 +1,8 @@
-"""Command line: ``verifier serve``, ``verifier verify ed25519|merkle|commit``, ``verifier info``, ``bench``.
+"""Command line: ``verifier serve``, ``verifier health``, ``verifier verify ed25519|merkle|commit``,
+``verifier info``, ``bench``.
+
+Settings of ``serve`` and ``health`` come from flags, ``VERIFIER_<FLAG>`` variables and a ``--config``
+TOML file, in that order (``verifier.config``); a bad value is one line on stderr and exit code 2.
 
 ``verify ed25519|merkle`` reads JSON lines (a file or ``-`` for stdin) and prints one JSON line per input
 line, in order. A line that is not valid JSON, has bad hex or wrong lengths gets ``valid: false`` with a
@@ -11,23 +15,28 @@ the run quietly, exit code 0.
 page), verifies the commit as CometBFT would (policy zip215) and prints one JSON object: valid, the first
 error, the powers, and each signature's status and verdict. Its exit code says the answer: 0 valid, 3 not
 valid (1 and 2 as above).
+
+``health`` asks a server's ``grpc.health.v1`` (the address and TLS files from the server's own settings
+unless given) and exits 0 when it is SERVING, 1 otherwise, with one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import SimpleNamespace
 from typing import IO, Any
 
-from verifier.backends import BACKEND_NAMES
+import verifier.errors
+from verifier import config as settings
 from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE
-from verifier.engine import Limits
 from verifier.errors import VerifierError
 from verifier.result import VerifyResult
 from verifier.verdict import Policy, Verdict
@@ -35,6 +44,7 @@ from verifier.verdict import Policy, Verdict
 __all__ = ["main"]
 
 _U64_MAX = 2**64 - 1
+_log = logging.getLogger("verifier.cli")
 
 
 class _LineError(ValueError):
@@ -339,137 +349,146 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from verifier.scheduler import SchedulerConfig
-    from verifier.server import ServerConfig, serve
+def _startup_errors() -> tuple[type[BaseException], ...]:
+    """Errors of a server that could not start because of its settings: one line and exit code 2.
+    ``PortInUseError`` by name, so this works before and after the server module has it."""
+    port_in_use = getattr(verifier.errors, "PortInUseError", None)
+    return (port_in_use,) if isinstance(port_in_use, type) else ()
 
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        metrics_port=args.metrics_port or None,
-        backend=args.backend,
-        limits=Limits(max_items=args.max_items, max_message_bytes=args.max_message_bytes),
-        scheduler=SchedulerConfig(
-            max_batch_items=args.max_batch_items,
-            max_queue_delay_us=args.max_queue_delay_us,
-            queue_capacity_items=args.queue_capacity_items,
-            queue_capacity_bytes=args.queue_capacity_bytes,
-            stream_window=args.stream_window,
-            unit_target_ms=args.unit_target_ms,
-            max_inflight=args.max_inflight,
-            consensus_slots=args.consensus_slots,
-        ),
-        crossover_batch=args.crossover_batch if args.crossover_batch >= 0 else None,
-        grace_seconds=args.grace,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        tls_client_ca=args.tls_client_ca,
-        max_validator_sets=args.max_validator_sets,
-        max_commit_bytes=args.max_commit_bytes,
-        max_inflight_bytes=args.max_inflight_bytes,
-        max_concurrent_streams=args.max_concurrent_streams,
-        max_concurrent_rpcs=args.max_concurrent_rpcs,
-        keepalive_min_interval_s=args.keepalive_min_interval,
-        keepalive_max_ping_strikes=args.keepalive_max_ping_strikes,
-        keepalive_permit_without_calls=bool(args.keepalive_permit_without_calls),
-        max_connection_idle_s=args.max_connection_idle,
-        max_connection_age_s=args.max_connection_age,
-        max_connection_age_grace_s=args.max_connection_age_grace,
-        consensus_clients=args.consensus_clients,
-        consensus_priority=args.consensus_priority,
-    )
-    asyncio.run(serve(config))
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import verifier.server
+
+    config = settings.server_config(vars(args))
+    try:
+        asyncio.run(verifier.server.serve(config))
+    except _startup_errors() as exc:
+        print(f"verifier: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:  # a file the settings name, a port, TLS: before serving
+        _log.debug("server did not start", exc_info=True)
+        print(f"verifier: could not start: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
     return 0
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"VERIFIER_{name}", default)
+def _one_line(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _add_hostile_load_flags(serve: argparse.ArgumentParser) -> None:
-    """Request, transport and consensus-access limits of ``verifier serve`` (server.ServerConfig's)."""
-    from verifier.server import ServerConfig
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
-    cfg = ServerConfig()
-    for flag, kind, default, what in (
-        ("max-commit-bytes", int, cfg.max_commit_bytes, "bytes per VerifyCommit or RegisterValidatorSet request"),
-        ("max-inflight-bytes", int, cfg.max_inflight_bytes,
-         "wire bytes of requests accepted and not yet answered, all callers together"),
-        ("max-concurrent-streams", int, cfg.max_concurrent_streams, "streams per connection (0: gRPC's default)"),
-        ("max-concurrent-rpcs", int, cfg.max_concurrent_rpcs, "calls in progress in the server (0: no limit)"),
-        ("keepalive-min-interval", float, cfg.keepalive_min_interval_s,
-         "seconds a client must leave between keepalive pings with no data sent"),
-        ("keepalive-max-ping-strikes", int, cfg.keepalive_max_ping_strikes,
-         "pings too early before the connection is closed"),
-        ("keepalive-permit-without-calls", int, int(cfg.keepalive_permit_without_calls),
-         "1: keepalive pings allowed on a connection with no call open; 0: not"),
-        ("max-connection-idle", float, cfg.max_connection_idle_s, "seconds a connection with no call open lives (0: no limit)"),
-        ("max-connection-age", float, cfg.max_connection_age_s,
-         "seconds after which a connection is asked to go away (0: never)"),
-        ("max-connection-age-grace", float, cfg.max_connection_age_grace_s,
-         "seconds its calls then get before the connection is closed (0: no limit)"),
-    ):
-        env = flag.upper().replace("-", "_")
-        serve.add_argument(f"--{flag}", type=kind, default=kind(_env(env, str(default))),
-                           help=f"{what} (default {default}; env VERIFIER_{env})")
-    serve.add_argument("--consensus-clients", default=os.environ.get("VERIFIER_CONSENSUS_CLIENTS"),
-                       help="with --tls-client-ca: file of client certificate subjects or names, one a line, that "
-                       "may send PRIORITY_CONSENSUS and call RegisterValidatorSet (env VERIFIER_CONSENSUS_CLIENTS)")
-    serve.add_argument("--consensus-priority", choices=["open", "bulk-only"],
-                       default=_env("CONSENSUS_PRIORITY", cfg.consensus_priority),
-                       help="without --consensus-clients: open (anyone may claim consensus priority) or bulk-only "
-                       "(nobody; VerifyCommit runs at bulk) (default open; env VERIFIER_CONSENSUS_PRIORITY)")
+
+def _health_target(args: argparse.Namespace) -> str:
+    """--target, else the server's --host and --port, a wildcard host asked on loopback."""
+    if args.health_target:
+        return str(args.health_target)
+    if args.port == 0:
+        raise settings.SettingError(f"{args.setting_sources['port']}: port 0 is picked at startup; give --target")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(args.host, args.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{args.port}"
+
+
+def _health_credentials(args: argparse.Namespace) -> Any:
+    """None for plaintext; TLS when the server has a certificate or a health TLS file is given. Trusted:
+    --tls-ca, else the server's own certificate (and its client CA). With mutual TLS, the client
+    certificate is --tls-cert/--tls-key, else the server's own pair."""
+    import grpc
+
+    ca, cert, key = args.health_tls_ca, args.health_tls_cert, args.health_tls_key
+    if not (args.tls_cert or ca or cert or key):
+        return None
+    if bool(cert) != bool(key):
+        have = "tls-cert" if cert else "tls-key"
+        raise settings.SettingError(f"{args.setting_sources['health_' + have.replace('-', '_')]} is set but "
+                                    f"{'tls-key' if cert else 'tls-cert'} is not: a client certificate needs its key")
+    if ca:
+        roots: bytes | None = _read(ca)
+    elif args.tls_cert:
+        roots = _read(args.tls_cert) + (b"\n" + _read(args.tls_client_ca) if args.tls_client_ca else b"")
+    else:
+        roots = None  # the system's
+    if not cert and args.tls_client_ca and args.tls_cert and args.tls_key:
+        cert, key = args.tls_cert, args.tls_key
+    if cert:
+        return grpc.ssl_channel_credentials(roots, _read(key), _read(cert))
+    return grpc.ssl_channel_credentials(roots)
+
+
+@contextlib.contextmanager
+def _native_stderr_discarded() -> Iterator[None]:
+    """gRPC core logs a failed handshake itself, on file descriptor 2 (and GRPC_VERBOSITY is read when
+    grpc loads, before any command runs): health's one line says it already."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield  # not a real file (tests capture it)
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    target = _health_target(args)
+    credentials = _health_credentials(args)
+    service = args.health_service
+    options = [("grpc.ssl_target_name_override", args.health_tls_server_name)] if args.health_tls_server_name else []
+    channel = (grpc.insecure_channel(target, options=options) if credentials is None
+               else grpc.secure_channel(target, credentials, options=options))
+    try:
+        with _native_stderr_discarded(), channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=args.health_timeout
+            )
+    except grpc.RpcError as exc:
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        name = code.name if code is not None else "ERROR"
+        details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+        print(f"verifier health: {target} {service or '(server)'}: {name}: {_one_line(details or '')}",
+              file=sys.stderr)
+        return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    print(f"verifier health: {target} {service or '(server)'}: {status}")
+    return 0 if answer.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+_BACKEND = next(s for s in settings.SERVE_SETTINGS if s.name == "backend")
+_CONFIG = next(s for s in settings.SERVE_SETTINGS if s.name == "config")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="verifier", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="logging level (default INFO)")
+    settings.add_flags(parser, settings.COMMON_SETTINGS)
     sub = parser.add_subparsers(dest="command")
 
-    def backend_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--backend", choices=BACKEND_NAMES, default=_env("BACKEND", "auto"),
-                       help="auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)")
+    serve = sub.add_parser("serve", help="run the gRPC server",
+                           description="Run the gRPC server. Every flag also reads VERIFIER_<FLAG> and the "
+                           "--config file's key of its name: flag > environment > file > default.")
+    settings.add_flags(serve, settings.SERVE_SETTINGS)
+    serve.set_defaults(func=_cmd_serve, settings=settings.SERVE_SETTINGS, server_settings=(), config_file=True)
 
-    serve = sub.add_parser("serve", help="run the gRPC server")
-    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=int(_env("PORT", "50051")), help="gRPC port (default 50051)")
-    serve.add_argument("--metrics-port", type=int, default=int(_env("METRICS_PORT", "9464")),
-                       help="Prometheus port (default 9464; 0 turns it off)")
-    backend_arg(serve)
-    defaults = Limits()
-    serve.add_argument("--max-items", type=int, default=int(_env("MAX_ITEMS", str(defaults.max_items))),
-                       help=f"items per request (default {defaults.max_items})")
-    serve.add_argument("--max-message-bytes", type=int,
-                       default=int(_env("MAX_MESSAGE_BYTES", str(defaults.max_message_bytes))),
-                       help=f"bytes per request message (default {defaults.max_message_bytes})")
-    serve.add_argument("--grace", type=float, default=float(_env("GRACE_SECONDS", "30")),
-                       help="seconds accepted requests get to finish at shutdown (default 30)")
-    from verifier.scheduler import SchedulerConfig
-
-    knobs = SchedulerConfig()
-    for flag, default, what in (
-        ("max-batch-items", knobs.max_batch_items, "items per scheduling unit at most (0: by backend)"),
-        ("unit-target-ms", knobs.unit_target_ms, "CPU backends: units sized to take about this long"),
-        ("max-inflight", knobs.max_inflight, "units running at once, any priority"),
-        ("consensus-slots", knobs.consensus_slots, "further units only consensus work may use"),
-        ("max-queue-delay-us", knobs.max_queue_delay_us, "microseconds the first queued item waits for others"),
-        ("queue-capacity-items", knobs.queue_capacity_items, "items the queues hold before refusing"),
-        ("queue-capacity-bytes", knobs.queue_capacity_bytes, "bytes the queues hold before refusing"),
-        ("stream-window", knobs.stream_window, "batches a stream may have in flight"),
-        ("crossover-batch", -1, "device batches smaller than this run on the CPU (GPU backends); "
-         "-1 reads it from the benchmark's crossover.json"),
-    ):
-        env = flag.upper().replace("-", "_")
-        serve.add_argument(f"--{flag}", type=int, default=int(_env(env, str(default))),
-                           help=f"{what} (default {default}; env VERIFIER_{env})")
-    serve.add_argument("--max-validator-sets", type=int, default=int(_env("MAX_VALIDATOR_SETS", "64")),
-                       help="validator sets RegisterValidatorSet keeps, least recently used evicted (default 64)")
-    serve.add_argument("--tls-cert", default=os.environ.get("VERIFIER_TLS_CERT"), help="server certificate (PEM)")
-    serve.add_argument("--tls-key", default=os.environ.get("VERIFIER_TLS_KEY"), help="server private key (PEM)")
-    serve.add_argument("--tls-client-ca", default=os.environ.get("VERIFIER_TLS_CLIENT_CA"),
-                       help="CA (PEM) that client certificates must chain to: turns on mutual TLS")
-    _add_hostile_load_flags(serve)
-    serve.set_defaults(func=_cmd_serve)
+    health = sub.add_parser("health", help="ask a server's grpc.health.v1: exit 0 when SERVING, 1 otherwise",
+                            description="Ask a server's grpc.health.v1 Check; exit 0 when SERVING, 1 otherwise. "
+                            "Address and TLS come from the server's own settings (VERIFIER_HOST, VERIFIER_PORT, "
+                            "VERIFIER_TLS_*, the --config file) unless given.")
+    settings.add_flags(health, (_CONFIG, *settings.HEALTH_SETTINGS))
+    health.set_defaults(func=_cmd_health, settings=(_CONFIG, *settings.COMMON_SETTINGS, *settings.HEALTH_SETTINGS),
+                        server_settings=settings.HEALTH_READS, config_file=True)
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
     kinds = verify.add_subparsers(dest="kind", required=True)
@@ -479,7 +498,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         p = kinds.add_parser(kind, help=f"one JSON object per line: {fields}")
         p.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
-        backend_arg(p)
+        settings.add_flags(p, (_BACKEND,))
         if kind == "ed25519":
             p.add_argument("--policy", choices=[x.value for x in Policy], default=Policy.LIBSODIUM.value)
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
@@ -496,7 +515,7 @@ def _parser() -> argparse.ArgumentParser:
     commit.add_argument("--trust-level", help="trusting mode: fraction of the power that must sign, e.g. 1/3 (default)")
     commit.add_argument("--chain-id", help="chain the votes were signed for (default: the header's)")
     commit.add_argument("--height", type=int, help="the height expected (default: the header's)")
-    backend_arg(commit)
+    settings.add_flags(commit, (_BACKEND,))
     commit.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
     commit.set_defaults(func=_cmd_verify_commit)
 
@@ -504,13 +523,39 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmark suite: GPU against CPU and peers, tables and plots")
     verifier.bench.add_arguments(bench)
-    bench.set_defaults(func=verifier.bench.run_args)
+    bench.set_defaults(func=verifier.bench.run_args, settings=settings.COMMON_SETTINGS)
 
     info = sub.add_parser("info", help="print version, backend, devices, limits, policies, scheduling, validator sets")
-    backend_arg(info)
+    settings.add_flags(info, (_BACKEND,))
     info.add_argument("--target", help="ask a server at HOST:PORT instead of this machine")
     info.set_defaults(func=_cmd_info)
     return parser
+
+
+def _resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> settings.Resolved:
+    """The command's settings (and, for health, the server's it reads) into ``args``."""
+    own = getattr(args, "settings", (*settings.COMMON_SETTINGS, _BACKEND))
+    file = settings.config_file(args, environ) if getattr(args, "config_file", False) else None
+    resolved = settings.resolve(own, args, environ, file)
+    server = settings.resolve(getattr(args, "server_settings", ()), args, environ, file, use_flags=False)
+    for part in (server, resolved):
+        vars(args).update(part.values)
+    args.setting_sources = {**server.sources, **resolved.sources}
+    return settings.Resolved({**server.values, **resolved.values}, args.setting_sources,
+                             server.warnings + resolved.warnings)
+
+
+def _configure_logging(level: str, fmt: str) -> None:
+    """``verifier.logs.configure`` where the server has it, else plain text lines."""
+    try:
+        logs = importlib.import_module("verifier.logs")
+    except ImportError:
+        logs = None
+    if logs is not None and hasattr(logs, "configure"):
+        logs.configure(level, fmt)
+    else:
+        logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _quiet_stdout() -> None:
@@ -528,8 +573,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        resolved = _resolve(args, os.environ)
+        if args.command == "serve":
+            settings.check_serve(resolved)
+    except settings.SettingError as exc:
+        print(f"verifier: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(args.log_level, getattr(args, "log_format", "text"))
+    for warning in resolved.warnings:
+        _log.warning("%s", warning)
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be at least 1")
     try:
@@ -539,6 +592,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return 0
+    except settings.SettingError as exc:
+        print(f"verifier: {exc}", file=sys.stderr)
+        return 2
     except VerifierError as exc:
         print(f"verifier: {exc}", file=sys.stderr)
         return 1
