@@ -1,4 +1,4 @@
-"""CometBFT commits (SPEC.md section 4): sign bytes, parsing, set hash, registry, the three modes.
+"""CometBFT commits (docs/RULES.md section 4): sign bytes, parsing, set hash, registry, the three modes.
 
 Every sign-bytes vector byte-exact; every real commit (0.34, 0.37, 0.38) valid in all three modes and every
 negative case failing with the right error; generated multi-validator commits with planted faults checked

@@ -104,7 +104,7 @@ def test_generated_items_reference_matches_labels_and_pynacl() -> None:
 
 
 def test_zip215_small_order_196() -> None:
-    """SPEC section 2: each of the 14 encodings as A and as R, S = 0: zip215 OK, libsodium rejects."""
+    """docs/RULES.md section 2: each of the 14 encodings as A and as R, S = 0: zip215 OK, libsodium rejects."""
     sig_s = bytes(32)
     msg = b"Zcash"
     n = 0
@@ -137,7 +137,7 @@ def test_cofactorless_and_cofactored_part_on_torsioned_r() -> None:
 
 # --------------------------------------------------------------------------------------- Merkle
 
-# SPEC section 3 applied to each transparency-dev case (all have wantErr except happy-path): which of the
+# docs/RULES.md section 3 applied to each transparency-dev case (all have wantErr except happy-path): which of the
 # two rejections it is. Pinned so that a backend that reports a shape error as a mismatch is caught.
 _TD_MALFORMED = {
     "leafIdx-XOR-@2": {"0"},  # index >= size in the one-leaf tree

@@ -1,4 +1,4 @@
-// Ed25519 signature verification of one item (RFC 8032 section 5.1.7) under the two policies of SPEC.md:
+// Ed25519 signature verification of one item (RFC 8032 section 5.1.7) under the two policies of docs/RULES.md:
 // libsodium (section 1: libsodium's checks in libsodium's order, cofactorless equation, R compared as
 // sent) and zip215 (section 2: lenient decoding, no blocklist, cofactored equation). Returns the verdict
 // code of kernels/verdict.cuh; the first failing check decides the reason.
@@ -29,12 +29,12 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one_cached(const uint8_t pk[32], const ui
   uint32_t s[8];
   for (int i = 0; i < 8; ++i) s[i] = arith_load_le32(sig + 32 + 4 * i);
 
-  // SPEC 1.2 / 2.1, RFC 8032 5.1.7 step 1: S must be < L, never reduced.
+  // docs/RULES.md 1.2 / 2.1, RFC 8032 5.1.7 step 1: S must be < L, never reduced.
   if (!sc25519_is_canonical(s)) return VERDICT_NON_CANONICAL_S;
 
   ge25519_p3 A, R;
   if (policy == ED25519_POLICY_ZIP215) {
-    // SPEC 2.2 and 2.3: A then R decoded from any 255-bit y (taken mod p), no blocklist; A from the
+    // docs/RULES.md 2.2 and 2.3: A then R decoded from any 255-bit y (taken mod p), no blocklist; A from the
     // key store when it holds this key (decoded there by the same function).
     if (cached == KEY_STORE_DECODED) {
       A = *cached_A;
@@ -43,7 +43,7 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one_cached(const uint8_t pk[32], const ui
     }
     if (ge25519_frombytes_vartime(&R, r_bytes) != 0) return VERDICT_UNDECODABLE_R;
   } else {
-    // SPEC 1.3 to 1.6, libsodium open.c order: R blocklist, A canonical, A blocklist, A decodes.
+    // docs/RULES.md 1.3 to 1.6, libsodium open.c order: R blocklist, A canonical, A blocklist, A decodes.
     // R itself is never decoded.
     if (ge25519_has_small_order(r_bytes)) return VERDICT_SMALL_ORDER_R;
     if (!ge25519_is_canonical(pk)) return VERDICT_NON_CANONICAL_KEY;
@@ -65,7 +65,7 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one_cached(const uint8_t pk[32], const ui
   ge25519_double_scalarmult_vartime(&t, k, &A, s, base_table);
 
   if (policy == ED25519_POLICY_ZIP215) {
-    // SPEC 2.5: accept iff [8](R' - R) is the identity.
+    // docs/RULES.md 2.5: accept iff [8](R' - R) is the identity.
     ge25519_p3 rp;
     ge25519_cached rc;
     ge25519_p2 q;
@@ -79,7 +79,7 @@ VERIFIER_DEVICE uint8_t ed25519_verify_one_cached(const uint8_t pk[32], const ui
     }
     return ge25519_is_identity(&q) ? VERDICT_OK : VERDICT_EQUATION_FAILED;
   }
-  // SPEC 1.8 and 1.9: encode R' canonically and compare with R as sent, all 32 bytes (cofactorless; a
+  // docs/RULES.md 1.8 and 1.9: encode R' canonically and compare with R as sent, all 32 bytes (cofactorless; a
   // non-canonical R never matches).
   ge25519_p2 q;
   uint8_t rcheck[32];

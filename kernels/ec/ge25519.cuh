@@ -49,7 +49,7 @@ VERIFIER_CONSTANT uint32_t ge25519_small_order_y[7][8] = {
     {0xffffffeeu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x7fffffffu},
 };
 
-// 1 iff the encoding s (bit 255 ignored) has y in libsodium's blocklist (SPEC.md section 1 steps 3 and 5).
+// 1 iff the encoding s (bit 255 ignored) has y in libsodium's blocklist (docs/RULES.md section 1 steps 3 and 5).
 // This matches all 8 small-order points, either sign bit, and the non-canonical y = p, p + 1.
 VERIFIER_DEVICE int ge25519_has_small_order(const uint8_t s[32]) {
   uint32_t y[8];
@@ -64,7 +64,7 @@ VERIFIER_DEVICE int ge25519_has_small_order(const uint8_t s[32]) {
   return hit;
 }
 
-// 1 iff the y of encoding s (bit 255 ignored) is < p (SPEC.md section 1 step 4; libsodium
+// 1 iff the y of encoding s (bit 255 ignored) is < p (docs/RULES.md section 1 step 4; libsodium
 // ge25519_is_canonical): y >= p only when limbs 1..7 are all ones (top one 0x7fffffff) and limb 0 >= p's.
 VERIFIER_DEVICE int ge25519_is_canonical(const uint8_t s[32]) {
   uint32_t all = arith_load_le32(s + 28) | 0x80000000u;

@@ -16,7 +16,7 @@ VERIFIER_CONSTANT uint32_t sc25519_L[8] = {0x5cf5d3edu, 0x5812631au, 0xa2f79cd6u
 VERIFIER_CONSTANT uint32_t sc25519_mu[9] = {0x0a2c131bu, 0xed9ce5a3u, 0x086329a7u, 0x2106215du, 0xffffffebu,
                                             0xffffffffu, 0xffffffffu, 0xffffffffu, 0x0000000fu};
 
-// 1 iff s < L (SPEC.md section 1 step 2: S is never reduced). Compares from the top limb.
+// 1 iff s < L (docs/RULES.md section 1 step 2: S is never reduced). Compares from the top limb.
 VERIFIER_DEVICE int sc25519_is_canonical(const uint32_t s[8]) {
   for (int i = 7; i >= 0; --i) {
     if (s[i] < sc25519_L[i]) return 1;

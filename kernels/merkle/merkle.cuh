@@ -1,5 +1,5 @@
 // RFC 9162 (Certificate Transparency v2, same tree as RFC 6962) inclusion-proof verification for one
-// proof in one thread: merkle_verify_one() returns OK, MALFORMED_PROOF or ROOT_MISMATCH (SPEC.md
+// proof in one thread: merkle_verify_one() returns OK, MALFORMED_PROOF or ROOT_MISMATCH (docs/RULES.md
 // section 3), hashing the leaf from its data when no leaf hash is given.
 //
 // Every input is public; the code branches on index, size and path length freely.
@@ -38,7 +38,7 @@ VERIFIER_DEVICE unsigned merkle_popcount(uint64_t x) {
 // the bits of `index`; the remaining `border` hashes are left siblings on the right border of the tree.
 // This is transparency-dev/merkle proof/verify.go decompInclProof (inner = Len64(index ^ (size - 1)),
 // border = OnesCount64(index >> inner)); it computes the same directions and the same required length as
-// the RFC 9162 section 2.1.3.2 loop of SPEC.md (tests/backends/test_emu_merkle.py checks the two agree
+// the RFC 9162 section 2.1.3.2 loop of docs/RULES.md (tests/backends/test_emu_merkle.py checks the two agree
 // on every index of every size up to 600, and on random 64-bit ones).
 struct merkle_shape {
   unsigned inner;
@@ -52,7 +52,7 @@ VERIFIER_DEVICE merkle_shape merkle_proof_shape(uint64_t index, uint64_t size) {
   return s;
 }
 
-// Verify one inclusion proof (SPEC.md section 3; RFC 9162 section 2.1.3.2).
+// Verify one inclusion proof (docs/RULES.md section 3; RFC 9162 section 2.1.3.2).
 //   leaf_hash:  the 32-byte leaf hash (16-byte aligned on the GPU), or nullptr to hash leaf_data instead
 //   leaf_data, leaf_len: the leaf bytes, hashed as SHA-256(0x00 || data) when leaf_hash is nullptr
 //   path, path_len: path_len 32-byte sibling hashes, leaf level first (16-byte aligned on the GPU)
@@ -61,13 +61,13 @@ VERIFIER_DEVICE merkle_shape merkle_proof_shape(uint64_t index, uint64_t size) {
 // (index, size) pair requires (a path too long or too short); else VERDICT_OK when the computed root
 // equals `root`, else VERDICT_ROOT_MISMATCH. The shape is decided before any hashing, so a malformed proof
 // costs nothing. Does not check the caller's per-item `malformed` flag (hash lengths): the kernel does.
-// Cost: path_len node hashes (2 compressions each) + (leaf_len + 72) / 64 compressions for leaf data.
+// Cost: path_len node hashes (2 compressions each) + ceil((leaf_len + 10) / 64) compressions for leaf data.
 VERIFIER_DEVICE uint8_t merkle_verify_one(const uint8_t* __restrict__ leaf_hash, const uint8_t* __restrict__ leaf_data,
                                           uint64_t leaf_len, uint64_t index, uint64_t size,
                                           const uint8_t* __restrict__ path, uint64_t path_len,
                                           const uint8_t* __restrict__ root) {
-  // SPEC: "reject if leaf_index >= tree_size" (size 0 included); a path that would run past the root
-  // ("reject if sn == 0") or stop below it ("accept iff sn == 0") is the wrong length.
+  // docs/RULES.md section 3.3: an index outside the tree (size 0 included) is malformed; so is a path
+  // that would climb past the root or stop below it (the wrong length).
   if (size == 0 || index >= size) return VERDICT_MALFORMED_PROOF;
   const merkle_shape shape = merkle_proof_shape(index, size);
   if (path_len != uint64_t(shape.inner + shape.border)) return VERDICT_MALFORMED_PROOF;

@@ -3,7 +3,7 @@
 Differential, reason by reason (not only accept/reject), under both policies:
 * every public vector (RFC 8032, sign.input, Wycheproof: 1180) against PyNaCl's accept/reject, the vector's
   expectation, the independent pure-Python reference (tests/support/ed25519_ref.py) and the CPU backend;
-* the 196 ZIP-215 small-order signatures of SPEC.md section 2;
+* the 196 ZIP-215 small-order signatures of docs/RULES.md section 2;
 * hostile edge encodings (every blocklist entry with both sign bits, y >= p, S at and around L) where the
   order of the checks decides the reason;
 * >= 20,000 random items per run with planted faults at random positions (tests/support/faults.py: bit
@@ -129,7 +129,7 @@ def test_every_vector_both_policies(backend: Backend, cpu_backend: Backend | Non
 
 
 def test_zip215_small_order_196(backend: Backend) -> None:
-    """SPEC.md section 2: each of the 14 small-order encodings as A and as R, S = 0: zip215 accepts all 196,
+    """docs/RULES.md section 2: each of the 14 small-order encodings as A and as R, S = 0: zip215 accepts all 196,
     libsodium rejects all (R is checked first: SMALL_ORDER_R)."""
     encs = ref.SMALL_ORDER_ENCODINGS
     assert len(encs) == 14
@@ -230,7 +230,7 @@ def test_planted_faults_random(
 
 
 def test_libsodium_accepts_imply_zip215_accepts(backend: Backend, seed: int) -> None:
-    """SPEC.md section 2: ZIP-215 is a relaxation. Every item policy libsodium accepts, zip215 accepts, on
+    """docs/RULES.md section 2: ZIP-215 is a relaxation. Every item policy libsodium accepts, zip215 accepts, on
     every public vector and on planted-fault items, on this backend."""
     vectors = ed25519_vectors()
     pks = [v.public_key for v in vectors]

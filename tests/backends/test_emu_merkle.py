@@ -1,9 +1,9 @@
 """The Merkle kernel (kernels/merkle_verify.cu) built for the host: exact verdicts on every input.
 
 Checks: every Merkle vector; SHA-256 of leaf data at every length around the block boundaries; the
-kernel's proof shape (transparency-dev's inner/border split) against the RFC 9162 loop of SPEC.md
+kernel's proof shape (transparency-dev's inner/border split) against the RFC 9162 loop of docs/RULES.md
 section 3 for every (index, size, path length) up to 64 leaves and for random 64-bit ones; random trees
-of 1 to 100,000 leaves with every mutation the SPEC names, exact verdict codes asserted. Random tests take
+of 1 to 100,000 leaves with every mutation docs/RULES.md names, exact verdict codes asserted. Random tests take
 the ``seed`` fixture of tests/conftest.py (printed; replay with VERIFIER_TEST_SEED).
 """
 
@@ -47,7 +47,7 @@ def verify(emu_backend: EmuBackend) -> Verify:
 
 
 def _spec_root(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
-    """The root that SPEC.md section 3's loop computes, or None where it rejects the shape.
+    """The root that docs/RULES.md section 3's loop computes, or None where it rejects the shape.
 
     merkle_ref.verify_inclusion gives only the verdict; the shape tests need the root itself to build
     accepting proofs for trees far too large to build (sizes up to 2^64 - 1).
@@ -132,7 +132,7 @@ def test_rfc6962_hasher_vectors(verify: Verify) -> None:
 
 
 def test_every_index_of_every_small_tree(verify: Verify) -> None:
-    """True proofs from a built tree (independent of the SPEC loop), every index, sizes 1..300, both leaf
+    """True proofs from a built tree (independent of the docs/RULES.md loop), every index, sizes 1..300, both leaf
     forms; and the same proofs against the next size's root (a wrong root)."""
     rng = random.Random(3)
     data = [rng.randbytes(rng.randrange(0, 80)) for _ in range(301)]
@@ -171,7 +171,7 @@ def test_leaf_data_hash_every_length_near_block_boundaries(verify: Verify) -> No
 
 
 def test_shape_and_directions_match_spec_loop_exhaustively(verify: Verify) -> None:
-    """Every index in [0, size + 2) of every size in [0, 64], every path length 0..8: kernel == SPEC loop."""
+    """Every index in [0, size + 2) of every size in [0, 64], every path length 0..8: kernel == the docs/RULES.md loop."""
     rng = random.Random(2)
     idx, sizes, paths, roots, leaves, want = [], [], [], [], [], []
     for size in range(0, 65):
@@ -203,7 +203,7 @@ def test_shape_matches_spec_loop_at_64_bits(verify: Verify, seed: int) -> None:
         size = max(size, 1)
         index = rng.choice([rng.randrange(size), size - 1, 0, size, size + 1 if size < 2**64 - 1 else 0])
         leaf = rng.randbytes(32)
-        # the length the SPEC loop needs: grow until it stops being too short (or index is out of range)
+        # the length the docs/RULES.md loop needs: grow until it stops being too short (or index is out of range)
         path: list[bytes] = []
         while index < size and _spec_root(index, size, leaf, path) is None and len(path) < 64:
             path.append(rng.randbytes(32))
@@ -224,7 +224,7 @@ def test_shape_matches_spec_loop_at_64_bits(verify: Verify, seed: int) -> None:
 
 @pytest.mark.parametrize("leaf_form", ["hash", "data"])
 def test_random_trees_every_mutation(verify: Verify, leaf_form: str, seed: int) -> None:
-    """Proofs from random trees of 1 to 100,000 leaves, half of them mutated in every way the SPEC names
+    """Proofs from random trees of 1 to 100,000 leaves, half of them mutated in every way docs/RULES.md names
     (tests/support/faults.py): the exact verdict of each."""
     rng = random.Random(seed)
     fb = make_merkle_batch(rng, 6000, fault_rate=0.5, trees=8, leaf_form=leaf_form)

@@ -1,4 +1,4 @@
-"""An independent reference for CometBFT commits, written from SPEC.md section 4, and a commit generator.
+"""An independent reference for CometBFT commits, written from docs/RULES.md section 4, and a commit generator.
 
 Nothing here imports ``verifier.cometbft``: the sign bytes, the set hash and the tally are written again,
 plainly, so the differential tests compare two implementations.
@@ -101,7 +101,7 @@ def ref_sign_bytes(
     timestamp: tuple[int, int],
     vote_type: int = 2,
 ) -> bytes:
-    """SPEC section 4: the CanonicalVote of a precommit; a zero block ID (nil vote) leaves field 4 out."""
+    """docs/RULES.md section 4: the CanonicalVote of a precommit; a zero block ID (nil vote) leaves field 4 out."""
     is_nil = not block_hash and parts_total == 0 and not parts_hash
     block_id = (
         None
@@ -246,7 +246,7 @@ def ref_tally(
     trust: tuple[int, int] = (1, 3),
     header_hash_matches: bool = True,
 ) -> RefOutcome:
-    """SPEC section 4, in CometBFT's order (types/validation.go).
+    """docs/RULES.md section 4, in CometBFT's order (types/validation.go).
 
     ``sig_ok(i, pub_key)``: whether entry i's signature verifies under ``pub_key`` (the key of the
     validator the mode pairs the entry with).

@@ -1,10 +1,10 @@
 """Slow, independent Ed25519 reference in pure Python integers (no PyNaCl, no libsodium).
 
-Written from SPEC.md sections 1 and 2 and RFC 8032 section 5.1 so that the CPU backend (PyNaCl) and
+Written from docs/RULES.md sections 1 and 2 and RFC 8032 section 5.1 so that the CPU backend (PyNaCl) and
 the kernels can be checked against something that shares no code with either. Two verifiers:
 
 * ``verify_libsodium(pk, sig, msg)``: libsodium 1.0.18..1.0.22 ``crypto_sign_verify_detached``
-  (cofactorless, R compared byte for byte, 7-value small-order blocklist); reasons in SPEC order.
+  (cofactorless, R compared byte for byte, 7-value small-order blocklist); reasons in docs/RULES.md order.
 * ``verify_zip215(pk, sig, msg)``: ZIP-215 (any 255-bit y decoded mod p, no blocklist, cofactored).
 
 Both return a ``Verdict``. Everything is variable time; all inputs are public. A verification costs a
@@ -176,7 +176,7 @@ def decode(s: bytes) -> Point | None:
 
 
 def decode_zip215(s: bytes) -> Point | None:
-    """ZIP-215 decoding (SPEC.md section 2): any 255-bit y taken mod p; x = 0 with sign 1 gives x = 0."""
+    """ZIP-215 decoding (docs/RULES.md section 2): any 255-bit y taken mod p; x = 0 with sign 1 gives x = 0."""
     if len(s) != 32:
         return None
     n = int.from_bytes(s, "little")
@@ -273,7 +273,7 @@ SMALL_ORDER_NON_CANONICAL_ENCODINGS: tuple[bytes, ...] = (
     _enc_int(P + 1, 1),
 )
 
-# All 14 (SPEC.md section 2: as both A and R with S = 0 they give the 196 ZIP-215 signatures).
+# All 14 (docs/RULES.md section 2: as both A and R with S = 0 they give the 196 ZIP-215 signatures).
 SMALL_ORDER_ENCODINGS: tuple[bytes, ...] = (
     SMALL_ORDER_CANONICAL_ENCODINGS + SMALL_ORDER_NON_CANONICAL_ENCODINGS
 )
@@ -285,7 +285,7 @@ _order8_y = sorted(
 ORDER8_Y: tuple[int, int] = (_order8_y[0], _order8_y[1])
 assert len(ORDER8_Y) == 2 and ORDER8_Y[0] + ORDER8_Y[1] == P
 
-# SPEC.md section 1 check 3: the 7 y-values (top bit masked) libsodium refuses for R and A.
+# docs/RULES.md section 1 check 3: the 7 y-values (top bit masked) libsodium refuses for R and A.
 LIBSODIUM_BLOCKLIST: frozenset[int] = frozenset({0, 1, P - 1, P, P + 1, ORDER8_Y[0], ORDER8_Y[1]})
 
 
@@ -332,7 +332,7 @@ def _y(s: bytes) -> int:
 
 
 def libsodium_reject_reason(pk: bytes, sig: bytes) -> Verdict | None:
-    """SPEC.md section 1 checks 1-6, in order; None when all pass (then the equation decides)."""
+    """docs/RULES.md section 1 checks 1-6, in order; None when all pass (then the equation decides)."""
     # 1. Lengths.
     if len(pk) != _PUBLIC_KEY_SIZE or len(sig) != _SIGNATURE_SIZE:
         return Verdict.MALFORMED_LENGTH
@@ -356,7 +356,7 @@ def libsodium_reject_reason(pk: bytes, sig: bytes) -> Verdict | None:
 
 
 def zip215_reject_reason(pk: bytes, sig: bytes) -> Verdict | None:
-    """SPEC.md section 2 checks before the equation: lengths, S < L, A decodes, R decodes."""
+    """docs/RULES.md section 2 checks before the equation: lengths, S < L, A decodes, R decodes."""
     if len(pk) != _PUBLIC_KEY_SIZE or len(sig) != _SIGNATURE_SIZE:
         return Verdict.MALFORMED_LENGTH
     if int.from_bytes(sig[32:], "little") >= L:
@@ -369,7 +369,7 @@ def zip215_reject_reason(pk: bytes, sig: bytes) -> Verdict | None:
 
 
 def verify_libsodium(pk: bytes, sig: bytes, msg: bytes) -> Verdict:
-    """Policy ``libsodium`` (SPEC.md section 1): cofactorless, R compared as bytes."""
+    """Policy ``libsodium`` (docs/RULES.md section 1): cofactorless, R compared as bytes."""
     reason = libsodium_reject_reason(pk, sig)
     if reason is not None:
         return reason
@@ -385,7 +385,7 @@ def verify_libsodium(pk: bytes, sig: bytes, msg: bytes) -> Verdict:
 
 
 def verify_zip215(pk: bytes, sig: bytes, msg: bytes) -> Verdict:
-    """Policy ``zip215`` (SPEC.md section 2): lenient decoding, no blocklist, cofactored equation."""
+    """Policy ``zip215`` (docs/RULES.md section 2): lenient decoding, no blocklist, cofactored equation."""
     reason = zip215_reject_reason(pk, sig)
     if reason is not None:
         return reason

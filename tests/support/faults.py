@@ -1,8 +1,8 @@
 """Planted-fault batches for differential tests (CPU, emu and CUDA against known verdicts).
 
-``make_ed25519_batch(rng, n)`` mixes valid signatures with every Ed25519 edge case SPEC.md sections 1
+``make_ed25519_batch(rng, n)`` mixes valid signatures with every Ed25519 edge case docs/RULES.md sections 1
 and 2 name, at random positions, and gives the expected verdict of each item under both policies.
-``make_merkle_batch(rng, n)`` does the same for RFC 9162 inclusion proofs (SPEC.md section 3).
+``make_merkle_batch(rng, n)`` does the same for RFC 9162 inclusion proofs (docs/RULES.md section 3).
 
 Expected verdicts are known by construction (e.g. R = rB + T, S = r + k*a: libsodium EQUATION_FAILED,
 zip215 OK) or from the cheap checks of ``ed25519_ref`` / the Merkle reference; no full reference

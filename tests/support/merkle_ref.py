@@ -1,4 +1,4 @@
-"""Reference RFC 9162 Merkle trees and inclusion-proof verifier, straight from SPEC.md section 3.
+"""Reference RFC 9162 Merkle trees and inclusion-proof verifier, straight from docs/RULES.md section 3.
 
 hashlib only; shares no code with the backends. ``verify_inclusion`` returns OK, MALFORMED_PROOF or
 ROOT_MISMATCH; ``Tree`` builds a tree once and hands out many proofs (the RFC 6962 tree is the
@@ -77,7 +77,7 @@ def verify_inclusion(
     leaf_hash_: bytes | None = None,
     leaf: bytes | None = None,
 ) -> Verdict:
-    """SPEC.md section 3 (RFC 9162 2.1.3.2). Give the leaf as ``leaf_hash_`` or as data ``leaf``.
+    """docs/RULES.md section 3 (RFC 9162 2.1.3.2). Give the leaf as ``leaf_hash_`` or as data ``leaf``.
 
     MALFORMED_PROOF: a hash (leaf hash, path entry, root) that is not 32 bytes, leaf_index >= tree_size
     (tree_size 0 included), a path too long or too short. ROOT_MISMATCH: well-formed, wrong root.
