@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
@@ -408,3 +409,14 @@ def test_health_in_a_process_prints_one_line(pki: dict[str, str]) -> None:
                               cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 1 and done.stdout == ""
     assert len(done.stderr.splitlines()) == 1 and "UNAVAILABLE" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("host", "target"), [
+    ("0.0.0.0", "127.0.0.1:7"), ("::", "[::1]:7"), ("[::]", "[::1]:7"), ("::1", "[::1]:7"),
+    ("verifier.internal", "verifier.internal:7"), ("10.0.0.5", "10.0.0.5:7"),
+])
+def test_health_asks_a_wildcard_host_on_loopback(host: str, target: str) -> None:
+    from verifier.cli import _health_target
+
+    args = argparse.Namespace(health_target="", host=host, port=7, setting_sources={})
+    assert _health_target(args) == target
