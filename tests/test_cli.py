@@ -108,7 +108,7 @@ def _merkle_lines() -> tuple[list[str], list[tuple[str, str | None]]]:
 
 def test_verify_ed25519_policy_zip215(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--policy zip215 (the CPU backend's host-kernel path): the self-test's cases, each with the verdict
-    SPEC.md section 2 gives, where libsodium says otherwise for some."""
+    docs/RULES.md section 2 gives, where libsodium says otherwise for some."""
     from verifier import _selftest_vectors as kat
 
     cases = kat.ED25519_CASES
