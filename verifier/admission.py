@@ -20,6 +20,7 @@ import grpc
 
 from verifier import convert
 from verifier.errors import LimitExceededError, VerifierError
+from verifier.logs import FIELDS
 from verifier.metrics import Metrics
 from verifier.scheduler import Priority
 
@@ -52,14 +53,16 @@ class PermissionDeniedError(VerifierError, PermissionError):
 
 
 class Throttled:
-    """A logger that writes at most one line per key per ``interval`` seconds, and says how many it held back."""
+    """A logger that writes at most one line per key per ``interval`` seconds, and says how many it held back
+    (in the message, and as the ``held_back`` field of a line with ``fields``, verifier.logs.FIELDS)."""
 
-    def __init__(self, interval: float = _LOG_INTERVAL_S) -> None:
+    def __init__(self, interval: float = _LOG_INTERVAL_S, logger: logging.Logger | None = None) -> None:
         self.interval = interval
+        self._logger = logger if logger is not None else _log
         self._next: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
-    def log(self, level: int, key: str, message: str) -> None:
+    def log(self, level: int, key: str, message: str, fields: dict[str, object] | None = None) -> None:
         now = time.monotonic()
         if now < self._next.get(key, 0.0):
             self._held[key] = self._held.get(key, 0) + 1
@@ -67,8 +70,9 @@ class Throttled:
         held = self._held.pop(key, 0)
         self._next[key] = now + self.interval
         if held:
-            message += f" ({held} more like it in the last {self.interval:.0f} s not logged)"
-        _log.log(level, "%s", message)
+            message += f" ({held} more like it in the last {self.interval:g} s not logged)"
+        extra = None if fields is None else {FIELDS: dict(fields, held_back=held)}
+        self._logger.log(level, "%s", message, extra=extra)
 
 
 # ------------------------------------------------------------------------------------- admission

@@ -11,6 +11,7 @@ __all__ = [
     "KernelError",
     "SelfTestError",
     "DeadlineExceededError",
+    "PortInUseError",
 ]
 
 
@@ -44,3 +45,9 @@ class SelfTestError(VerifierError, RuntimeError):
 
 class DeadlineExceededError(VerifierError, TimeoutError):
     """The caller's deadline passed before its work reached a device; the work was dropped."""
+
+
+class PortInUseError(VerifierError, OSError):
+    """The server cannot listen on an address and port it was given: another process holds the port (the
+    usual case), or the system refuses it (a privileged port, an address this host does not have). The
+    message is one line naming which listener (gRPC or metrics), the address and port, and why."""
