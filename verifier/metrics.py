@@ -34,7 +34,7 @@ class Metrics:
         r = self.registry
         self.requests = Counter(
             "verifier_requests",
-            "gRPC requests answered, by service, method and status code.",
+            "gRPC calls answered (every service; a stream once, when it ends), by service, method and status code.",
             ["grpc_service", "grpc_method", "grpc_code"],
             registry=r,
         )
@@ -139,6 +139,14 @@ class Metrics:
             "verifier_requests_in_flight",
             "gRPC calls accepted and not yet answered (a stream counts until it ends), by service and method.",
             ["grpc_service", "grpc_method"],
+            registry=r,
+        )
+        self.stream_messages = Counter(
+            "verifier_stream_messages",
+            "Messages of streaming gRPC calls (VerifyStream, health Watch, reflection), by service, method and "
+            "direction (received from the caller, sent to it); the call itself is in verifier_requests_total "
+            "when it ends.",
+            ["grpc_service", "grpc_method", "direction"],
             registry=r,
         )
         self.inflight_bytes = Gauge(

@@ -28,10 +28,10 @@ from verifier.admission import ConsensusAccess
 from verifier.backends import select_backend
 from verifier.cometbft import ValidatorSetRegistry
 from verifier.engine import Engine, Limits
-from verifier.interceptors import MetricsInterceptor
+from verifier.interceptors import AccessLog, CallInterceptor
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
-from verifier.service import SERVICE_NAME, VerifierServicer, method_handlers, release_set_keys
+from verifier.service import SERVICE_NAME, VerifierServicer, method_handlers, release_set_keys, tally
 from verifier.v1 import verifier_pb2 as _pb2
 
 __all__ = ["ServerConfig", "VerifierServer", "serve"]
@@ -147,7 +147,7 @@ class VerifierServer:
         self._ready = asyncio.Event()
         access = config.consensus_access()  # a bad --consensus-* setting stops the server here
         self._server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(self.metrics)],
+            interceptors=[CallInterceptor(self.metrics, AccessLog(config.access_log), tally)],
             options=config.grpc_options(),
             maximum_concurrent_rpcs=config.max_concurrent_rpcs or None,
         )

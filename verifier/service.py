@@ -51,6 +51,7 @@ from verifier.errors import (
     UnsupportedPolicyError,
     VerifierError,
 )
+from verifier.interceptors import Tally
 from verifier.metrics import Metrics
 from verifier.scheduler import Priority, Scheduler
 from verifier.v1 import verifier_pb2 as _pb2
@@ -62,6 +63,7 @@ __all__ = [
     "method_handlers",
     "release_set_keys",
     "store_set_keys",
+    "tally",
 ]
 
 SERVICE_NAME = _pb2.DESCRIPTOR.services_by_name["Verifier"].full_name
@@ -243,10 +245,9 @@ class VerifierServicer:
                 code, message = grpc.StatusCode.UNKNOWN, f"unexpected {type(exc).__name__}: {message}"
                 text = "".join(traceback.format_exception(exc))
                 self._throttled.log(logging.ERROR, f"unexpected {method}", f"{method}: {text.rstrip()}")
-            elif isinstance(exc, convert.MalformedRequestError):
-                if self._metrics is not None:
-                    self._metrics.malformed_requests.labels(method).inc()
-                self._throttled.log(logging.WARNING, f"malformed {method}", f"{method}: {convert.cut_message(message)}")
+            elif isinstance(exc, convert.MalformedRequestError) and self._metrics is not None:
+                # Logged as a client error by the interceptor (interceptors.AccessLog), with the caller's id.
+                self._metrics.malformed_requests.labels(method).inc()
             reason = getattr(exc, "reason", None)
             if reason is not None and self._metrics is not None:
                 self._metrics.requests_refused.labels(method, reason).inc()
@@ -536,6 +537,35 @@ class VerifierServicer:
 
 def _stream_error(request_id: int, failure: _Failure) -> _pb2.StreamResponse:
     return _pb2.StreamResponse(id=request_id, error=_pb2.StreamError(code=failure.code.value[0], message=failure.message))
+
+
+_VERDICT_OK = 1  # verdict.Verdict.OK's byte
+_CODES = {c.value[0]: c.name for c in grpc.StatusCode}
+_TALLIES: dict[str, Callable[[Any], Tally]] = {
+    _pb2.VerifySignaturesResponse.DESCRIPTOR.full_name: lambda r: Tally(len(r.verdicts), r.valid_count, r.invalid_count),
+    _pb2.VerifyMerkleProofsResponse.DESCRIPTOR.full_name: lambda r: Tally(len(r.verdicts), r.valid_count, r.invalid_count),
+    _pb2.VerifyCommitResponse.DESCRIPTOR.full_name: lambda r: _commit_tally(r.verdicts),
+    _pb2.RegisterValidatorSetResponse.DESCRIPTOR.full_name: lambda r: Tally(r.validators),
+}
+
+
+def _commit_tally(verdicts: bytes) -> Tally:
+    """A commit's entries; valid: those whose signature verified; invalid: those verified and refused (an
+    entry never checked, absent or not reached, is neither)."""
+    valid = verdicts.count(_VERDICT_OK)
+    return Tally(len(verdicts), valid, len(verdicts) - valid - verdicts.count(cb.NOT_CHECKED))
+
+
+def tally(response: Any) -> Tally | None:
+    """What an answer of this service says, for the access log (interceptors.CallInterceptor): items and
+    verdict counts, or a stream batch's own error; None for a message of another service."""
+    if isinstance(response, _pb2.StreamResponse):
+        which = response.WhichOneof("result")
+        if which == "error":
+            return Tally(error=(_CODES.get(response.error.code, str(response.error.code)), response.error.message))
+        return tally(getattr(response, which)) if which else None
+    count = _TALLIES.get(getattr(getattr(response, "DESCRIPTOR", None), "full_name", ""))
+    return count(response) if count is not None else None
 
 
 def method_handlers(servicer: VerifierServicer) -> dict[str, grpc.RpcMethodHandler]:
