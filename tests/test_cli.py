@@ -342,10 +342,13 @@ def server_env(monkeypatch: pytest.MonkeyPatch) -> Any:
     return put
 
 
+_SERVER_LOG = re.compile(r"\S+ [A-Z]+ verifier\.[a-z.]+: ")  # the in-process server's log lines (logs.py)
+
+
 def _health(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["health", *argv])
     got = capsys.readouterr()
-    out, err = ("\n".join(line for line in text.splitlines() if " verifier.server: " not in line)  # the server's log
+    out, err = ("\n".join(line for line in text.splitlines() if not _SERVER_LOG.match(line))
                 for text in (got.out, got.err))
     assert len((out + "\n" + err).strip().splitlines()) == 1, got
     return code, out.strip(), err.strip()

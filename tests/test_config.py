@@ -8,7 +8,6 @@ import logging
 import re
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -248,13 +247,7 @@ def test_file_names_in_the_file_are_relative_to_it(tmp_path: Path, served: list[
 def test_a_port_in_use_is_one_line_and_exit_code_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``PortInUseError`` is caught by name: before the server has it, and after."""
-    import verifier.errors
-
-    class PortInUseError(verifier.errors.VerifierError, OSError):
-        pass
-
-    monkeypatch.setattr(verifier.errors, "PortInUseError", PortInUseError, raising=False)
+    from verifier.errors import PortInUseError
 
     async def taken(config: verifier.server.ServerConfig) -> None:
         raise PortInUseError("gRPC port 127.0.0.1:50051 is already in use")
@@ -262,6 +255,26 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(
     monkeypatch.setattr(verifier.server, "serve", taken)
     assert main(["serve"]) == 2
     _one_error_line(capsys, "verifier: gRPC port 127.0.0.1:50051 is already in use")
+
+
+def test_a_real_port_in_use_is_one_line_and_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another process's listener on the metrics port: the server does not start, and says so once."""
+    import socket
+
+    from prometheus_client import CollectorRegistry
+
+    real = verifier.server.serve
+    monkeypatch.setattr(verifier.server, "serve", lambda config: real(config, CollectorRegistry()))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", "0", "--metrics-port", str(port), "--backend", "cpu"]) == 2
+    err = capsys.readouterr().err
+    mine = [line for line in err.splitlines() if line.startswith("verifier: ")]  # not the server's log lines
+    assert len(mine) == 1 and "in use" in mine[0] and "Traceback" not in err, err
 
 
 def test_a_server_that_cannot_start_is_one_line_and_exit_code_2(
@@ -278,10 +291,10 @@ def test_a_server_that_cannot_start_is_one_line_and_exit_code_2(
 
 
 def test_logging_goes_through_verifier_logs(monkeypatch: pytest.MonkeyPatch, served: list[Any]) -> None:
+    from verifier import logs
+
     calls: list[tuple[str, str]] = []
-    fake = types.ModuleType("verifier.logs")
-    fake.configure = lambda level, fmt: calls.append((level, fmt))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "verifier.logs", fake)
+    monkeypatch.setattr(logs, "configure", lambda level, fmt: calls.append((level, fmt)))
     assert main(["serve", "--log-level", "DEBUG", "--log-format", "json"]) == 0
     assert main(["--log-level", "warning", "serve"]) == 0
     assert calls == [("debug", "json"), ("warning", "text")]

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -34,10 +33,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import SimpleNamespace
 from typing import IO, Any
 
-import verifier.errors
 from verifier import config as settings
+from verifier import logs
 from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE
-from verifier.errors import VerifierError
+from verifier.errors import PortInUseError, VerifierError
 from verifier.result import VerifyResult
 from verifier.verdict import Policy, Verdict
 
@@ -349,20 +348,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _startup_errors() -> tuple[type[BaseException], ...]:
-    """Errors of a server that could not start because of its settings: one line and exit code 2.
-    ``PortInUseError`` by name, so this works before and after the server module has it."""
-    port_in_use = getattr(verifier.errors, "PortInUseError", None)
-    return (port_in_use,) if isinstance(port_in_use, type) else ()
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
     import verifier.server
 
     config = settings.server_config(vars(args))
     try:
         asyncio.run(verifier.server.serve(config))
-    except _startup_errors() as exc:
+    except PortInUseError as exc:  # one line already, naming the listener, address and port
         print(f"verifier: {exc}", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:  # a file the settings name, a port, TLS: before serving
@@ -545,19 +537,6 @@ def _resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> settings.R
                              server.warnings + resolved.warnings)
 
 
-def _configure_logging(level: str, fmt: str) -> None:
-    """``verifier.logs.configure`` where the server has it, else plain text lines."""
-    try:
-        logs = importlib.import_module("verifier.logs")
-    except ImportError:
-        logs = None
-    if logs is not None and hasattr(logs, "configure"):
-        logs.configure(level, fmt)
-    else:
-        logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 def _quiet_stdout() -> None:
     """After the reader went away: point stdout at /dev/null so the exit flush cannot fail again
     (docs.python.org/3/library/signal.html, note on SIGPIPE)."""
@@ -580,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     except settings.SettingError as exc:
         print(f"verifier: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(args.log_level, getattr(args, "log_format", "text"))
+    logs.configure(args.log_level, getattr(args, "log_format", "text"))  # both checked by resolve()
     for warning in resolved.warnings:
         _log.warning("%s", warning)
     if getattr(args, "batch_size", 1) < 1:
