@@ -2,8 +2,9 @@
 
 Startup: the port opens at once with health NOT_SERVING; the backend is selected and self-tested off
 the event loop; then health turns SERVING and one log line says where the server listens and on which
-backend. SIGTERM/SIGINT: health turns NOT_SERVING, new RPCs are refused, accepted ones finish (up to
-``grace`` seconds), then the process exits. Shaped after grpc/grpc examples/python/helloworld/
+backend. SIGTERM/SIGINT: health turns NOT_SERVING for good and open health Watch streams are sent that and
+ended, new RPCs are refused, accepted ones finish (up to ``grace`` seconds; what is still running then is
+cancelled, and its queued work dropped), then the process exits. Shaped after grpc/grpc examples/python/helloworld/
 async_greeter_server_with_graceful_shutdown.py.
 
 The transport is bounded by gRPC's own options (``grpc_options``): streams per connection, calls in the
@@ -17,6 +18,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import time
 from typing import Any
 
 import grpc
@@ -132,6 +134,56 @@ class ServerConfig:
         return ConsensusAccess.from_config(self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca))
 
 
+class _Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
+    """grpc.health.v1 as grpc_health's aio servicer serves it (``set``, ``enter_graceful_shutdown``, Check,
+    Watch), except that once shutdown has begun each open Watch stream is sent NOT_SERVING and then ended
+    (status OK). grpc_health's keeps Watch streams open until the server cancels them, and the server's
+    ``stop(grace)`` waits for every open call, so one watcher (a load balancer, an orchestrator) held every
+    shutdown for the whole grace period. A watcher is written to outside the lock, so one that does not
+    read holds up no other."""
+
+    def __init__(self) -> None:
+        self._status: dict[str, int] = {"": health_pb2.HealthCheckResponse.SERVING}
+        self._changed = asyncio.Condition()
+        self._closing = False
+
+    def _current(self, service: str) -> int:
+        return int(self._status.get(service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN))
+
+    async def Check(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        status = self._status.get(request.service)
+        if status is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service[:200]!r}")
+        return health_pb2.HealthCheckResponse(status=status)
+
+    async def Watch(self, request: Any, context: grpc.aio.ServicerContext) -> None:
+        sent = None
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._closing or self._current(request.service) != sent)
+                status, closing = self._current(request.service), self._closing
+            if status != sent:
+                await context.write(health_pb2.HealthCheckResponse(status=status))
+                sent = status
+            if closing:
+                return
+
+    async def set(self, service: str, status: int) -> None:
+        """``service``'s status from now on; ignored once shutdown has begun."""
+        async with self._changed:
+            if not self._closing:
+                self._status[service] = status
+                self._changed.notify_all()
+
+    async def enter_graceful_shutdown(self) -> None:
+        """Every service NOT_SERVING for good; each Watch stream is sent that and ends."""
+        async with self._changed:
+            self._closing = True
+            for service in self._status:
+                self._status[service] = health_pb2.HealthCheckResponse.NOT_SERVING
+            self._changed.notify_all()
+
+
 class VerifierServer:
     def __init__(self, config: ServerConfig, registry: CollectorRegistry | None = None) -> None:
         from verifier import __version__
@@ -143,8 +195,9 @@ class VerifierServer:
         self.port: int | None = None
         self.metrics_port: int | None = None
         self._metrics_server: Any = None
-        self._health = health.aio.HealthServicer()
+        self._health = _Health()
         self._ready = asyncio.Event()
+        self._listening = False  # the gRPC server started (stop says so in the log only then)
         access = config.consensus_access()  # a bad --consensus-* setting stops the server here
         self._server = grpc.aio.server(
             interceptors=[CallInterceptor(self.metrics, AccessLog(config.access_log), tally)],
@@ -182,6 +235,7 @@ class VerifierServer:
         else:
             self.port = self._server.add_secure_port(address, credentials)
         await self._server.start()
+        self._listening = True
         if cfg.metrics_port is not None:
             self._metrics_server, _ = start_http_server(
                 cfg.metrics_port, addr=cfg.metrics_host or cfg.host, registry=self.metrics.registry
@@ -222,11 +276,14 @@ class VerifierServer:
         await self._ready.wait()
 
     async def stop(self, grace: float | None = None) -> None:
-        """NOT_SERVING first, refuse new RPCs, let accepted ones finish, then release the backend."""
-        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        """NOT_SERVING for good and health Watch streams ended, refuse new RPCs, let accepted ones finish
+        (``grace`` seconds at most; then they are cancelled and their queued work dropped), then release
+        the backend."""
+        started = time.monotonic()
+        await self._health.enter_graceful_shutdown()
         await self._server.stop(self.config.grace_seconds if grace is None else grace)
         if self._metrics_server is not None:
-            self._metrics_server.shutdown()
+            await asyncio.to_thread(self._metrics_server.shutdown)  # its loop polls every 0.5 s
             self._metrics_server.server_close()
         await asyncio.to_thread(self._servicer.close)
         if self.scheduler is not None:
@@ -234,7 +291,8 @@ class VerifierServer:
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
             self.engine = None
-        _log.info("verifier stopped")
+        if self._listening:
+            _log.info("verifier stopped (%.2f s after shutdown began)", time.monotonic() - started)
 
     async def wait_for_termination(self) -> None:
         await self._server.wait_for_termination()
