@@ -1,4 +1,5 @@
-"""The gRPC server: verifier.v1, grpc.health.v1, reflection, Prometheus metrics, graceful shutdown.
+"""The gRPC server: verifier.v1, grpc.health.v1, reflection (v1 and v1alpha), Prometheus metrics, graceful
+shutdown.
 
 Startup: the port opens at once with health NOT_SERVING; the backend is selected and self-tested off
 the event loop; then health turns SERVING and one log line says where the server listens and on which
@@ -22,8 +23,9 @@ import time
 from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
 from verifier.admission import ConsensusAccess
@@ -184,6 +186,55 @@ class _Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
             self._changed.notify_all()
 
 
+_REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+_REFLECTION_V1_FILE = "grpc_reflection/v1/reflection.proto"
+
+
+def _add_v1_reflection_file() -> None:
+    """grpc.reflection.v1's file in the default descriptor pool, so that v1 can be described as well as
+    listed: v1alpha's, renamed. Its messages are v1alpha's field for field (names, numbers, types; grpc/grpc
+    src/proto/grpc/reflection/v1/reflection.proto and v1alpha/reflection.proto differ in package, options
+    and comments only; tests/test_reflection.py holds v1's fields), so the two are the same on the wire."""
+    pool = descriptor_pool.Default()
+    try:
+        pool.FindServiceByName(_REFLECTION_V1)
+        return  # already there (a grpcio-reflection that ships v1, or a second server in this process)
+    except KeyError:
+        pass
+    proto = descriptor_pb2.FileDescriptorProto()
+    reflection_pb2.DESCRIPTOR.CopyToProto(proto)
+    old, new = f".{proto.package}.", ".grpc.reflection.v1."
+    proto.name, proto.package = _REFLECTION_V1_FILE, "grpc.reflection.v1"
+    proto.options.Clear()
+    proto.options.go_package = "google.golang.org/grpc/reflection/grpc_reflection_v1"
+    proto.options.java_package, proto.options.java_outer_classname = "io.grpc.reflection.v1", "ServerReflectionProto"
+    proto.options.java_multiple_files = True
+    for message in proto.message_type:
+        for field in message.field:
+            if field.type_name.startswith(old):
+                field.type_name = new + field.type_name.removeprefix(old)
+    for service in proto.service:
+        for method in service.method:
+            method.input_type = new + method.input_type.removeprefix(old)
+            method.output_type = new + method.output_type.removeprefix(old)
+    pool.AddSerializedFile(proto.SerializeToString())
+
+
+def _add_reflection(server: grpc.aio.Server, service_names: tuple[str, ...]) -> None:
+    """Server reflection as grpc.reflection.v1alpha (grpcio-reflection's servicer, which has no v1) and as
+    grpc.reflection.v1 (the same servicer under v1's name: the messages are the same on the wire), so tools
+    that ask v1 first get an answer rather than UNIMPLEMENTED."""
+    _add_v1_reflection_file()
+    servicer = reflection.aio.ReflectionServicer((*service_names, reflection.SERVICE_NAME, _REFLECTION_V1))
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    v1 = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_REFLECTION_V1, {"ServerReflectionInfo": v1}),))
+
+
 class VerifierServer:
     def __init__(self, config: ServerConfig, registry: CollectorRegistry | None = None) -> None:
         from verifier import __version__
@@ -216,9 +267,7 @@ class VerifierServer:
         self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
         self._server.add_registered_method_handlers(SERVICE_NAME, handlers)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
-        )
+        _add_reflection(self._server, (SERVICE_NAME, health.SERVICE_NAME))
 
     async def _set_health(self, status: int) -> None:
         for name in ("", SERVICE_NAME):
