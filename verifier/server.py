@@ -1,11 +1,13 @@
 """The gRPC server: verifier.v1, grpc.health.v1, reflection (v1 and v1alpha), Prometheus metrics, graceful
 shutdown.
 
-Startup: the port opens at once with health NOT_SERVING; the backend is selected and self-tested off
-the event loop; then health turns SERVING and one log line says where the server listens and on which
-backend. SIGTERM/SIGINT: health turns NOT_SERVING for good and open health Watch streams are sent that and
-ended, new RPCs are refused, accepted ones finish (up to ``grace`` seconds; what is still running then is
-cancelled, and its queued work dropped), then the process exits. Shaped after grpc/grpc examples/python/helloworld/
+Startup: the ports are checked, then opened (a port in use is ``PortInUseError``, one line naming it; the
+gRPC port is not shared with another process unless ``reuse_port``), with health NOT_SERVING; the backend
+is selected and self-tested off the event loop; then health turns SERVING and one log line says where the
+server listens and on which backend. SIGTERM/SIGINT: health turns
+NOT_SERVING for good and open health Watch streams are sent that and ended, new RPCs are refused, accepted
+ones finish (up to ``grace`` seconds; what is still running then is cancelled, and its queued work dropped),
+then the process exits. Shaped after grpc/grpc examples/python/helloworld/
 async_greeter_server_with_graceful_shutdown.py.
 
 The transport is bounded by gRPC's own options (``grpc_options``): streams per connection, calls in the
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import logging
 import signal
+import socket
 import time
 from typing import Any
 
@@ -32,6 +36,7 @@ from verifier.admission import ConsensusAccess
 from verifier.backends import select_backend
 from verifier.cometbft import ValidatorSetRegistry
 from verifier.engine import Engine, Limits
+from verifier.errors import PortInUseError
 from verifier.interceptors import AccessLog, CallInterceptor
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
@@ -121,6 +126,7 @@ class ServerConfig:
             ("grpc.http2.min_ping_interval_without_data_ms", ms(self.keepalive_min_interval_s)),
             ("grpc.http2.max_ping_strikes", self.keepalive_max_ping_strikes),
             ("grpc.keepalive_permit_without_calls", int(self.keepalive_permit_without_calls)),
+            ("grpc.so_reuseport", int(self.reuse_port)),  # gRPC's default is 1: a second server would share
         ]
         for name, value in (
             ("grpc.max_concurrent_streams", self.max_concurrent_streams),
@@ -134,6 +140,35 @@ class ServerConfig:
 
     def consensus_access(self) -> ConsensusAccess:
         return ConsensusAccess.from_config(self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca))
+
+def _bind_reason(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "is in use by another process"
+    if exc.errno == errno.EACCES:
+        return "cannot be bound: permission denied (a port below 1024 needs privileges)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "cannot be bound: the address is not one of this host's"
+    return f"cannot be bound: {exc.strerror or exc}"
+
+
+def _check_port(what: str, host: str, port: int, reuse_port: bool = False) -> None:
+    """``PortInUseError`` now, in one line, if ``host:port`` cannot be bound (every address it resolves to),
+    rather than a gRPC core error later; the listener binds it for real right after."""
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise PortInUseError(f"{what} address {host}:{port} cannot be resolved: {exc.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC and http.server do
+            if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise PortInUseError(f"{what} port {host}:{port} {_bind_reason(exc)}") from None
 
 
 class _Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
@@ -275,22 +310,44 @@ class VerifierServer:
 
     async def start(self) -> None:
         """Open the ports (health NOT_SERVING), then warm up the backend and turn SERVING."""
-        cfg = self.config
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        credentials = cfg.server_credentials()
-        address = f"{cfg.host}:{cfg.port}"
-        if credentials is None:
-            self.port = self._server.add_insecure_port(address)
-        else:
-            self.port = self._server.add_secure_port(address, credentials)
+        credentials = self._open_ports()
         await self._server.start()
         self._listening = True
+        backend = await asyncio.to_thread(select_backend, self.config.backend)  # self-tested
+        engine = await self._start_engine(backend)
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        self._ready.set()
+        self._announce(engine, credentials is not None)
+
+    def _open_ports(self) -> grpc.ServerCredentials | None:
+        """Check both ports, then open them: gRPC (TLS when configured) and the metrics endpoint."""
+        cfg = self.config
+        credentials = cfg.server_credentials()
+        metrics_host = cfg.metrics_host or cfg.host
+        _check_port("gRPC", cfg.host, cfg.port, cfg.reuse_port)
         if cfg.metrics_port is not None:
-            self._metrics_server, _ = start_http_server(
-                cfg.metrics_port, addr=cfg.metrics_host or cfg.host, registry=self.metrics.registry
-            )
+            _check_port("metrics", metrics_host, cfg.metrics_port)
+        address = f"{cfg.host}:{cfg.port}"
+        try:
+            if credentials is None:
+                self.port = self._server.add_insecure_port(address)
+            else:
+                self.port = self._server.add_secure_port(address, credentials)
+        except RuntimeError:  # taken between the check and now; gRPC's own message has no reason
+            raise PortInUseError(f"gRPC port {address} cannot be bound (in use, or not this host's)") from None
+        if cfg.metrics_port is not None:
+            try:
+                self._metrics_server, _ = start_http_server(
+                    cfg.metrics_port, addr=metrics_host, registry=self.metrics.registry
+                )
+            except OSError as exc:
+                raise PortInUseError(f"metrics port {metrics_host}:{cfg.metrics_port} {_bind_reason(exc)}") from None
             self.metrics_port = self._metrics_server.server_port
-        backend = await asyncio.to_thread(select_backend, cfg.backend)  # self-tested
+        return credentials
+
+    async def _start_engine(self, backend: Any) -> Engine:
+        cfg = self.config
         crossover, merkle_crossover = cfg.crossover_batch, None
         if crossover is None:
             from verifier.bench import load_crossover
@@ -311,11 +368,18 @@ class VerifierServer:
         knobs = dict(dataclasses.asdict(cfg.scheduler), max_batch_items=self.scheduler.unit_items)
         self.metrics.set_config(knobs, engine.crossovers)
         self.scheduler.start()
-        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
-        self._ready.set()
+        return engine
+
+    def _announce(self, engine: Engine, tls: bool) -> None:
+        """The line that says where the server listens (tests and tools parse it)."""
+        cfg = self.config
+        backend = engine.backend
         devices = ", ".join(f"{d.name} x{d.workers}" for d in backend.devices())
-        metrics = f"; metrics on {cfg.metrics_host or cfg.host}:{self.metrics_port}" if self.metrics_port else ""
-        metrics += "; TLS" + (" with client certificates" if cfg.tls_client_ca else "") if credentials else ""
+        metrics = ""
+        if self.metrics_port:
+            metrics = f"; metrics on {cfg.metrics_host or cfg.host}:{self.metrics_port}"
+        if tls:
+            metrics += "; TLS with client certificates" if cfg.tls_client_ca else "; TLS"
         _log.info(
             "verifier %s serving %s on %s:%d with backend %s (%s, self-test passed)%s",
             _pb2.DESCRIPTOR.package, SERVICE_NAME, cfg.host, self.port, backend.name, devices, metrics,
