@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import nacl.signing
@@ -250,3 +253,98 @@ def test_grafana_dashboard_uses_only_metrics_the_server_exports(server: RunningS
     exported = {metric.name for metric in server.registry.collect()}  # family names, no _total/_bucket
     families = {re.sub(r"_(total|bucket|sum|count)$", "", m) for m in used}
     assert used and families <= exported, families - exported
+
+
+def _sample(server: RunningServer, name: str, **labels: str) -> float:
+    return server.registry.get_sample_value(name, labels) or 0.0
+
+
+def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: RunningServer) -> None:
+    """VerifyStream, health Check and Watch, and reflection are counted like unary calls (once, when they
+    end, with their code and duration); each stream message is counted too, received and sent."""
+    stream = dict(grpc_service="verifier.v1.Verifier", grpc_method="VerifyStream")
+    watch = dict(grpc_service="grpc.health.v1.Health", grpc_method="Watch")
+    reflect = dict(grpc_service="grpc.reflection.v1alpha.ServerReflection", grpc_method="ServerReflectionInfo")
+    counters = {
+        "stream calls": ("verifier_requests_total", dict(stream, grpc_code="OK")),
+        "stream received": ("verifier_stream_messages_total", dict(stream, direction="received")),
+        "stream sent": ("verifier_stream_messages_total", dict(stream, direction="sent")),
+        "stream durations": ("verifier_request_duration_seconds_count", stream),
+        "watch calls": ("verifier_requests_total", dict(watch, grpc_code="CANCELLED")),
+        "watch sent": ("verifier_stream_messages_total", dict(watch, direction="sent")),
+        "check calls": ("verifier_requests_total", dict(grpc_service="grpc.health.v1.Health", grpc_method="Check",
+                                                        grpc_code="OK")),
+        "reflection calls": ("verifier_requests_total", dict(reflect, grpc_code="OK")),
+    }
+    before = {k: _sample(server, name, **labels) for k, (name, labels) in counters.items()}
+    keys, sigs, msgs = _items(2)
+    batch = pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs), messages=b"".join(msgs),
+                                        message_lengths=[len(m) for m in msgs])
+    with grpc.insecure_channel(server.target) as channel:
+        answers = list(pb2_grpc.VerifierStub(channel).VerifyStream(
+            iter([pb2.StreamRequest(id=i, signatures=batch) for i in range(3)]), timeout=30))
+        assert len(answers) == 3
+        health = health_pb2_grpc.HealthStub(channel)
+        health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+        watch_call = health.Watch(health_pb2.HealthCheckRequest(), timeout=30)
+        assert next(watch_call).status == health_pb2.HealthCheckResponse.SERVING
+        watch_call.cancel()
+        ProtoReflectionDescriptorDatabase(channel).get_services()
+    deadline = time.monotonic() + 10  # the cancelled Watch is recorded once the server has seen it end
+    while _sample(server, *counters["watch calls"][:1], **counters["watch calls"][1]) == before["watch calls"]:
+        assert time.monotonic() < deadline, "the cancelled Watch was never recorded"
+        time.sleep(0.05)
+    after = {k: _sample(server, name, **labels) for k, (name, labels) in counters.items()}
+    grew = {k: after[k] - before[k] for k in counters}
+    assert grew == {"stream calls": 1, "stream received": 3, "stream sent": 3, "stream durations": 1,
+                    "watch calls": 1, "watch sent": 1, "check calls": 1, "reflection calls": 1}, grew
+
+
+def test_metrics_over_tls_and_mutual_tls(tmp_path: Path) -> None:
+    """metrics_tls_cert/key serve /metrics over HTTPS only; with metrics_tls_client_ca a scraper must
+    present a certificate that CA signed."""
+    import ssl
+
+    from tests.support.pki import make_pki
+
+    pki = make_pki(tmp_path)
+    tls = dict(metrics_tls_cert=pki["server_crt"], metrics_tls_key=pki["server_key"])
+
+    def scrape(scheme: str, port: int, client: bool = False) -> bytes:
+        context = ssl.create_default_context(cafile=pki["ca_crt"])
+        if client:
+            context.load_cert_chain(pki["client_crt"], pki["client_key"])
+        with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/metrics", timeout=10, context=context) as r:
+            return bytes(r.read())
+
+    with running_server(**tls) as srv:
+        assert srv.server is not None and srv.server.metrics_port
+        assert b"verifier_backend_info" in scrape("https", srv.server.metrics_port)
+        with pytest.raises((ConnectionError, urllib.error.URLError, http.client.HTTPException)):
+            scrape("http", srv.server.metrics_port)  # no plaintext
+    with running_server(**tls, metrics_tls_client_ca=pki["ca_crt"]) as srv:
+        assert srv.server is not None and srv.server.metrics_port
+        assert b"verifier_backend_info" in scrape("https", srv.server.metrics_port, client=True)
+        with pytest.raises((ssl.SSLError, ConnectionError, urllib.error.URLError)):
+            scrape("https", srv.server.metrics_port)  # no client certificate
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        (dict(metrics_tls_cert="c.pem"), "metrics TLS needs both a certificate and a key"),
+        (dict(metrics_tls_client_ca="ca.pem"), "metrics TLS client CA needs a metrics certificate and key"),
+    ],
+)
+def test_metrics_tls_settings_are_checked_before_any_port_opens(settings: dict[str, str], match: str) -> None:
+    from verifier.server import ServerConfig
+
+    with pytest.raises(ValueError, match=match):
+        ServerConfig(**settings).metrics_tls()  # type: ignore[arg-type]
+
+
+def test_metrics_host_is_where_metrics_listen() -> None:
+    with running_server(metrics_host="localhost") as srv:
+        assert srv.server is not None and srv.server.metrics_port
+        text = urllib.request.urlopen(f"http://localhost:{srv.server.metrics_port}/metrics", timeout=10).read()
+        assert b"verifier_backend_info" in text

@@ -23,6 +23,7 @@ import errno
 import logging
 import signal
 import socket
+import ssl
 import time
 from typing import Any
 
@@ -97,6 +98,7 @@ class ServerConfig:
     reuse_port: bool = False  # SO_REUSEPORT: several processes on one port, only when asked for
     metrics_tls_cert: str | None = None  # PEM: serve /metrics over HTTPS
     metrics_tls_key: str | None = None
+    metrics_tls_client_ca: str | None = None  # PEM: scrapers must present a certificate this CA signed
 
     def server_credentials(self) -> grpc.ServerCredentials | None:
         if not self.tls_cert and not self.tls_key:
@@ -140,6 +142,25 @@ class ServerConfig:
 
     def consensus_access(self) -> ConsensusAccess:
         return ConsensusAccess.from_config(self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca))
+
+    def metrics_tls(self) -> dict[str, Any]:
+        """start_http_server's TLS arguments (none for plain HTTP); the files are loaded once here, so a bad
+        one is named before any port opens."""
+        cert, key, ca = self.metrics_tls_cert, self.metrics_tls_key, self.metrics_tls_client_ca
+        if not cert and not key:
+            if ca:
+                raise ValueError("a metrics TLS client CA needs a metrics certificate and key too")
+            return {}
+        if not (cert and key):
+            raise ValueError("metrics TLS needs both a certificate and a key")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(cert, key)
+            if ca:
+                context.load_verify_locations(ca)
+        except ssl.SSLError as exc:
+            raise ValueError(f"metrics TLS: cannot load {cert}, {key}{', ' + ca if ca else ''}: {exc}") from None
+        return {"certfile": cert, "keyfile": key, "client_cafile": ca, "client_auth_required": bool(ca)}
 
 def _bind_reason(exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
@@ -285,6 +306,7 @@ class VerifierServer:
         self._ready = asyncio.Event()
         self._listening = False  # the gRPC server started (stop says so in the log only then)
         access = config.consensus_access()  # a bad --consensus-* setting stops the server here
+        self._metrics_tls = config.metrics_tls()  # and a bad metrics TLS setting
         self._server = grpc.aio.server(
             interceptors=[CallInterceptor(self.metrics, AccessLog(config.access_log), tally)],
             options=config.grpc_options(),
@@ -339,7 +361,7 @@ class VerifierServer:
         if cfg.metrics_port is not None:
             try:
                 self._metrics_server, _ = start_http_server(
-                    cfg.metrics_port, addr=metrics_host, registry=self.metrics.registry
+                    cfg.metrics_port, addr=metrics_host, registry=self.metrics.registry, **self._metrics_tls
                 )
             except OSError as exc:
                 raise PortInUseError(f"metrics port {metrics_host}:{cfg.metrics_port} {_bind_reason(exc)}") from None
@@ -378,6 +400,8 @@ class VerifierServer:
         metrics = ""
         if self.metrics_port:
             metrics = f"; metrics on {cfg.metrics_host or cfg.host}:{self.metrics_port}"
+            if self._metrics_tls:
+                metrics += " (HTTPS with client certificates)" if cfg.metrics_tls_client_ca else " (HTTPS)"
         if tls:
             metrics += "; TLS with client certificates" if cfg.tls_client_ca else "; TLS"
         _log.info(
