@@ -348,3 +348,4 @@ def test_metrics_host_is_where_metrics_listen() -> None:
         assert srv.server is not None and srv.server.metrics_port
         text = urllib.request.urlopen(f"http://localhost:{srv.server.metrics_port}/metrics", timeout=10).read()
         assert b"verifier_backend_info" in text
+        assert srv.server.effective_settings()["metrics_host"] == "localhost"

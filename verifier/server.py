@@ -3,8 +3,8 @@ shutdown.
 
 Startup: the ports are checked, then opened (a port in use is ``PortInUseError``, one line naming it; the
 gRPC port is not shared with another process unless ``reuse_port``), with health NOT_SERVING; the backend
-is selected and self-tested off the event loop; then health turns SERVING and one log line says where the
-server listens and on which backend. SIGTERM/SIGINT: health turns
+is selected and self-tested off the event loop; then health turns SERVING, one log line gives every
+effective setting and one says where the server listens and on which backend. SIGTERM/SIGINT: health turns
 NOT_SERVING for good and open health Watch streams are sent that and ended, new RPCs are refused, accepted
 ones finish (up to ``grace`` seconds; what is still running then is cancelled, and its queued work dropped),
 then the process exits. Shaped after grpc/grpc examples/python/helloworld/
@@ -39,6 +39,7 @@ from verifier.cometbft import ValidatorSetRegistry
 from verifier.engine import Engine, Limits
 from verifier.errors import PortInUseError
 from verifier.interceptors import AccessLog, CallInterceptor
+from verifier.logs import FIELDS
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
 from verifier.service import SERVICE_NAME, VerifierServicer, method_handlers, release_set_keys, tally
@@ -161,6 +162,17 @@ class ServerConfig:
         except ssl.SSLError as exc:
             raise ValueError(f"metrics TLS: cannot load {cert}, {key}{', ' + ca if ca else ''}: {exc}") from None
         return {"certfile": cert, "keyfile": key, "client_cafile": ca, "client_auth_required": bool(ca)}
+
+    def settings(self) -> dict[str, Any]:
+        """Every setting, flattened (``limits.max_items``, ``scheduler.max_inflight``), for the startup line."""
+        flat: dict[str, Any] = {}
+        for name, value in dataclasses.asdict(self).items():
+            if isinstance(value, dict):
+                flat.update({f"{name}.{k}": v for k, v in value.items()})
+            else:
+                flat[name] = value
+        return flat
+
 
 def _bind_reason(exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
@@ -392,9 +404,26 @@ class VerifierServer:
         self.scheduler.start()
         return engine
 
-    def _announce(self, engine: Engine, tls: bool) -> None:
-        """The line that says where the server listens (tests and tools parse it)."""
+    def effective_settings(self) -> dict[str, Any]:
+        """``ServerConfig.settings()`` with what startup resolved: ports, backend, metrics host, unit size and
+        crossovers (a configured 0 or None means "by backend" or "as measured")."""
+        from verifier import __version__
+
         cfg = self.config
+        settings: dict[str, Any] = {"version": __version__, **cfg.settings()}
+        settings.update(port=self.port, metrics_port=self.metrics_port, metrics_host=cfg.metrics_host or cfg.host)
+        if self.engine is not None and self.scheduler is not None:
+            settings["backend"] = self.engine.backend.name
+            settings["scheduler.max_batch_items"] = self.scheduler.unit_items
+            del settings["crossover_batch"]  # as resolved, per kind and policy:
+            for (kind, policy), items in self.engine.crossovers.items():
+                settings[".".join(("crossover_batch", kind, policy) if policy else ("crossover_batch", kind))] = items
+        return settings
+
+    def _announce(self, engine: Engine, tls: bool) -> None:
+        """The settings line, then the line that says where the server listens (tests and tools parse it)."""
+        cfg = self.config
+        _log.info("settings", extra={FIELDS: self.effective_settings()})
         backend = engine.backend
         devices = ", ".join(f"{d.name} x{d.workers}" for d in backend.devices())
         metrics = ""
