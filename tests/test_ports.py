@@ -88,3 +88,18 @@ def test_metrics_port_in_use_is_named_before_the_grpc_port_opens() -> None:
 
         with pytest.raises(PortInUseError, match=f"^metrics port 127.0.0.1:{port} is in use by another process$"):
             asyncio.run(start())
+
+
+def test_metrics_on_the_grpc_port_is_refused_naming_both() -> None:
+    async def start() -> None:
+        server = VerifierServer(ServerConfig(port=port, metrics_port=port, backend="cpu"), CollectorRegistry())
+        try:
+            await server.start()
+        finally:
+            await server.stop(0)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(PortInUseError, match=f"^metrics port 127.0.0.1:{port} is the gRPC port too$"):
+        asyncio.run(start())

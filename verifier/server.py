@@ -361,6 +361,8 @@ class VerifierServer:
         metrics_host = cfg.metrics_host or cfg.host
         _check_port("gRPC", cfg.host, cfg.port, cfg.reuse_port)
         if cfg.metrics_port is not None:
+            if cfg.metrics_port == cfg.port != 0:
+                raise PortInUseError(f"metrics port {metrics_host}:{cfg.metrics_port} is the gRPC port too")
             _check_port("metrics", metrics_host, cfg.metrics_port)
         address = f"{cfg.host}:{cfg.port}"
         try:
