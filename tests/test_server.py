@@ -17,6 +17,7 @@ import nacl.signing
 import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 import verifier
@@ -289,7 +290,12 @@ def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: Run
         watch_call = health.Watch(health_pb2.HealthCheckRequest(), timeout=30)
         assert next(watch_call).status == health_pb2.HealthCheckResponse.SERVING
         watch_call.cancel()
-        ProtoReflectionDescriptorDatabase(channel).get_services()
+        reflect_info = channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+            response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+        )
+        assert len(list(reflect_info(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))) == 1
     deadline = time.monotonic() + 10  # the cancelled Watch is recorded once the server has seen it end
     while _sample(server, *counters["watch calls"][:1], **counters["watch calls"][1]) == before["watch calls"]:
         assert time.monotonic() < deadline, "the cancelled Watch was never recorded"
