@@ -156,6 +156,9 @@ class _Call:
         self._start = time.perf_counter()
         self.request_id = _request_id(context.invocation_metadata())
         context.set_trailing_metadata(((REQUEST_ID, self.request_id),))
+        # Read now, while the call is live: the context's peer and auth context read the core call, which a
+        # stream's end may already have freed (reading them then crashed the process).
+        self._peer, self._subject = context.peer(), _subject(context)
         self.items: int | None = None
         self.valid: int | None = None
         self.invalid: int | None = None
@@ -224,8 +227,8 @@ class _Call:
     def _fields(self, code: str, seconds: float | None = None) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "method": f"/{self._service}/{self._method}",
-            "peer": self._context.peer(),
-            "subject": _subject(self._context),
+            "peer": self._peer,
+            "subject": self._subject,
             "request_id": self.request_id,
             "code": code,
             "duration_ms": None if seconds is None else round(seconds * 1000, 3),
