@@ -94,6 +94,7 @@ def test_a_bad_variable_is_one_line_and_exit_code_2(
     (["--consensus-priority", "closed"], "--consensus-priority: 'closed' is not one of open, bulk-only"),
     (["--tls-client-ca", __file__], "--tls-client-ca needs tls-cert and tls-key"),
     (["--metrics-tls-cert", __file__], "--metrics-tls-cert is set but metrics-tls-key is not"),
+    (["--metrics-tls-client-ca", __file__], "--metrics-tls-client-ca needs metrics-tls-cert and metrics-tls-key"),
 ])
 def test_a_bad_flag_is_one_line_and_exit_code_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], served: list[Any]
@@ -172,11 +173,11 @@ def test_the_new_serve_flags_reach_the_server_config(tmp_path: Path, served: lis
     cert.write_text("cert")
     key.write_text("key")
     assert main(["serve", "--log-format", "json", "--no-access-log", "--reuse-port", "--metrics-host", "0.0.0.0",
-                 "--metrics-tls-cert", str(cert), "--metrics-tls-key", str(key), "--metrics-port", "0",
-                 "--crossover-batch", "-1"]) == 0
+                 "--metrics-tls-cert", str(cert), "--metrics-tls-key", str(key), "--metrics-tls-client-ca", str(cert),
+                 "--metrics-port", "0", "--crossover-batch", "-1"]) == 0
     got = served[-1]
     assert (got.log_format, got.access_log, got.reuse_port, got.metrics_host) == ("json", False, True, "0.0.0.0")
-    assert (got.metrics_tls_cert, got.metrics_tls_key) == (str(cert), str(key))
+    assert (got.metrics_tls_cert, got.metrics_tls_key, got.metrics_tls_client_ca) == (str(cert), str(key), str(cert))
     assert got.metrics_port is None and got.crossover_batch is None
     assert main(["serve", "--crossover-batch", "0"]) == 0
     defaults = verifier.server.ServerConfig()

@@ -279,6 +279,8 @@ SERVE_SETTINGS: tuple[Setting, ...] = (
             "metrics_tls_cert", unset="", shown_default="none", metavar="FILE"),
     Setting("metrics-tls-key", Text(path=True), "its private key (PEM)", "metrics_tls_key", unset="",
             shown_default="none", metavar="FILE"),
+    Setting("metrics-tls-client-ca", Text(path=True), "CA (PEM) scrapers' certificates must chain to: mutual TLS",
+            "metrics_tls_client_ca", unset="", shown_default="none", metavar="FILE"),
     Setting("backend", Choice(BACKEND_NAMES), "auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)",
             "backend"),
     Setting("max-items", Int(1, _UINT32_MAX), "items per request", "limits.max_items"),
@@ -493,6 +495,10 @@ def check_serve(r: Resolved) -> None:
             raise SettingError(f"{_label(r, have)} is set but {lack} is not: TLS needs both a certificate and a key")
     if v["tls_client_ca"] and not v["tls_cert"]:
         raise SettingError(f"{_label(r, 'tls-client-ca')} needs tls-cert and tls-key: mutual TLS is TLS first")
+    if v["metrics_tls_client_ca"] and not v["metrics_tls_cert"]:
+        raise SettingError(
+            f"{_label(r, 'metrics-tls-client-ca')} needs metrics-tls-cert and metrics-tls-key: mutual TLS is TLS first"
+        )
 
 
 def server_config(values: Mapping[str, Any]) -> Any:
