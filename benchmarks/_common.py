@@ -23,9 +23,9 @@ def commit() -> str:
 
 
 def cpu_model() -> str:
-    from verifier.backends.cpu import _cpu_model
+    from verifier.backends._abi import cpu_model
 
-    return _cpu_model()
+    return cpu_model()
 
 
 def environment() -> dict[str, Any]:

@@ -58,9 +58,9 @@ def signed_batch(n: int, message_bytes: int, distinct: int = _DISTINCT, seed: in
 
 
 def bench_cuda(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    from verifier.backends._abi import ED25519_POLICY_CODES
     from verifier.backends.cuda._module import import_cupy, usable_device
     from verifier.backends.cuda.ed25519 import Ed25519Kernel
-    from verifier.backends.emu import ED25519_POLICY_CODES
 
     cp = import_cupy()
     info = usable_device(cp, args.device)

@@ -135,7 +135,7 @@ def cmd_compile_one(args: argparse.Namespace) -> int:
         fn = kernel.function
         record = {"registers": int(fn.num_regs), "local_bytes": int(fn.local_size_bytes), "defines": list(kernel.variant)}
     else:
-        from verifier.backends.emu import HostEd25519
+        from verifier.backends._host import HostEd25519
         from verifier.backends.pool import PriorityPool
 
         HostEd25519(PriorityPool(1), 1, defines=(f"VERIFIER_DBL_LOOP={loop}",))

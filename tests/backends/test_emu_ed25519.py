@@ -372,25 +372,25 @@ def test_policies_declared(backend: Backend) -> None:
 def test_unwritten_slot_is_a_kernel_error() -> None:
     """An unknown policy code makes the kernel write UNSPECIFIED (zero); the backend turns that into an
     error, never into an answer."""
-    from verifier.backends import emu
+    from verifier.backends import _abi, emu
 
     be = emu.EmuBackend(workers=1)
     try:
-        saved = dict(emu.ED25519_POLICY_CODES)
-        emu.ED25519_POLICY_CODES[Policy.ZIP215] = 7
+        saved = dict(_abi.ED25519_POLICY_CODES)
+        _abi.ED25519_POLICY_CODES[Policy.ZIP215] = 7
         seed = bytes(32)
         batch = batch_of([ref.public_key_from_seed(seed)], [ref.sign(seed, b"m")], [b"m"])
         with pytest.raises(KernelError, match="ed25519_verify_kernel"):
             be.verify_ed25519(batch, Policy.ZIP215)
     finally:
-        emu.ED25519_POLICY_CODES.update(saved)
+        _abi.ED25519_POLICY_CODES.update(saved)
         be.close()
 
 
 def test_the_loop_variant_of_the_main_loop_gives_the_same_verdicts(rng: random.Random) -> None:
     """VERIFIER_DBL_LOOP=1 (the doublings as a loop that is not unrolled, a build-time variant the GPU check
     compares) built for the host: the same verdicts as the default build on planted faults, both policies."""
-    from verifier.backends.emu import HostEd25519, run_ed25519
+    from verifier.backends._host import HostEd25519, run_ed25519
     from verifier.backends.pool import PriorityPool
 
     pool = PriorityPool(2)

@@ -8,7 +8,7 @@ PyNaCl releases the GIL, so a batch is cut into one chunk per worker thread.
 
 ZIP-215 (SPEC.md section 2) cannot be expressed with libsodium: it accepts non-canonical and small-order
 encodings that every libsodium entry point refuses. No maintained Python package implements it, so policy
-zip215 runs the kernel sources of ``kernels/`` compiled for the host (``verifier.backends.emu``), the code
+zip215 runs the kernel sources of ``kernels/`` compiled for the host (``verifier.backends._host``, shared with the test backend ``emu``), the code
 that the differential tests check against the independent reference on every input. It is built (or
 loaded from the cache) when the backend is constructed; without a host C++ compiler the backend offers
 policy libsodium alone and says so in one log line.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import platform
 from collections.abc import Callable
 
 import numpy as np
@@ -27,8 +26,9 @@ import numpy.typing as npt
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
+from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model
+from verifier.backends._host import HostEd25519, ed25519_kernel, run_ed25519
 from verifier.backends.base import DeviceInfo
-from verifier.backends.emu import DEFAULT_KEY_STORE_ROWS, HostEd25519, ed25519_kernel, run_ed25519
 from verifier.backends.pool import PriorityPool
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import BackendUnavailableError, UnsupportedPolicyError
@@ -159,7 +159,7 @@ class CpuBackend:
         self.policies = frozenset({Policy.LIBSODIUM} | ({Policy.ZIP215} if self._zip215 else set()))
 
     def devices(self) -> list[DeviceInfo]:
-        return [DeviceInfo(kind="cpu", name=_cpu_model(), workers=self.workers)]
+        return [DeviceInfo(kind="cpu", name=cpu_model(), workers=self.workers)]
 
     def _run_chunks(
         self, n: int, work: Callable[[int, int, npt.NDArray[np.uint8]], None]
@@ -223,14 +223,3 @@ class CpuBackend:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()

@@ -37,9 +37,9 @@ def now_utc() -> datetime.datetime:
 
 
 def cpu_model() -> str:
-    from verifier.backends.cpu import _cpu_model
+    from verifier.backends._abi import cpu_model
 
-    return _cpu_model()
+    return cpu_model()
 
 
 def cpu_cores() -> int:

@@ -264,8 +264,8 @@ def _timer_from_backend(kind: str, cp: Any) -> KernelTimer:
     the batch: ``Ed25519Kernel.launch`` / ``MerkleKernel.launch``."""
     null = np.uint64(0)
     if kind == "ed25519":
+        from verifier.backends._abi import ED25519_POLICY_CODES
         from verifier.backends.cuda.ed25519 import Ed25519Kernel
-        from verifier.backends.emu import ED25519_POLICY_CODES
         from verifier.verdict import Policy
 
         ek = Ed25519Kernel(cp, streams=1)

@@ -23,13 +23,13 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
+from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, ED25519_POLICY_CODES, check_written
 from verifier.backends.base import DeviceInfo
 from verifier.backends.cuda._module import import_cupy, usable_device
 from verifier.backends.cuda.ed25519 import KERNEL as _ED25519_KERNEL
 from verifier.backends.cuda.ed25519 import Ed25519Kernel
 from verifier.backends.cuda.merkle import KERNEL as _MERKLE_KERNEL
 from verifier.backends.cuda.merkle import MerkleKernel
-from verifier.backends.emu import DEFAULT_KEY_STORE_ROWS, ED25519_POLICY_CODES, check_written
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import UnsupportedPolicyError
 from verifier.verdict import Policy
