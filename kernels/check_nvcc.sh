@@ -3,7 +3,8 @@
 # with nvcc for sm_80 and sm_90, failing on any error; prints registers, spills, stack, shared memory
 # (ptxas -v) and SASS size (instructions: the kernel's .text bytes / 16) per kernel. The Ed25519 entry is
 # built in every build-time variant of kernels/common/arith.cuh (ptx: PTX carry-chain products; wide:
-# 64-bit products; -loop: the main loop's doublings not unrolled); the others in the default one.
+# 64-bit products; -loop: the main loop's doublings not unrolled, built for the last architecture only);
+# the others in the default one.
 # Exits 0 with "nvcc not found, skipping" where there is no nvcc.
 # Usage: kernels/check_nvcc.sh [arch ...]   (default: 80 90); NVCC=/path/to/nvcc to pick one.
 set -euo pipefail
@@ -40,7 +41,9 @@ for src in "${sources[@]}"; do
   for variant in "${mine[@]}"; do
     vname="${variant%%=*}"
     read -r -a defs <<<"${variant#*=}"
-    for arch in "${archs[@]}"; do
+    my_archs=("${archs[@]}")
+    [[ $vname == *-loop ]] && my_archs=("${archs[-1]}")  # the loop variants: the newest architecture only
+    for arch in "${my_archs[@]}"; do
       unit="$(basename "$src" .cu).$vname.sm_$arch"
       log="$tmp/$unit.log"
       logs+=("$log")
