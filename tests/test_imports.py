@@ -1,6 +1,7 @@
 """The package's import graph, read from the sources with ``ast``: no cycle, imports made inside
-functions included (a lazy import is still a dependency), and no production backend depends on the test
-backend ``emu``."""
+functions included (a lazy import is still a dependency; imports for annotations only are not), no
+production backend depends on the test backend ``emu``, and the client and the request conversion stay
+off the engine, the scheduler and the backends."""
 
 from __future__ import annotations
 
@@ -15,16 +16,33 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node, except those under ``if TYPE_CHECKING:`` (imports for annotations only)."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def _graph() -> dict[str, set[str]]:
     modules = {_module_name(p): p for p in _PKG.rglob("*.py") if "v1" not in p.relative_to(_PKG).parts}
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _runtime_nodes(ast.parse(path.read_text())):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                # `from verifier import x` is an edge to verifier.x: the root package's __init__ (the public
+                # API, which imports everything) runs for any import and is not counted as a layer.
+                own = [] if node.module == "verifier" else [node.module]
+                targets = own + [f"{node.module}.{a.name}" for a in node.names]
             for t in targets:
                 if t in modules and t != name:
                     graph[name].add(t)
@@ -65,3 +83,24 @@ def test_no_production_backend_imports_the_test_backend() -> None:
     graph = _graph()
     for m in ("verifier.backends.cpu", "verifier.backends.cuda.backend", "verifier.backends._host", "verifier.engine"):
         assert "verifier.backends.emu" not in graph[m], m
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        m = todo.pop()
+        for n in graph[m]:
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def test_layers_the_client_and_the_conversion_stay_off_the_engine_and_the_scheduler() -> None:
+    """The client (a caller's library) reaches neither the engine nor the scheduler nor any backend, not
+    even through convert; convert does not reach the scheduler."""
+    graph = _graph()
+    client = _reachable(graph, "verifier.client")
+    assert not client & {"verifier.engine", "verifier.scheduler"}, sorted(client)
+    assert not {m for m in client if m.startswith("verifier.backends")}, sorted(client)
+    assert "verifier.scheduler" not in _reachable(graph, "verifier.convert")

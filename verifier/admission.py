@@ -22,7 +22,7 @@ from verifier import convert
 from verifier.errors import LimitExceededError, VerifierError
 from verifier.logs import FIELDS
 from verifier.metrics import Metrics
-from verifier.scheduler import Priority
+from verifier.priority import Priority
 
 __all__ = [
     "Caller",

@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
-from verifier.engine import parse_policy
 from verifier.errors import (
     DeadlineExceededError,
     InvalidRequestError,
@@ -27,7 +26,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.result import VerifyResult
-from verifier.verdict import Policy, Verdict
+from verifier.verdict import Policy, Verdict, parse_policy
 
 if TYPE_CHECKING:
     from verifier import cometbft as cb

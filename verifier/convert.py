@@ -25,8 +25,8 @@ from verifier import cometbft as cb
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.cometbft.parse import load_json
 from verifier.errors import InvalidRequestError, LimitExceededError
+from verifier.priority import Priority
 from verifier.result import VerifyResult
-from verifier.scheduler import Priority
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 

@@ -22,16 +22,15 @@ import numpy.typing as npt
 from verifier.backends import Backend, create_backend, select_backend
 from verifier.batch import NO_KEY_SLOT, Ed25519Batch, MerkleBatch
 from verifier.errors import (
-    InvalidRequestError,
     KernelError,
     LimitExceededError,
     UnsupportedPolicyError,
 )
 from verifier.keyslots import KeySlots, StoreLock
 from verifier.result import VerifyResult
-from verifier.verdict import Policy, Verdict
+from verifier.verdict import Policy, Verdict, parse_policy
 
-__all__ = ["Engine", "Limits", "parse_policy"]
+__all__ = ["Engine", "Limits"]
 
 _log = logging.getLogger(__name__)
 
@@ -50,14 +49,6 @@ class Limits:
 def _scaled(crossover: int, ratio: float) -> int:
     """``crossover`` times ``ratio`` (<= 1), at least 1 when ``crossover`` is (0 stays 0: no routing)."""
     return 0 if crossover == 0 else max(1, min(crossover, round(crossover * ratio)))
-
-
-def parse_policy(policy: str | Policy) -> Policy:
-    try:
-        return Policy(policy)
-    except ValueError:
-        known = ", ".join(p.value for p in Policy)
-        raise InvalidRequestError(f"unknown policy {policy!r}; known policies: {known}") from None
 
 
 class Engine:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import heapq
 import itertools
 import logging
@@ -40,6 +39,7 @@ from verifier.backends.pool import WorkOrder, work_order
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.engine import Engine
 from verifier.errors import DeadlineExceededError, LimitExceededError, VerifierError
+from verifier.priority import Priority
 from verifier.result import VerifyResult
 from verifier.verdict import Policy
 
@@ -62,11 +62,6 @@ _FIRST_TIMED_UNIT = 256  # until a rate is known
 # Refused as late only when the estimate passes the time left this many times over: a wrong refusal loses
 # a verdict the caller could have had, while work let through is still dropped when the deadline passes.
 _LATE_MARGIN = 2.0
-
-
-class Priority(enum.IntEnum):
-    BULK = 1
-    CONSENSUS = 2
 
 
 @dataclasses.dataclass(frozen=True)

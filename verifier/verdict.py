@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Verdict", "Policy"]
+__all__ = ["Verdict", "Policy", "parse_policy"]
 
 
 class Verdict(enum.IntEnum):
@@ -34,3 +34,14 @@ class Policy(enum.StrEnum):
 
     LIBSODIUM = "libsodium"
     ZIP215 = "zip215"
+
+
+def parse_policy(policy: str | Policy) -> Policy:
+    """``policy`` as a ``Policy``; an unknown name is ``InvalidRequestError`` listing the known ones."""
+    from verifier.errors import InvalidRequestError
+
+    try:
+        return Policy(policy)
+    except ValueError:
+        known = ", ".join(p.value for p in Policy)
+        raise InvalidRequestError(f"unknown policy {policy!r}; known policies: {known}") from None

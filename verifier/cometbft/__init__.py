@@ -15,6 +15,7 @@ SPEC.md section 4; cometbft ``types/validation.go``, ``types/vote.go``, ``types/
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -68,8 +69,10 @@ from verifier.cometbft.verify import (
     verify_commit,
     voting_power_needed,
 )
-from verifier.engine import Engine
 from verifier.verdict import Policy
+
+if TYPE_CHECKING:  # only a type here: commits do not depend on the engine
+    from verifier.engine import Engine
 
 U8 = npt.NDArray[np.uint8]
 
