@@ -104,3 +104,9 @@ def test_layers_the_client_and_the_conversion_stay_off_the_engine_and_the_schedu
     assert not client & {"verifier.engine", "verifier.scheduler"}, sorted(client)
     assert not {m for m in client if m.startswith("verifier.backends")}, sorted(client)
     assert "verifier.scheduler" not in _reachable(graph, "verifier.convert")
+
+
+def test_serving_does_not_import_the_benchmark_package() -> None:
+    graph = _graph()
+    for m in ("verifier.server", "verifier.service", "verifier.engine"):
+        assert not {n for n in _reachable(graph, m) if n.startswith("verifier.bench")}, m

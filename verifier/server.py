@@ -61,7 +61,7 @@ class ServerConfig:
     scheduler: SchedulerConfig = dataclasses.field(default_factory=SchedulerConfig)
     # Device batches smaller than this run on the CPU (GPU backends only; policy zip215 scales it by the
     # CPU's zip215/libsodium rate); None: what `verifier bench` measured per kind
-    # (verifier.bench.load_crossover), else 0.
+    # (verifier.crossover.load_crossover), else 0.
     crossover_batch: int | None = 0
     grace_seconds: float = 30.0
     # TLS: PEM files. With a client CA, clients must present a certificate it signed (mutual TLS).
@@ -386,7 +386,7 @@ class VerifierServer:
         cfg = self.config
         crossover, merkle_crossover = cfg.crossover_batch, None
         if crossover is None:
-            from verifier.bench import load_crossover
+            from verifier.crossover import load_crossover
 
             crossover = load_crossover(kind="ed25519") or 0
             merkle_crossover = load_crossover(kind="merkle") or 0

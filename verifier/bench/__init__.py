@@ -20,16 +20,15 @@ records a run there, the checked-in figures and the crossover ``verifier serve``
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from verifier.crossover import CROSSOVER_ENV, default_crossover_path, load_crossover
+
 __all__ = ["CROSSOVER_ENV", "DEFAULT_OUT", "add_arguments", "default_crossover_path", "load_crossover", "main", "run_args"]
 
-CROSSOVER_ENV = "VERIFIER_CROSSOVER_FILE"
 DEFAULT_OUT = "bench-out"  # relative to the working directory
 
 _DESCRIPTION = "The benchmark suite: GPU against CPU and against peers, side by side, with tables and plots."
@@ -37,38 +36,6 @@ _FULL_BATCHES = [4**i for i in range(8)]  # 1 .. 16384
 _FULL_CUDA_BATCHES = [4**i for i in range(11)]  # 1 .. 2^20
 _QUICK_BATCHES = [1, 16, 256, 1024]
 _QUICK_CUDA_BATCHES = [1, 64, 4096, 65536]
-
-
-def default_crossover_path() -> Path:
-    """``$VERIFIER_CROSSOVER_FILE``, else ``benchmarks/results/crossover.json`` in the checkout."""
-    from verifier.bench.environment import REPO_ROOT
-
-    env = os.environ.get(CROSSOVER_ENV)
-    return Path(env) if env else REPO_ROOT / "benchmarks" / "results" / "crossover.json"
-
-
-def load_crossover(path: str | os.PathLike[str] | None = None, kind: str = "ed25519") -> int | None:
-    """The crossover batch size for ``kind`` measured by the last ``verifier bench`` run, or None.
-
-    None when the file is missing or unreadable, or the run found no crossover (no GPU measured, or the GPU
-    never beat the CPU). Reads ``path``, else ``$VERIFIER_CROSSOVER_FILE``, else
-    ``benchmarks/results/crossover.json``.
-    """
-    p = Path(path) if path is not None else default_crossover_path()
-    try:
-        doc = json.loads(p.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict):
-        return None
-    entry = doc.get("kinds", {}).get(kind) if isinstance(doc.get("kinds"), dict) else None
-    if isinstance(entry, dict):
-        value = entry.get("crossover_batch")
-    elif doc.get("kind") == kind:
-        value = doc.get("crossover_batch")
-    else:
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _positive_int(text: str) -> int:
