@@ -1,9 +1,12 @@
-"""Shared fixtures: a seeded RNG that prints its seed, and a fresh Prometheus registry."""
+"""Shared fixtures: a seeded RNG that prints its seed, a fresh Prometheus registry, and the root logger
+restored after a test that configured it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+from collections.abc import Iterator
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -25,3 +28,15 @@ def rng(seed: int) -> random.Random:
 @pytest.fixture
 def registry() -> CollectorRegistry:
     return CollectorRegistry()
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """``verifier.cli.main()`` configures the root logger for the stderr of its moment; a later test's
+    server must not log into an earlier test's closed capture."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import logging
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +24,8 @@ SK = nacl.signing.SigningKey(b"\x22" * 32)
 PK = bytes(SK.verify_key)
 
 
-@pytest.fixture(autouse=True)
-def _logging_restored() -> Iterator[None]:
-    """``main()`` configures the root logger for the stderr of its moment; a later test's server must
-    not log into an earlier test's closed capture."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-    root.setLevel(level)
+# main() configures the root logger: each test gets it back as it was (conftest.py).
+pytestmark = pytest.mark.usefixtures("logging_restored")
 
 
 def _sig_line(msg: bytes, **override: object) -> str:

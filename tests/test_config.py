@@ -4,11 +4,9 @@ the flags, the variables, the file's keys and the README; a bad value is one lin
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +19,8 @@ from verifier.cli import _parser, main
 _README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-@pytest.fixture(autouse=True)
-def _logging_restored() -> Iterator[None]:
-    """``main()`` configures the root logger for the stderr of its moment; a later test's server must
-    not log into an earlier test's closed capture."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-    root.setLevel(level)
+# main() configures the root logger: each test gets it back as it was (conftest.py).
+pytestmark = pytest.mark.usefixtures("logging_restored")
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import random
@@ -14,14 +12,11 @@ from typing import Any
 import grpc
 import nacl.signing
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 import verifier
 from tests.harness import RunningServer, running_server
 from tests.support import cometbft_ref as ref
+from tests.support.pki import make_pki
 from verifier.admission import ConsensusAccess, PermissionDeniedError
 from verifier.scheduler import Priority, SchedulerConfig
 from verifier.v1 import verifier_pb2 as pb2
@@ -85,49 +80,9 @@ def test_expired_deadline_is_deadline_exceeded() -> None:
             assert stub.VerifySignatures(_request(3), timeout=30).all_valid  # and the server is fine
 
 
-def _cert(
-    name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None, issuer_key: ec.EllipticCurvePrivateKey | None
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    out = tmp_path_factory.mktemp("pki")
-    files: dict[str, str] = {}
-
-    def write(name: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
-        (out / f"{name}.key").write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        (out / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        files[f"{name}_key"], files[f"{name}_crt"] = str(out / f"{name}.key"), str(out / f"{name}.crt")
-
-    for ca_name in ("ca", "other_ca"):
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca = _cert(f"{ca_name} root", ca_key, None, None)
-        write(ca_name, ca_key, ca)
-        for leaf in ("server", "client", "bulk-client") if ca_name == "ca" else ("client",):
-            key = ec.generate_private_key(ec.SECP256R1())
-            write(leaf.replace("-", "_") if ca_name == "ca" else "stranger", key, _cert(leaf, key, ca, ca_key))
-    return files
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _verify_over(target: str, **tls: str) -> bool:

@@ -34,8 +34,9 @@ def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[x509.Certifi
 
 
 def make_pki(out: Path) -> dict[str, str]:
-    """PEM files under ``out``: ``ca``, ``server`` and ``client`` (signed by ca), ``other_ca``, and
-    ``selfsigned`` (a server certificate that is its own CA); ``<name>_crt`` and ``<name>_key`` paths."""
+    """PEM files under ``out``: ``ca``; ``server``, ``client`` and ``bulk_client`` (common name
+    bulk-client), signed by ca; ``other_ca``; ``stranger`` (common name client, signed by other_ca); and
+    ``selfsigned`` (a server certificate that is its own CA). ``<name>_crt`` and ``<name>_key`` paths."""
     files: dict[str, str] = {}
 
     def write(name: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
@@ -49,10 +50,11 @@ def make_pki(out: Path) -> dict[str, str]:
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca = _cert(f"{ca_name} root", ca_key, None, ca=True, sans=[])
         write(ca_name, ca_key, ca)
-        if ca_name == "ca":
-            for leaf in ("server", "client"):
-                key = ec.generate_private_key(ec.SECP256R1())
-                write(leaf, key, _cert(leaf, key, (ca, ca_key), ca=False, sans=_LOOPBACK))
+        leaves = (("server", "server"), ("client", "client"), ("bulk_client", "bulk-client")) if ca_name == "ca" \
+            else (("stranger", "client"),)
+        for file_name, common_name in leaves:
+            key = ec.generate_private_key(ec.SECP256R1())
+            write(file_name, key, _cert(common_name, key, (ca, ca_key), ca=False, sans=_LOOPBACK))
     key = ec.generate_private_key(ec.SECP256R1())
     write("selfsigned", key, _cert("verifier", key, None, ca=True, sans=_LOOPBACK))
     return files
