@@ -859,20 +859,9 @@ def test_timestamp_range_edges_accepted(engine_verify: cb.VerifyFn) -> None:
     """The first and last instants a Timestamp holds sign and verify like any other."""
     for seconds, nanos in ((cb.MIN_TIMESTAMP_SECONDS, 0), (cb.MAX_TIMESTAMP_SECONDS - 1, 999_999_999)):
         gen, vs = _fixed_commit(2, [ref.COMMIT] * 2, [10] * 2)
-        key = next(
-            k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == gen.validators[1].pub_key
-        )
-        msg = ref.ref_sign_bytes(
-            gen.chain_id,
-            gen.height,
-            gen.round,
-            gen.block_hash,
-            gen.parts_total,
-            gen.parts_hash,
-            (seconds, nanos),
-        )
         e = gen.entries[1]
-        gen.entries[1] = ref.RefEntry(e.flag, e.address, (seconds, nanos), key.sign(msg).signature)
+        sig = gen.sign_vote(gen.validators[1].pub_key, (seconds, nanos))
+        gen.entries[1] = ref.RefEntry(e.flag, e.address, (seconds, nanos), sig)
         commit = cb.parse_commit(gen.commit_json())
         assert commit.signatures[1].timestamp == (seconds, nanos)
         assert cb.verify_commit(None, vs, commit, verify=engine_verify).valid
@@ -1179,19 +1168,8 @@ def _scenario(rng: random.Random, kind: str) -> dict[str, Any]:
         e = gen.entries[j]
         gen.entries[j] = ref.RefEntry(e.flag, gen.entries[i].address, e.timestamp, e.signature)
         if rng.random() < 0.5:  # and signed by i's key, so only the duplicate rule catches it
-            key = next(k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == gen.signer[i])
-            msg = ref.ref_sign_bytes(
-                gen.chain_id,
-                gen.height,
-                gen.round,
-                gen.block_hash,
-                gen.parts_total,
-                gen.parts_hash,
-                e.timestamp,
-            )
-            gen.entries[j] = ref.RefEntry(
-                e.flag, gen.entries[i].address, e.timestamp, key.sign(msg).signature
-            )
+            sig = gen.sign_vote(gen.signer[i], e.timestamp)
+            gen.entries[j] = ref.RefEntry(e.flag, gen.entries[i].address, e.timestamp, sig)
             gen.signer[j] = gen.signer[i]
         gen.notes.append(f"entry {j} repeats the signer of {i}")
     elif kind == "wrong_height":
@@ -1343,11 +1321,7 @@ def _fixed_commit(
         if f == ref.ABSENT:
             entries.append(ref.RefEntry(ref.ABSENT, b"", (-62135596800, 0), b""))
             continue
-        bh, pt, ph = (gen.block_hash, gen.parts_total, gen.parts_hash) if f == ref.COMMIT else (b"", 0, b"")
-        key = next(k for k in ref.key_pool(len(ref._KEYS)) if bytes(k.verify_key) == v.pub_key)
-        sig = key.sign(
-            ref.ref_sign_bytes(gen.chain_id, gen.height, gen.round, bh, pt, ph, e.timestamp)
-        ).signature
+        sig = gen.sign_vote(v.pub_key, e.timestamp, for_block=f == ref.COMMIT)
         entries.append(ref.RefEntry(f, v.address, e.timestamp, sig))
     gen = dataclass_replace(gen, validators=vals, entries=entries, signer=[v.pub_key for v in vals])
     return gen, cb.parse_validators(ref.validators_json(vals))
