@@ -54,6 +54,15 @@ def _run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
+def _one_unit_at_a_time(backend: CpuBackend, metrics: Metrics | None = None) -> Scheduler:
+    """A started scheduler with one slot (none kept for consensus), units of 4 items and no gathering
+    delay, so the order of units is the order of choice. Call inside the event loop."""
+    config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
+    sched = Scheduler(Engine(backend), config, metrics)
+    sched.start()
+    return sched
+
+
 def test_concurrent_callers_are_merged_and_answered_in_their_own_order() -> None:
     backend = RecordingCpu()
 
@@ -76,10 +85,7 @@ def test_consensus_goes_ahead_of_bulk() -> None:
     backend = RecordingCpu()
 
     async def main() -> None:
-        # No reserved slot: consensus must win the one slot at the moment it frees up.
-        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
-        sched = Scheduler(Engine(backend), config)
-        sched.start()
+        sched = _one_unit_at_a_time(backend)  # no reserved slot: consensus must win the one slot as it frees
         backend.gate.clear()
         first = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=0), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.entered.wait, 5)  # the device is busy with batch 0
@@ -227,9 +233,7 @@ def test_within_a_class_the_earliest_deadline_goes_first() -> None:
     backend = GatedCpu(hold={0})
 
     async def main() -> None:
-        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
-        sched = Scheduler(Engine(backend), config)
-        sched.start()
+        sched = _one_unit_at_a_time(backend)
         busy = asyncio.ensure_future(sched.verify_ed25519(_batch(4, tag=0), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.held.wait, 5)
         queued = [
@@ -250,9 +254,7 @@ def test_a_cancelled_big_request_stops_within_one_unit() -> None:
     metrics = Metrics()
 
     async def main() -> None:
-        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
-        sched = Scheduler(Engine(backend), config, metrics)
-        sched.start()
+        sched = _one_unit_at_a_time(backend, metrics)
         big = asyncio.ensure_future(sched.verify_ed25519(_batch(40, tag=7), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.held.wait, 5)  # its first unit is on the device
         big.cancel()
@@ -278,9 +280,7 @@ def test_a_deadline_passing_mid_request_answers_at_once_and_drops_the_rest() -> 
     metrics = Metrics()
 
     async def main() -> None:
-        config = SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=0, max_batch_items=4)
-        sched = Scheduler(Engine(backend), config, metrics)
-        sched.start()
+        sched = _one_unit_at_a_time(backend, metrics)
         with pytest.raises(DeadlineExceededError, match="deadline passed after 0.1.. s in progress"):
             await asyncio.wait_for(sched.verify_ed25519(_batch(40, tag=7), Policy.LIBSODIUM, timeout=0.1), 5)
         assert not backend.release.is_set()  # answered while its unit was still held on the device
