@@ -140,6 +140,13 @@ def ed25519_kernel(pool: PriorityPool, workers: int, block_dim: int = BLOCK_DIM,
     return HostEd25519(pool, workers, block_dim, rows)
 
 
+def _verdict_slots(n: int, kernel: str) -> npt.NDArray[np.uint8]:
+    """``n`` zeroed verdict slots (UNSPECIFIED until the kernel writes them); a launch takes n as uint32."""
+    if n > MAX_ITEMS:
+        raise LimitExceededError(f"the host {kernel} kernel takes at most {MAX_ITEMS} items per call, got {n}")
+    return np.zeros(n, dtype=np.uint8)
+
+
 def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
     """The host-built Ed25519 kernel over ``batch``: one Verdict code per item, every slot written.
 
@@ -147,10 +154,7 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
     (PyNaCl) cannot express it. Items with a ``key_slots`` row take their decoded key from the store when
     the row holds that very key (policy zip215).
     """
-    n = len(batch)
-    if n > MAX_ITEMS:
-        raise LimitExceededError(f"the host Ed25519 kernel takes at most {MAX_ITEMS} items per call, got {n}")
-    out = np.zeros(n, dtype=np.uint8)
+    n, out = len(batch), _verdict_slots(len(batch), "Ed25519")
     if n == 0:
         return out
     keys, sigs, msgs, offsets, malformed, slots = batch.kernel_columns()
@@ -168,10 +172,7 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
 def run_merkle(kernel: EmuKernel, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
     """The host-built Merkle kernel over ``batch``: OK, MALFORMED_PROOF or ROOT_MISMATCH per proof
     (docs/RULES.md section 3), every slot written."""
-    n = len(batch)
-    if n > MAX_ITEMS:
-        raise LimitExceededError(f"the host Merkle kernel takes at most {MAX_ITEMS} items per call, got {n}")
-    out = np.zeros(n, dtype=np.uint8)
+    n, out = len(batch), _verdict_slots(len(batch), "Merkle")
     if n == 0:
         return out
 
