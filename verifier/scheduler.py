@@ -142,8 +142,7 @@ class Scheduler:
         self._timed_units = host and not self.config.max_batch_items and self.config.unit_target_ms > 0
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}
-        self._queued_items = 0  # items not yet in a unit
-        self._waiting_items: dict[tuple[_Key, Priority], int] = {}  # the same, per queue and class
+        self._waiting_items: dict[tuple[_Key, Priority], int] = {}  # items not yet in a unit, per queue and class
         self._queued_bytes = 0  # bytes of requests not yet answered
         self._running = 0
         self._rates: dict[_Key, float] = {}  # items/s per queue, measured
@@ -161,7 +160,7 @@ class Scheduler:
 
     async def close(self) -> None:
         """Finish everything queued and in flight, then stop the worker."""
-        while self._queued_items or self._tasks:
+        while self.queued_items or self._tasks:
             self._wakeup.set()
             await asyncio.sleep(0.001)
         if self._worker is not None:
@@ -174,7 +173,7 @@ class Scheduler:
 
     @property
     def queued_items(self) -> int:
-        return self._queued_items
+        return sum(self._waiting_items.values())
 
     async def verify_ed25519(
         self, batch: Ed25519Batch, policy: Policy, *, priority: Priority = Priority.BULK, timeout: float | None = None
@@ -198,9 +197,10 @@ class Scheduler:
             return VerifyResult(np.zeros(0, np.uint8), self.engine.backend.name)
         cfg = self.config
         n, nbytes = len(batch), batch.nbytes
-        if self._queued_items + n > cfg.queue_capacity_items:
+        queued = self.queued_items
+        if queued + n > cfg.queue_capacity_items:
             raise LimitExceededError(
-                f"queue full: {self._queued_items} items queued, {n} more would pass the capacity of "
+                f"queue full: {queued} items queued, {n} more would pass the capacity of "
                 f"{cfg.queue_capacity_items} items"
             )
         if self._queued_bytes + nbytes > cfg.queue_capacity_bytes:
@@ -260,7 +260,7 @@ class Scheduler:
 
     def _observe_depth(self) -> None:
         if self.metrics is not None:
-            self.metrics.queue_depth.set(self._queued_items)
+            self.metrics.queue_depth.set(self.queued_items)
 
     # ------------------------------------------------------------------ choosing work
 
@@ -282,7 +282,6 @@ class Scheduler:
     def _count_waiting(self, req: _Request, n: int) -> None:
         where = (req.key, req.priority)
         self._waiting_items[where] = self._waiting_items.get(where, 0) + n
-        self._queued_items += n
 
     def _ready(self) -> tuple[_Key, Priority] | float | None:
         """What may start now: (key, class); else seconds until a gathering bulk unit is due; else None."""
@@ -456,9 +455,4 @@ class Scheduler:
         parts = sorted(req.parts, key=lambda p: p[0])
         verdicts = parts[0][1] if len(parts) == 1 else np.concatenate([v for _, v in parts])
         return VerifyResult(verdicts, "+".join(req.backends))
-
-    @property
-    def measured_rates(self) -> dict[_Key, float]:
-        """Items/s per (kind, policy or leaf form), as measured on recent units."""
-        return dict(self._rates)
 
