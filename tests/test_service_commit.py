@@ -1,7 +1,7 @@
 """VerifyCommit and RegisterValidatorSet over gRPC, and ``verifier verify commit``.
 
 The server's answer must equal, field by field, what ``cometbft.verify_commit`` answers in-process (which
-tests/test_cometbft.py checks against the reference tally), whichever way the request carries the commit
+tests/cometbft/ checks against the reference tally), whichever way the request carries the commit
 (protobuf or the node's JSON) and the set (protobuf, JSON pages, or a registered hash). Generated commits
 (150 validators, planted bad signatures, nil and absent votes) are also checked against the reference
 tally directly. Seed printed; replay with VERIFIER_TEST_SEED.
@@ -23,8 +23,8 @@ import pytest
 import verifier
 from tests.harness import RunningServer, running_server
 from tests.support import cometbft_ref as ref
+from tests.support.cometbft import real_commit_doc, real_validators_doc
 from tests.support.vectors import cometbft_real_commits
-from tests.test_cometbft import _real_commit_doc, _real_validators_doc
 from verifier import cometbft as cb
 from verifier import convert
 from verifier.cli import main
@@ -72,7 +72,7 @@ def test_real_commits_every_form_and_mode(client: Client, local_verify: cb.Verif
     """All 151 real commits (CometBFT 0.34, 0.37, 0.38) valid in every mode, through the JSON and the
     protobuf forms, equal to the in-process answer."""
     for case in cometbft_real_commits()["cases"]:
-        cdoc, vdoc = _real_commit_doc(case), _real_validators_doc(case)
+        cdoc, vdoc = real_commit_doc(case), real_validators_doc(case)
         commit, vals = cb.parse_commit(cdoc), cb.parse_validators(vdoc)
         for mode in MODES:
             want = cb.verify_commit(case["chain_id"], vals, commit, verify=local_verify, mode=mode)
@@ -85,7 +85,7 @@ def test_real_commits_every_form_and_mode(client: Client, local_verify: cb.Verif
 
 def test_real_commit_tampered_fails_with_cometbft_error(client: Client) -> None:
     case = cometbft_real_commits()["cases"][0]
-    cdoc, vdoc = _real_commit_doc(case), json.dumps(_real_validators_doc(case))
+    cdoc, vdoc = real_commit_doc(case), json.dumps(real_validators_doc(case))
     sig = bytearray(base64.b64decode(cdoc["signatures"][0]["signature"]))
     sig[5] ^= 0x10  # a bit of R
     cdoc["signatures"][0]["signature"] = base64.b64encode(bytes(sig)).decode()
@@ -93,7 +93,7 @@ def test_real_commit_tampered_fails_with_cometbft_error(client: Client) -> None:
     assert not r.valid and r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE and r.error.index == 0
     assert r.error.message.startswith("wrong signature (#0): ")
     assert r.statuses == (cb.SignatureStatus.VERIFIED,) and r.verdict(0) is not None
-    r = client.verify_commit(json.dumps(_real_commit_doc(case)), vdoc, chain_id=case["chain_id"] + "x")
+    r = client.verify_commit(json.dumps(real_commit_doc(case)), vdoc, chain_id=case["chain_id"] + "x")
     assert r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE
 
 
