@@ -17,7 +17,7 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from tests.harness import running_server
+from tests.support.harness import running_server
 from verifier.cli import main
 
 SK = nacl.signing.SigningKey(b"\x22" * 32)

@@ -17,7 +17,7 @@ import grpc
 import nacl.signing
 import pytest
 
-from tests.harness import RunningServer, ServeProcess, running_server
+from tests.support.harness import RunningServer, ServeProcess, running_server
 from tests.support.pki import make_pki
 from verifier import logs
 from verifier.interceptors import AccessLog, Tally

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tests.harness import RunningServer, ServeProcess, running_server, serve_command, serve_process
+from tests.support.harness import RunningServer, ServeProcess, running_server, serve_command, serve_process
 from verifier.errors import PortInUseError, VerifierError
 from verifier.server import ServerConfig, VerifierServer
 

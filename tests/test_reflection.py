@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_reflection.v1alpha import reflection_pb2 as v1alpha_pb2
 
-from tests.harness import RunningServer, running_server
+from tests.support.harness import RunningServer, running_server
 
 _SERVICES = {
     "verifier.v1.Verifier", "grpc.health.v1.Health",

@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 import verifier
-from tests.harness import RunningServer, running_server
+from tests.support.harness import RunningServer, running_server
 from verifier.engine import Limits
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 import verifier
-from tests.harness import RunningServer, running_server
 from tests.support import cometbft_ref as ref
 from tests.support.cometbft import real_commit_doc, real_validators_doc
+from tests.support.harness import RunningServer, running_server
 from tests.support.vectors import cometbft_real_commits
 from verifier import cometbft as cb
 from verifier import convert

@@ -19,8 +19,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.harness import GatedCpu, RunningServer, running_server
 from tests.support import cometbft_ref as ref
+from tests.support.harness import GatedCpu, RunningServer, running_server
 from verifier import convert, service
 from verifier.engine import Limits
 from verifier.scheduler import SchedulerConfig

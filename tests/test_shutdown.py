@@ -12,7 +12,7 @@ import nacl.signing
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.harness import running_server, serve_command, serve_process
+from tests.support.harness import running_server, serve_command, serve_process
 from verifier.scheduler import SchedulerConfig
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc

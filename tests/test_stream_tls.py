@@ -14,8 +14,8 @@ import nacl.signing
 import pytest
 
 import verifier
-from tests.harness import RunningServer, running_server
 from tests.support import cometbft_ref as ref
+from tests.support.harness import RunningServer, running_server
 from tests.support.pki import make_pki
 from verifier.admission import ConsensusAccess, PermissionDeniedError
 from verifier.scheduler import Priority, SchedulerConfig

@@ -13,8 +13,8 @@ import random
 
 import pytest
 
-from tests.kernels._shim import build_shim
 from tests.support import ed25519_ref as ref
+from tests.support.kernel_shim import build_shim
 
 P, L = ref.P, ref.L
 M256 = 2**256

@@ -14,7 +14,7 @@ import pytest
 
 from verifier.backends._native import kernel_sources_digest, kernels_dir
 
-_HERE = Path(__file__).resolve().parent
+_SHIMS = Path(__file__).resolve().parents[1] / "kernels"  # tests/kernels/, where the .cu shims are
 _FLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-x", "c++", "-DVERIFIER_EMU", "-Wall", "-Wextra")
 
 
@@ -23,7 +23,7 @@ def build_shim(name: str) -> ctypes.CDLL:
     cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
     if cxx is None:
         pytest.skip("no host C++ compiler (g++/c++) on PATH")
-    src = _HERE / name
+    src = _SHIMS / name
     digest = hashlib.sha256(src.read_bytes() + kernel_sources_digest(_FLAGS).encode()).hexdigest()[:16]
     base = Path(os.environ.get("VERIFIER_CACHE_DIR") or Path.home() / ".cache" / "verifier") / "emu"
     base.mkdir(parents=True, exist_ok=True)
