@@ -68,6 +68,7 @@ def assert_same(got: cb.CommitResult, want: cb.CommitResult, what: str) -> None:
     assert np.array_equal(got.verdicts, want.verdicts), f"{what}: verdicts"
 
 
+@pytest.mark.slow
 def test_real_commits_every_form_and_mode(client: Client, local_verify: cb.VerifyFn) -> None:
     """All 151 real commits (CometBFT 0.34, 0.37, 0.38) valid in every mode, through the JSON and the
     protobuf forms, equal to the in-process answer."""

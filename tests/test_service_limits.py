@@ -359,6 +359,7 @@ def test_expired_and_cancelled_calls_are_recorded_with_their_codes(monkeypatch: 
 # ------------------------------------------------------------------------------ streams and connections
 
 
+@pytest.mark.slow
 def test_a_stream_that_never_reads_stops_being_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller sends batches and never reads the answers: once what the transport holds for it is full,
     the server stops reading its stream (a batch leaves the window when its answer is sent, not when it is
@@ -427,6 +428,7 @@ def test_half_open_streams_are_bounded_per_connection() -> None:
             thread.join(10)
 
 
+@pytest.mark.slow
 def test_max_connection_age_ends_half_open_streams() -> None:
     """A stream held open without a body ends when its connection reaches --max-connection-age plus its
     grace (UNAVAILABLE at the caller); the server records it as ended, no longer in flight."""
