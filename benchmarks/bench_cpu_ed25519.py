@@ -23,6 +23,7 @@ from nacl.bindings import crypto_sign_open  # noqa: E402
 from benchmarks._common import cpu_model, save  # noqa: E402
 from verifier.backends.cpu import CpuBackend  # noqa: E402
 from verifier.batch import Ed25519Batch  # noqa: E402
+from verifier.schemes import ED25519  # noqa: E402
 from verifier.verdict import Policy, Verdict  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def main() -> int:
     batch = Ed25519Batch.from_items(keys, sigs, msgs)
 
     def engine_call() -> None:
-        out = backend.verify_ed25519(batch, Policy.LIBSODIUM)
+        out = backend.run(ED25519, batch, Policy.LIBSODIUM)
         assert (out == Verdict.OK).all()
 
     cores = os.cpu_count() or 1

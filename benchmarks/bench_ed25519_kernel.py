@@ -29,6 +29,7 @@ sys.path.insert(0, str(_ROOT))
 from benchmarks._common import save  # noqa: E402
 from verifier.batch import Ed25519Batch  # noqa: E402
 from verifier.errors import BackendUnavailableError  # noqa: E402
+from verifier.schemes import ED25519  # noqa: E402
 from verifier.verdict import Policy, Verdict  # noqa: E402
 
 _DISTINCT = 65_536
@@ -117,10 +118,10 @@ def bench_emu(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dict
     try:
         for mb in args.message_bytes:
             batch = signed_batch(args.batch, mb)
-            be.verify_ed25519(batch, Policy(args.policy))  # warm-up (the build is cached by then)
+            be.run(ED25519, batch, Policy(args.policy))  # warm-up (the build is cached by then)
             t0 = time.perf_counter()
             for _ in range(args.repeat):
-                verdicts = be.verify_ed25519(batch, Policy(args.policy))
+                verdicts = be.run(ED25519, batch, Policy(args.policy))
             dt = time.perf_counter() - t0
             assert int(np.count_nonzero(verdicts == Verdict.OK)) == len(batch)
             rate = len(batch) * args.repeat / dt

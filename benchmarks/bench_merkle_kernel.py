@@ -34,6 +34,7 @@ sys.path.insert(0, str(_ROOT))
 from benchmarks._common import save  # noqa: E402
 from verifier.batch import MerkleBatch  # noqa: E402
 from verifier.errors import VerifierError  # noqa: E402
+from verifier.schemes import MERKLE  # noqa: E402
 from verifier.verdict import Verdict  # noqa: E402
 
 _NODE_PREFIX = b"\x01"  # RFC 9162 section 2.1.1
@@ -263,11 +264,11 @@ def run_gpu(
             from verifier.backends.cuda import CudaBackend  # type: ignore[import-not-found,unused-ignore]
 
             backend = CudaBackend()
-            backend.verify_merkle(batch.slice(0, min(n, 1024)))  # warm-up
+            backend.run(MERKLE, batch.slice(0, min(n, 1024)))  # warm-up
             best_be = float("inf")
             for _ in range(3):
                 t = time.perf_counter()
-                out = backend.verify_merkle(batch)
+                out = backend.run(MERKLE, batch)
                 best_be = min(best_be, time.perf_counter() - t)
             check_verdicts(batch, out, "CudaBackend end to end")
             rows.append(_row("cuda", "end_to_end", n, depth, best_be, **extra(best_be)))
@@ -295,9 +296,9 @@ def run_emu(batches: list[int], depth: int) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     for n in batches:
         batch = synthetic_batch(n, depth)
-        backend.verify_merkle(batch.slice(0, min(n, 64)))  # build and load the library
+        backend.run(MERKLE, batch.slice(0, min(n, 64)))  # build and load the library
         t = time.perf_counter()
-        out = backend.verify_merkle(batch)
+        out = backend.run(MERKLE, batch)
         seconds = time.perf_counter() - t
         check_verdicts(batch, out, "emu")
         rows.append(_row("emu", "end_to_end", n, depth, seconds))

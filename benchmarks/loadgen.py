@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 from benchmarks import hostile  # noqa: E402
 from benchmarks._common import cpu_model  # noqa: E402
 from verifier.client import Client  # noqa: E402
+from verifier.schemes import ED25519  # noqa: E402
 from verifier.verdict import Verdict  # noqa: E402
 
 
@@ -164,10 +165,10 @@ def in_process_rate(batch: int, seconds: float, seed: int) -> float:
     n = min(batch, len(keys))
     b = Ed25519Batch.from_items(keys[:n], sigs[:n], msgs[:n])
     engine = get_engine("cpu")
-    engine.verify_ed25519(b)
+    engine.verify(ED25519, b)
     done, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        engine.verify_ed25519(b)
+        engine.verify(ED25519, b)
         done += n
     return done / (time.perf_counter() - t0)
 

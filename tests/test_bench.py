@@ -20,6 +20,7 @@ from verifier.bench import load_crossover, main, report, runners
 from verifier.bench.suite import RunResult
 from verifier.bench.timing import VerdictMismatchError, measure, measure_concurrent
 from verifier.bench.workload import INVALID_EVERY, Ed25519Workload, MerkleWorkload
+from verifier.schemes import ED25519, MERKLE
 from verifier.verdict import Policy, Verdict
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -143,14 +144,14 @@ def test_workloads_are_what_the_cpu_backend_and_the_peers_say() -> None:
     try:
         ed = Ed25519Workload(32, pool=100, seed=3)
         n = 150  # past the pool: items 0..99 then 0..49 again, item 63 the one invalid
-        verdicts = backend.verify_ed25519(ed.batch(n), Policy.LIBSODIUM)
+        verdicts = backend.run(ED25519, ed.batch(n), Policy.LIBSODIUM)
         assert int(np.count_nonzero(verdicts == Verdict.OK)) == ed.expected_valid(n) == n - 1
         assert set(np.unique(verdicts)) <= {Verdict.OK, Verdict.EQUATION_FAILED}
         assert runners.peer_call("pynacl", ed, n)() == ed.expected_valid(n)
         assert runners.peer_call("cryptography", ed, n)() == ed.expected_valid(n)
         for depth in (1, 8, 20):
             mk = MerkleWorkload(depth, pool=70, seed=3)
-            verdicts = backend.verify_merkle(mk.batch(n))
+            verdicts = backend.run(MERKLE, mk.batch(n))
             assert int(np.count_nonzero(verdicts == Verdict.OK)) == mk.expected_valid(n)
             assert set(np.unique(verdicts)) <= {Verdict.OK, Verdict.ROOT_MISMATCH}
             assert runners.peer_call("hashlib", mk, n)() == mk.expected_valid(n)

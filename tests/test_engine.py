@@ -15,8 +15,10 @@ import verifier
 from verifier.backends.base import DeviceInfo
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.crossover import route_crossovers
 from verifier.engine import Engine, Limits
 from verifier.errors import InvalidRequestError, KernelError, LimitExceededError, UnsupportedPolicyError
+from verifier.schemes import ED25519, MERKLE
 from verifier.verdict import Policy, Verdict
 
 
@@ -35,11 +37,12 @@ class FaultyBackend(CpuBackend):
 
     name = "faulty"
 
-    def __init__(self, mode: str) -> None:
-        super().__init__(workers=1)
+    def __init__(self, mode: str, key_store_rows: int | None = None) -> None:
+        super().__init__(workers=1, key_store_rows=key_store_rows)
         self.mode = mode
         self.broken = True
         self.calls = 0
+        self.runners = {name: _FaultyRunner(self, runner) for name, runner in self.runners.items()}
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(kind="cuda", name="fake")]
@@ -52,11 +55,18 @@ class FaultyBackend(CpuBackend):
         out[n // 2] = Verdict.UNSPECIFIED  # one slot the kernel never wrote
         return out
 
-    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-        return self._fail(len(batch)) if self.broken else super().verify_ed25519(batch, policy)
 
-    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
-        return self._fail(len(batch)) if self.broken else super().verify_merkle(batch)
+
+class _FaultyRunner:
+    """A scheme's runner in ``FaultyBackend``: fails while the backend is ``broken``."""
+
+    def __init__(self, backend: FaultyBackend, runner: Any) -> None:
+        self.backend, self.runner = backend, runner
+        self.policies, self.key_store_rows = runner.policies, runner.key_store_rows
+        self.put_keys, self.close = runner.put_keys, runner.close
+
+    def run(self, batch: Any, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        return self.backend._fail(len(batch)) if self.backend.broken else self.runner.run(batch, policy)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +76,7 @@ def cpu_engine() -> Engine:
 
 def test_chunked_batch_keeps_order(cpu_engine: Engine) -> None:
     batch = _signed(300, bad=(0, 36, 37, 299))
-    result = cpu_engine.verify_ed25519(batch)
+    result = cpu_engine.verify(ED25519, batch)
     assert np.flatnonzero(~result.valid).tolist() == [0, 36, 37, 299]
     assert result.counts() == {Verdict.OK: 296, Verdict.EQUATION_FAILED: 4}
     assert result.backend == "cpu"
@@ -74,23 +84,23 @@ def test_chunked_batch_keeps_order(cpu_engine: Engine) -> None:
 
 def test_item_limit(cpu_engine: Engine) -> None:
     with pytest.raises(LimitExceededError, match="batch has 1001 items; the limit is 1000"):
-        cpu_engine.verify_ed25519(_signed(1001))
+        cpu_engine.verify(ED25519, _signed(1001))
 
 
 def test_unknown_and_unsupported_policies(cpu_engine: Engine) -> None:
     with pytest.raises(InvalidRequestError, match="unknown policy 'ed448'"):
-        cpu_engine.verify_ed25519(_signed(1), "ed448")
-    assert cpu_engine.verify_ed25519(_signed(1), "zip215").all_valid  # the CPU's host-kernel path
+        cpu_engine.verify(ED25519, _signed(1), "ed448")
+    assert cpu_engine.verify(ED25519, _signed(1), "zip215").all_valid  # the CPU's host-kernel path
     no_zip215 = Engine(CpuBackend(workers=1, zip215=False))
     try:
         with pytest.raises(UnsupportedPolicyError, match="policy 'zip215' is not implemented by backend 'cpu'"):
-            no_zip215.verify_ed25519(_signed(1), "zip215")
+            no_zip215.verify(ED25519, _signed(1), "zip215")
     finally:
         no_zip215.close()
 
 
 def test_empty_batch(cpu_engine: Engine) -> None:
-    result = cpu_engine.verify_ed25519(_signed(0))
+    result = cpu_engine.verify(ED25519, _signed(0))
     assert len(result) == 0 and result.all_valid
 
 
@@ -102,7 +112,7 @@ def test_failed_backend_is_rerun_on_cpu_then_probed_back(mode: str) -> None:
     health: list[bool] = []
     engine.fallback_observers.append(lambda *a: seen.append(a))
     engine.health_observers.append(lambda name, ok: health.append(ok))
-    result = engine.verify_ed25519(_signed(120, bad=(5, 119)))
+    result = engine.verify(ED25519, _signed(120, bad=(5, 119)))
     assert np.flatnonzero(~result.valid).tolist() == [5, 119]
     assert result.verdict(5) is Verdict.EQUATION_FAILED
     assert result.backend == "cpu"
@@ -113,7 +123,7 @@ def test_failed_backend_is_rerun_on_cpu_then_probed_back(mode: str) -> None:
     while not engine.healthy and time.monotonic() < deadline:
         time.sleep(0.02)
     assert engine.healthy and health == [False, True]
-    again = engine.verify_ed25519(_signed(10, bad=(3,)))
+    again = engine.verify(ED25519, _signed(10, bad=(3,)))
     assert again.backend == "faulty" and np.flatnonzero(~again.valid).tolist() == [3]
     engine.close()
 
@@ -121,9 +131,9 @@ def test_failed_backend_is_rerun_on_cpu_then_probed_back(mode: str) -> None:
 def test_small_batches_go_to_the_cpu() -> None:
     healthy = FaultyBackend("raise")
     healthy.broken = False
-    engine = Engine(healthy, crossover_batch=16)
-    assert engine.verify_ed25519(_signed(15)).backend == "cpu"
-    assert engine.verify_ed25519(_signed(16)).backend == "faulty"
+    engine = Engine(healthy, crossovers={("ed25519", "libsodium"): 16})
+    assert engine.verify(ED25519, _signed(15)).backend == "cpu"
+    assert engine.verify(ED25519, _signed(16)).backend == "faulty"
 
 
 def test_crossover_per_route() -> None:
@@ -132,18 +142,19 @@ def test_crossover_per_route() -> None:
     under zip215; Merkle has its own."""
     healthy = FaultyBackend("raise")
     healthy.broken = False
-    engine = Engine(healthy, crossover_batch=200, merkle_crossover_batch=7)
+    engine = Engine(healthy)
+    engine.set_crossovers(route_crossovers({"ed25519": 200, "merkle": 7}, engine.cpu))
     try:
         zip215 = engine.crossovers[("ed25519", "zip215")]
         assert engine.crossovers[("ed25519", "libsodium")] == 200 and engine.crossovers[("merkle", "")] == 7
         assert 1 <= zip215 < 200, zip215
         batch = _signed(zip215)
-        assert engine.verify_ed25519(batch, "zip215").backend == "faulty"
-        assert engine.verify_ed25519(batch, "libsodium").backend == "cpu"
-        assert engine.verify_ed25519(_signed(zip215 - 1), "zip215").backend == "cpu" if zip215 > 1 else True
+        assert engine.verify(ED25519, batch, "zip215").backend == "faulty"
+        assert engine.verify(ED25519, batch, "libsodium").backend == "cpu"
+        assert engine.verify(ED25519, _signed(zip215 - 1), "zip215").backend == "cpu" if zip215 > 1 else True
         proofs = MerkleBatch.from_items([0] * 7, [1] * 7, [[]] * 7, b"\x00" * 32, leaves=[b"x"] * 7)
-        assert engine.verify_merkle(proofs).backend == "faulty"
-        assert engine.verify_merkle(proofs.slice(0, 6)).backend == "cpu"
+        assert engine.verify(MERKLE, proofs).backend == "faulty"
+        assert engine.verify(MERKLE, proofs.slice(0, 6)).backend == "cpu"
     finally:
         engine.close()
     assert Engine(CpuBackend(workers=1)).crossovers == {("ed25519", "libsodium"): 0, ("ed25519", "zip215"): 0,
@@ -176,30 +187,37 @@ def _many_signers(n: int, bad: tuple[int, ...] = ()) -> tuple[Ed25519Batch, list
     return Ed25519Batch.from_items(pks, sigs, msgs), pks
 
 
+def _keys(pks: list[bytes]) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(b"".join(pks), np.uint8).reshape(-1, 32)
+
+
 def test_register_keys_rows_both_backends_and_overflow() -> None:
-    faulty = FaultyBackend("raise")
+    faulty = FaultyBackend("raise", key_store_rows=10)  # a small store: 10 rows
     faulty.broken = False
     engine = Engine(faulty)
+    store = engine.key_stores[ED25519.name]
     try:
-        engine.key_slots = type(engine.key_slots)(10)  # a small store: 10 rows
         batch, pks = _many_signers(12, bad=(3,))
-        slots = engine.register_keys(np.frombuffer(b"".join(pks), np.uint8).reshape(-1, 32))
+        slots = store.register(b"set", _keys(pks))
         assert slots[:10].tolist() == list(range(10)) and slots[10:].tolist() == [0xFFFFFFFF] * 2
-        assert engine.key_slots.free == 0
+        assert store.free == 0
         # The device's store and the CPU fallback's hold the same rows.
-        for be in (faulty, engine._cpu()):
-            held = be._zip215.store_keys  # type: ignore[attr-defined]
+        for be in (faulty, engine.cpu):
+            runner = be.runners[ED25519.name]  # type: ignore[attr-defined]
+            held = getattr(runner, "runner", runner)._zip215.store_keys
             assert [held[i].tobytes() for i in range(10)] == pks[:10]
-        want = engine.verify_ed25519(batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
+        want = engine.verify(ED25519, batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
         assert want.count(Verdict.OK) == 11
-        assert engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
+        named = store.slots(b"set", batch.public_keys)
+        assert named is not None and named.tolist() == slots.tolist()
+        assert engine.verify(ED25519, batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
         faulty.broken = True  # the device fails: the CPU re-runs the batch, with its own store
-        assert engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
-        engine.release_keys(slots)
-        assert engine.key_slots.free == 10
-        engine.release_keys(slots)  # twice: harmless, no row is handed out twice afterwards
-        assert engine.key_slots.free == 10
-        again = engine.key_slots.allocate(12)
+        assert engine.verify(ED25519, batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist() == want
+        store.release(b"set")
+        assert store.free == 10 and store.slots(b"set", batch.public_keys) is None
+        store.release(b"set")  # twice: harmless, no row is handed out twice afterwards
+        assert store.free == 10
+        again = store.register(b"other", _keys(pks))
         assert len(set(again[:10].tolist())) == 10 and again[10:].tolist() == [0xFFFFFFFF] * 2
     finally:
         engine.close()
@@ -215,16 +233,17 @@ def test_registering_while_verifying_never_changes_a_verdict(seed: int) -> None:
     engine = Engine(CpuBackend(workers=2))
     batch, pks = _many_signers(200, bad=(7, 150))
     others = [bytes(nacl.signing.SigningKey(rng.randbytes(32)).verify_key) for _ in range(200)]
-    want = engine.verify_ed25519(batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
+    want = engine.verify(ED25519, batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
     assert want.count(Verdict.OK) == 198
-    slots = engine.register_keys(np.frombuffer(b"".join(pks), np.uint8).reshape(-1, 32))
+    store = engine.key_stores[ED25519.name]
+    slots = store.register(b"set", _keys(pks))
     wrong: list[Any] = []
     answered: list[int] = []
     stop = threading.Event()
 
     def reader() -> None:
         while not stop.is_set():
-            got = engine.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist()
+            got = engine.verify(ED25519, batch.with_key_slots(slots), Policy.ZIP215).verdicts.tolist()
             answered.append(1)
             if got != want:
                 wrong.append(got)
@@ -234,8 +253,8 @@ def test_registering_while_verifying_never_changes_a_verdict(seed: int) -> None:
         k = 0
         while k < 30 or len(answered) < 30:
             k += 1
-            engine.release_keys(slots)
-            again = engine.register_keys(np.frombuffer(b"".join(keys[k % 2]), np.uint8).reshape(-1, 32))
+            store.release(b"set")
+            again = store.register(b"set", _keys(keys[k % 2]))
             assert sorted(again.tolist()) == sorted(slots.tolist())  # the same rows, other keys every other time
         return k
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -9,8 +11,8 @@ import pytest
 from verifier import _selftest_vectors as kat
 from verifier.backends import create_backend, select_backend
 from verifier.backends.cpu import CpuBackend
-from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import BackendUnavailableError, SelfTestError
+from verifier.schemes import ED25519, MERKLE, Scheme
 from verifier.selftest import run_selftest
 from verifier.verdict import Policy, Verdict
 
@@ -28,8 +30,10 @@ def test_cpu_passes() -> None:
 class CofactoredCpu(CpuBackend):
     """A CPU backend that (wrongly) accepts the torsion-R signature, as a cofactored libsodium would."""
 
-    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-        out = super().verify_ed25519(batch, policy)
+    def run(self, scheme: Scheme, batch: Any, policy: Policy | None = None) -> npt.NDArray[np.uint8]:
+        out = super().run(scheme, batch, policy)
+        if scheme is not ED25519:
+            return out
         for i, case in enumerate(kat.ED25519_CASES[: len(batch)]):
             if case.libsodium == "EQUATION_FAILED" and case.zip215 == "OK":
                 out[i] = Verdict.OK
@@ -37,8 +41,10 @@ class CofactoredCpu(CpuBackend):
 
 
 class SwappedMerkle(CpuBackend):
-    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
-        out = super().verify_merkle(batch)
+    def run(self, scheme: Scheme, batch: Any, policy: Policy | None = None) -> npt.NDArray[np.uint8]:
+        out = super().run(scheme, batch, policy)
+        if scheme is not MERKLE:
+            return out
         out[out == Verdict.ROOT_MISMATCH] = Verdict.MALFORMED_PROOF
         return out
 

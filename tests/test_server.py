@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 import verifier
 from tests.support.harness import RunningServer, running_server
 from verifier.engine import Limits
+from verifier.schemes import ED25519
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 from verifier.verdict import Verdict
@@ -195,7 +196,7 @@ def test_metrics_endpoint(server: RunningServer, stub: pb2_grpc.VerifierStub) ->
     assert server.server is not None
     text = urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=5).read().decode()
     assert 'verifier_backend_info{backend="cpu"} 1.0' in text
-    assert 'verifier_items_total{backend="cpu",kind="ed25519",verdict="ok"}' in text
+    assert 'verifier_items_total{backend="cpu",scheme="ed25519",verdict="ok"}' in text
     assert 'grpc_code="OK",grpc_method="VerifySignatures",grpc_service="verifier.v1.Verifier"' in text
     assert 'verifier_request_duration_seconds_bucket{grpc_method="VerifySignatures"' in text
 
@@ -204,9 +205,11 @@ def test_shutdown_finishes_accepted_requests_and_turns_not_serving(monkeypatch: 
     from verifier.backends.cpu import CpuBackend
 
     class SlowCpu(CpuBackend):
-        def verify_ed25519(self, batch, policy):  # type: ignore[no-untyped-def]
+        def run(self, scheme, batch, policy=None):  # type: ignore[no-untyped-def]
+            if scheme is not ED25519:  # only signature batches are held (slowed)
+                return super().run(scheme, batch, policy)
             time.sleep(1.0)
-            return super().verify_ed25519(batch, policy)
+            return super().run(scheme, batch, policy)
 
     monkeypatch.setattr("verifier.server.select_backend", lambda name: SlowCpu())
     with running_server() as srv:

@@ -141,7 +141,8 @@ def test_registered_set_by_hash_and_eviction(
     # Each registered set's keys were decoded once into the engine's key stores; the evicted set's rows
     # (4 keys) were given back: 5 + 6 rows are in use.
     engine = server.server.engine  # type: ignore[union-attr]
-    assert engine is not None and engine.key_slots.rows - engine.key_slots.free == 11
+    store = engine.key_stores["ed25519"] if engine is not None else None
+    assert store is not None and store.rows - store.free == 11
     info = stub.GetInfo(pb2.GetInfoRequest()).validator_sets
     assert (info.registered, info.max_sets, info.key_store_rows - info.key_store_free) == (2, 2, 11)
     # The newest two are held: a commit refers to its set by hash only.

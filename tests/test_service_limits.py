@@ -22,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tests.support import cometbft_ref as ref
 from tests.support.harness import GatedCpu, RunningServer, running_server
 from verifier import convert, service
+from verifier.batch import Ed25519Batch
 from verifier.engine import Limits
 from verifier.scheduler import SchedulerConfig
 from verifier.server import ServerConfig
@@ -229,7 +230,7 @@ def test_big_requests_are_decoded_off_the_event_loop(
         return inner(*args)
 
     monkeypatch.setattr(convert, "parse", parse)
-    converted = _thread_of(monkeypatch, convert, "ed25519_batch")
+    converted = _thread_of(monkeypatch, Ed25519Batch, "from_packed")  # the columns wrapped
     stub = pb2_grpc.VerifierStub(channel)
     big = stub.VerifySignatures.future(_signatures(200_000), timeout=60)
     try:

@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.harness import running_server, serve_command, serve_process
 from verifier.scheduler import SchedulerConfig
+from verifier.schemes import ED25519
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 
@@ -84,10 +85,12 @@ def test_grace_bounds_accepted_work_and_what_is_left_is_dropped(monkeypatch: pyt
     units: list[float] = []
 
     class SlowCpu(CpuBackend):
-        def verify_ed25519(self, batch, policy):  # type: ignore[no-untyped-def]
+        def run(self, scheme, batch, policy=None):  # type: ignore[no-untyped-def]
+            if scheme is not ED25519:  # only signature batches are held (slowed)
+                return super().run(scheme, batch, policy)
             units.append(time.monotonic())
             time.sleep(0.5)
-            return super().verify_ed25519(batch, policy)
+            return super().run(scheme, batch, policy)
 
     monkeypatch.setattr("verifier.server.select_backend", lambda name: SlowCpu())
     with running_server(scheduler=SchedulerConfig(max_batch_items=10, max_inflight=1)) as srv:
@@ -111,7 +114,7 @@ def test_grace_bounds_accepted_work_and_what_is_left_is_dropped(monkeypatch: pyt
         took = time.monotonic() - began
         worker.join(10)
         dropped = srv.registry.get_sample_value(
-            "verifier_items_dropped_total", {"kind": "ed25519", "reason": "cancelled"}
+            "verifier_items_dropped_total", {"scheme": "ed25519", "reason": "cancelled"}
         )
     assert 1.0 <= took < 2.5, took  # the grace period, then at most the unit in progress
     assert errors and errors[0] in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED), errors

@@ -133,14 +133,16 @@ def _priorities_seen(server: RunningServer) -> list[Priority]:
     """The priority of every batch the server's scheduler is given from now on."""
     assert server.server is not None and server.server.scheduler is not None
     sched = server.server.scheduler
-    inner = sched.verify_ed25519
+    inner = sched.verify
     seen: list[Priority] = []
 
-    async def spy(batch: Any, policy: Any, *, priority: Priority = Priority.BULK, timeout: float | None = None) -> Any:
+    async def spy(
+        scheme: Any, batch: Any, policy: Any = None, *, priority: Priority = Priority.BULK, timeout: float | None = None
+    ) -> Any:
         seen.append(priority)
-        return await inner(batch, policy, priority=priority, timeout=timeout)
+        return await inner(scheme, batch, policy, priority=priority, timeout=timeout)
 
-    sched.verify_ed25519 = spy  # type: ignore[method-assign]
+    sched.verify = spy  # type: ignore[method-assign]
     return seen
 
 

@@ -27,6 +27,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.result import VerifyResult
+from verifier.schemes import ED25519, MERKLE
 from verifier.verdict import Policy, Verdict
 
 __version__ = "0.1.0"
@@ -81,7 +82,7 @@ def verify_ed25519(
     ``MALFORMED_LENGTH`` verdict, not an exception.
     """
     batch = Ed25519Batch.from_items(public_keys, signatures, messages)
-    return get_engine(backend).verify_ed25519(batch, policy)
+    return get_engine(backend).verify(ED25519, batch, policy)
 
 
 def verify_merkle(
@@ -102,4 +103,4 @@ def verify_merkle(
     batch = MerkleBatch.from_items(
         leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves
     )
-    return get_engine(backend).verify_merkle(batch)
+    return get_engine(backend).verify(MERKLE, batch)

@@ -155,6 +155,11 @@ class Ed25519Batch:
             key_slots=None if self.key_slots is None else np.ascontiguousarray(self.key_slots, dtype=np.uint32),
         )
 
+    @property
+    def form(self) -> str:
+        """Batches merge (``concat``) only with batches of the same form: every Ed25519 batch is alike."""
+        return ""
+
     def with_key_slots(self, slots: Any) -> Ed25519Batch:
         """This batch with ``key_slots`` set (uint32, one per item)."""
         return dataclasses.replace(self, key_slots=np.ascontiguousarray(slots, dtype=np.uint32))
@@ -254,6 +259,11 @@ class MerkleBatch:
 
     def __len__(self) -> int:
         return int(self.leaf_indices.shape[0])
+
+    @property
+    def form(self) -> str:
+        """Batches merge (``concat``) only with batches of the same form: leaves given as hashes, or as data."""
+        return "hash" if self.leaf_hashes is not None else "data"
 
     @property
     def nbytes(self) -> int:

@@ -30,48 +30,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from types import SimpleNamespace
 from typing import IO, Any
 
 from verifier import config as settings
-from verifier import logs
-from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE
+from verifier import logs, schemes
 from verifier.errors import PortInUseError, VerifierError
+from verifier.lines import LineError
 from verifier.result import VerifyResult
-from verifier.verdict import Policy, Verdict
+from verifier.schemes import Scheme
+from verifier.verdict import Verdict
 
 __all__ = ["main"]
 
-_U64_MAX = 2**64 - 1
 _log = logging.getLogger("verifier.cli")
-
-
-class _LineError(ValueError):
-    """A JSON line that cannot become an item; its text goes into the output line's ``error``."""
-
-
-def _hex(obj: dict[str, Any], field: str, size: int | None = None) -> bytes:
-    return _hex_value(obj.get(field), field, size)
-
-
-def _hex_value(value: Any, field: str, size: int | None = None) -> bytes:
-    """``value`` as bytes; ``size``: the length it must have."""
-    if not isinstance(value, str):
-        raise _LineError(f"{field}: missing or not a hex string")
-    try:
-        data = bytes.fromhex(value)
-    except ValueError:
-        raise _LineError(f"{field}: not valid hex") from None
-    if size is not None and len(data) != size:
-        raise _LineError(f"{field}: {len(data)} bytes, expected {size}")
-    return data
-
-
-def _uint64(obj: dict[str, Any], field: str) -> int:
-    value = obj.get(field)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _U64_MAX:
-        raise _LineError(f"{field}: missing or not an integer in [0, 2^64)")
-    return value
 
 
 def _parse_object(line: str) -> dict[str, Any]:
@@ -80,28 +51,10 @@ def _parse_object(line: str) -> dict[str, Any]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         # Some of json's messages end in "at" themselves ("Invalid control character at").
-        raise _LineError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.pos + 1}") from None
+        raise LineError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.pos + 1}") from None
     if not isinstance(obj, dict):
-        raise _LineError("not a JSON object")
+        raise LineError("not a JSON object")
     return obj
-
-
-def _parse_ed25519(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
-    return (_hex(obj, "public_key", PUBLIC_KEY_SIZE), _hex(obj, "signature", SIGNATURE_SIZE),
-            _hex(obj, "message"))
-
-
-def _parse_merkle(obj: dict[str, Any]) -> tuple[bytes | None, bytes | None, int, int, list[bytes], bytes]:
-    if ("leaf_hash" in obj) == ("leaf" in obj):
-        raise _LineError("give exactly one of leaf_hash and leaf")
-    leaf_hash = _hex(obj, "leaf_hash", HASH_SIZE) if "leaf_hash" in obj else None
-    leaf = _hex(obj, "leaf") if "leaf" in obj else None
-    path = obj.get("path")
-    if not isinstance(path, list):
-        raise _LineError("path: missing or not a list of hex strings")
-    hashes = [_hex_value(h, f"path[{i}]", HASH_SIZE) for i, h in enumerate(path)]
-    index, size = _uint64(obj, "leaf_index"), _uint64(obj, "tree_size")
-    return leaf_hash, leaf, index, size, hashes, _hex(obj, "root", HASH_SIZE)
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -141,7 +94,7 @@ def _run_lines(
                     record["id"] = obj["id"]
                 items.append(parse(obj))
                 positions.append(len(records) - 1)
-            except _LineError as exc:
+            except LineError as exc:
                 record.update(valid=False, verdict=malformed.name, error=str(exc))
         if items:
             result = verify(items)
@@ -154,49 +107,28 @@ def _run_lines(
     return 0
 
 
-def _verifier_calls(args: argparse.Namespace) -> tuple[Callable[..., VerifyResult], Callable[..., VerifyResult], Any]:
-    """(verify_ed25519, verify_merkle, closer) on a remote server (--target) or a local engine."""
+def _verifier(args: argparse.Namespace) -> tuple[Callable[[Scheme, Any, str | None], VerifyResult], Callable[[], None]]:
+    """(verify(scheme, batch, policy), closer) on a remote server (--target) or a local engine."""
     if args.target:
         from verifier.client import Client
 
         client = Client(args.target)
-        return client.verify_ed25519, client.verify_merkle, client.close
+        return client.verify, client.close
     from verifier import get_engine
-    from verifier.batch import Ed25519Batch, MerkleBatch
 
-    engine = get_engine(args.backend)
-
-    def ed(keys: Any, sigs: Any, msgs: Any, *, policy: str) -> VerifyResult:
-        return engine.verify_ed25519(Ed25519Batch.from_items(keys, sigs, msgs), policy)
-
-    def mk(idx: Any, sizes: Any, paths: Any, roots: Any, **leaf: Any) -> VerifyResult:
-        return engine.verify_merkle(MerkleBatch.from_items(idx, sizes, paths, roots, **leaf))
-
-    return ed, mk, lambda: None
+    return get_engine(args.backend).verify, lambda: None
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    scheme = schemes.scheme(args.kind)
     stream: IO[str] = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
-    ed, mk, close = _verifier_calls(args)
+    verify, close = _verifier(args)
+    policy = getattr(args, "policy", None)
     try:
-        if args.kind == "ed25519":
-            def verify_ed(items: list[tuple[bytes, bytes, bytes]]) -> VerifyResult:
-                keys, sigs, msgs = zip(*items)
-                return ed(list(keys), list(sigs), list(msgs), policy=args.policy)
-
-            return _run_lines(stream, sys.stdout, args.batch_size, _parse_ed25519, verify_ed, Verdict.MALFORMED_LENGTH)
-
-        def verify_mk(items: list[Any]) -> VerifyResult:
-            # Leaf hashes and leaf data may be mixed across lines: hash the data here into one column.
-            import hashlib
-
-            leaf_hashes = [h if h is not None else hashlib.sha256(b"\x00" + (d or b"")).digest() for h, d, *_ in items]
-            return mk(
-                [it[2] for it in items], [it[3] for it in items], [it[4] for it in items], [it[5] for it in items],
-                leaf_hashes=leaf_hashes,
-            )
-
-        return _run_lines(stream, sys.stdout, args.batch_size, _parse_merkle, verify_mk, Verdict.MALFORMED_PROOF)
+        return _run_lines(
+            stream, sys.stdout, args.batch_size, scheme.line.parse,
+            lambda items: verify(scheme, scheme.line.batch(items), policy), scheme.malformed,
+        )
     finally:
         close()
         if stream is not sys.stdin:
@@ -308,31 +240,21 @@ def info_dict(info: Any) -> dict[str, Any]:
 
 def _local_info(backend: str) -> Any:
     """What ``verifier serve --backend BACKEND`` with default settings would answer GetInfo here."""
-    from verifier import __version__, get_engine
+    from verifier import __version__, convert, get_engine
     from verifier.scheduler import Scheduler
     from verifier.server import ServerConfig
 
     engine = get_engine(backend)
     cfg = ServerConfig(backend=backend)
-    knobs = cfg.scheduler
-    unit_items = Scheduler(engine, knobs).unit_items  # resolved as the server resolves it
-    return SimpleNamespace(
+    return convert.info_response(
+        engine,
         version=__version__,
-        backend=engine.backend.name,
-        devices=engine.backend.devices(),
-        limits=SimpleNamespace(max_items=engine.limits.max_items, max_message_bytes=engine.limits.max_message_bytes,
-                               max_commit_bytes=cfg.max_commit_bytes, max_inflight_bytes=cfg.max_inflight_bytes),
-        policies=sorted(p.value for p in engine.policies),
-        scheduling=SimpleNamespace(
-            max_batch_items=unit_items, max_queue_delay_us=knobs.max_queue_delay_us,
-            queue_capacity_items=knobs.queue_capacity_items, queue_capacity_bytes=knobs.queue_capacity_bytes,
-            crossover_batch=engine.crossovers[("ed25519", Policy.LIBSODIUM.value)],
-            stream_window=knobs.stream_window,
-            crossover_batch_zip215=engine.crossovers[("ed25519", Policy.ZIP215.value)],
-            crossover_batch_merkle=engine.crossovers[("merkle", "")],
-        ),
-        validator_sets=SimpleNamespace(registered=0, max_sets=cfg.max_validator_sets,
-                                       key_store_rows=engine.key_slots.rows, key_store_free=engine.key_slots.free),
+        unit_items=Scheduler(engine, cfg.scheduler).unit_items,  # resolved as the server resolves it
+        scheduling=cfg.scheduler,
+        max_commit_bytes=cfg.max_commit_bytes,
+        max_inflight_bytes=cfg.max_inflight_bytes,
+        registered_sets=0,
+        max_sets=cfg.max_validator_sets,
     )
 
 
@@ -484,15 +406,12 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
     kinds = verify.add_subparsers(dest="kind", required=True)
-    for kind, fields in (
-        ("ed25519", "hex public_key, signature, message"),
-        ("merkle", "hex leaf_hash (or leaf data), leaf_index, tree_size, path (list of hex), root"),
-    ):
-        p = kinds.add_parser(kind, help=f"one JSON object per line: {fields}")
+    for scheme in schemes.SCHEMES:
+        p = kinds.add_parser(scheme.name, help=f"one JSON object per line: {scheme.line.fields}")
         p.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
         settings.add_flags(p, (_BACKEND,))
-        if kind == "ed25519":
-            p.add_argument("--policy", choices=[x.value for x in Policy], default=Policy.LIBSODIUM.value)
+        if scheme.policies:
+            p.add_argument("--policy", choices=[x.value for x in scheme.policies], default=scheme.policies[0].value)
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
         p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
         p.set_defaults(func=_cmd_verify)

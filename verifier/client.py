@@ -17,7 +17,7 @@ import grpc
 import numpy as np
 import numpy.typing as npt
 
-from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
+from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import (
     DeadlineExceededError,
     InvalidRequestError,
@@ -26,7 +26,8 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.result import VerifyResult
-from verifier.verdict import Policy, Verdict, parse_policy
+from verifier.schemes import ED25519, MERKLE, Scheme
+from verifier.verdict import Policy
 
 if TYPE_CHECKING:
     from verifier import cometbft as cb
@@ -35,7 +36,6 @@ __all__ = ["Client"]
 
 # Room left in each request for field tags and varint lengths beyond the payload bytes counted.
 _ENVELOPE_BYTES = 1024
-_VARINT_MAX = 10
 
 
 def _error_from_rpc(err: grpc.RpcError) -> VerifierError:
@@ -133,6 +133,32 @@ class Client:
         limits = self.info().limits
         return int(limits.max_items), int(limits.max_message_bytes) - _ENVELOPE_BYTES
 
+    def verify(self, scheme: Scheme, batch: Any, policy: str | Policy | None = None) -> VerifyResult:
+        """``batch`` of ``scheme`` under ``policy`` (None: the scheme's default), as ``Engine.verify``
+        answers it, over the scheme's RPC. Items flagged malformed are answered here, exactly as the
+        server would, since the packed wire form cannot carry them."""
+        from verifier import convert
+
+        pol = scheme.parse_policy(policy)
+        wire = convert.WIRES[scheme.name]
+        verdicts = np.full(len(batch), scheme.malformed, dtype=np.uint8)
+        good = np.flatnonzero(~batch.malformed)
+        backends: list[str] = []
+        if len(good):
+            batch = batch if len(good) == len(batch) else batch.take(good)
+            max_items, max_bytes = self._limits()
+            method = getattr(self._stub, scheme.rpc)
+            parts = []
+            ranges = _split(wire.item_bytes(batch), max_items, max(1, max_bytes - wire.shared_bytes(batch)))
+            for start, stop in ranges:
+                part = batch if (start, stop) == (0, len(batch)) else batch.slice(start, stop)
+                response = self._call(method, wire.encode(part, pol))
+                parts.append(np.frombuffer(response.verdicts, dtype=np.uint8))
+                if response.backend not in backends:
+                    backends.append(response.backend)
+            verdicts[good] = np.concatenate(parts)
+        return VerifyResult(verdicts, "+".join(backends) or "local")
+
     def verify_ed25519(
         self,
         public_keys: Any,
@@ -141,10 +167,7 @@ class Client:
         *,
         policy: str | Policy = Policy.LIBSODIUM,
     ) -> VerifyResult:
-        pol = parse_policy(policy)
-        batch = Ed25519Batch.from_items(public_keys, signatures, messages)
-        wire_policy = {Policy.LIBSODIUM: self._pb2.POLICY_LIBSODIUM, Policy.ZIP215: self._pb2.POLICY_ZIP215}[pol]
-        return self._run(batch, Verdict.MALFORMED_LENGTH, lambda b: self._send_ed25519(b, wire_policy))
+        return self.verify(ED25519, Ed25519Batch.from_items(public_keys, signatures, messages), policy)
 
     def verify_merkle(
         self,
@@ -157,7 +180,7 @@ class Client:
         leaves: Sequence[Any] | None = None,
     ) -> VerifyResult:
         batch = MerkleBatch.from_items(leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves)
-        return self._run(batch, Verdict.MALFORMED_PROOF, self._send_merkle)
+        return self.verify(MERKLE, batch)
 
     def verify_commit(
         self,
@@ -217,71 +240,3 @@ class Client:
         else:
             request.validators.CopyFrom(convert.validators_to_proto(validators))
         return bytes(self._call(self._stub.RegisterValidatorSet, request).validator_set_hash)
-
-    def _run(self, batch: Any, malformed_verdict: Verdict, send: Any) -> VerifyResult:
-        verdicts = np.full(len(batch), malformed_verdict, dtype=np.uint8)
-        good = np.flatnonzero(~batch.malformed)
-        backends: list[str] = []
-        if len(good):
-            wire = batch if len(good) == len(batch) else batch.take(good)
-            answered, backend = send(wire)
-            verdicts[good] = answered
-            backends.append(backend)
-        return VerifyResult(verdicts, "+".join(backends) or "local")
-
-    def _send_all(
-        self, batch: Any, item_bytes: npt.NDArray[np.int64], send_one: Any, shared_bytes: int = 0
-    ) -> tuple[npt.NDArray[np.uint8], str]:
-        """Send ``batch`` in requests that fit the server's limits; ``shared_bytes`` go in every request."""
-        max_items, max_bytes = self._limits()
-        parts, backends = [], []
-        for start, stop in _split(item_bytes, max_items, max(1, max_bytes - shared_bytes)):
-            response = send_one(batch if (start, stop) == (0, len(batch)) else batch.slice(start, stop))
-            parts.append(np.frombuffer(response.verdicts, dtype=np.uint8))
-            if response.backend not in backends:
-                backends.append(response.backend)
-        return np.concatenate(parts), "+".join(backends)
-
-    def _send_ed25519(self, batch: Ed25519Batch, policy: int) -> tuple[npt.NDArray[np.uint8], str]:
-        lengths = np.diff(batch.message_offsets).astype(np.int64)
-        item_bytes = lengths + PUBLIC_KEY_SIZE + SIGNATURE_SIZE + _VARINT_MAX
-
-        def send_one(b: Ed25519Batch) -> Any:
-            request = self._pb2.VerifySignaturesRequest(
-                public_keys=b.public_keys.tobytes(),
-                signatures=b.signatures.tobytes(),
-                messages=b.messages.tobytes(),
-                message_lengths=np.diff(b.message_offsets).tolist(),
-                policy=policy,
-            )
-            return self._call(self._stub.VerifySignatures, request)
-
-        return self._send_all(batch, item_bytes, send_one)
-
-    def _send_merkle(self, batch: MerkleBatch) -> tuple[npt.NDArray[np.uint8], str]:
-        path_bytes = np.diff(batch.path_offsets).astype(np.int64) * HASH_SIZE
-        if batch.leaf_offsets is not None:
-            leaf_bytes = np.diff(batch.leaf_offsets).astype(np.int64) + _VARINT_MAX
-        else:
-            leaf_bytes = np.full(len(batch), HASH_SIZE, dtype=np.int64)
-        item_bytes = path_bytes + leaf_bytes + 4 * _VARINT_MAX
-        roots = batch.roots.tobytes()
-
-        def send_one(b: MerkleBatch) -> Any:
-            request = self._pb2.VerifyMerkleProofsRequest(
-                leaf_indices=b.leaf_indices.tolist(),
-                tree_sizes=b.tree_sizes.tolist(),
-                path_hashes=b.path_hashes.tobytes(),
-                path_lengths=np.diff(b.path_offsets).tolist(),
-                roots=roots,
-                root_indices=b.root_indices.tolist(),
-            )
-            if b.leaf_hashes is not None:
-                request.leaf_hashes = b.leaf_hashes.tobytes()
-            else:
-                assert b.leaf_data is not None and b.leaf_offsets is not None
-                request.leaf_data = b.leaf_data.tobytes()
-                request.leaf_data_lengths.extend(np.diff(b.leaf_offsets).tolist())
-            return self._call(self._stub.VerifyMerkleProofs, request)
-
-        return self._send_all(batch, item_bytes, send_one, shared_bytes=len(roots))

@@ -1,7 +1,8 @@
 """verifier.v1 messages <-> the package's values: the one place a request is read or an answer written.
 
 Requests: ``parse`` reads a request's wire bytes as its message (bytes that are not one raise
-``MalformedRequestError``); ``ed25519_batch`` / ``merkle_batch`` wrap the packed columns (no per-item loop);
+``MalformedRequestError``); each scheme's ``Wire`` (``WIRES``) wraps its packed columns (no per-item loop)
+and writes them for the client;
 ``commit_call`` turns a VerifyCommitRequest (protobuf or JSON commit, validators inline, as JSON or by
 registered hash) into the arguments of ``cometbft.verify_commit``. Item limits are checked before any
 buffer is decoded, and before a JSON document is decoded its entries are counted in the bytes. Everything
@@ -15,18 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 from google.protobuf.message import DecodeError, Message
 
 from verifier import cometbft as cb
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
 from verifier.cometbft.parse import load_json
 from verifier.errors import InvalidRequestError, LimitExceededError
 from verifier.priority import Priority
 from verifier.result import VerifyResult
+from verifier.schemes import ED25519, MERKLE, SCHEMES, Scheme
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 
@@ -40,24 +44,31 @@ __all__ = [
     "commit_to_proto",
     "cut",
     "cut_message",
-    "ed25519_batch",
-    "merkle_batch",
     "parse",
     "policy",
     "priority",
     "priority_given",
+    "info_response",
+    "response",
     "result_fields",
     "stream_request_id",
     "validator_set",
     "validators_to_proto",
+    "Wire",
+    "WIRES",
+    "stream_wire",
+    "wire",
 ]
+
+if TYPE_CHECKING:
+    from verifier.engine import Engine
 
 _POLICIES: dict[int, Policy] = {
     _pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
     _pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
     _pb2.POLICY_ZIP215: Policy.ZIP215,
 }
-POLICY_VALUES: dict[Policy, int] = {Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM, Policy.ZIP215: _pb2.POLICY_ZIP215}
+POLICY_VALUES: dict[Policy, Any] = {Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM, Policy.ZIP215: _pb2.POLICY_ZIP215}
 _PRIORITIES: dict[int, Priority] = {
     _pb2.PRIORITY_BULK: Priority.BULK,
     _pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
@@ -82,6 +93,7 @@ _DIGITS_KEPT = 24
 _LONG_DIGITS = re.compile(r"\d{" + str(_DIGITS_KEPT + 1) + ",}")
 
 _M = TypeVar("_M", bound=Message)
+_VARINT_MAX = 10  # bytes of one varint at most (a length or a number in a packed field)
 
 
 class MalformedRequestError(InvalidRequestError):
@@ -171,16 +183,46 @@ def _check_items(n: int, limit: int, what: str = "items") -> None:
         raise LimitExceededError(f"request has {n} {what}; the limit is {limit}")
 
 
-def ed25519_batch(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
+@dataclasses.dataclass(frozen=True)
+class Wire:
+    """How one scheme's batches travel: its request and response messages (``rpc`` and the stream's
+    ``StreamRequest`` field), read by the server (``decode``) and written by the client (``encode``,
+    with each item's bytes and the bytes every request repeats, for splitting a batch to the limits)."""
+
+    scheme: Scheme
+    request: type[Message]
+    response: type[Message]
+    stream_field: str
+    decode: Callable[[Any, int], tuple[Any, Policy | None]]  # (request, max_items) -> (batch, policy)
+    encode: Callable[[Any, Policy | None], Message]  # (batch, policy) -> request
+    item_bytes: Callable[[Any], npt.NDArray[np.int64]]
+    shared_bytes: Callable[[Any], int] = lambda batch: 0
+
+
+def _decode_signatures(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
     _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
     pol = policy(request.policy)
     batch = Ed25519Batch.from_packed(request.public_keys, request.signatures, request.messages, request.message_lengths)
     return batch, pol
 
 
-def merkle_batch(request: _pb2.VerifyMerkleProofsRequest, max_items: int) -> MerkleBatch:
+def _encode_signatures(batch: Ed25519Batch, pol: Policy | None) -> _pb2.VerifySignaturesRequest:
+    return _pb2.VerifySignaturesRequest(
+        public_keys=batch.public_keys.tobytes(),
+        signatures=batch.signatures.tobytes(),
+        messages=batch.messages.tobytes(),
+        message_lengths=np.diff(batch.message_offsets).tolist(),
+        policy=POLICY_VALUES[pol or Policy.LIBSODIUM],
+    )
+
+
+def _signature_bytes(batch: Ed25519Batch) -> npt.NDArray[np.int64]:
+    return np.diff(batch.message_offsets).astype(np.int64) + PUBLIC_KEY_SIZE + SIGNATURE_SIZE + _VARINT_MAX
+
+
+def _decode_proofs(request: _pb2.VerifyMerkleProofsRequest, max_items: int) -> tuple[MerkleBatch, None]:
     _check_items(len(request.leaf_indices), max_items)
-    return MerkleBatch.from_packed(
+    batch = MerkleBatch.from_packed(
         leaf_indices=request.leaf_indices,
         tree_sizes=request.tree_sizes,
         path_hashes=request.path_hashes,
@@ -191,6 +233,118 @@ def merkle_batch(request: _pb2.VerifyMerkleProofsRequest, max_items: int) -> Mer
         leaf_data=request.leaf_data,
         leaf_data_lengths=request.leaf_data_lengths,
     )
+    return batch, None
+
+
+def _encode_proofs(batch: MerkleBatch, pol: Policy | None) -> _pb2.VerifyMerkleProofsRequest:
+    request = _pb2.VerifyMerkleProofsRequest(
+        leaf_indices=batch.leaf_indices.tolist(),
+        tree_sizes=batch.tree_sizes.tolist(),
+        path_hashes=batch.path_hashes.tobytes(),
+        path_lengths=np.diff(batch.path_offsets).tolist(),
+        roots=batch.roots.tobytes(),
+        root_indices=batch.root_indices.tolist(),
+    )
+    if batch.leaf_hashes is not None:
+        request.leaf_hashes = batch.leaf_hashes.tobytes()
+    else:
+        assert batch.leaf_data is not None and batch.leaf_offsets is not None
+        request.leaf_data = batch.leaf_data.tobytes()
+        request.leaf_data_lengths.extend(np.diff(batch.leaf_offsets).tolist())
+    return request
+
+
+def _proof_bytes(batch: MerkleBatch) -> npt.NDArray[np.int64]:
+    path_bytes = np.diff(batch.path_offsets).astype(np.int64) * HASH_SIZE
+    if batch.leaf_offsets is not None:
+        leaf_bytes = np.diff(batch.leaf_offsets).astype(np.int64) + _VARINT_MAX
+    else:
+        leaf_bytes = np.full(len(batch), HASH_SIZE, dtype=np.int64)
+    return path_bytes + leaf_bytes + 4 * _VARINT_MAX
+
+
+WIRES: dict[str, Wire] = {
+    w.scheme.name: w
+    for w in (
+        Wire(ED25519, _pb2.VerifySignaturesRequest, _pb2.VerifySignaturesResponse, "signatures",
+             _decode_signatures, _encode_signatures, _signature_bytes),
+        Wire(MERKLE, _pb2.VerifyMerkleProofsRequest, _pb2.VerifyMerkleProofsResponse, "merkle_proofs",
+             _decode_proofs, _encode_proofs, _proof_bytes, shared_bytes=lambda batch: int(batch.roots.nbytes)),
+    )
+}
+_BY_REQUEST = {w.request: w for w in WIRES.values()}
+_BY_STREAM_FIELD = {w.stream_field: w for w in WIRES.values()}
+assert set(WIRES) == {s.name for s in SCHEMES}, "every scheme has a wire form"
+
+
+def wire(request_type: type[Message]) -> Wire:
+    """The wire form whose request message is ``request_type``."""
+    return _BY_REQUEST[request_type]
+
+
+def stream_wire(field: str | None) -> Wire:
+    """The wire form a ``StreamRequest``'s set ``batch`` field carries."""
+    if field is None or field not in _BY_STREAM_FIELD:
+        raise InvalidRequestError(f"batch: none of {', '.join(_BY_STREAM_FIELD)} is set")
+    return _BY_STREAM_FIELD[field]
+
+
+# GetInfo's crossover fields, per route (scheme, policy value or "").
+_CROSSOVER_FIELDS = {
+    (ED25519.name, Policy.LIBSODIUM.value): "crossover_batch",
+    (ED25519.name, Policy.ZIP215.value): "crossover_batch_zip215",
+    (MERKLE.name, ""): "crossover_batch_merkle",
+}
+
+
+def info_response(
+    engine: Engine,
+    *,
+    version: str,
+    unit_items: int,
+    scheduling: Any,
+    max_commit_bytes: int,
+    max_inflight_bytes: int,
+    registered_sets: int,
+    max_sets: int,
+) -> _pb2.GetInfoResponse:
+    """GetInfo's answer for ``engine`` and the server's settings (``scheduling``: a SchedulerConfig;
+    ``unit_items``: the unit size as resolved, a configured 0 means "by backend")."""
+    store = engine.key_stores[ED25519.name]
+    return _pb2.GetInfoResponse(
+        version=version,
+        backend=engine.backend.name,
+        devices=[
+            _pb2.Device(
+                kind=d.kind, name=d.name, index=d.index, memory_bytes=d.memory_bytes,
+                compute_capability=d.compute_capability, workers=d.workers,
+            )
+            for d in engine.backend.devices()
+        ],
+        limits=_pb2.Limits(
+            max_items=engine.limits.max_items,
+            max_message_bytes=engine.limits.max_message_bytes,
+            max_commit_bytes=max_commit_bytes,
+            max_inflight_bytes=max_inflight_bytes,
+        ),
+        policies=sorted(p.value for p in engine.policies),
+        scheduling=_pb2.Scheduling(
+            max_batch_items=unit_items,
+            max_queue_delay_us=scheduling.max_queue_delay_us,
+            queue_capacity_items=scheduling.queue_capacity_items,
+            queue_capacity_bytes=scheduling.queue_capacity_bytes,
+            stream_window=scheduling.stream_window,
+            **{field: engine.crossovers.get(r, 0) for r, field in _CROSSOVER_FIELDS.items()},
+        ),
+        validator_sets=_pb2.ValidatorSets(
+            registered=registered_sets, max_sets=max_sets, key_store_rows=store.rows, key_store_free=store.free
+        ),
+    )
+
+
+def response(w: Wire, result: VerifyResult) -> Message:
+    """The scheme's response message for ``result``."""
+    return w.response(**result_fields(result))
 
 
 def result_fields(result: VerifyResult) -> dict[str, Any]:

@@ -47,14 +47,14 @@ class Metrics:
         )
         self.items = Counter(
             "verifier_items",
-            "Items verified (signatures or proofs), by kind, backend and verdict.",
-            ["kind", "backend", "verdict"],
+            "Items verified (signatures or proofs), by scheme, backend and verdict.",
+            ["scheme", "backend", "verdict"],
             registry=r,
         )
         self.fallbacks = Counter(
             "verifier_fallbacks",
             "Batches re-run on another backend after the first one failed.",
-            ["kind", "from_backend", "to_backend"],
+            ["scheme", "from_backend", "to_backend"],
             registry=r,
         )
         self.backend_info = Gauge(
@@ -69,21 +69,21 @@ class Metrics:
         self.queue_wait = Histogram(
             "verifier_queue_wait_seconds",
             "Time an item's request waited in the queue before its device batch started.",
-            ["kind"],
+            ["scheme"],
             buckets=_WAIT_BUCKETS,
             registry=r,
         )
         self.batch_items = Histogram(
             "verifier_batch_items",
             "Items per device batch after merging callers.",
-            ["kind"],
+            ["scheme"],
             buckets=_BATCH_BUCKETS,
             registry=r,
         )
         self.compute_seconds = Histogram(
             "verifier_compute_seconds",
             "Time one device batch took on its backend, copies included.",
-            ["kind", "backend"],
+            ["scheme", "backend"],
             buckets=_WAIT_BUCKETS,
             registry=r,
         )
@@ -95,8 +95,8 @@ class Metrics:
         )
         self.crossover_batch = Gauge(
             "verifier_crossover_batch_items",
-            "Device batches smaller than this run on the CPU (0: no routing), by kind and policy.",
-            ["kind", "policy"],
+            "Device batches smaller than this run on the CPU (0: no routing), by scheme and policy.",
+            ["scheme", "policy"],
             registry=r,
         )
         self.config = Info("verifier_config", "The scheduler's configured knobs.", registry=r)
@@ -121,7 +121,7 @@ class Metrics:
             "Items dropped unverified because their caller cancelled (cancelled), its deadline passed "
             "(deadline), the measured rate said it could not be met (deadline_unmeetable), or a unit of the "
             "request failed (failed).",
-            ["kind", "reason"],
+            ["scheme", "reason"],
             registry=r,
         )
         self.items_unclaimed = Counter(
@@ -129,7 +129,7 @@ class Metrics:
             "Items verified whose caller had left (cancelled, deadline passed) by the time their unit finished: "
             "the unit started before the caller left (before_caller_left; at most the units in flight), or "
             "after (after_caller_left; the scheduler never starts such a unit, so this stays 0).",
-            ["kind", "started"],
+            ["scheme", "started"],
             registry=r,
         )
         self.validator_sets = Gauge(
@@ -179,14 +179,14 @@ class Metrics:
         self.requests.labels(service, method, code).inc()
         self.request_duration.labels(service, method).observe(seconds)
 
-    def observe_verdicts(self, kind: str, backend: str, verdicts: npt.NDArray[np.uint8]) -> None:
+    def observe_verdicts(self, scheme: str, backend: str, verdicts: npt.NDArray[np.uint8]) -> None:
         counts = np.bincount(verdicts, minlength=len(_VERDICT_NAMES))
         for code in np.flatnonzero(counts):
             name = _VERDICT_NAMES.get(int(code), f"code_{int(code)}")
-            self.items.labels(kind, backend, name).inc(int(counts[code]))
+            self.items.labels(scheme, backend, name).inc(int(counts[code]))
 
-    def observe_fallback(self, kind: str, from_backend: str, to_backend: str) -> None:
-        self.fallbacks.labels(kind, from_backend, to_backend).inc()
+    def observe_fallback(self, scheme: str, from_backend: str, to_backend: str) -> None:
+        self.fallbacks.labels(scheme, from_backend, to_backend).inc()
 
     def set_backend(self, backend: str) -> None:
         self.backend_info.clear()
@@ -205,5 +205,5 @@ class Metrics:
 
     def set_config(self, knobs: dict[str, object], crossovers: dict[tuple[str, str], int]) -> None:
         self.config.info({k: str(v) for k, v in knobs.items()})
-        for (kind, policy), items in crossovers.items():
-            self.crossover_batch.labels(kind, policy or "none").set(items)
+        for (scheme, policy), items in crossovers.items():
+            self.crossover_batch.labels(scheme, policy or "none").set(items)

@@ -1,6 +1,6 @@
 """Dynamic batching across callers (after NVIDIA Triton's dynamic batcher), with consensus isolation.
 
-Requests are queued per (kind, policy) and per priority class, and cut into **scheduling units** of at
+Requests are queued per (scheme, policy, batch form) and per priority class, and cut into **scheduling units** of at
 most ``unit_items`` items (``max_batch_items``; by default 65,536 on a GPU; on the CPU backends what the
 measured rate verifies in ``unit_target_ms``, 64 to 4,096 items).
 A unit holds items of one priority class only: consensus work (quorum certificates) is never merged
@@ -30,17 +30,17 @@ import heapq
 import itertools
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from verifier.backends.pool import WorkOrder, work_order
-from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.engine import Engine
 from verifier.errors import DeadlineExceededError, LimitExceededError, VerifierError
 from verifier.priority import Priority
 from verifier.result import VerifyResult
+from verifier.schemes import Scheme
 from verifier.verdict import Policy
 
 __all__ = ["Priority", "Scheduler", "SchedulerConfig"]
@@ -83,7 +83,12 @@ class SchedulerConfig:
     unit_target_ms: int = 100
 
 
-_Key = tuple[str, str]
+class _Key(NamedTuple):
+    """One queue: requests of one scheme, policy and batch form (only like forms merge)."""
+
+    scheme: Scheme
+    policy: Policy | None
+    form: str
 
 
 @dataclasses.dataclass(eq=False)
@@ -91,7 +96,6 @@ class _Request:
     """One caller's batch while it is being cut into units; answered when its last unit is back."""
 
     key: _Key
-    policy: Policy | None
     batch: Any
     priority: Priority
     deadline: float | None
@@ -175,23 +179,24 @@ class Scheduler:
     def queued_items(self) -> int:
         return sum(self._waiting_items.values())
 
-    async def verify_ed25519(
-        self, batch: Ed25519Batch, policy: Policy, *, priority: Priority = Priority.BULK, timeout: float | None = None
+    async def verify(
+        self,
+        scheme: Scheme,
+        batch: Any,
+        policy: str | Policy | None = None,
+        *,
+        priority: Priority = Priority.BULK,
+        timeout: float | None = None,
     ) -> VerifyResult:
-        self.engine.check_ed25519(batch, policy)
-        return await self._submit(("ed25519", policy.value), policy, batch, priority, timeout)
-
-    async def verify_merkle(
-        self, batch: MerkleBatch, *, priority: Priority = Priority.BULK, timeout: float | None = None
-    ) -> VerifyResult:
-        self.engine.check_limits(len(batch))
-        form = "hash" if batch.leaf_hashes is not None else "data"  # only like forms merge
-        return await self._submit(("merkle", form), None, batch, priority, timeout)
+        """``batch`` of ``scheme`` under ``policy`` (None: the scheme's default), merged with other
+        callers' work of the same scheme, policy and batch form."""
+        pol = self.engine.check(scheme, batch, policy)
+        return await self._submit(_Key(scheme, pol, batch.form), batch, priority, timeout)
 
     # ------------------------------------------------------------------ queueing
 
     async def _submit(
-        self, key: _Key, policy: Policy | None, batch: Any, priority: Priority, timeout: float | None
+        self, key: _Key, batch: Any, priority: Priority, timeout: float | None
     ) -> VerifyResult:
         if len(batch) == 0:
             return VerifyResult(np.zeros(0, np.uint8), self.engine.backend.name)
@@ -213,7 +218,7 @@ class Scheduler:
         deadline = None if timeout is None else now + max(0.0, timeout)
         due = deadline if deadline is not None else now + _NO_DEADLINE_DUE
         req = _Request(
-            key=key, policy=policy, batch=batch, priority=priority, deadline=deadline, enqueued=now,
+            key=key, batch=batch, priority=priority, deadline=deadline, enqueued=now,
             order=(due, next(self._seq)), future=loop.create_future(),
         )
         queues = self._queues.setdefault(key, {Priority.CONSENSUS: [], Priority.BULK: []})
@@ -246,7 +251,7 @@ class Scheduler:
         self._count_waiting(req, -n)
         self._observe_depth()
         if self.metrics is not None and n:
-            self.metrics.items_dropped.labels(req.key[0], reason).inc(n)
+            self.metrics.items_dropped.labels(req.key.scheme.name, reason).inc(n)
 
     def _fail(self, req: _Request, exc: Exception, reason: str) -> None:
         if not req.finished:
@@ -324,7 +329,7 @@ class Scheduler:
             if not req.started:
                 req.started = True
                 if self.metrics is not None:
-                    self.metrics.queue_wait.labels(key[0]).observe(now - req.enqueued)
+                    self.metrics.queue_wait.labels(key.scheme.name).observe(now - req.enqueued)
         unit.started = time.monotonic()
         self._observe_depth()
         return unit
@@ -390,7 +395,7 @@ class Scheduler:
             self._wakeup.set()
 
     async def _compute(self, unit: _Unit) -> None:
-        kind = unit.key[0]
+        scheme, policy = unit.key.scheme, unit.key.policy
         first = unit.pieces[0][0]
         merged = type(first.batch).concat(
             [r.batch if (a, b) == (0, r.items) else r.batch.slice(a, b) for r, a, b in unit.pieces]
@@ -400,11 +405,7 @@ class Scheduler:
         work_order.set(WorkOrder(0 if unit.priority is Priority.CONSENSUS else 1, due))
         start = time.monotonic()
         try:
-            if kind == "ed25519":
-                assert first.policy is not None
-                result = await asyncio.to_thread(self.engine.verify_ed25519, merged, first.policy)
-            else:
-                result = await asyncio.to_thread(self.engine.verify_merkle, merged)
+            result = await asyncio.to_thread(self.engine.verify_checked, scheme, merged, policy)
         except VerifierError as exc:
             for req, _, _ in unit.pieces:
                 self._fail(req, exc, "failed")
@@ -413,8 +414,8 @@ class Scheduler:
         seconds = end - start
         self._measure(unit.key, len(merged), start, end)
         if self.metrics is not None:
-            self.metrics.batch_items.labels(kind).observe(len(merged))
-            self.metrics.compute_seconds.labels(kind, result.backend).observe(seconds)
+            self.metrics.batch_items.labels(scheme.name).observe(len(merged))
+            self.metrics.compute_seconds.labels(scheme.name, result.backend).observe(seconds)
         offset = 0
         for req, a, b in unit.pieces:
             if req.finished:
@@ -431,7 +432,7 @@ class Scheduler:
         if self.metrics is None:
             return
         after = req.left is not None and req.left < unit.started
-        self.metrics.items_unclaimed.labels(unit.key[0], "after_caller_left" if after else "before_caller_left").inc(items)
+        self.metrics.items_unclaimed.labels(unit.key.scheme.name, "after_caller_left" if after else "before_caller_left").inc(items)
 
     def _measure(self, key: _Key, items: int, start: float, end: float) -> None:
         """The queue's throughput, all its units together: a unit's items over the time since the queue's

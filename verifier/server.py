@@ -36,12 +36,14 @@ from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from verifier.admission import ConsensusAccess
 from verifier.backends import select_backend
 from verifier.cometbft import ValidatorSetRegistry
+from verifier.crossover import load_crossover, route_crossovers
 from verifier.engine import Engine, Limits
 from verifier.errors import PortInUseError
 from verifier.interceptors import AccessLog, CallInterceptor
 from verifier.logs import FIELDS
 from verifier.metrics import Metrics
 from verifier.scheduler import Scheduler, SchedulerConfig
+from verifier.schemes import SCHEMES
 from verifier.service import SERVICE_NAME, VerifierServicer, method_handlers, release_set_keys, tally
 from verifier.v1 import verifier_pb2 as _pb2
 
@@ -384,15 +386,13 @@ class VerifierServer:
 
     async def _start_engine(self, backend: Any) -> Engine:
         cfg = self.config
-        crossover, merkle_crossover = cfg.crossover_batch, None
-        if crossover is None:
-            from verifier.crossover import load_crossover
-
-            crossover = load_crossover(kind="ed25519") or 0
-            merkle_crossover = load_crossover(kind="merkle") or 0
-        engine = await asyncio.to_thread(
-            Engine, backend, cfg.limits, crossover_batch=crossover, merkle_crossover_batch=merkle_crossover
-        )
+        engine = await asyncio.to_thread(Engine, backend, cfg.limits)
+        if engine.backend is not engine.cpu:  # a device: small batches go to the CPU below the crossovers
+            if cfg.crossover_batch is None:  # as measured by `verifier bench`
+                per_scheme = {s.name: load_crossover(kind=s.name) or 0 for s in SCHEMES}
+            else:
+                per_scheme = {s.name: cfg.crossover_batch for s in SCHEMES}
+            engine.set_crossovers(await asyncio.to_thread(route_crossovers, per_scheme, engine.cpu))
         engine.observers.append(self.metrics.observe_verdicts)
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
@@ -417,9 +417,9 @@ class VerifierServer:
         if self.engine is not None and self.scheduler is not None:
             settings["backend"] = self.engine.backend.name
             settings["scheduler.max_batch_items"] = self.scheduler.unit_items
-            del settings["crossover_batch"]  # as resolved, per kind and policy:
-            for (kind, policy), items in self.engine.crossovers.items():
-                settings[".".join(("crossover_batch", kind, policy) if policy else ("crossover_batch", kind))] = items
+            del settings["crossover_batch"]  # as resolved, per scheme and policy:
+            for (name, policy), items in self.engine.crossovers.items():
+                settings[".".join(("crossover_batch", name, policy) if policy else ("crossover_batch", name))] = items
         return settings
 
     def _announce(self, engine: Engine, tls: bool) -> None:

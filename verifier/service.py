@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
+import numpy as np
+from google.protobuf.message import Message
 
 from verifier import cometbft as cb
 from verifier import convert
@@ -40,7 +42,7 @@ from verifier.admission import (
     RefusedError,
     Throttled,
 )
-from verifier.batch import NO_KEY_SLOT, Ed25519Batch
+from verifier.batch import Ed25519Batch
 from verifier.cometbft import UnknownValidatorSetError
 from verifier.engine import Engine
 from verifier.errors import (
@@ -54,6 +56,7 @@ from verifier.errors import (
 from verifier.interceptors import Tally
 from verifier.metrics import Metrics
 from verifier.scheduler import Priority, Scheduler
+from verifier.schemes import ED25519
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 
@@ -62,7 +65,6 @@ __all__ = [
     "VerifierServicer",
     "method_handlers",
     "release_set_keys",
-    "store_set_keys",
     "tally",
 ]
 
@@ -119,20 +121,10 @@ def _forget(exc: BaseException) -> None:
 # ------------------------------------------------------------------------------------------ commits
 
 
-KEY_SLOTS = "key_slots"  # ValidatorSet.cache name: (rows, {key bytes: row}) in the engine's key stores
-
-
-def store_set_keys(engine: Engine, validators: cb.ValidatorSet) -> tuple[Any, dict[bytes, int]]:
-    """Decode a registered set's keys once into the engine's key stores (device and CPU fallback)."""
-    slots = engine.register_keys(validators.public_keys)
-    return slots, {v.pub_key: int(s) for v, s in zip(validators, slots)}
-
-
 def release_set_keys(engine: Engine | None, validators: cb.ValidatorSet) -> None:
-    """A set left the registry: give its rows back."""
-    held = validators.cached(KEY_SLOTS)
-    if engine is not None and held is not None:
-        engine.release_keys(held[0])
+    """A set left the registry: give its rows of the key store back."""
+    if engine is not None:
+        engine.key_stores[ED25519.name].release(validators.hash)
 
 
 def _read_commit(
@@ -156,41 +148,41 @@ def _read_validator_set(raw: bytes, max_items: int) -> cb.ValidatorSet:
     return convert.validator_set(source, doc, max_items, which)
 
 
+def _plan_commit(call: convert.CommitCall, engine: Engine) -> tuple[cb.CommitPlan, Ed25519Batch | None]:
+    """The commit walked up to its signature batch (on a worker thread): the plan, and the batch to
+    verify (None when the walk alone decides), naming the rows of the set's decoded keys when it is
+    registered."""
+    plan = cb.plan_commit(
+        call.chain_id, call.validators, call.commit, mode=call.mode, height=call.height, block_id=call.block_id,
+        trust_level=call.trust_level,
+    )
+    if plan.result is not None or not plan.collected:
+        return plan, None
+    keys, sigs, messages = plan.signatures()
+    batch = Ed25519Batch.from_items(keys, sigs, messages)
+    slots = engine.key_stores[ED25519.name].slots(call.validators.hash, batch.public_keys)
+    return plan, batch if slots is None else batch.with_key_slots(slots)
+
+
 async def _verify_commit(
     sched: Scheduler, pool: ThreadPoolExecutor, call: convert.CommitCall, timeout: float | None
 ) -> _pb2.VerifyCommitResponse:
-    """Walk the commit on a thread of ``pool``; its one signature batch goes through the scheduler
-    (merged with other callers' work) under policy zip215.
-
-    ``pool`` is the commits' own: a walk blocks its thread until the scheduler answers, and the scheduler
-    runs batches on the loop's default executor, so sharing that executor could leave no thread to run
-    the batch every walk waits for."""
+    """Plan, await, finish: the walk on a thread of ``pool``, its one signature batch through the
+    scheduler (merged with other callers' work) under policy zip215 on the event loop, the tally on
+    ``pool`` again. No thread waits for the scheduler."""
     loop = asyncio.get_running_loop()
-    backends: list[str] = []
-    if Policy.ZIP215 not in sched.engine.policies:
+    if Policy.ZIP215 not in sched.engine.backend.policies.get(ED25519.name, ()):
         raise UnsupportedPolicyError(
             f"commits need policy zip215, which backend {sched.engine.backend.name!r} does not implement"
         )
-    key_slots = call.validators.cached(KEY_SLOTS)  # a registered set: its keys decoded once, in the stores
-
-    def verify(public_keys: Any, signatures: Any, messages: Any) -> Any:
-        batch = Ed25519Batch.from_items(public_keys, signatures, messages)
-        if key_slots is not None:
-            by_key = key_slots[1]
-            batch = batch.with_key_slots([by_key.get(pk.tobytes(), NO_KEY_SLOT) for pk in batch.public_keys])
-        coro = sched.verify_ed25519(batch, Policy.ZIP215, priority=call.priority, timeout=timeout)
-        result = asyncio.run_coroutine_threadsafe(coro, loop).result()
-        backends.append(result.backend)
-        return result.verdicts
-
-    def run() -> cb.CommitResult:
-        return cb.verify_commit(
-            call.chain_id, call.validators, call.commit, verify=verify, mode=call.mode,
-            height=call.height, block_id=call.block_id, trust_level=call.trust_level,
-        )
-
-    result = await loop.run_in_executor(pool, run)
-    return convert.commit_response(result, "+".join(backends))
+    plan, batch = await loop.run_in_executor(pool, _plan_commit, call, sched.engine)
+    backend = ""
+    verdicts = np.zeros(0, np.uint8)
+    if batch is not None:
+        answered = await sched.verify(ED25519, batch, Policy.ZIP215, priority=call.priority, timeout=timeout)
+        backend, verdicts = answered.backend, answered.verdicts
+    result = await loop.run_in_executor(pool, cb.finish_commit, plan, verdicts)
+    return convert.commit_response(result, backend)
 
 
 # ------------------------------------------------------------------------------------------ servicer
@@ -224,14 +216,14 @@ class VerifierServicer:
         self.max_commit_bytes = max_commit_bytes
         self.budget = InflightBudget(max_inflight_bytes, metrics)
         self._decode_on_thread = decode_on_thread_bytes
-        self._commit_pool = ThreadPoolExecutor(max(4, os.cpu_count() or 1), thread_name_prefix="verifier-commit")
         self._big = Lane(big_commit_bytes, big_commit_waiting)
+        # Decoding of large requests, and commits' plan and tally: short CPU work that never waits.
         self._decode_pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 1)), thread_name_prefix="verifier-decode")
         self._throttled = Throttled()
 
     def close(self) -> None:
-        """Release the commit and decode threads (after the server stopped taking requests)."""
-        for pool in (self._commit_pool, self._big.pool, self._decode_pool):
+        """Release the decode and big-commit threads (after the server stopped taking requests)."""
+        for pool in (self._big.pool, self._decode_pool):
             pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ failures
@@ -315,41 +307,31 @@ class VerifierServicer:
             return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self._decode_pool, fn, *args)
 
-    async def _signatures(
-        self, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
-    ) -> _pb2.VerifySignaturesResponse:
-        batch, pol = await self._decode(nbytes, convert.ed25519_batch, request, sched.engine.limits.max_items)
+    async def _verify(
+        self, w: convert.Wire, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
+    ) -> Message:
+        batch, pol = await self._decode(nbytes, w.decode, request, sched.engine.limits.max_items)
         prio, _ = caller.priority(request.priority, Priority.BULK)
-        result = await sched.verify_ed25519(batch, pol, priority=prio, timeout=timeout)
-        return _pb2.VerifySignaturesResponse(**convert.result_fields(result))
+        result = await sched.verify(w.scheme, batch, pol, priority=prio, timeout=timeout)
+        return convert.response(w, result)
 
-    async def _merkle(
-        self, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
-    ) -> _pb2.VerifyMerkleProofsResponse:
-        batch = await self._decode(nbytes, convert.merkle_batch, request, sched.engine.limits.max_items)
-        prio, _ = caller.priority(request.priority, Priority.BULK)
-        result = await sched.verify_merkle(batch, priority=prio, timeout=timeout)
-        return _pb2.VerifyMerkleProofsResponse(**convert.result_fields(result))
+    def _verify_rpc(self, w: convert.Wire) -> Callable[[bytes, grpc.aio.ServicerContext], Awaitable[Any]]:
+        """The unary handler of ``w.scheme.rpc`` (VerifySignatures, VerifyMerkleProofs, ...)."""
 
-    async def VerifySignatures(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
-        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
-            request = await self._decode(len(raw), convert.parse, _pb2.VerifySignaturesRequest, raw)
-            return await self._signatures(sched, request, caller, timeout, len(raw))
+        async def handler(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
+                request = await self._decode(len(raw), convert.parse, w.request, raw)
+                return await self._verify(w, sched, request, caller, timeout, len(raw))
 
-        return await self._unary(context, "VerifySignatures", raw, work)
+            return await self._unary(context, w.scheme.rpc, raw, work)
 
-    async def VerifyMerkleProofs(self, raw: bytes, context: grpc.aio.ServicerContext) -> Any:
-        async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
-            request = await self._decode(len(raw), convert.parse, _pb2.VerifyMerkleProofsRequest, raw)
-            return await self._merkle(sched, request, caller, timeout, len(raw))
-
-        return await self._unary(context, "VerifyMerkleProofs", raw, work)
+        return handler
 
     async def _commit_lane(self, nbytes: int) -> ThreadPoolExecutor:
         """The pool a commit or set of ``nbytes`` runs on: the big lane's thread (once it is this one's
-        turn), or the commit pool."""
+        turn), or the decode pool."""
         if nbytes <= self._big.threshold:
-            return self._commit_pool
+            return self._decode_pool
         await self._big.enter(nbytes)
         return self._big.pool
 
@@ -387,7 +369,8 @@ class VerifierServicer:
                 vals = await loop.run_in_executor(pool, _read_validator_set, raw, sched.engine.limits.max_items)
                 set_hash = registry.register(vals)
                 held = registry.get(set_hash)  # the set kept under this hash (maybe an earlier, equal one)
-                await loop.run_in_executor(pool, held.cache, KEY_SLOTS, lambda v: store_set_keys(sched.engine, v))
+                store = sched.engine.key_stores[ED25519.name]
+                await loop.run_in_executor(pool, store.register, set_hash, held.public_keys)
             finally:
                 self._leave_lane(len(raw))
             if set_hash not in registry:  # evicted while its keys were stored: eviction found no rows yet
@@ -411,44 +394,15 @@ class VerifierServicer:
         return await self._unary(context, "GetInfo", raw, work)
 
     def _info(self, sched: Scheduler) -> _pb2.GetInfoResponse:
-        engine, cfg = sched.engine, sched.config
-        return _pb2.GetInfoResponse(
+        return convert.info_response(
+            sched.engine,
             version=self._version,
-            backend=engine.backend.name,
-            devices=[
-                _pb2.Device(
-                    kind=d.kind,
-                    name=d.name,
-                    index=d.index,
-                    memory_bytes=d.memory_bytes,
-                    compute_capability=d.compute_capability,
-                    workers=d.workers,
-                )
-                for d in engine.backend.devices()
-            ],
-            limits=_pb2.Limits(
-                max_items=engine.limits.max_items,
-                max_message_bytes=engine.limits.max_message_bytes,
-                max_commit_bytes=self.max_commit_bytes,
-                max_inflight_bytes=self.budget.limit,
-            ),
-            policies=sorted(p.value for p in engine.policies),
-            scheduling=_pb2.Scheduling(
-                max_batch_items=sched.unit_items,  # resolved: the configured 0 means "by backend"
-                max_queue_delay_us=cfg.max_queue_delay_us,
-                queue_capacity_items=cfg.queue_capacity_items,
-                queue_capacity_bytes=cfg.queue_capacity_bytes,
-                crossover_batch=engine.crossovers[("ed25519", Policy.LIBSODIUM.value)],
-                stream_window=cfg.stream_window,
-                crossover_batch_zip215=engine.crossovers[("ed25519", Policy.ZIP215.value)],
-                crossover_batch_merkle=engine.crossovers[("merkle", "")],
-            ),
-            validator_sets=_pb2.ValidatorSets(
-                registered=len(self.validator_sets),
-                max_sets=self.validator_sets.max_sets,
-                key_store_rows=engine.key_slots.rows,
-                key_store_free=engine.key_slots.free,
-            ),
+            unit_items=sched.unit_items,
+            scheduling=sched.config,
+            max_commit_bytes=self.max_commit_bytes,
+            max_inflight_bytes=self.budget.limit,
+            registered_sets=len(self.validator_sets),
+            max_sets=self.validator_sets.max_sets,
         )
 
     # ------------------------------------------------------------------ the stream
@@ -522,14 +476,9 @@ class VerifierServicer:
         try:
             request = await self._decode(len(raw), convert.parse, _pb2.StreamRequest, raw)
             request_id = request.id
-            which = request.WhichOneof("batch")
-            if which == "signatures":
-                answer = await self._signatures(sched, request.signatures, caller, None, len(raw))
-                return _pb2.StreamResponse(id=request_id, signatures=answer)
-            if which == "merkle_proofs":
-                proofs = await self._merkle(sched, request.merkle_proofs, caller, None, len(raw))
-                return _pb2.StreamResponse(id=request_id, merkle_proofs=proofs)
-            raise InvalidRequestError("batch: neither signatures nor merkle_proofs is set")
+            w = convert.stream_wire(request.WhichOneof("batch"))
+            answer = await self._verify(w, sched, getattr(request, w.stream_field), caller, None, len(raw))
+            return _pb2.StreamResponse(id=request_id, **{w.stream_field: answer})
         except Exception as exc:
             failure = self._failure("VerifyStream", exc)
         return _stream_error(request_id, failure)
@@ -576,8 +525,11 @@ def method_handlers(servicer: VerifierServicer) -> dict[str, grpc.RpcMethodHandl
         (True, True): grpc.stream_stream_rpc_method_handler,
     }
     handlers = {}
+    wires = {w.request.DESCRIPTOR.name: w for w in convert.WIRES.values()}  # one handler serves every scheme's RPC
     for method in _pb2.DESCRIPTOR.services_by_name["Verifier"].methods:
         make = makers[(method.client_streaming, method.server_streaming)]
         serialize = getattr(_pb2, method.output_type.name).SerializeToString
-        handlers[method.name] = make(getattr(servicer, method.name), request_deserializer=None, response_serializer=serialize)
+        wire = wires.get(method.input_type.name)
+        behaviour = servicer._verify_rpc(wire) if wire is not None else getattr(servicer, method.name)
+        handlers[method.name] = make(behaviour, request_deserializer=None, response_serializer=serialize)
     return handlers

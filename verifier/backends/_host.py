@@ -17,14 +17,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from verifier.backends._abi import ED25519_POLICY_CODES, MAX_ITEMS, POINT_BYTES, check_written
+from verifier.backends._abi import ED25519_POLICY_CODES, MAX_ITEMS, POINT_BYTES
 from verifier.backends._native import build_emu_library
 from verifier.backends.pool import PriorityPool
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import LimitExceededError
+from verifier.schemes import HostContext, NoKeyStore
 from verifier.verdict import Policy
 
-__all__ = ["BLOCK_DIM", "EmuKernel", "EmuKernelSpec", "HostEd25519", "MERKLE", "ed25519_kernel", "run_ed25519", "run_merkle"]
+__all__ = ["BLOCK_DIM", "EmuKernel", "EmuKernelSpec", "HostEd25519", "HostMerkle", "MERKLE_KERNEL", "run_ed25519", "run_merkle"]
 
 BLOCK_DIM = 64
 # Items per pool task at most (the host kernel runs about 6k Ed25519 verifies/s per thread: ~40 ms).
@@ -57,7 +58,7 @@ _STORE_KEYS = EmuKernelSpec(
     argtypes=(_P, _P, ctypes.c_uint32, _P, _P, _P, ctypes.c_uint32),
 )
 
-MERKLE = EmuKernelSpec(
+MERKLE_KERNEL = EmuKernelSpec(
     entry="merkle_verify.cu",
     symbol="merkle_verify_kernel",
     # leaf_hashes, leaf_data, leaf_offsets, leaf_indices, tree_sizes, path_hashes, path_offsets, roots,
@@ -107,7 +108,10 @@ def _ptr(a: npt.NDArray[Any]) -> int:
 
 class HostEd25519:
     """The Ed25519 kernel built for the host (compiled now, or loaded from the cache), with its key store:
-    ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``."""
+    ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``. The
+    runner of scheme ed25519 on backend emu (both policies) and of its policy zip215 on backend cpu."""
+
+    policies = frozenset(ED25519_POLICY_CODES)
 
     def __init__(
         self, pool: PriorityPool, workers: int, block_dim: int = BLOCK_DIM, rows: int = 0, defines: tuple[str, ...] = ()
@@ -119,6 +123,22 @@ class HostEd25519:
         self.store_keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)
         self.store_points = np.zeros((max(rows, 1), POINT_BYTES), dtype=np.uint8)
         self.store_status = np.zeros(max(rows, 1), dtype=np.uint8)
+
+    @classmethod
+    def runner(cls, ctx: HostContext) -> HostEd25519:
+        """Scheme ed25519's host runner (``Scheme.host``): built now, not on first use."""
+        return cls(ctx.pool, ctx.workers, ctx.block_dim, ctx.key_store_rows)  # type: ignore[arg-type]
+
+    @property
+    def key_store_rows(self) -> int:
+        return self.rows
+
+    def run(self, batch: Ed25519Batch, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        assert policy is not None
+        return run_ed25519(self, batch, policy)
+
+    def close(self) -> None:
+        return None  # the pool is the backend's
 
     def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
         """Decode ``public_keys`` (k, 32) into rows ``slots`` (distinct, < rows). The caller makes sure no
@@ -135,9 +155,21 @@ class HostEd25519:
         )
 
 
-def ed25519_kernel(pool: PriorityPool, workers: int, block_dim: int = BLOCK_DIM, rows: int = 0) -> HostEd25519:
-    """The Ed25519 kernel built for the host, with a key store of ``rows`` rows."""
-    return HostEd25519(pool, workers, block_dim, rows)
+class HostMerkle(NoKeyStore):
+    """The Merkle kernel built for the host: the runner of scheme merkle on backend emu."""
+
+    policies: frozenset[Policy] = frozenset()
+
+    def __init__(self, pool: PriorityPool, workers: int, block_dim: int = BLOCK_DIM) -> None:
+        self.kernel = EmuKernel(MERKLE_KERNEL, pool, workers, block_dim)
+
+    @classmethod
+    def runner(cls, ctx: HostContext) -> HostMerkle:
+        """Scheme merkle's host runner (``Scheme.host``)."""
+        return cls(ctx.pool, ctx.workers, ctx.block_dim)  # type: ignore[arg-type]
+
+    def run(self, batch: MerkleBatch, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        return run_merkle(self.kernel, batch)
 
 
 def _verdict_slots(n: int, kernel: str) -> npt.NDArray[np.uint8]:
@@ -148,7 +180,8 @@ def _verdict_slots(n: int, kernel: str) -> npt.NDArray[np.uint8]:
 
 
 def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-    """The host-built Ed25519 kernel over ``batch``: one Verdict code per item, every slot written.
+    """The host-built Ed25519 kernel over ``batch``: one Verdict code per item (``SchemeBackend.run`` checks
+    that every slot was written).
 
     Backend ``emu`` runs both policies here; backend ``cpu`` runs policy ``zip215`` here, since libsodium
     (PyNaCl) cannot express it. Items with a ``key_slots`` row take their decoded key from the store when
@@ -165,13 +198,12 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
         ED25519_POLICY_CODES[policy], None if slots is None else _ptr(slots), _ptr(kernel.store_keys),
         _ptr(kernel.store_points), _ptr(kernel.store_status), kernel.rows,
     )
-    check_written(out, kernel.verify.spec.symbol)
     return out
 
 
 def run_merkle(kernel: EmuKernel, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
     """The host-built Merkle kernel over ``batch``: OK, MALFORMED_PROOF or ROOT_MISMATCH per proof
-    (docs/RULES.md section 3), every slot written."""
+    (docs/RULES.md section 3)."""
     n, out = len(batch), _verdict_slots(len(batch), "Merkle")
     if n == 0:
         return out
@@ -194,5 +226,4 @@ def run_merkle(kernel: EmuKernel, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
         None if by_hash else _ptr(leaf_offsets), *(_ptr(a) for a in keep), _ptr(out), n,
         int(batch.roots.shape[0]),
     )
-    check_written(out, kernel.spec.symbol)
     return out

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from verifier.bench.environment import REPO_ROOT
 from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
 from verifier.engine import Engine
+from verifier.schemes import ED25519, MERKLE
 from verifier.verdict import Verdict
 
 __all__ = [
@@ -137,9 +138,9 @@ def engine_call(engine: Engine, w: Workload, n: int) -> Call:
     backend's own copies (host to device and back) are inside the call."""
     if isinstance(w, Ed25519Workload):
         eb = w.batch(n)
-        return lambda: engine.verify_ed25519(eb).valid_count
+        return lambda: engine.verify(ED25519, eb).valid_count
     mb = w.batch(n)
-    return lambda: engine.verify_merkle(mb).valid_count
+    return lambda: engine.verify(MERKLE, mb).valid_count
 
 
 # ------------------------------------------------------------------------------------------------ gRPC

@@ -59,16 +59,20 @@ from verifier.cometbft.verify import (
     DEFAULT_TRUST_LEVEL,
     NOT_CHECKED,
     CommitError,
+    CommitPlan,
     CommitResult,
     ErrorCode,
     Mode,
     SignatureStatus,
     TrustLevel,
     VerifyFn,
+    finish_commit,
     parse_trust_level,
+    plan_commit,
     verify_commit,
     voting_power_needed,
 )
+from verifier.schemes import ED25519
 from verifier.verdict import Policy
 
 if TYPE_CHECKING:  # only a type here: commits do not depend on the engine
@@ -113,6 +117,9 @@ __all__ = [
     "hash_from_byte_slices",
     # verification
     "verify_commit",
+    "plan_commit",
+    "finish_commit",
+    "CommitPlan",
     "voting_power_needed",
     "Mode",
     "ErrorCode",
@@ -135,6 +142,6 @@ def engine_verifier(engine: Engine, policy: str | Policy = Policy.ZIP215) -> Ver
 
     def verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8:
         batch = Ed25519Batch.from_items(public_keys, signatures, messages)
-        return engine.verify_ed25519(batch, policy).verdicts
+        return engine.verify(ED25519, batch, policy).verdicts
 
     return verify

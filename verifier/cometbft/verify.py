@@ -59,6 +59,9 @@ __all__ = [
     "SignatureStatus",
     "CommitResult",
     "VerifyFn",
+    "CommitPlan",
+    "plan_commit",
+    "finish_commit",
     "NOT_CHECKED",
     "DEFAULT_TRUST_LEVEL",
     "TrustLevel",
@@ -326,6 +329,52 @@ def _hex(b: bytes) -> str:
     return b.hex().upper()
 
 
+@dataclasses.dataclass
+class CommitPlan:
+    """A commit walked up to its signature batch (``plan_commit``): what is decided already, and the
+    signatures ``finish_commit`` needs verdicts for. ``result``: the answer when the walk alone decides
+    it (a basic check failed, or a walk error on CometBFT's batch path); then nothing is verified."""
+
+    mode: Mode
+    chain_id: str
+    validators: ValidatorSet
+    commit: Commit
+    needed: int
+    statuses: list[SignatureStatus]
+    verdicts: U8
+    collected: list[int]  # commit indices of the signatures to verify, in order
+    collected_val: list[int]  # the validator index of each
+    counts: list[bool]  # whether its power is tallied (countSig)
+    tallied: int = 0
+    walk_error: CommitError | None = None
+    batch_path: bool = False
+    result: CommitResult | None = None
+
+    def signatures(self) -> tuple[U8, U8, list[bytes]]:
+        """(public keys (k, 32), signatures (k, 64), sign bytes) of the collected signatures."""
+        keys = self.validators.public_keys[np.asarray(self.collected_val, dtype=np.intp)]
+        sigs = np.frombuffer(b"".join(self.commit.signatures[i].signature for i in self.collected), dtype=np.uint8)
+        messages = self.commit.vote_sign_bytes_many(self.chain_id, self.collected)
+        return keys, sigs.reshape(len(self.collected), _SIGNATURE_SIZE), messages
+
+    def answer(self, error: CommitError | None, tallied: int = 0, signed: int = 0) -> CommitResult:
+        self.verdicts.setflags(write=False)
+        return CommitResult(
+            valid=error is None,
+            error=error,
+            mode=self.mode,
+            chain_id=self.chain_id,
+            height=self.commit.height,
+            signed_power=signed,
+            tallied_power=tallied,
+            total_power=self.validators.total_voting_power,
+            needed_power=self.needed,
+            statuses=tuple(self.statuses),
+            verdicts=self.verdicts,
+            validators_hash=self.validators.hash,
+        )
+
+
 def verify_commit(
     chain_id: str | None,
     validators: ValidatorSet,
@@ -338,7 +387,35 @@ def verify_commit(
     trust_level: Fraction | str | tuple[int, int] = DEFAULT_TRUST_LEVEL,
     check_validators_hash: bool = True,
 ) -> CommitResult:
-    """Verify ``commit`` against ``validators`` as CometBFT's ``mode`` does (see the module docstring).
+    """Verify ``commit`` against ``validators`` as CometBFT's ``mode`` does (see the module docstring):
+    ``plan_commit``, ``verify`` on its signatures, ``finish_commit``.
+
+    ``verify`` gets the collected signatures as one batch and returns one Verdict code per item; a result
+    of the wrong shape or with an unwritten (0) verdict raises ``VerifierError``. A bad signature is a
+    result, never an exception; exceptions mean the request could not be computed.
+    """
+    plan = plan_commit(
+        chain_id, validators, commit, mode=mode, height=height, block_id=block_id, trust_level=trust_level,
+        check_validators_hash=check_validators_hash,
+    )
+    if plan.result is not None:
+        return plan.result
+    verdicts = verify(*plan.signatures()) if plan.collected else np.zeros(0, np.uint8)
+    return finish_commit(plan, verdicts)
+
+
+def plan_commit(
+    chain_id: str | None,
+    validators: ValidatorSet,
+    commit: Commit,
+    *,
+    mode: Mode | str = Mode.FULL,
+    height: int | None = None,
+    block_id: BlockID | None = None,
+    trust_level: Fraction | str | tuple[int, int] = DEFAULT_TRUST_LEVEL,
+    check_validators_hash: bool = True,
+) -> CommitPlan:
+    """The checks and the walk before any signature is verified.
 
     ``chain_id``: None takes the header's (a commit without a header then raises ``InvalidRequestError``).
     ``height`` and ``block_id``: the block the caller expects (cometbft ``VerifyCommit``'s arguments);
@@ -346,10 +423,6 @@ def verify_commit(
     checks neither, as CometBFT does not. ``check_validators_hash``: in full and light mode, compare the
     header's ``validators_hash`` (when there is one) with ``validators.hash``. ``trust_level`` (trusting
     only): ``parse_trust_level``'s forms; its terms are used as given, unreduced, as CometBFT does.
-
-    ``verify`` gets the collected signatures as one batch and returns one Verdict code per item; a result
-    of the wrong shape or with an unwritten (0) verdict raises ``VerifierError``. A bad signature is a
-    result, never an exception; exceptions mean the request could not be computed.
     """
     try:
         mode = Mode(mode)
@@ -360,49 +433,40 @@ def verify_commit(
         if header is None:
             raise InvalidRequestError("chain_id: required when the commit comes without a header")
         chain_id = header.chain_id
-    cid: str = chain_id
     level = parse_trust_level(trust_level) if mode == Mode.TRUSTING else DEFAULT_TRUST_LEVEL
-    total = validators.total_voting_power
-    needed = voting_power_needed(total, mode, level)
     n = len(commit.signatures)
-    statuses = [
-        SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures
-    ]
-    verdicts = np.full(n, NOT_CHECKED, dtype=np.uint8)
-
-    def answer(error: CommitError | None, tallied: int = 0, signed: int = 0) -> CommitResult:
-        verdicts.setflags(write=False)
-        return CommitResult(
-            valid=error is None,
-            error=error,
-            mode=mode,
-            chain_id=cid,
-            height=commit.height,
-            signed_power=signed,
-            tallied_power=tallied,
-            total_power=total,
-            needed_power=needed,
-            statuses=tuple(statuses),
-            verdicts=verdicts,
-            validators_hash=validators.hash,
-        )
-
-    by_index = mode != Mode.TRUSTING
-    if by_index:
+    plan = CommitPlan(
+        mode=mode,
+        chain_id=chain_id,
+        validators=validators,
+        commit=commit,
+        needed=voting_power_needed(validators.total_voting_power, mode, level),
+        statuses=[SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures],
+        verdicts=np.full(n, NOT_CHECKED, dtype=np.uint8),
+        collected=[],
+        collected_val=[],
+        counts=[],
+        batch_path=n >= _BATCH_VERIFY_THRESHOLD,  # shouldBatchVerify (every key is Ed25519)
+    )
+    if mode != Mode.TRUSTING:
         basic = _basic_checks(validators, commit, height, block_id, check_validators_hash)
         if basic is not None:
-            return answer(basic)
+            plan.result = plan.answer(basic)
+            return plan
+    _walk(plan)
+    if plan.walk_error is not None and plan.batch_path:
+        plan.result = plan.answer(plan.walk_error, plan.tallied)
+    return plan
 
-    # The walk: cometbft verifyCommitBatch / verifyCommitSingle's loop, without the verification itself.
+
+def _walk(plan: CommitPlan) -> None:
+    """cometbft verifyCommitBatch / verifyCommitSingle's loop, without the verification itself."""
+    mode, validators, statuses = plan.mode, plan.validators, plan.statuses
+    by_index = mode != Mode.TRUSTING
     ignore_nil = mode != Mode.FULL  # full ignores ABSENT only; light and trusting everything but COMMIT
     count_all = mode == Mode.FULL  # countAllSignatures: no early stop
-    collected: list[int] = []  # commit indices, in order
-    collected_val: list[int] = []  # the validator index of each
-    counts: list[bool] = []  # whether its power is tallied (countSig)
     seen: dict[int, int] = {}
-    tallied = 0
-    walk_error: CommitError | None = None
-    for idx, sig in enumerate(commit.signatures):
+    for idx, sig in enumerate(plan.commit.signatures):
         if sig.absent:
             continue
         if ignore_nil and sig.block_id_flag != BlockIDFlag.COMMIT:
@@ -413,7 +477,7 @@ def verify_commit(
             val = validators[idx]
             if sig.validator_address != val.address:
                 statuses[idx] = SignatureStatus.REJECTED
-                walk_error = CommitError(
+                plan.walk_error = CommitError(
                     ErrorCode.ADDRESS_MISMATCH,
                     f"invalid validator address (#{idx}): commit has {_hex(sig.validator_address)}, "
                     f"validator {idx} of the set is {_hex(val.address)}",
@@ -421,7 +485,7 @@ def verify_commit(
                     expected=_hex(val.address),
                     actual=_hex(sig.validator_address),
                 )
-                break
+                return
         else:
             found = validators.get_by_address(sig.validator_address)
             if found is None:
@@ -431,40 +495,48 @@ def verify_commit(
             first = seen.get(val_idx)
             if first is not None:
                 statuses[idx] = SignatureStatus.REJECTED
-                walk_error = CommitError(
+                plan.walk_error = CommitError(
                     ErrorCode.DUPLICATE_SIGNER,
                     f"double vote from {_hex(val.address)} ({first} and {idx})",
                     index=idx,
                     first_index=first,
                 )
-                break
+                return
             seen[val_idx] = idx
         if len(sig.signature) != _SIGNATURE_SIZE:
             statuses[idx] = SignatureStatus.REJECTED
-            verdicts[idx] = Verdict.MALFORMED_LENGTH
-            walk_error = _invalid_signature(idx, sig.signature)
-            break
-        collected.append(idx)
-        collected_val.append(val_idx)
+            plan.verdicts[idx] = Verdict.MALFORMED_LENGTH
+            plan.walk_error = _invalid_signature(idx, sig.signature)
+            return
+        plan.collected.append(idx)
+        plan.collected_val.append(val_idx)
         count = sig.block_id_flag == BlockIDFlag.COMMIT or mode != Mode.FULL
-        counts.append(count)
+        plan.counts.append(count)
         if count:
-            tallied += val.voting_power
-        if not count_all and tallied > needed:
-            break  # light / trusting: enough power; what follows is never looked at
+            plan.tallied += val.voting_power
+        if not count_all and plan.tallied > plan.needed:
+            return  # light / trusting: enough power; what follows is never looked at
 
-    batch_path = n >= _BATCH_VERIFY_THRESHOLD  # shouldBatchVerify (every key is Ed25519)
-    if walk_error is not None and batch_path:
-        return answer(walk_error, tallied)
 
-    if collected:
-        batch_verdicts = _run_batch(verify, validators, commit, cid, collected, collected_val)
-        for idx, v in zip(collected, batch_verdicts):
-            statuses[idx] = SignatureStatus.VERIFIED
-            verdicts[idx] = v
-    ok = [int(verdicts[idx]) == Verdict.OK for idx in collected]
-    signed = sum(validators[vi].voting_power for vi, c, good in zip(collected_val, counts, ok) if c and good)
-    first_bad = next((idx for idx, good in zip(collected, ok) if not good), None)
+def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResult:
+    """The tally, once the collected signatures have their verdicts (one per ``plan.collected``; a result
+    of the wrong shape or with an unwritten (0) verdict raises ``VerifierError``)."""
+    if plan.result is not None:
+        return plan.result
+    collected, validators, tallied, needed = plan.collected, plan.validators, plan.tallied, plan.needed
+    out = np.asarray(batch_verdicts, dtype=np.uint8)
+    if out.shape != (len(collected),):
+        raise VerifierError(f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures")
+    if np.any(out == Verdict.UNSPECIFIED):
+        raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
+    for idx, v in zip(collected, out, strict=True):
+        plan.statuses[idx] = SignatureStatus.VERIFIED
+        plan.verdicts[idx] = v
+    ok = [int(plan.verdicts[idx]) == Verdict.OK for idx in collected]
+    signed = sum(
+        validators[vi].voting_power for vi, c, good in zip(plan.collected_val, plan.counts, ok, strict=True) if c and good
+    )
+    first_bad = next((idx for idx, good in zip(collected, ok, strict=True) if not good), None)
     power_error = (
         CommitError(
             ErrorCode.INSUFFICIENT_POWER,
@@ -476,13 +548,10 @@ def verify_commit(
         else None
     )
     sig_error = (
-        None if first_bad is None else _invalid_signature(first_bad, commit.signatures[first_bad].signature)
+        None if first_bad is None else _invalid_signature(first_bad, plan.commit.signatures[first_bad].signature)
     )
-    if batch_path:
-        error = power_error or sig_error
-    else:
-        error = sig_error or walk_error or power_error
-    return answer(error, tallied, signed)
+    error = (power_error or sig_error) if plan.batch_path else (sig_error or plan.walk_error or power_error)
+    return plan.answer(error, tallied, signed)
 
 
 def _invalid_signature(idx: int, signature: bytes) -> CommitError:
@@ -534,24 +603,3 @@ def _basic_checks(
             actual=str(commit.block_id),
         )
     return None
-
-
-def _run_batch(
-    verify: VerifyFn,
-    validators: ValidatorSet,
-    commit: Commit,
-    chain_id: str,
-    collected: list[int],
-    collected_val: list[int],
-) -> U8:
-    keys = validators.public_keys[np.asarray(collected_val, dtype=np.intp)]
-    sigs = np.frombuffer(b"".join(commit.signatures[i].signature for i in collected), dtype=np.uint8)
-    messages = commit.vote_sign_bytes_many(chain_id, collected)
-    out = np.asarray(verify(keys, sigs.reshape(len(collected), _SIGNATURE_SIZE), messages), dtype=np.uint8)
-    if out.shape != (len(collected),):
-        raise VerifierError(
-            f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures"
-        )
-    if np.any(out == Verdict.UNSPECIFIED):
-        raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
-    return out

@@ -11,27 +11,24 @@ launch; larger batches are split, default 1,048,576), ``block_dim`` / ``$VERIFIE
 ``$VERIFIER_KEY_STORE_ROWS`` (decoded keys kept on the device for registered validator sets, default
 16,384 rows of 161 bytes).
 
-Each kernel has a runner (compiled module, streams, reusable buffers): ``Ed25519Kernel`` (cuda/ed25519.py)
-and ``MerkleKernel`` (cuda/merkle.py), both built here at construction.
+Each scheme's kernel has a runner (compiled module, streams, reusable buffers), made by its
+``Scheme.cuda`` (``Ed25519Kernel`` in cuda/ed25519.py, ``MerkleKernel`` in cuda/merkle.py), all built
+here at construction.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, ED25519_POLICY_CODES, check_written
-from verifier.backends.base import DeviceInfo
+from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS
+from verifier.backends.base import DeviceInfo, SchemeBackend
 from verifier.backends.cuda._module import import_cupy, usable_device
-from verifier.backends.cuda.ed25519 import KERNEL as _ED25519_KERNEL
-from verifier.backends.cuda.ed25519 import Ed25519Kernel
-from verifier.backends.cuda.merkle import KERNEL as _MERKLE_KERNEL
-from verifier.backends.cuda.merkle import MerkleKernel
-from verifier.batch import Ed25519Batch, MerkleBatch
-from verifier.errors import UnsupportedPolicyError
+from verifier.schemes import SCHEMES, CudaContext, Scheme, load
 from verifier.verdict import Policy
 
 __all__ = ["CudaBackend"]
@@ -45,11 +42,10 @@ def _env_int(name: str, default: int) -> int:
     return int(value, 0) if value else default
 
 
-class CudaBackend:
-    """Ed25519 (libsodium, zip215) and RFC 9162 Merkle proofs on a CUDA GPU; verdicts equal the CPU backend's."""
+class CudaBackend(SchemeBackend):
+    """Every scheme's CUDA runner (``Scheme.cuda``) on one GPU; verdicts equal the CPU backend's."""
 
     name = "cuda"
-    policies = frozenset({Policy.LIBSODIUM, Policy.ZIP215})
 
     def __init__(
         self,
@@ -65,35 +61,23 @@ class CudaBackend:
         self._info = usable_device(cp, index)
         self.max_batch = max_batch or _env_int("VERIFIER_CUDA_MAX_BATCH", _DEFAULT_MAX_BATCH)
         self.block_dim = block_dim or _env_int("VERIFIER_CUDA_BLOCK_DIM", _DEFAULT_BLOCK_DIM)
-        self.key_store_rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
+        rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
         self._device = cp.cuda.Device(index)
+        ctx = CudaContext(cp, self.block_dim, self.max_batch, rows)
         with self._device:
-            self._ed25519 = Ed25519Kernel(
-                cp, block_dim=self.block_dim, max_batch=self.max_batch, store_rows=self.key_store_rows
-            )
-            self._merkle = MerkleKernel(cp, block_dim=self.block_dim, max_batch=self.max_batch)
+            super().__init__({s.name: load(s.cuda)(ctx) for s in SCHEMES})
         self._closed = threading.Event()
 
     def devices(self) -> list[DeviceInfo]:
         return [self._info]
 
-    def verify_ed25519(self, batch: Ed25519Batch, policy: Policy) -> npt.NDArray[np.uint8]:
-        if policy not in self.policies:
-            raise UnsupportedPolicyError(f"backend cuda does not implement policy {policy!r}")
+    def run(self, scheme: Scheme, batch: Any, policy: Policy | None = None) -> npt.NDArray[np.uint8]:
         with self._device:
-            out = self._ed25519.verify(batch, ED25519_POLICY_CODES[policy])
-        check_written(out, _ED25519_KERNEL)
-        return out
+            return super().run(scheme, batch, policy)
 
-    def verify_merkle(self, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
+    def store_keys(self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
         with self._device:
-            out = self._merkle.verify(batch)
-        check_written(out, _MERKLE_KERNEL)
-        return out
-
-    def store_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
-        with self._device:
-            self._ed25519.put_keys(slots, public_keys)
+            super().store_keys(scheme, slots, public_keys)
 
     def memory_in_use(self) -> int:
         """Bytes CuPy's memory pool holds on the device: the kernels' reused buffers (grow-only), plus
@@ -105,5 +89,4 @@ class CudaBackend:
         if not self._closed.is_set():
             self._closed.set()
             with self._device:
-                self._ed25519.close()
-                self._merkle.close()
+                super().close()

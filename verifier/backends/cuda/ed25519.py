@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from verifier.backends._abi import ED25519_POLICY_CODES
 from verifier.backends.cuda._module import (
     DeviceBuffer,
     PinnedBuffer,
@@ -35,6 +36,8 @@ from verifier.backends.cuda._module import (
 )
 from verifier.backends.pool import PriorityLock
 from verifier.batch import Ed25519Batch
+from verifier.schemes import CudaContext
+from verifier.verdict import Policy
 
 __all__ = ["ENTRY", "KERNEL", "STORE_KERNEL", "Ed25519Kernel"]
 
@@ -62,7 +65,10 @@ class _Slot:
 
 
 class Ed25519Kernel:
-    """``ed25519_verify_kernel`` compiled for the current device, with reusable buffers."""
+    """``ed25519_verify_kernel`` compiled for the current device, with reusable buffers: the runner of
+    scheme ed25519 on backend cuda."""
+
+    policies = frozenset(ED25519_POLICY_CODES)
 
     def __init__(
         self, cp: ModuleType, *, block_dim: int = 128, max_batch: int = 1 << 20, streams: int = 2, store_rows: int = 0,
@@ -144,6 +150,19 @@ class Ed25519Kernel:
         with self._lock, kernel_errors(KERNEL, n, self._slots):
             run_chunks(self._slots, chunks, out, enqueue)
         return out
+
+    @classmethod
+    def runner(cls, ctx: CudaContext) -> Ed25519Kernel:
+        """Scheme ed25519's CUDA runner (``Scheme.cuda``)."""
+        return cls(ctx.cp, block_dim=ctx.block_dim, max_batch=ctx.max_batch, store_rows=ctx.key_store_rows)
+
+    @property
+    def key_store_rows(self) -> int:
+        return self.store_rows
+
+    def run(self, batch: Ed25519Batch, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        assert policy is not None
+        return self.verify(batch, ED25519_POLICY_CODES[policy])
 
     def close(self) -> None:
         with self._lock:

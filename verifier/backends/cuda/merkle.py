@@ -31,6 +31,8 @@ from verifier.backends.cuda._module import (
 )
 from verifier.backends.pool import PriorityLock
 from verifier.batch import HASH_SIZE, MerkleBatch
+from verifier.schemes import CudaContext, NoKeyStore
+from verifier.verdict import Policy
 
 __all__ = ["ENTRY", "KERNEL", "MerkleKernel", "plan_chunks"]
 
@@ -83,8 +85,10 @@ class _Slot:
         self.pending: tuple[int, int] | None = None  # (a, b) whose verdicts are in flight to h_out
 
 
-class MerkleKernel:
+class MerkleKernel(NoKeyStore):
     """``merkle_verify_kernel`` compiled for the current device, with reusable buffers."""
+
+    policies: frozenset[Policy] = frozenset()
 
     def __init__(
         self,
@@ -216,6 +220,14 @@ class MerkleKernel:
             first.synchronize()  # the table is read by every chunk, on either stream
             run_chunks(self._slots, chunks, out, enqueue)
         return out
+
+    @classmethod
+    def runner(cls, ctx: CudaContext) -> MerkleKernel:
+        """Scheme merkle's CUDA runner (``Scheme.cuda``)."""
+        return cls(ctx.cp, block_dim=ctx.block_dim, max_batch=ctx.max_batch)
+
+    def run(self, batch: MerkleBatch, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        return self.verify(batch)
 
     def close(self) -> None:
         with self._lock:
