@@ -30,22 +30,6 @@ def test_validator_set_hash_and_lookup(rng: random.Random) -> None:
     )
 
 
-def test_validator_set_cache_computes_once() -> None:
-    vals = cb.ValidatorSet([cb.Validator.from_pub_key(bytes(k.verify_key), 1) for k in ref.key_pool(3)])
-    calls = []
-
-    def factory(s: cb.ValidatorSet) -> int:
-        calls.append(1)
-        return len(s)
-
-    threads = [threading.Thread(target=lambda: vals.cache("n", factory)) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert vals.cache("n", factory) == 3 and len(calls) == 1
-
-
 def test_registry_lru_and_threads(rng: random.Random) -> None:
     sets = [
         cb.ValidatorSet([cb.Validator.from_pub_key(bytes(k.verify_key), p + 1) for k in ref.key_pool(3)])

@@ -11,7 +11,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +38,6 @@ MAX_TOTAL_VOTING_POWER = _INT64_MAX // 8
 _LEAF_PREFIX = b"\x00"  # crypto/merkle/hash.go leafPrefix (RFC 6962)
 _INNER_PREFIX = b"\x01"  # innerPrefix
 
-T = TypeVar("T")
 
 
 def address_from_pub_key(pub_key: bytes) -> bytes:
@@ -98,8 +96,8 @@ class ValidatorSet:
     is its key's address and that no address repeats; it raises ``InvalidRequestError`` naming
     ``validators[i]``.
 
-    ``public_keys`` is a read-only (n, 32) uint8 array; ``cache(name, factory)`` holds per-set derived
-    values for a backend (e.g. decompressed keys on a device), computed once under a lock.
+    ``public_keys`` is a read-only (n, 32) uint8 array. (Decoded keys of a registered set live in the
+    engine's ``verifier.keystore.KeyStore``, by the set's hash.)
     """
 
     __slots__ = (
@@ -108,8 +106,6 @@ class ValidatorSet:
         "total_voting_power",
         "_by_address",
         "_hash",
-        "_cache",
-        "_lock",
     )
 
     validators: tuple[Validator, ...]
@@ -156,8 +152,6 @@ class ValidatorSet:
         self.total_voting_power = total
         self._by_address = by_address
         self._hash: bytes | None = None
-        self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.validators)
@@ -192,19 +186,6 @@ class ValidatorSet:
         """cometbft ``ValidatorSet.GetByAddress``: (index, validator), or None when not in the set."""
         idx = self._by_address.get(address)
         return None if idx is None else (idx, self.validators[idx])
-
-    def cached(self, name: str) -> Any:
-        """The value ``cache(name, ...)`` holds, or None when it was never computed."""
-        with self._lock:
-            return self._cache.get(name)
-
-    def cache(self, name: str, factory: Callable[[ValidatorSet], T]) -> T:
-        """A value derived from this set, computed by ``factory(self)`` on first use and kept."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = factory(self)
-            value: T = self._cache[name]
-            return value
 
 
 class UnknownValidatorSetError(InvalidRequestError, KeyError):
