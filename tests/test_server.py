@@ -201,6 +201,31 @@ def test_metrics_endpoint(server: RunningServer, stub: pb2_grpc.VerifierStub) ->
     assert 'verifier_request_duration_seconds_bucket{grpc_method="VerifySignatures"' in text
 
 
+def test_an_internal_bug_is_internal_not_the_callers_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ValueError inside the server is a bug: INTERNAL (the scheduler's unit failed) with its type named,
+    never INVALID_ARGUMENT; the client raises a plain VerifierError, not InvalidRequestError."""
+    from verifier.backends.cpu import CpuBackend
+
+    class BuggyCpu(CpuBackend):
+        def run(self, scheme, batch, policy=None):  # type: ignore[no-untyped-def]
+            if scheme is not ED25519:
+                return super().run(scheme, batch, policy)
+            raise ValueError("an off-by-one somewhere")
+
+    monkeypatch.setattr("verifier.server.select_backend", lambda name: BuggyCpu())
+    with running_server() as srv, grpc.insecure_channel(srv.target) as channel:
+        keys, sigs, msgs = _items(3)
+        request = pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs),
+                                              messages=b"".join(msgs), message_lengths=[len(m) for m in msgs])
+        with pytest.raises(grpc.RpcError) as info:
+            pb2_grpc.VerifierStub(channel).VerifySignatures(request, timeout=30)
+        assert info.value.code() == grpc.StatusCode.INTERNAL
+        assert "ValueError('an off-by-one somewhere')" in (info.value.details() or "")
+        with verifier.Client(srv.target) as client, pytest.raises(verifier.VerifierError) as raised:
+            client.verify_ed25519(keys, sigs, msgs)
+        assert not isinstance(raised.value, verifier.InvalidRequestError)
+
+
 def test_shutdown_finishes_accepted_requests_and_turns_not_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     from verifier.backends.cpu import CpuBackend
 

@@ -17,7 +17,8 @@ import verifier
 from tests.support import cometbft_ref as ref
 from tests.support.harness import RunningServer, running_server
 from tests.support.pki import make_pki
-from verifier.admission import ConsensusAccess, PermissionDeniedError
+from verifier.admission import ConsensusAccess
+from verifier.errors import PermissionDeniedError
 from verifier.scheduler import Priority, SchedulerConfig
 from verifier.v1 import verifier_pb2 as pb2
 from verifier.v1 import verifier_pb2_grpc as pb2_grpc

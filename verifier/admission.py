@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from verifier import convert
-from verifier.errors import LimitExceededError, VerifierError
+from verifier.errors import LimitExceededError, PermissionDeniedError
 from verifier.logs import FIELDS
 from verifier.metrics import Metrics
 from verifier.priority import Priority
@@ -44,12 +44,6 @@ class RefusedError(LimitExceededError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-class PermissionDeniedError(VerifierError, PermissionError):
-    """The caller may not do this (consensus priority, RegisterValidatorSet): ``ConsensusAccess`` says why."""
-
-    reason = "permission"
 
 
 class Throttled:

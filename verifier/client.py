@@ -18,13 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import Ed25519Batch, MerkleBatch
-from verifier.errors import (
-    DeadlineExceededError,
-    InvalidRequestError,
-    LimitExceededError,
-    UnsupportedPolicyError,
-    VerifierError,
-)
+from verifier.errors import InvalidRequestError, VerifierError, error_for
 from verifier.result import VerifyResult
 from verifier.schemes import ED25519, MERKLE, Scheme
 from verifier.verdict import Policy
@@ -39,21 +33,9 @@ _ENVELOPE_BYTES = 1024
 
 
 def _error_from_rpc(err: grpc.RpcError) -> VerifierError:
+    """The package's error for a failed call, by the one status table (``verifier.errors.STATUS``)."""
     code, details = err.code(), err.details()
-    message = f"{code.name}: {details}"
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return InvalidRequestError(message)
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return LimitExceededError(message)
-    if code == grpc.StatusCode.UNIMPLEMENTED:
-        return UnsupportedPolicyError(message)
-    if code == grpc.StatusCode.NOT_FOUND:
-        from verifier.cometbft import UnknownValidatorSetError
-
-        return UnknownValidatorSetError(message)
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return DeadlineExceededError(message)
-    return VerifierError(message)
+    return error_for(code.name)(f"{code.name}: {details}")
 
 
 def _split(item_bytes: npt.NDArray[np.int64], max_items: int, max_bytes: int) -> list[tuple[int, int]]:

@@ -1,4 +1,9 @@
-"""Exceptions mean "could not compute"; a bad signature or proof is a verdict, never an exception."""
+"""Exceptions mean "could not compute"; a bad signature or proof is a verdict, never an exception.
+
+``STATUS`` is the one table of the gRPC status each error is answered with (the server, ``status_of``)
+and that the client turns back into an error (``error_for``). Anything else a request raises is an
+internal bug, answered UNKNOWN and logged, never taken for the caller's fault.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,12 @@ __all__ = [
     "SelfTestError",
     "DeadlineExceededError",
     "PortInUseError",
+    "PermissionDeniedError",
+    "UnavailableError",
+    "UnknownValidatorSetError",
+    "STATUS",
+    "error_for",
+    "status_of",
 ]
 
 
@@ -51,3 +62,46 @@ class PortInUseError(VerifierError, OSError):
     """The server cannot listen on an address and port it was given: another process holds the port (the
     usual case), or the system refuses it (a privileged port, an address this host does not have). The
     message is one line naming which listener (gRPC or metrics), the address and port, and why."""
+
+
+class PermissionDeniedError(VerifierError, PermissionError):
+    """The caller may not do this (consensus priority, RegisterValidatorSet): ``ConsensusAccess`` says why."""
+
+    reason = "permission"
+
+
+class UnavailableError(VerifierError):
+    """The server cannot take work yet (its backend is warming up) or any more (it is stopping)."""
+
+
+class UnknownValidatorSetError(InvalidRequestError, KeyError):
+    """A validator-set hash that the registry does not hold (never registered, or evicted)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+# Error -> name of its grpc.StatusCode, most specific first (this module imports no gRPC).
+STATUS: tuple[tuple[type[VerifierError], str], ...] = (
+    (UnknownValidatorSetError, "NOT_FOUND"),
+    (PermissionDeniedError, "PERMISSION_DENIED"),
+    (UnavailableError, "UNAVAILABLE"),
+    (LimitExceededError, "RESOURCE_EXHAUSTED"),
+    (DeadlineExceededError, "DEADLINE_EXCEEDED"),
+    (InvalidRequestError, "INVALID_ARGUMENT"),
+    (UnsupportedPolicyError, "UNIMPLEMENTED"),
+    (VerifierError, "INTERNAL"),
+)
+_ERRORS: dict[str, type[VerifierError]] = {}
+for _error, _code in STATUS:
+    _ERRORS.setdefault(_code, _error)
+
+
+def status_of(exc: BaseException) -> str | None:
+    """The status code name ``exc`` is answered with; None for anything that is not a ``VerifierError``."""
+    return next((code for error, code in STATUS if isinstance(exc, error)), None)
+
+
+def error_for(code: str) -> type[VerifierError]:
+    """The error a status code name stands for (``VerifierError`` for a code no error maps to)."""
+    return _ERRORS.get(code, VerifierError)

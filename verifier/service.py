@@ -38,20 +38,16 @@ from verifier.admission import (
     ConsensusAccess,
     InflightBudget,
     Lane,
-    PermissionDeniedError,
     RefusedError,
     Throttled,
 )
 from verifier.batch import Ed25519Batch
-from verifier.cometbft import UnknownValidatorSetError
 from verifier.engine import Engine
 from verifier.errors import (
-    DeadlineExceededError,
     InvalidRequestError,
-    KernelError,
-    LimitExceededError,
+    UnavailableError,
     UnsupportedPolicyError,
-    VerifierError,
+    status_of,
 )
 from verifier.interceptors import Tally
 from verifier.metrics import Metrics
@@ -76,26 +72,6 @@ _T = TypeVar("_T")
 _DECODE_ON_THREAD_BYTES = 64 << 10  # requests larger than this are decoded off the event loop
 _BIG_COMMIT_BYTES = 256 << 10  # commits and sets larger than this take the big lane
 _BIG_COMMIT_WAITING = 8  # requests waiting for the big lane beyond the one in it; more are refused
-
-
-class _WarmingUpError(VerifierError):
-    pass
-
-
-# Exceptions -> status codes, most specific first; mapped here and nowhere else.
-_STATUS: tuple[tuple[type[Exception], grpc.StatusCode], ...] = (
-    (UnknownValidatorSetError, grpc.StatusCode.NOT_FOUND),
-    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
-    (_WarmingUpError, grpc.StatusCode.UNAVAILABLE),
-    (LimitExceededError, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
-    (UnsupportedPolicyError, grpc.StatusCode.UNIMPLEMENTED),
-    (KernelError, grpc.StatusCode.INTERNAL),
-    (VerifierError, grpc.StatusCode.INTERNAL),
-    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
-    (TypeError, grpc.StatusCode.INVALID_ARGUMENT),
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +207,8 @@ class VerifierServicer:
     def _failure(self, method: str, exc: Exception) -> _Failure:
         """``exc`` as (code, message), counted and logged; then ``exc`` is cut from its frames."""
         try:
-            code = next((c for t, c in _STATUS if isinstance(exc, t)), None)
+            name = status_of(exc)
+            code = getattr(grpc.StatusCode, name) if name is not None else None
             message = str(exc)
             if code is None:
                 code, message = grpc.StatusCode.UNKNOWN, f"unexpected {type(exc).__name__}: {message}"
@@ -250,7 +227,7 @@ class VerifierServicer:
     def _admit(self, context: grpc.aio.ServicerContext) -> tuple[Scheduler, Caller]:
         sched = self._scheduler()
         if sched is None:
-            raise _WarmingUpError("backend is warming up; watch grpc.health.v1")
+            raise UnavailableError("backend is warming up; watch grpc.health.v1")
         return sched, self._access.caller(context)
 
     # ------------------------------------------------------------------ unary calls

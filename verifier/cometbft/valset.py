@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from verifier.cometbft._text import quote
 from verifier.cometbft.signbytes import uvarint
-from verifier.errors import InvalidRequestError
+from verifier.errors import InvalidRequestError, UnknownValidatorSetError
 
 __all__ = [
     "Validator",
@@ -186,13 +186,6 @@ class ValidatorSet:
         """cometbft ``ValidatorSet.GetByAddress``: (index, validator), or None when not in the set."""
         idx = self._by_address.get(address)
         return None if idx is None else (idx, self.validators[idx])
-
-
-class UnknownValidatorSetError(InvalidRequestError, KeyError):
-    """A validator-set hash that the registry does not hold (never registered, or evicted)."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 class ValidatorSetRegistry:
