@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from verifier.backends import BACKEND_NAMES
+from verifier.ints import INT64_MAX
 
 __all__ = [
     "COMMON_SETTINGS",
@@ -41,7 +42,6 @@ __all__ = [
 _ENV_PREFIX = "VERIFIER_"
 _INT32_MAX = 2**31 - 1
 _UINT32_MAX = 2**32 - 1
-_INT64_MAX = 2**63 - 1
 # gRPC takes durations as int32 milliseconds.
 _MAX_SECONDS = _INT32_MAX // 1000
 _SHOWN = 40  # characters of a bad value echoed in a message
@@ -70,7 +70,7 @@ def _bound(n: int) -> str:
 @dataclasses.dataclass(frozen=True)
 class Int:
     low: int
-    high: int = _INT64_MAX
+    high: int = INT64_MAX
 
     def parse(self, value: object) -> int:
         if isinstance(value, str):
@@ -88,7 +88,7 @@ class Int:
 
     @property
     def range(self) -> str:
-        return f">= {self.low}" if self.high == _INT64_MAX else f"{self.low}..{_bound(self.high)}"
+        return f">= {self.low}" if self.high == INT64_MAX else f"{self.low}..{_bound(self.high)}"
 
     def show(self, value: Any) -> str:
         return str(value)

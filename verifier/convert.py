@@ -28,6 +28,7 @@ from verifier import cometbft as cb
 from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
 from verifier.cometbft.parse import load_json
 from verifier.errors import InvalidRequestError, LimitExceededError
+from verifier.ints import UINT64_MAX
 from verifier.priority import Priority
 from verifier.result import VerifyResult
 from verifier.schemes import ED25519, MERKLE, SCHEMES, Scheme
@@ -142,7 +143,7 @@ def stream_request_id(raw: bytes) -> int:
     for i, byte in enumerate(raw[1:11]):
         value |= (byte & 0x7F) << (7 * i)
         if byte < 0x80:
-            return value & 0xFFFF_FFFF_FFFF_FFFF
+            return value & UINT64_MAX
     return 0
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LineError", "hex_field", "hex_value", "uint64_field"]
+from verifier.ints import UINT64_MAX
 
-_U64_MAX = 2**64 - 1
+__all__ = ["LineError", "hex_field", "hex_value", "uint64_field"]
 
 
 class LineError(ValueError):
@@ -32,6 +32,6 @@ def hex_value(value: Any, field: str, size: int | None = None) -> bytes:
 
 def uint64_field(obj: dict[str, Any], field: str) -> int:
     value = obj.get(field)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _U64_MAX:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= UINT64_MAX:
         raise LineError(f"{field}: missing or not an integer in [0, 2^64)")
     return value

@@ -25,6 +25,7 @@ from verifier.bench.environment import REPO_ROOT
 from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
 from verifier.engine import Engine
 from verifier.schemes import ED25519, MERKLE
+from verifier.schemes.merkle_rfc9162 import NODE_PREFIX
 from verifier.verdict import Verdict
 
 __all__ = [
@@ -91,7 +92,7 @@ def _hashlib(w: MerkleWorkload, n: int) -> Call:
     rows = list(zip(items.leaf_hashes, items.leaf_indices, items.tree_sizes, items.paths))
     root = items.root
     sha256 = hashlib.sha256
-    node = b"\x01"
+    node = NODE_PREFIX
 
     def run() -> int:
         ok = 0

@@ -10,7 +10,6 @@ peers agree on the verdict counts, and a rejection path is part of the figures a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from functools import cached_property
 
 import nacl.signing
@@ -18,12 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.schemes.merkle_rfc9162 import node_hash
 
 __all__ = ["INVALID_EVERY", "Ed25519Items", "Ed25519Workload", "MerkleItems", "MerkleWorkload", "Workload"]
 
 INVALID_EVERY = 64  # item i is invalid when i % INVALID_EVERY == INVALID_EVERY - 1
 _KEYS = 64  # distinct signing keys in an Ed25519 pool
-_NODE_PREFIX = b"\x01"  # RFC 9162 section 2.1.1
 
 U8 = npt.NDArray[np.uint8]
 
@@ -153,7 +152,7 @@ class MerkleWorkload:
             parents: dict[int, bytes] = {}
             for node, h in level.items():
                 if node & 1 == 0:
-                    parents[node >> 1] = hashlib.sha256(_NODE_PREFIX + h + level[node + 1]).digest()
+                    parents[node >> 1] = node_hash(h, level[node + 1])
             level = parents
         (self.root,) = level.values()
         self._invalid = _invalid_mask(k)

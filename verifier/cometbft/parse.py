@@ -43,6 +43,7 @@ from verifier.cometbft.types import (
 )
 from verifier.cometbft.valset import Validator, ValidatorSet
 from verifier.errors import InvalidRequestError
+from verifier.ints import INT64_MAX
 
 __all__ = [
     "parse_commit",
@@ -60,8 +61,6 @@ __all__ = [
 _ADDRESS_SIZE = 20
 _HASH_SIZE = 32  # tmhash.Size
 _MAX_SIGNATURE_SIZE = 64  # types.MaxSignatureSize
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
 _INT32_MAX = (1 << 31) - 1
 _UINT32_MAX = (1 << 32) - 1
 _ED25519_KEY_TYPE = "tendermint/PubKeyEd25519"
@@ -339,7 +338,7 @@ def _header(value: Any, where: str) -> Header:
     chain_id = _field(obj, "chain_id", where)
     if not isinstance(chain_id, str):
         raise InvalidRequestError(f"{_join(where, 'chain_id')}: expected a string, got {_kind(chain_id)}")
-    height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
+    height = _int(_field(obj, "height", where), _join(where, "height"), 0, INT64_MAX)
     vals_hash = _hex(obj.get("validators_hash", ""), _join(where, "validators_hash"), (0, _HASH_SIZE))
     next_hash = _hex(
         obj.get("next_validators_hash", ""), _join(where, "next_validators_hash"), (0, _HASH_SIZE)
@@ -349,9 +348,9 @@ def _header(value: Any, where: str) -> Header:
 
 def make_header(chain_id: str, height: int, validators_hash: bytes, where: str = "header") -> Header:
     """The header fields a commit check uses, from typed fields, with ``_header``'s checks."""
-    if not 0 <= height <= _INT64_MAX:
+    if not 0 <= height <= INT64_MAX:
         raise InvalidRequestError(
-            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {_INT64_MAX}]"
+            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {INT64_MAX}]"
         )
     if len(validators_hash) not in (0, _HASH_SIZE):
         raise InvalidRequestError(
@@ -362,7 +361,7 @@ def make_header(chain_id: str, height: int, validators_hash: bytes, where: str =
 
 def _commit_object(obj: Mapping[str, Any], where: str, header: Header | None) -> Commit:
     """A ``Commit``, checked as cometbft ``Commit.ValidateBasic`` does."""
-    height = _int(_field(obj, "height", where), _join(where, "height"), 0, _INT64_MAX)
+    height = _int(_field(obj, "height", where), _join(where, "height"), 0, INT64_MAX)
     round_ = _int(obj.get("round", 0), _join(where, "round"), 0, _INT32_MAX)
     block_id = parse_block_id(_field(obj, "block_id", where), _join(where, "block_id"))
     raw_sigs = _field(obj, "signatures", where)
@@ -382,9 +381,9 @@ def make_commit(
     where: str = "",
 ) -> Commit:
     """A ``Commit`` from checked parts, checked as cometbft ``Commit.ValidateBasic`` does."""
-    if not 0 <= height <= _INT64_MAX:
+    if not 0 <= height <= INT64_MAX:
         raise InvalidRequestError(
-            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {_INT64_MAX}]"
+            f"{_join(where, 'height')}: {quote(height)} is out of range [0, {INT64_MAX}]"
         )
     if not 0 <= round_ <= _INT32_MAX:
         raise InvalidRequestError(
@@ -437,7 +436,7 @@ def _validator(value: Any, where: str) -> Validator:
     if len(pub_key) != 32:
         raise InvalidRequestError(f"{_join(pk_where, 'value')}: {len(pub_key)} bytes, an Ed25519 key is 32")
     power_key = "voting_power" if "voting_power" in obj or "power" not in obj else "power"  # genesis: "power"
-    power = _int(_field(obj, power_key, where), _join(where, power_key), 0, _INT64_MAX)
+    power = _int(_field(obj, power_key, where), _join(where, power_key), 0, INT64_MAX)
     if "address" in obj:
         address = _hex(obj["address"], _join(where, "address"), (_ADDRESS_SIZE,))
         return Validator(address, pub_key, power)
@@ -453,7 +452,7 @@ def _page(value: Any, where: str) -> tuple[list[Any], Mapping[str, Any], str]:
     if not isinstance(raw, list):
         raise InvalidRequestError(f"{_join(where, 'validators')}: expected a list, got {_kind(raw)}")
     if "count" in obj:
-        count = _int(obj["count"], _join(where, "count"), 0, _INT64_MAX)
+        count = _int(obj["count"], _join(where, "count"), 0, INT64_MAX)
         if count != len(raw):
             raise InvalidRequestError(
                 f"{_join(where, 'count')}: {count}, but the page lists {len(raw)} validators"
@@ -488,12 +487,12 @@ def parse_validators(doc: Any) -> ValidatorSet:
     for raw, meta, where in pages:
         items.extend(raw)
         if "total" in meta:
-            t = _int(meta["total"], _join(where, "total"), 0, _INT64_MAX)
+            t = _int(meta["total"], _join(where, "total"), 0, INT64_MAX)
             if total is not None and t != total:
                 raise InvalidRequestError(f"{_join(where, 'total')}: {t}, but an earlier page says {total}")
             total = t
         if "block_height" in meta:
-            h = _int(meta["block_height"], _join(where, "block_height"), 0, _INT64_MAX)
+            h = _int(meta["block_height"], _join(where, "block_height"), 0, INT64_MAX)
             if height is not None and h != height:
                 raise InvalidRequestError(
                     f"{_join(where, 'block_height')}: {h}, but an earlier page is for height {height}"

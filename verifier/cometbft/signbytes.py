@@ -26,6 +26,7 @@ from __future__ import annotations
 import struct
 
 from verifier.cometbft._text import quote
+from verifier.ints import INT64_MIN, UINT64_MAX
 
 __all__ = [
     "PREVOTE_TYPE",
@@ -45,16 +46,13 @@ PRECOMMIT_TYPE = 2  # cmtproto.PrecommitType
 _WIRE_VARINT = 0
 _WIRE_FIXED64 = 1
 _WIRE_LEN = 2
-_U64_MASK = (1 << 64) - 1
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
 
 
 def uvarint(value: int) -> bytes:
     """Unsigned LEB128 (protobuf varint) of 0 <= value < 2^64."""
     if 0 <= value < 0x80:
         return _SMALL[value]
-    if value < 0 or value > _U64_MASK:
+    if value < 0 or value > UINT64_MAX:
         raise ValueError(f"uvarint out of range: {quote(value)}")
     out = bytearray()
     while value >= 0x80:
@@ -80,9 +78,9 @@ def _int_varint(field: int, value: int) -> bytes:
     """int32 / int64 / uint32 / enum as a varint (negative: 10-byte two's complement); 0 omitted."""
     if value == 0:
         return b""
-    if not _INT64_MIN <= value <= _U64_MASK:
+    if not INT64_MIN <= value <= UINT64_MAX:
         raise ValueError(f"field {field}: {quote(value)} does not fit 64 bits")
-    return _key(field, _WIRE_VARINT) + uvarint(value & _U64_MASK)
+    return _key(field, _WIRE_VARINT) + uvarint(value & UINT64_MAX)
 
 
 def _sfixed64(field: int, value: int) -> bytes:

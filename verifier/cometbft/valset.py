@@ -18,6 +18,8 @@ import numpy.typing as npt
 from verifier.cometbft._text import quote
 from verifier.cometbft.signbytes import uvarint
 from verifier.errors import InvalidRequestError, UnknownValidatorSetError
+from verifier.ints import INT64_MAX, UINT64_MAX
+from verifier.schemes.merkle_rfc9162 import tree_root
 
 __all__ = [
     "Validator",
@@ -32,11 +34,8 @@ __all__ = [
 
 _ADDRESS_SIZE = 20  # crypto.AddressSize: SHA-256(pub key)[:20] (crypto/tmhash SumTruncated)
 _PUB_KEY_SIZE = 32  # ed25519.PubKeySize
-_INT64_MAX = (1 << 63) - 1
 # cometbft types/validator_set.go: MaxTotalVotingPower = int64(math.MaxInt64) / 8.
-MAX_TOTAL_VOTING_POWER = _INT64_MAX // 8
-_LEAF_PREFIX = b"\x00"  # crypto/merkle/hash.go leafPrefix (RFC 6962)
-_INNER_PREFIX = b"\x01"  # innerPrefix
+MAX_TOTAL_VOTING_POWER = INT64_MAX // 8
 
 
 
@@ -53,25 +52,14 @@ def simple_validator_bytes(pub_key: bytes, voting_power: int) -> bytes:
     pk = b"\x0a" + uvarint(len(pub_key)) + pub_key  # PublicKey oneof sum: ed25519 = 1
     out = b"\x0a" + uvarint(len(pk)) + pk
     if voting_power:
-        out += b"\x10" + uvarint(voting_power & ((1 << 64) - 1))
+        out += b"\x10" + uvarint(voting_power & UINT64_MAX)
     return out
 
 
 def hash_from_byte_slices(items: list[bytes]) -> bytes:
-    """cometbft ``merkle.HashFromByteSlices`` (crypto/merkle/tree.go): RFC 6962 tree, SHA-256.
-
-    Empty list: SHA-256(""); one item: SHA-256(0x00 || item); else split at the largest power of two
-    strictly below n and hash SHA-256(0x01 || left || right).
-    """
-    n = len(items)
-    if n == 0:
-        return hashlib.sha256(b"").digest()
-    if n == 1:
-        return hashlib.sha256(_LEAF_PREFIX + items[0]).digest()
-    k = 1 << ((n - 1).bit_length() - 1)
-    left = hash_from_byte_slices(items[:k])
-    right = hash_from_byte_slices(items[k:])
-    return hashlib.sha256(_INNER_PREFIX + left + right).digest()
+    """cometbft ``merkle.HashFromByteSlices`` (crypto/merkle/tree.go): the RFC 6962 tree root over
+    ``items``, SHA-256 (``merkle_rfc9162.tree_root``, the one copy)."""
+    return tree_root(items)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +116,7 @@ class ValidatorSet:
                     f"{where}.address: {v.address.hex().upper()} is not the address of its pub_key "
                     f"({address_from_pub_key(v.pub_key).hex().upper()} = SHA-256(pub_key)[:20])"
                 )
-            if not 0 <= v.voting_power <= _INT64_MAX:
+            if not 0 <= v.voting_power <= INT64_MAX:
                 raise InvalidRequestError(
                     f"{where}.voting_power: {quote(v.voting_power)} is not in [0, 2^63)"
                 )

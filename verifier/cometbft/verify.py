@@ -50,6 +50,7 @@ from verifier.cometbft._text import digits, quote
 from verifier.cometbft.types import BlockID, BlockIDFlag, Commit
 from verifier.cometbft.valset import ValidatorSet
 from verifier.errors import InvalidRequestError, VerifierError
+from verifier.ints import INT64_MAX, UINT64_MAX
 from verifier.verdict import Verdict
 
 __all__ = [
@@ -83,9 +84,7 @@ Not a ``Verdict``: zero never means valid and is never written, and 255 is outsi
 
 _SIGNATURE_SIZE = 64
 _BATCH_VERIFY_THRESHOLD = 2  # types/validation.go batchVerifyThreshold
-_INT64_MAX = (1 << 63) - 1
-_UINT64_MAX = (1 << 64) - 1
-_UINT64_DIGITS = len(str(_UINT64_MAX))
+_UINT64_DIGITS = len(str(UINT64_MAX))
 
 
 class Mode(enum.StrEnum):
@@ -231,11 +230,11 @@ def parse_trust_level(level: Fraction | str | tuple[int, int]) -> TrustLevel:
     """
     num, den = _trust_level_terms(level)
     for name, term in (("numerator", num), ("denominator", den)):
-        if not 0 <= term <= _UINT64_MAX:
+        if not 0 <= term <= UINT64_MAX:
             raise InvalidRequestError(f"trust_level: {name} {quote(term)} is outside uint64 [0, 2^64)")
     if den == 0:
         raise InvalidRequestError(f"trust_level: {num}/0 is not a fraction num/den with den > 0")
-    if (num * 3) & _UINT64_MAX < den or num > den:
+    if (num * 3) & UINT64_MAX < den or num > den:
         wraps = num * 3 >= den and num <= den
         note = " (CometBFT computes numerator*3 in uint64, and it wraps here)" if wraps else ""
         raise InvalidRequestError(f"trust_level: {num}/{den} is not within [1/3, 1]{note}")
@@ -301,7 +300,7 @@ def voting_power_needed(
 
 def _int64(value: int) -> int:
     """Go's ``int64(x)`` of a uint64 (or the wrap of an int64 operation): two's complement, 64 bits."""
-    return ((value + (1 << 63)) & _UINT64_MAX) - (1 << 63)
+    return ((value + (1 << 63)) & UINT64_MAX) - (1 << 63)
 
 
 def _quo64(x: int, y: int) -> int:
@@ -320,7 +319,7 @@ def _safe_mul(a: int, b: int) -> int | None:
         return 0
     abs_a = _int64(-a) if a < 0 else a
     abs_b = _int64(-b) if b < 0 else b
-    if abs_a > _quo64(_INT64_MAX, abs_b):
+    if abs_a > _quo64(INT64_MAX, abs_b):
         return None
     return _int64(a * b)
 
