@@ -28,12 +28,8 @@ import contextlib
 import dataclasses
 import json
 import os
-import queue
 import random
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -44,6 +40,8 @@ from typing import Any
 import grpc
 import nacl.signing
 import numpy as np
+
+from verifier.testing import ServeProcess, serve_command
 
 __all__ = [
     "MODES",
@@ -68,8 +66,6 @@ __all__ = [
 _MIB = 1 << 20
 _POOL = 4096
 _CHANNEL_OPTIONS = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
-_LISTENING = re.compile(r" on ([\d.]+):(\d+) with backend")
-_METRICS_AT = re.compile(r"metrics on ([\d.]+):(\d+)")
 _COMMIT_TARGET_S = 3.0  # each commit beside the flood answered within this
 _FLOOD_RSS_AFTER_MIB = 1024  # RSS held after the flood within this of idle
 _FLOOD_RSS_PEAK_MIB = 4096  # and its peak within this of idle
@@ -152,78 +148,43 @@ QUICK_SERVE_ARGS = ("--max-items=8192",)
 @dataclasses.dataclass
 class Server:
     """A server to measure: where it listens, its pid (for RSS; None when not on this machine) and its
-    metrics URL; ``proc`` when this process started it."""
+    metrics URL; ``process`` when this process started it (``verifier.testing.ServeProcess``, its log's
+    last lines in ``process.lines``)."""
 
     target: str
     pid: int | None = None
     metrics_url: str | None = None
-    proc: subprocess.Popen[str] | None = None
+    process: ServeProcess | None = None
     serve_args: list[str] = dataclasses.field(default_factory=list)
-    log_tail: collections.deque[str] = dataclasses.field(default_factory=lambda: collections.deque(maxlen=40))
-    log_lines: int = 0
     killed_for_memory: bool = False
+
+    @property
+    def log_lines(self) -> int:
+        return self.process.line_count if self.process is not None else 0
 
     def alive(self) -> bool:
         """Still running (unknown for a server elsewhere: True)."""
-        if self.proc is not None:
-            return self.proc.poll() is None
+        if self.process is not None:
+            return self.process.proc.poll() is None
         return self.pid is None or proc_memory(self.pid)["rss"] is not None  # a zombie has no VmRSS
 
     def close(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def _drain(self, lines: queue.Queue[str | None], ready: threading.Event) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log_lines += 1
-            self.log_tail.append(line.rstrip())
-            if not ready.is_set():
-                lines.put(line)
-        lines.put(None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        if self.process is not None:
+            self.process.close()
 
 
 def launch(backend: str, serve_args: Sequence[str] = (), timeout: float = 120.0) -> Server:
     """``verifier serve`` in its own process on a free loopback port, with its metrics on a known free port
     (``serve_args`` come last, so they override); returns once it says where it listens."""
-    cmd = [sys.executable, "-m", "verifier", "serve", "--port", "0", "--metrics-port", str(free_port()),
-           "--backend", backend, "--grace", "2", *serve_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    server = Server(target="", pid=proc.pid, proc=proc, serve_args=list(serve_args))
-    lines: queue.Queue[str | None] = queue.Queue()
-    ready = threading.Event()
-    threading.Thread(target=server._drain, args=(lines, ready), daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        match = _LISTENING.search(line)
-        if match:
-            ready.set()
-            server.target = f"{match[1]}:{match[2]}"
-            metrics = _METRICS_AT.search(line)
-            server.metrics_url = f"http://{metrics[1]}:{metrics[2]}/metrics" if metrics else None
-            return server
-    server.close()
-    tail = "\n".join(server.log_tail)
-    raise RuntimeError(f"the server did not report where it listens (exit {proc.poll()}):\n{tail}")
+    process = ServeProcess(serve_command("--backend", backend, "--grace", "2", *serve_args), keep=40)
+    try:
+        process.wait_ready(timeout)
+    except AssertionError as exc:
+        process.close()
+        raise RuntimeError(f"the server did not report where it listens (exit {process.proc.poll()}): {exc}") from None
+    metrics = f"http://127.0.0.1:{process.metrics_port}/metrics" if process.metrics_port else None
+    return Server(target=process.target, pid=process.proc.pid, metrics_url=metrics, process=process,
+                  serve_args=list(serve_args))
 
 
 def proc_memory(pid: int | None) -> dict[str, float | None]:
@@ -281,9 +242,9 @@ class RssWatch:
             self.peak = rss if self.peak is None else max(self.peak, rss)
             if self.limit_mib and rss > self.limit_mib:
                 self.over_limit.set()
-            if rss > self.kill_mib and self.server.proc is not None and self.server.alive():
+            if rss > self.kill_mib and self.server.process is not None and self.server.alive():
                 self.server.killed_for_memory = True
-                self.server.proc.kill()
+                self.server.process.proc.kill()
 
     def peak_mib(self) -> float | None:
         """The peak over the block: the samples' peak, or VmHWM when it rose during the block (then it
@@ -1003,7 +964,7 @@ def run_mode(mode: str, server: Server, p: Params) -> tuple[dict[str, Any], list
     devices = ", ".join(f"{d.name} x{d.workers}" for d in info.devices)
     head = {
         "kind": "hostile-load", "mode": mode, "backend": info.backend, "scope": "grpc", "server_version": info.version,
-        "server": "started by loadgen" if server.proc is not None else f"external {server.target}",
+        "server": "started by loadgen" if server.process is not None else f"external {server.target}",
         "serve_args": server.serve_args, "params": params, "server_limits": _message_dict(info.limits),
         "server_scheduling": _message_dict(info.scheduling),
         "server_alive_after": server.alive(), "server_killed_for_memory": server.killed_for_memory,

@@ -49,8 +49,8 @@ from verifier.verdict import Verdict  # noqa: E402
 def start_server(backend: str, serve_args: Sequence[str] = ()) -> tuple[subprocess.Popen[str], str]:
     """``verifier serve`` in its own process on a free loopback port; returns it and its target."""
     server = hostile.launch(backend, serve_args)
-    assert server.proc is not None
-    return server.proc, server.target
+    assert server.process is not None
+    return server.process.proc, server.target
 
 
 def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, max_requests: int, seed: int) -> dict[str, Any]:

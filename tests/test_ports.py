@@ -29,7 +29,7 @@ def _second(*flags: str) -> tuple[int, list[str]]:
         rc = process.wait_exit(60)
     finally:
         process.close()
-    return rc, process.lines
+    return rc, list(process.lines)
 
 
 @pytest.mark.parametrize("which", ["gRPC", "metrics"])

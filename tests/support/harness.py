@@ -1,18 +1,12 @@
 """A real server on a loopback port, run on its own event loop thread, for end-to-end tests; and
-``verifier serve`` in a process of its own (``ServeProcess``), for what only a process shows (signals,
-ports held by another process, the log lines on standard error)."""
+``verifier serve`` in a process of its own (``verifier.testing.ServeProcess``, the launcher the
+benchmarks use too), for what only a process shows (signals, ports held by another process, the log
+lines on standard error)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +15,9 @@ from prometheus_client import CollectorRegistry
 
 from verifier.schemes import ED25519
 from verifier.server import ServerConfig, VerifierServer
+from verifier.testing import READY, ServeProcess, free_port, serve_command
+
+__all__ = ["READY", "GatedCpu", "RunningServer", "ServeProcess", "free_port", "running_server", "serve_command", "serve_process"]
 
 
 class RunningServer:
@@ -92,94 +89,6 @@ class GatedCpu:
 
     def install(self, monkeypatch: Any) -> None:
         monkeypatch.setattr("verifier.server.select_backend", lambda name: self.backend)
-
-
-# The line the server logs when it is ready (README): where it listens, the backend, the metrics port.
-READY = re.compile(r"serving \S+ on ([\w.:\[\]-]+):(\d+) with backend (\w+)(?:.*?; metrics on [\w.:\[\]-]+:(\d+))?")
-
-
-def free_port() -> int:
-    """A loopback port free a moment ago (for ``--metrics-port``, where 0 means no metrics endpoint)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_command(*flags: str) -> list[str]:
-    """``verifier serve`` on free loopback ports with the CPU backend; ``flags`` come last and override."""
-    metrics = str(free_port())
-    return [sys.executable, "-m", "verifier", "serve", "--port", "0", "--metrics-port", metrics, "--backend", "cpu", *flags]
-
-
-class ServeProcess:
-    """A server process (``command``, by default ``serve_command()``) whose standard error is read on a
-    thread into ``lines``; ``wait_ready`` returns once the ready line is seen (its ports are then set)."""
-
-    def __init__(self, command: Sequence[str] | None = None, env: dict[str, str] | None = None) -> None:
-        self.command = list(command) if command is not None else serve_command()
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self.metrics_port: int | None = None
-        self._seen = threading.Condition()
-        self.proc = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._seen:
-                self.lines.append(line.rstrip("\n"))
-                self._seen.notify_all()
-        with self._seen:
-            self._seen.notify_all()
-
-    @property
-    def target(self) -> str:
-        assert self.port is not None
-        return f"127.0.0.1:{self.port}"
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        """The first line matching ``pattern``, waiting for it (AssertionError, with the lines, if the
-        process ends or ``timeout`` passes first)."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._seen:
-            while True:
-                for line in self.lines:
-                    if match := regex.search(line):
-                        return match
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError(f"no line matching {pattern!r}; the process wrote:\n" + "\n".join(self.lines))
-                self._seen.wait(min(left, 0.5))
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        match = self.wait_for(READY.pattern, timeout)
-        self.port = int(match[2])
-        self.metrics_port = int(match[4]) if match[4] else None
-
-    def wait_exit(self, timeout: float = 60) -> int:
-        rc = self.proc.wait(timeout)
-        self._reader.join(10)
-        return rc
-
-    def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-
-    def close(self) -> None:
-        """SIGTERM, then SIGKILL if it is still running 30 s later."""
-        self.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._reader.join(10)
 
 
 @contextmanager
