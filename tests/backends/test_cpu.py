@@ -19,6 +19,7 @@ from tests.support.vectors import ed25519_vectors, merkle_inclusion_vectors, rfc
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import UnsupportedPolicyError
+from verifier.schemes import ED25519, MERKLE
 from verifier.verdict import Policy, Verdict
 
 
@@ -61,26 +62,27 @@ def test_without_the_host_kernel_only_libsodium() -> None:
     """``zip215=False`` (what a machine without a C++ compiler gets): libsodium only, zip215 refused by name."""
     be = CpuBackend(workers=1, zip215=False)
     try:
-        assert be.policies == frozenset({Policy.LIBSODIUM})
+        assert be.policies["ed25519"] == frozenset({Policy.LIBSODIUM})
         with pytest.raises(UnsupportedPolicyError, match="zip215"):
-            be.verify_ed25519(Ed25519Batch.from_items([], [], []), Policy.ZIP215)
+            be.run(ED25519, Ed25519Batch.from_items([], [], []), Policy.ZIP215)
     finally:
         be.close()
 
 
 def test_no_compiler_leaves_zip215_out(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """No host compiler: the backend still starts, serving libsodium, with one log line saying why."""
-    import verifier.backends.cpu as cpu_mod
+    from verifier.backends._host import HostEd25519
     from verifier.errors import BackendUnavailableError
 
     def no_compiler(*args: object, **kwargs: object) -> None:
         raise BackendUnavailableError("backend emu needs a host C++ compiler (g++, c++ or clang++) on PATH")
 
-    monkeypatch.setattr(cpu_mod, "ed25519_kernel", no_compiler)
-    with caplog.at_level("WARNING", logger="verifier.backends.cpu"):
+    # The host build is reached through Scheme.host ("verifier.backends._host:HostEd25519.runner").
+    monkeypatch.setattr(HostEd25519, "runner", no_compiler)
+    with caplog.at_level("WARNING", logger="verifier.schemes.ed25519"):
         be = CpuBackend(workers=1)
     try:
-        assert be.policies == frozenset({Policy.LIBSODIUM})
+        assert be.policies["ed25519"] == frozenset({Policy.LIBSODIUM})
         assert [r.getMessage() for r in caplog.records if "zip215 unavailable" in r.getMessage()]
     finally:
         be.close()
@@ -91,7 +93,7 @@ def test_every_ed25519_vector(cpu: CpuBackend) -> None:
     batch = Ed25519Batch.from_items(
         [v.public_key for v in vectors], [v.signature for v in vectors], [v.message for v in vectors]
     )
-    got = cpu.verify_ed25519(batch, Policy.LIBSODIUM)
+    got = cpu.run(ED25519, batch, Policy.LIBSODIUM)
     wrong = []
     for v, code in zip(vectors, got):
         verdict = Verdict(int(code))
@@ -111,7 +113,7 @@ def test_every_merkle_inclusion_vector(cpu: CpuBackend) -> None:
         [v.leaf_index for v in vectors], [v.tree_size for v in vectors], [list(v.path) for v in vectors],
         [v.root for v in vectors], leaf_hashes=[v.leaf_hash for v in vectors],
     )
-    got = cpu.verify_merkle(batch)
+    got = cpu.run(MERKLE, batch)
     for v, code in zip(vectors, got):
         want = merkle_ref.verify_inclusion(v.leaf_index, v.tree_size, v.path, v.root, leaf_hash_=v.leaf_hash)
         assert Verdict(int(code)) is want, v.name
@@ -127,13 +129,13 @@ def test_rfc6962_tree_proofs(cpu: CpuBackend, form: str) -> None:
         [p.leaf_index for p in proofs], [p.tree_size for p in proofs], [list(p.path) for p in proofs],
         [tree.roots[p.tree_size] for p in proofs], **leaf,
     )
-    assert (cpu.verify_merkle(batch) == Verdict.OK).all()
+    assert (cpu.run(MERKLE, batch) == Verdict.OK).all()
     # Each proof against the next tree size's root: a mismatch or a wrong-shaped proof, never OK.
     shifted = MerkleBatch.from_items(
         [p.leaf_index for p in proofs], [p.tree_size for p in proofs], [list(p.path) for p in proofs],
         [tree.roots[p.tree_size % 8 + 1] for p in proofs], **leaf,
     )
-    assert (cpu.verify_merkle(shifted) == Verdict.ROOT_MISMATCH).all()
+    assert (cpu.run(MERKLE, shifted) == Verdict.ROOT_MISMATCH).all()
 
 
 def test_planted_ed25519_faults_reason_by_reason(cpu: CpuBackend, rng: object) -> None:
@@ -144,7 +146,7 @@ def test_planted_ed25519_faults_reason_by_reason(cpu: CpuBackend, rng: object) -
     assert isinstance(rng, random.Random)
     planted = make_ed25519_batch(rng, 20_000, fault_rate=0.3)
     batch = Ed25519Batch.from_items(planted.public_keys, planted.signatures, planted.messages)
-    got = cpu.verify_ed25519(batch, Policy.LIBSODIUM)
+    got = cpu.run(ED25519, batch, Policy.LIBSODIUM)
     assert not planted.mismatches("libsodium", got)[:20]
     # And straight against PyNaCl, item by item, on a slice that holds every kind.
     for i in range(0, len(planted), 7):
@@ -161,6 +163,6 @@ def test_planted_merkle_faults(cpu: CpuBackend, rng: object, leaf_form: str) -> 
 
     assert isinstance(rng, random.Random)
     planted = make_merkle_batch(rng, 5_000, leaf_form=leaf_form)
-    got = cpu.verify_merkle(MerkleBatch.from_items(**planted.from_items_kwargs()))
+    got = cpu.run(MERKLE, MerkleBatch.from_items(**planted.from_items_kwargs()))
     assert not planted.mismatches(got)[:20]
     assert {Verdict.OK, Verdict.ROOT_MISMATCH, Verdict.MALFORMED_PROOF} <= set(planted.expected)

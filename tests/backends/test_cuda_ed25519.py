@@ -29,6 +29,7 @@ from tests.support.gpu import as_gpu_test
 from verifier.backends.base import Backend
 from verifier.batch import Ed25519Batch
 from verifier.errors import BackendUnavailableError, KernelError
+from verifier.schemes import ED25519
 from verifier.verdict import Policy, Verdict
 
 UNIQUE_RANDOM_ITEMS = 65_536  # read by test_emu_ed25519.test_planted_faults_random
@@ -81,8 +82,8 @@ def test_split_batches_on_device(backend: Backend, seed: int) -> None:
     small = CudaBackend(max_batch=7_777)
     try:
         for pol in (Policy.LIBSODIUM, Policy.ZIP215):
-            assert np.array_equal(small.verify_ed25519(batch, pol), expected[pol])
-            assert np.array_equal(backend.verify_ed25519(batch, pol), expected[pol])
+            assert np.array_equal(small.run(ED25519, batch, pol), expected[pol])
+            assert np.array_equal(backend.run(ED25519, batch, pol), expected[pol])
     finally:
         small.close()
 
@@ -286,7 +287,7 @@ def test_host_logic_chunks_slots_and_reuse(fake_cupy: _FakeCupy, seed: int) -> N
             batch = Ed25519Batch.from_items(fb.public_keys, fb.signatures, fb.messages)
             for pol in (Policy.LIBSODIUM, Policy.ZIP215):
                 fake_cupy.launches.clear()
-                got = be.verify_ed25519(batch, pol)
+                got = be.run(ED25519, batch, pol)
                 assert not fb.mismatches(pol.value, got.tolist()), fb.mismatches(pol.value, got.tolist())[:5]
                 assert sum(fake_cupy.launches) == n and max(fake_cupy.launches) <= 777
                 assert len(fake_cupy.launches) == -(-n // 777)
@@ -305,12 +306,12 @@ def test_host_logic_key_store(fake_cupy: _FakeCupy, seed: int) -> None:
         fb = make_ed25519_batch(rng, 1000, fault_rate=0.4)
         batch = Ed25519Batch.from_items(fb.public_keys, fb.signatures, fb.messages)
         distinct = list(dict.fromkeys(k for k in fb.public_keys if len(k) == 32))[:64]
-        be.store_keys(np.arange(len(distinct), dtype=np.uint32), np.frombuffer(b"".join(distinct), np.uint8).reshape(-1, 32))
+        be.store_keys(ED25519, np.arange(len(distinct), dtype=np.uint32), np.frombuffer(b"".join(distinct), np.uint8).reshape(-1, 32))
         row = {k: i for i, k in enumerate(distinct)}
         right = [row.get(k, 0xFFFFFFFF) for k in fb.public_keys]
         wrong = [rng.randrange(70) for _ in fb.public_keys]  # other keys' rows, empty rows, out of range
         for slots in (right, wrong):
-            got = be.verify_ed25519(batch.with_key_slots(slots), Policy.ZIP215)
+            got = be.run(ED25519, batch.with_key_slots(slots), Policy.ZIP215)
             assert not fb.mismatches("zip215", got.tolist()), fb.mismatches("zip215", got.tolist())[:5]
         assert fake_cupy.slot_launches == 2 * -(-1000 // 300)
     finally:
@@ -327,9 +328,9 @@ def test_host_logic_wraps_cuda_errors_once(fake_cupy: _FakeCupy) -> None:
     batch = Ed25519Batch.from_items([ref.public_key_from_seed(seed)] * 250, [ref.sign(seed, b"m")] * 250, [b"m"] * 250)
     fake_cupy.fail_launch = True
     with pytest.raises(KernelError, match=r"ed25519_verify_kernel failed on a batch of 250 items"):
-        be.verify_ed25519(batch, Policy.LIBSODIUM)
+        be.run(ED25519, batch, Policy.LIBSODIUM)
     fake_cupy.fail_launch = False
-    assert set(be.verify_ed25519(batch, Policy.LIBSODIUM).tolist()) == {1}  # usable again afterwards
+    assert set(be.run(ED25519, batch, Policy.LIBSODIUM).tolist()) == {1}  # usable again afterwards
     be.close()
 
 
@@ -379,9 +380,9 @@ def test_a_verdict_the_kernel_did_not_write_is_caught_even_after_an_earlier_batc
     batch = Ed25519Batch.from_items([bytes(key.verify_key)] * 8, [key.sign(m).signature for m in msgs], msgs)
     be = CudaBackend(block_dim=64)
     try:
-        assert (be.verify_ed25519(batch, Policy.LIBSODIUM) == Verdict.OK).all()
+        assert (be.run(ED25519, batch, Policy.LIBSODIUM) == Verdict.OK).all()
         fake_cupy.skip_write = 3
         with pytest.raises(KernelError, match="left 1 of 8"):
-            be.verify_ed25519(batch, Policy.LIBSODIUM)
+            be.run(ED25519, batch, Policy.LIBSODIUM)
     finally:
         be.close()

@@ -23,6 +23,7 @@ from tests.support.faults import make_merkle_batch
 from tests.support.gpu import as_gpu_test
 from verifier.batch import MerkleBatch
 from verifier.errors import BackendUnavailableError, KernelError
+from verifier.schemes import MERKLE
 
 _gpu = as_gpu_test
 
@@ -126,8 +127,7 @@ def verify(request: pytest.FixtureRequest) -> _emu.Verify:
         cp, kernel = request.getfixturevalue("cupy"), request.getfixturevalue("raw_kernel")
         return lambda batch: _kernel_verify(cp, kernel, batch)
     backend = request.getfixturevalue("cuda_backend")
-    verify_merkle: _emu.Verify = backend.verify_merkle
-    return verify_merkle
+    return lambda batch: backend.run(MERKLE, batch)
 
 
 @pytest.mark.gpu
@@ -246,7 +246,7 @@ def test_host_logic_chunks_slots_reuse_and_roots(fake_cupy: Any, seed: int) -> N
             fake_cupy.launches.clear()
             fake_cupy.num_roots.clear()
             fake_cupy.null_args.clear()
-            got = be.verify_merkle(batch)
+            got = be.run(MERKLE, batch)
             assert not fb.mismatches(got.tolist()), fb.mismatches(got.tolist())[:3]
             assert sum(fake_cupy.launches) == n and max(fake_cupy.launches) <= 777
             assert len(fake_cupy.launches) == -(-n // 777)
@@ -287,9 +287,9 @@ def test_host_logic_wraps_cuda_errors_once(fake_cupy: Any) -> None:
     batch = MerkleBatch.from_items(**fb.from_items_kwargs())
     fake_cupy.fail_launch = True
     with pytest.raises(KernelError, match=r"merkle_verify_kernel failed on a batch of 250 items"):
-        be.verify_merkle(batch)
+        be.run(MERKLE, batch)
     fake_cupy.fail_launch = False
-    assert set(be.verify_merkle(batch).tolist()) == {1}  # usable again afterwards
+    assert set(be.run(MERKLE, batch).tolist()) == {1}  # usable again afterwards
     be.close()
 
 
@@ -302,7 +302,7 @@ def test_host_logic_unwritten_verdict_is_an_error(fake_cupy: Any) -> None:
     bad = dataclasses.replace(batch, root_indices=np.full(10, batch.roots.shape[0], dtype=np.uint32))
     be = CudaBackend()
     try:
-        with pytest.raises(KernelError, match="merkle_verify_kernel"):
-            be.verify_merkle(bad)
+        with pytest.raises(KernelError, match=r"backend cuda \(merkle\) left 10 of 10 verdicts unwritten"):
+            be.run(MERKLE, bad)
     finally:
         be.close()

@@ -35,6 +35,7 @@ from tests.support.vectors import ed25519_vectors
 from verifier.backends.base import Backend
 from verifier.batch import Ed25519Batch
 from verifier.errors import KernelError, UnsupportedPolicyError
+from verifier.schemes import ED25519
 from verifier.verdict import Policy, Verdict
 
 _POLICIES = (Policy.LIBSODIUM, Policy.ZIP215)
@@ -93,7 +94,7 @@ def check_against_reference(
     """Both policies, every item: the backend's verdict equals the slow reference's, and under policy
     libsodium accept/reject equals PyNaCl's."""
     batch = batch_of(pks, sigs, msgs)
-    got = {pol: backend.verify_ed25519(batch, pol) for pol in _POLICIES}
+    got = {pol: backend.run(ED25519, batch, pol) for pol in _POLICIES}
     wrong = []
     for i, (pk, sig, msg) in enumerate(zip(pks, sigs, msgs)):
         for pol in _POLICIES:
@@ -121,7 +122,7 @@ def test_every_vector_both_policies(backend: Backend, cpu_backend: Backend | Non
     ]
     assert not wrong, wrong
     if cpu_backend is not None:
-        cpu = cpu_backend.verify_ed25519(batch_of(pks, sigs, msgs), Policy.LIBSODIUM)
+        cpu = cpu_backend.run(ED25519, batch_of(pks, sigs, msgs), Policy.LIBSODIUM)
         diff = np.flatnonzero(cpu != got[Policy.LIBSODIUM])
         assert diff.size == 0, [(vectors[i].name, int(cpu[i]), int(got[Policy.LIBSODIUM][i])) for i in diff[:10]]
     assert len(vectors) >= 1180
@@ -137,8 +138,8 @@ def test_zip215_small_order_196(backend: Backend) -> None:
     sigs = [r + bytes(32) for _ in encs for r in encs]
     msgs = [b"zip215" for _ in pks]
     batch = batch_of(pks, sigs, msgs)
-    assert names(backend.verify_ed25519(batch, Policy.ZIP215)) == {"OK": 196}
-    assert names(backend.verify_ed25519(batch, Policy.LIBSODIUM)) == {"SMALL_ORDER_R": 196}
+    assert names(backend.run(ED25519, batch, Policy.ZIP215)) == {"OK": 196}
+    assert names(backend.run(ED25519, batch, Policy.LIBSODIUM)) == {"SMALL_ORDER_R": 196}
 
 
 def _hostile_items(rng: random.Random) -> tuple[list[bytes], list[bytes], list[bytes]]:
@@ -205,7 +206,7 @@ def test_planted_faults_random(
     assert set(ED25519_FAULT_KINDS) <= set(kinds)
     for pol in _POLICIES:
         t0 = time.perf_counter()
-        got = backend.verify_ed25519(batch, pol)
+        got = backend.run(ED25519, batch, pol)
         dt = time.perf_counter() - t0
         bad = np.flatnonzero(got != expected[pol])
         detail = [
@@ -217,14 +218,14 @@ def test_planted_faults_random(
         print(f"\nseed {seed} {pol.value}: {n} items, {n / dt:,.0f} items/s on {backend.name}; {names(got)}")
     # The planted labels themselves, re-checked against PyNaCl and the CPU backend (distinct items only).
     uniq = batch_of(fb.public_keys, fb.signatures, fb.messages)  # type: ignore[attr-defined]
-    lib = backend.verify_ed25519(uniq, Policy.LIBSODIUM)
+    lib = backend.run(ED25519, uniq, Policy.LIBSODIUM)
     disagree = [
         i for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages))  # type: ignore[attr-defined]
         if (int(lib[i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg)
     ]
     assert not disagree, [fb.describe(i) for i in disagree[:10]]  # type: ignore[attr-defined]
     if cpu_backend is not None:
-        cpu = cpu_backend.verify_ed25519(uniq, Policy.LIBSODIUM)
+        cpu = cpu_backend.run(ED25519, uniq, Policy.LIBSODIUM)
         diff = np.flatnonzero(cpu != lib)
         assert diff.size == 0, [(fb.describe(i), int(cpu[i])) for i in diff[:10]]  # type: ignore[attr-defined]
 
@@ -238,8 +239,8 @@ def test_libsodium_accepts_imply_zip215_accepts(backend: Backend, seed: int) -> 
     msgs = [v.message for v in vectors]
     fb = make_ed25519_batch(random.Random(seed), 5_000, fault_rate=0.5)
     batch = batch_of(pks + fb.public_keys, sigs + fb.signatures, msgs + fb.messages)
-    lib = backend.verify_ed25519(batch, Policy.LIBSODIUM)
-    zip_ = backend.verify_ed25519(batch, Policy.ZIP215)
+    lib = backend.run(ED25519, batch, Policy.LIBSODIUM)
+    zip_ = backend.run(ED25519, batch, Policy.ZIP215)
     accepted = lib == Verdict.OK
     broken = np.flatnonzero(accepted & (zip_ != Verdict.OK))
     assert accepted.sum() > 1_000, "too few accepted items for the check to mean anything"
@@ -262,10 +263,10 @@ def test_key_store_never_changes_a_verdict(backend: Backend, seed: int) -> None:
     assert rows >= 1024, f"backend {backend.name} has no key store"
     distinct = distinct[: rows // 2]
     slot_of = {k: 2 * i + 1 for i, k in enumerate(distinct)}  # odd rows; even rows stay empty
-    backend.store_keys(np.array(list(slot_of.values()), dtype=np.uint32),  # type: ignore[attr-defined]
+    backend.store_keys(ED25519, np.array(list(slot_of.values()), dtype=np.uint32),
                        np.frombuffer(b"".join(slot_of), dtype=np.uint8).reshape(-1, 32))
     plain = batch_of(pks, sigs, msgs)
-    want = {pol: backend.verify_ed25519(plain, pol) for pol in _POLICIES}
+    want = {pol: backend.run(ED25519, plain, pol) for pol in _POLICIES}
     stored = sum(1 for k in pks if k in slot_of)
     cases = {
         "own row": [slot_of.get(k, 0xFFFFFFFF) for k in pks],
@@ -277,7 +278,7 @@ def test_key_store_never_changes_a_verdict(backend: Backend, seed: int) -> None:
     }
     for what, slots in cases.items():
         for pol in _POLICIES:
-            got = backend.verify_ed25519(plain.with_key_slots(slots), pol)
+            got = backend.run(ED25519, plain.with_key_slots(slots), pol)
             bad = np.flatnonzero(got != want[pol])
             assert bad.size == 0, (what, pol.value, [(int(i), Verdict(int(got[i])).name, Verdict(int(want[pol][i])).name)
                                                      for i in bad[:5]])
@@ -296,18 +297,18 @@ def test_key_store_row_is_what_the_kernel_uses(which: str) -> None:
 
     be: Any = EmuBackend(workers=1) if which == "emu" else CpuBackend(workers=1)
     try:
-        host = be._ed25519 if which == "emu" else be._zip215
+        host = be.runners["ed25519"] if which == "emu" else be.runners["ed25519"]._zip215
         seeds = [bytes([1]) * 32, bytes([2]) * 32]
         pks = [ref.public_key_from_seed(s) for s in seeds]
         batch = batch_of(pks, [ref.sign(s, b"m") for s in seeds], [b"m", b"m"])
-        be.store_keys(np.array([5], dtype=np.uint32), np.frombuffer(pks[0], np.uint8).reshape(1, 32))
+        be.store_keys(ED25519, np.array([5], dtype=np.uint32), np.frombuffer(pks[0], np.uint8).reshape(1, 32))
         assert int(host.store_status[5]) == 1 and host.store_keys[5].tobytes() == pks[0]
         host.store_points[5, :32] ^= 0x01  # flip a bit of X
         slotted = batch.with_key_slots([5, 5])
-        assert names(be.verify_ed25519(slotted, Policy.ZIP215)) == {"EQUATION_FAILED": 1, "OK": 1}
-        assert int(be.verify_ed25519(slotted, Policy.ZIP215)[1]) == Verdict.OK  # pk[1] is not the row's key
-        assert names(be.verify_ed25519(slotted, Policy.LIBSODIUM)) == {"OK": 2}
-        assert names(be.verify_ed25519(batch, Policy.ZIP215)) == {"OK": 2}  # no slots: decoded per item
+        assert names(be.run(ED25519, slotted, Policy.ZIP215)) == {"EQUATION_FAILED": 1, "OK": 1}
+        assert int(be.run(ED25519, slotted, Policy.ZIP215)[1]) == Verdict.OK  # pk[1] is not the row's key
+        assert names(be.run(ED25519, slotted, Policy.LIBSODIUM)) == {"OK": 2}
+        assert names(be.run(ED25519, batch, Policy.ZIP215)) == {"OK": 2}  # no slots: decoded per item
     finally:
         be.close()
 
@@ -327,18 +328,18 @@ def test_message_offsets_need_not_start_at_zero(backend: Backend, rng: random.Ra
     )
     assert base > 0
     for pol in _POLICIES:
-        whole = backend.verify_ed25519(full, pol)
-        assert np.array_equal(backend.verify_ed25519(part, pol), whole[a:b])
+        whole = backend.run(ED25519, full, pol)
+        assert np.array_equal(backend.run(ED25519, part, pol), whole[a:b])
         assert np.array_equal(whole, np.array([int(v) for v in fb.expected(pol.value)], dtype=np.uint8))
 
 
 def test_empty_and_malformed_only(backend: Backend) -> None:
     empty = batch_of([], [], [])
     for pol in _POLICIES:
-        assert backend.verify_ed25519(empty, pol).shape == (0,)
+        assert backend.run(ED25519, empty, pol).shape == (0,)
     bad = batch_of([b"\x01" * 31, b"\x02" * 32, b""], [b"\x00" * 64, b"\x00" * 65, b"\x00" * 64], [b"", b"x", b"y"])
     for pol in _POLICIES:
-        assert names(backend.verify_ed25519(bad, pol)) == {"MALFORMED_LENGTH": 3}
+        assert names(backend.run(ED25519, bad, pol)) == {"MALFORMED_LENGTH": 3}
 
 
 def test_concurrent_calls_agree(backend: Backend, rng: random.Random) -> None:
@@ -349,7 +350,7 @@ def test_concurrent_calls_agree(backend: Backend, rng: random.Random) -> None:
 
     def run(pol: Policy) -> None:
         try:
-            results.append(backend.verify_ed25519(batch, pol))
+            results.append(backend.run(ED25519, batch, pol))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -364,9 +365,9 @@ def test_concurrent_calls_agree(backend: Backend, rng: random.Random) -> None:
 
 
 def test_policies_declared(backend: Backend) -> None:
-    assert backend.policies == frozenset(_POLICIES)
+    assert backend.policies["ed25519"] == frozenset(_POLICIES)
     with pytest.raises(UnsupportedPolicyError):
-        backend.verify_ed25519(batch_of([], [], []), "bogus")  # type: ignore[arg-type]
+        backend.run(ED25519, batch_of([], [], []), "bogus")  # type: ignore[arg-type]
 
 
 def test_unwritten_slot_is_a_kernel_error() -> None:
@@ -380,8 +381,8 @@ def test_unwritten_slot_is_a_kernel_error() -> None:
         _abi.ED25519_POLICY_CODES[Policy.ZIP215] = 7
         seed = bytes(32)
         batch = batch_of([ref.public_key_from_seed(seed)], [ref.sign(seed, b"m")], [b"m"])
-        with pytest.raises(KernelError, match="ed25519_verify_kernel"):
-            be.verify_ed25519(batch, Policy.ZIP215)
+        with pytest.raises(KernelError, match=r"backend emu \(ed25519\) left 1 of 1 verdicts unwritten"):
+            be.run(ED25519, batch, Policy.ZIP215)
     finally:
         _abi.ED25519_POLICY_CODES.update(saved)
         be.close()

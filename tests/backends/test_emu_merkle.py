@@ -23,6 +23,7 @@ from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 from verifier.backends.emu import EmuBackend
 from verifier.batch import MerkleBatch
 from verifier.errors import KernelError
+from verifier.schemes import MERKLE
 from verifier.verdict import Verdict
 
 _OK, _MALFORMED, _MISMATCH = int(Verdict.OK), int(Verdict.MALFORMED_PROOF), int(Verdict.ROOT_MISMATCH)
@@ -40,7 +41,7 @@ def emu_backend() -> Iterator[EmuBackend]:
 @pytest.fixture
 def verify(emu_backend: EmuBackend) -> Verify:
     """The backend under test; tests/backends/test_cuda_merkle.py reruns these tests with CUDA's."""
-    return emu_backend.verify_merkle
+    return lambda batch: emu_backend.run(MERKLE, batch)
 
 
 # ------------------------------------------------------------------------------------------- reference
@@ -285,7 +286,7 @@ def test_same_verdicts_as_cpu_backend(verify: Verify, seed: int) -> None:
         for leaf_form in ("hash", "data"):
             fb = make_merkle_batch(rng, 3000, fault_rate=0.5, leaf_form=leaf_form)
             batch = MerkleBatch.from_items(**fb.from_items_kwargs())
-            want = cpu.verify_merkle(batch)
+            want = cpu.run(MERKLE, batch)
             got = verify(batch)
             assert np.array_equal(got, want), (
                 f"seed={seed}: first difference at {int(np.argmax(got != want))}"
@@ -301,9 +302,9 @@ def test_root_index_out_of_range_is_an_internal_error(emu_backend: EmuBackend) -
         [0], [2], [tree.inclusion_path(0)], tree.root, leaf_hashes=[tree.leaf_hash(0)]
     )
     bad = dataclasses.replace(good, root_indices=np.array([1], dtype=np.uint32))
-    assert emu_backend.verify_merkle(good).tolist() == [_OK]
-    with pytest.raises(KernelError, match="merkle_verify_kernel"):
-        emu_backend.verify_merkle(bad)
+    assert emu_backend.run(MERKLE, good).tolist() == [_OK]
+    with pytest.raises(KernelError, match=r"backend emu \(merkle\) left 1 of 1 verdicts unwritten"):
+        emu_backend.run(MERKLE, bad)
 
 
 def test_offsets_need_not_start_at_zero(verify: Verify) -> None:

@@ -12,6 +12,7 @@ import pytest
 from verifier.backends.cpu import CpuBackend
 from verifier.backends.pool import PriorityLock, PriorityPool, WorkOrder, work_order
 from verifier.batch import Ed25519Batch
+from verifier.schemes import ED25519
 from verifier.verdict import Policy
 
 
@@ -66,7 +67,7 @@ def test_a_consensus_batch_overtakes_a_running_bulk_batch_on_the_cpu() -> None:
 
     def run(name: str, batch: Ed25519Batch, order: WorkOrder) -> None:
         work_order.set(order)
-        verdicts = backend.verify_ed25519(batch, Policy.LIBSODIUM)
+        verdicts = backend.run(ED25519, batch, Policy.LIBSODIUM)
         assert (verdicts == 1).all()
         finished[name] = time.monotonic()
 
