@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import cometbft_ref as ref
 from verifier import cometbft as cb
-from verifier import convert
+from verifier import convert, text
 from verifier.errors import InvalidRequestError, LimitExceededError
 from verifier.scheduler import Priority
 from verifier.v1 import verifier_pb2 as pb2
@@ -132,11 +132,11 @@ def test_json_entries_are_counted_before_decoding() -> None:
 
 def test_messages_never_echo_huge_numbers() -> None:
     huge = 10**5000 - 1
-    assert convert.cut(huge) == f"an integer of {huge.bit_length()} bits"
-    assert convert.cut(7) == "7" and convert.cut("x" * 100) == "x" * 64 + "... (100 characters)"
-    message = convert.cut_message(f"height: {'9' * 3000} is out of range [0, 9223372036854775807]")
+    assert text.cut(huge) == f"an integer of {huge.bit_length()} bits"
+    assert text.cut(7) == "7" and text.cut("x" * 100) == "x" * 64 + "... (100 characters)"
+    message = text.cut_message(f"height: {'9' * 3000} is out of range [0, 9223372036854775807]")
     assert message == f"height: {'9' * 24}...(3000 digits) is out of range [0, 9223372036854775807]"
-    assert len(convert.cut_message("y" * 10_000)) < 2100
+    assert len(text.cut_message("y" * 10_000)) < 2100
     with pytest.raises(InvalidRequestError) as info:
         convert.policy(2**31 - 1)
     assert "2147483647" in str(info.value)

@@ -23,6 +23,7 @@ from verifier.errors import LimitExceededError, PermissionDeniedError
 from verifier.logs import FIELDS
 from verifier.metrics import Metrics
 from verifier.priority import Priority
+from verifier.text import cut
 
 __all__ = [
     "Caller",
@@ -178,7 +179,7 @@ class ConsensusAccess:
         """From ``--consensus-clients FILE`` (one identity per line; blank lines and ``#`` comments
         skipped) and ``--consensus-priority open|bulk-only``."""
         if consensus_priority not in ("open", "bulk-only"):
-            raise ValueError(f"consensus priority must be open or bulk-only, not {convert.cut(consensus_priority)!r}")
+            raise ValueError(f"consensus priority must be open or bulk-only, not {cut(consensus_priority)!r}")
         clients = None
         if clients_file is not None:
             if not mutual_tls:
@@ -193,7 +194,7 @@ class ConsensusAccess:
         identities = _identities(context)
         if any(identity in self.clients for identity in identities):
             return _OPEN
-        who = ", ".join(convert.cut(i) for i in identities[:3]) or "no certificate identity"
+        who = ", ".join(cut(i) for i in identities[:3]) or "no certificate identity"
         return Caller(
             may_claim_consensus=False,
             may_register=False,

@@ -15,7 +15,6 @@ VerifyCommitResponse back into a ``CommitResult`` (the client's side).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -32,6 +31,7 @@ from verifier.ints import UINT64_MAX
 from verifier.priority import Priority
 from verifier.result import VerifyResult
 from verifier.schemes import ED25519, MERKLE, SCHEMES, Scheme
+from verifier.text import cut
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 
@@ -43,8 +43,6 @@ __all__ = [
     "commit_response",
     "commit_result",
     "commit_to_proto",
-    "cut",
-    "cut_message",
     "parse",
     "policy",
     "priority",
@@ -86,12 +84,6 @@ MODE_VALUES: dict[cb.Mode, Any] = {mode: v for v, mode in _MODES.items() if v !=
 # counted in the bytes, they bound the entries before the document is decoded.
 _COMMIT_ENTRY_KEY = b'"block_id_flag"'
 _VALIDATOR_ENTRY_KEY = b'"pub_key"'
-# A value the caller sent is cut to about this many characters in a message; a message to _MESSAGE_CHARS,
-# and any run of more than _DIGITS_KEPT digits in it to its first _DIGITS_KEPT.
-_VALUE_CHARS = 64
-_MESSAGE_CHARS = 2048
-_DIGITS_KEPT = 24
-_LONG_DIGITS = re.compile(r"\d{" + str(_DIGITS_KEPT + 1) + ",}")
 
 _M = TypeVar("_M", bound=Message)
 _VARINT_MAX = 10  # bytes of one varint at most (a length or a number in a packed field)
@@ -102,23 +94,6 @@ class MalformedRequestError(InvalidRequestError):
 
 
 # ------------------------------------------------------------------------------------------ messages
-
-
-def cut(value: object, limit: int = _VALUE_CHARS) -> str:
-    """``value`` as text of about ``limit`` characters at most: a longer one keeps its head and says how
-    long it was (an integer too long to print says how many bits it has)."""
-    if isinstance(value, int) and value.bit_length() > 4 * limit:  # str() of a huge int is slow, or raises
-        return f"an integer of {value.bit_length()} bits"
-    text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text)} characters)"
-
-
-def cut_message(message: str) -> str:
-    """An error message as it may go back to the caller: long digit runs and the whole cut."""
-    message = _LONG_DIGITS.sub(lambda m: f"{m[0][:_DIGITS_KEPT]}...({len(m[0])} digits)", message)
-    return cut(message, _MESSAGE_CHARS)
 
 
 def parse(message_type: type[_M], raw: bytes) -> _M:

@@ -53,6 +53,7 @@ from verifier.interceptors import Tally
 from verifier.metrics import Metrics
 from verifier.scheduler import Priority, Scheduler
 from verifier.schemes import ED25519
+from verifier.text import cut_message
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
 
@@ -220,7 +221,7 @@ class VerifierServicer:
             reason = getattr(exc, "reason", None)
             if reason is not None and self._metrics is not None:
                 self._metrics.requests_refused.labels(method, reason).inc()
-            return _Failure(code, convert.cut_message(message))
+            return _Failure(code, cut_message(message))
         finally:
             _forget(exc)
 

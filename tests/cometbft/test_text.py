@@ -1,4 +1,4 @@
-"""Refusals cut long values (verifier/cometbft/_text.py): no message echoes a value of thousands of
+"""Refusals cut long values (verifier/text.py quote): no message echoes a value of thousands of
 digits or characters, from parsing, trust levels, modes or sets; each still names the field.
 """
 

@@ -28,7 +28,6 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from verifier.cometbft._text import quote
 from verifier.cometbft.types import (
     MAX_TIMESTAMP_SECONDS,
     MIN_TIMESTAMP_SECONDS,
@@ -44,6 +43,7 @@ from verifier.cometbft.types import (
 from verifier.cometbft.valset import Validator, ValidatorSet
 from verifier.errors import InvalidRequestError
 from verifier.ints import INT64_MAX
+from verifier.text import quote
 
 __all__ = [
     "parse_commit",

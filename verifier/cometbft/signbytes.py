@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import struct
 
-from verifier.cometbft._text import quote
 from verifier.ints import INT64_MIN, UINT64_MAX
+from verifier.text import quote
 
 __all__ = [
     "PREVOTE_TYPE",

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import numpy.typing as npt
 
-from verifier.cometbft._text import quote
 from verifier.cometbft.signbytes import uvarint
 from verifier.errors import InvalidRequestError, UnknownValidatorSetError
 from verifier.ints import INT64_MAX, UINT64_MAX
 from verifier.schemes.merkle_rfc9162 import tree_root
+from verifier.text import quote
 
 __all__ = [
     "Validator",

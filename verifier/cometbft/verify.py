@@ -46,11 +46,11 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from verifier.cometbft._text import digits, quote
 from verifier.cometbft.types import BlockID, BlockIDFlag, Commit
 from verifier.cometbft.valset import ValidatorSet
 from verifier.errors import InvalidRequestError, VerifierError
 from verifier.ints import INT64_MAX, UINT64_MAX
+from verifier.text import digits, quote
 from verifier.verdict import Verdict
 
 __all__ = [
