@@ -142,7 +142,8 @@ class Scheduler:
         self.metrics = metrics
         host = engine.backend.name in _HOST_BACKENDS
         self.unit_items = max(1, self.config.max_batch_items or (_CPU_UNIT_ITEMS if host else _DEVICE_UNIT_ITEMS))
-        # Units sized by time rather than items: on the CPU, 4,096 zip215 items are ~0.7 s on two cores.
+        # Units sized by time rather than items: on the CPU, 4,096 zip215 items take most of a second
+        # (benchmarks/NOTES.md, "Sizes in code").
         self._timed_units = host and not self.config.max_batch_items and self.config.unit_target_ms > 0
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}

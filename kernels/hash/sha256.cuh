@@ -183,8 +183,8 @@ VERIFIER_DEVICE uint32_t sha256_prefixed_byte(uint8_t prefix, const uint8_t* dat
 // (len + 72) / 64 compressions. Interior blocks (every byte from data) load without per-byte checks; the
 // first block (holding the prefix) and the tail blocks go through sha256_prefixed_byte. Data is read one
 // byte at a time (it has no alignment), which is cheap next to the compressions.
-// Out of line on the GPU: inlined into the Merkle kernel, its hoisted byte loads took the whole kernel
-// from 64 to 95 registers on sm_90 (occupancy of the node-hash loop 32 -> 16 warps per SM).
+// Out of line on the GPU: inlined into the Merkle kernel, its hoisted byte loads raise the whole kernel's
+// registers and halve the node-hash loop's occupancy (benchmarks/NOTES.md, "Merkle", Registers).
 #if defined(__CUDACC__)
 #define SHA256_OUT_OF_LINE __device__ __noinline__
 #else

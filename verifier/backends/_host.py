@@ -28,7 +28,7 @@ from verifier.verdict import Policy
 __all__ = ["BLOCK_DIM", "EmuKernel", "EmuKernelSpec", "HostEd25519", "HostMerkle", "MERKLE_KERNEL", "run_ed25519", "run_merkle"]
 
 BLOCK_DIM = 64
-# Items per pool task at most (the host kernel runs about 6k Ed25519 verifies/s per thread: ~40 ms).
+# Items per pool task at most: about 40 ms of the host Ed25519 kernel (benchmarks/NOTES.md, "Sizes in code").
 _TASK_ITEMS = 256
 _P = ctypes.c_void_p
 

@@ -22,7 +22,7 @@ from verifier.errors import BackendUnavailableError
 
 __all__ = ["kernels_dir", "kernel_sources_digest", "build_emu_library"]
 
-# -O3: about 1.4x -O2 on the Ed25519 kernel (6.0-6.5k vs 4.3-4.5k verifies/s per thread, AMD EPYC); no
+# -O3, measured faster than -O2 on the Ed25519 kernel (benchmarks/NOTES.md, "Sizes in code"); no
 # -march=native, since a cache directory may be shared by machines of different CPUs.
 _EMU_FLAGS = ("-std=c++17", "-O3", "-fPIC", "-shared", "-x", "c++", "-DVERIFIER_EMU", "-Wall", "-Wextra")
 _build_lock = threading.Lock()

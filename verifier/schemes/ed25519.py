@@ -57,7 +57,7 @@ _BLOCKLIST = frozenset(
     }
 )
 _Y_MASK = (1 << 255) - 1
-# libsodium verifies about 15-20k signatures/s per core here: 512 items is a task of ~30 ms.
+# Items per pool task at most: a task of about 30 ms at libsodium's rate (benchmarks/NOTES.md, "Sizes in code").
 _MAX_ITEMS_PER_TASK = 512
 
 

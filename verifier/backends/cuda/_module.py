@@ -10,8 +10,8 @@
   binary built from older headers.
 * ``DeviceBuffer`` / ``PinnedBuffer``: grow-only allocations reused across batches.
 * ``upload()`` / ``download()``: pinned-staged asynchronous copies on a stream. ``stage()`` fills the
-  pinned buffer on several threads for large columns: one thread copies about 12 GB/s (measured on the
-  2-core dev VM; 21 GB/s on two), below what PCIe Gen5 moves, and a 1M-proof Merkle batch is 1 GB.
+  pinned buffer on several threads for large columns: one host thread copies less than PCIe Gen5 moves
+  (benchmarks/NOTES.md, "Host staging"), and a 1M-proof Merkle batch is 1 GB.
 * ``run_chunks()``: the two-stream pipeline both kernels use: chunk j on slot j % slots, each slot's
   previous chunk collected before its buffers are reused, verdicts copied back without blocking.
 * ``kernel_errors()`` / ``kernel_error()``: the one place CuPy/CUDA exceptions become ``KernelError``
@@ -65,8 +65,8 @@ NVRTC_OPTIONS = ("--std=c++17",)
 # how products are computed ($VERIFIER_CUDA_ARITH: ptx carry chains, or wide 64-bit products) and whether
 # the main loop's doublings are unrolled ($VERIFIER_CUDA_DBL_LOOP: 0 unrolled, 1 a loop).
 ARITH_VARIANTS = {"ptx": 1, "wide": 2}
-# wide until a GPU run says otherwise: on sm_90 it builds with 237 registers and no spills (ptx: 255 and
-# 86 B of spill stores) and half the SASS (kernels/check_nvcc.sh; benchmarks/NOTES.md).
+# wide until a GPU run says otherwise: on sm_90 it builds with fewer registers, no spills and less SASS
+# than ptx (kernels/check_nvcc.sh reports both; figures in benchmarks/NOTES.md, "Sizes in code").
 DEFAULT_ARITH = "wide"
 DEFAULT_DBL_LOOP = 0
 
