@@ -30,7 +30,7 @@ __all__ = ["BLOCK_DIM", "EmuKernel", "EmuKernelSpec", "HostEd25519", "HostMerkle
 BLOCK_DIM = 64
 # Items per pool task at most: about 40 ms of the host Ed25519 kernel (benchmarks/NOTES.md, "Sizes in code").
 _TASK_ITEMS = 256
-_P = ctypes.c_void_p
+_PTR = ctypes.c_void_p
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,14 +48,14 @@ _ED25519 = EmuKernelSpec(
     symbol="ed25519_verify_kernel",
     # keys, sigs, msgs, offsets, malformed, out, n, policy, key_slots, store_keys, store_points,
     # store_status, store_rows
-    argtypes=(_P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_int, _P, _P, _P, _P, ctypes.c_uint32),
+    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_int, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32),
 )
 
 _STORE_KEYS = EmuKernelSpec(
     entry="ed25519_verify.cu",
     symbol="ed25519_store_keys_kernel",
     # keys, slots, n, store_keys, store_points, store_status, store_rows
-    argtypes=(_P, _P, ctypes.c_uint32, _P, _P, _P, ctypes.c_uint32),
+    argtypes=(_PTR, _PTR, ctypes.c_uint32, _PTR, _PTR, _PTR, ctypes.c_uint32),
 )
 
 MERKLE_KERNEL = EmuKernelSpec(
@@ -63,7 +63,7 @@ MERKLE_KERNEL = EmuKernelSpec(
     symbol="merkle_verify_kernel",
     # leaf_hashes, leaf_data, leaf_offsets, leaf_indices, tree_sizes, path_hashes, path_offsets, roots,
     # root_indices, malformed, out, n, num_roots
-    argtypes=(_P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, ctypes.c_uint32, ctypes.c_uint32),
+    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_uint32),
 )
 
 

@@ -137,7 +137,7 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
     return number
 
 
-def _hex(value: Any, where: str, sizes: tuple[int, ...], key: str = "") -> bytes:
+def _from_hex(value: Any, where: str, sizes: tuple[int, ...], key: str = "") -> bytes:
     """Hex of one of ``sizes`` bytes. The field is ``where.key`` (joined only for an error message)."""
     if isinstance(value, str):
         try:
@@ -235,12 +235,12 @@ def _rfc3339(value: Any) -> Timestamp | str:
 def parse_block_id(value: Any, where: str = "block_id") -> BlockID:
     """``{"hash": hex, "parts": {"total", "hash": hex}}`` (``part_set_header`` accepted for ``parts``)."""
     obj = _obj(value, where)
-    block_hash = _hex(obj.get("hash", ""), _join(where, "hash"), (0, _HASH_SIZE))
+    block_hash = _from_hex(obj.get("hash", ""), _join(where, "hash"), (0, _HASH_SIZE))
     parts_key = "parts" if "parts" in obj else "part_set_header"
     parts_where = _join(where, parts_key)
     parts = _obj(obj.get(parts_key, {}), parts_where)
     total = _int(parts.get("total", 0), _join(parts_where, "total"), 0, _UINT32_MAX)
-    parts_hash = _hex(parts.get("hash", ""), _join(parts_where, "hash"), (0, _HASH_SIZE))
+    parts_hash = _from_hex(parts.get("hash", ""), _join(parts_where, "hash"), (0, _HASH_SIZE))
     return BlockID(block_hash, PartSetHeader(total, parts_hash))
 
 
@@ -270,7 +270,7 @@ def _commit_sig(value: Any, where: str) -> CommitSig:
     if "block_id_flag" not in obj:
         raise InvalidRequestError(f"{_join(where, 'block_id_flag')}: missing")
     flag = _block_id_flag(obj["block_id_flag"], where)
-    address = _hex(obj.get("validator_address") or "", where, _ANY_SIZE, "validator_address")
+    address = _from_hex(obj.get("validator_address") or "", where, _ANY_SIZE, "validator_address")
     raw_ts = obj.get("timestamp")
     timestamp = ZERO_TIME if raw_ts is None else _timestamp(raw_ts, where)
     raw_sig = obj.get("signature")
@@ -339,8 +339,8 @@ def _header(value: Any, where: str) -> Header:
     if not isinstance(chain_id, str):
         raise InvalidRequestError(f"{_join(where, 'chain_id')}: expected a string, got {_kind(chain_id)}")
     height = _int(_field(obj, "height", where), _join(where, "height"), 0, INT64_MAX)
-    vals_hash = _hex(obj.get("validators_hash", ""), _join(where, "validators_hash"), (0, _HASH_SIZE))
-    next_hash = _hex(
+    vals_hash = _from_hex(obj.get("validators_hash", ""), _join(where, "validators_hash"), (0, _HASH_SIZE))
+    next_hash = _from_hex(
         obj.get("next_validators_hash", ""), _join(where, "next_validators_hash"), (0, _HASH_SIZE)
     )
     return Header(chain_id, height, vals_hash, next_hash)
@@ -438,7 +438,7 @@ def _validator(value: Any, where: str) -> Validator:
     power_key = "voting_power" if "voting_power" in obj or "power" not in obj else "power"  # genesis: "power"
     power = _int(_field(obj, power_key, where), _join(where, power_key), 0, INT64_MAX)
     if "address" in obj:
-        address = _hex(obj["address"], _join(where, "address"), (_ADDRESS_SIZE,))
+        address = _from_hex(obj["address"], _join(where, "address"), (_ADDRESS_SIZE,))
         return Validator(address, pub_key, power)
     return Validator.from_pub_key(pub_key, power)
 

@@ -324,7 +324,7 @@ def _safe_mul(a: int, b: int) -> int | None:
     return _int64(a * b)
 
 
-def _hex(b: bytes) -> str:
+def _upper_hex(b: bytes) -> str:
     return b.hex().upper()
 
 
@@ -478,11 +478,11 @@ def _walk(plan: CommitPlan) -> None:
                 statuses[idx] = SignatureStatus.REJECTED
                 plan.walk_error = CommitError(
                     ErrorCode.ADDRESS_MISMATCH,
-                    f"invalid validator address (#{idx}): commit has {_hex(sig.validator_address)}, "
-                    f"validator {idx} of the set is {_hex(val.address)}",
+                    f"invalid validator address (#{idx}): commit has {_upper_hex(sig.validator_address)}, "
+                    f"validator {idx} of the set is {_upper_hex(val.address)}",
                     index=idx,
-                    expected=_hex(val.address),
-                    actual=_hex(sig.validator_address),
+                    expected=_upper_hex(val.address),
+                    actual=_upper_hex(sig.validator_address),
                 )
                 return
         else:
@@ -496,7 +496,7 @@ def _walk(plan: CommitPlan) -> None:
                 statuses[idx] = SignatureStatus.REJECTED
                 plan.walk_error = CommitError(
                     ErrorCode.DUPLICATE_SIGNER,
-                    f"double vote from {_hex(val.address)} ({first} and {idx})",
+                    f"double vote from {_upper_hex(val.address)} ({first} and {idx})",
                     index=idx,
                     first_index=first,
                 )
@@ -554,7 +554,7 @@ def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResu
 
 
 def _invalid_signature(idx: int, signature: bytes) -> CommitError:
-    return CommitError(ErrorCode.INVALID_SIGNATURE, f"wrong signature (#{idx}): {_hex(signature)}", index=idx)
+    return CommitError(ErrorCode.INVALID_SIGNATURE, f"wrong signature (#{idx}): {_upper_hex(signature)}", index=idx)
 
 
 def _basic_checks(
@@ -574,10 +574,10 @@ def _basic_checks(
     ):
         return CommitError(
             ErrorCode.VALIDATORS_HASH_MISMATCH,
-            f"expected new header validators ({_hex(header.validators_hash)}) to match those that were "
-            f"supplied ({_hex(validators.hash)})",
-            expected=_hex(header.validators_hash),
-            actual=_hex(validators.hash),
+            f"expected new header validators ({_upper_hex(header.validators_hash)}) to match those that were "
+            f"supplied ({_upper_hex(validators.hash)})",
+            expected=_upper_hex(header.validators_hash),
+            actual=_upper_hex(validators.hash),
         )
     if len(validators) != len(commit.signatures):
         return CommitError(
