@@ -50,7 +50,8 @@ def _positive_int(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The suite's options, for ``verifier bench`` or ``python -m verifier.bench``."""
-    from verifier.bench.suite import BACKENDS, KINDS, SCOPES
+    from verifier.bench.kinds import KINDS
+    from verifier.bench.suite import BACKENDS, SCOPES
 
     a = parser.add_argument
     a("--quick", action="store_true",
@@ -60,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help=f"output directory (default ./{DEFAULT_OUT}; benchmarks/results to record the figures and the "
            "crossover that verifier serve reads)")
     a("--crossover-out", type=Path, default=None, help="crossover file (default <out>/crossover.json)")
-    a("--kinds", nargs="+", choices=KINDS, default=None, help="default: ed25519 merkle")
+    a("--kinds", nargs="+", choices=KINDS, default=None, help=f"default: {' '.join(KINDS)}")
     a("--backends", nargs="+", choices=BACKENDS, default=None,
       help="default: cpu cuda (cuda is skipped, with the reason recorded, when no GPU is usable); "
            "emu is measured only when named here")
@@ -85,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace) -> Any:
     from verifier.bench.environment import cpu_cores
+    from verifier.bench.kinds import KINDS
     from verifier.bench.suite import SweepConfig
 
     quick = bool(args.quick)
@@ -95,7 +97,7 @@ def _config(args: argparse.Namespace) -> Any:
         return value if value is not None else (fast if quick else full)
 
     return SweepConfig(
-        kinds=pick(args.kinds, ["ed25519", "merkle"], ["ed25519", "merkle"]),
+        kinds=pick(args.kinds, list(KINDS), list(KINDS)),
         backends=pick(args.backends, ["cpu", "cuda"], ["cpu", "cuda"]),
         scopes=pick(args.scopes, ["kernel", "engine", "grpc"], ["kernel", "engine", "grpc"]),
         threads=sorted(set(pick(args.threads, threads, sorted({1, cores})))),

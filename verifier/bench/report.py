@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from verifier.bench.environment import slug
-from verifier.bench.suite import REFERENCE_PEER, Record, RunResult
+from verifier.bench.kinds import KINDS, bench_kind, param_of
+from verifier.bench.suite import Record, RunResult
 
 __all__ = [
-    "PRIMARY_PARAM",
     "Crossover",
     "Outputs",
     "find_crossovers",
@@ -23,8 +23,6 @@ __all__ = [
     "write_plots",
 ]
 
-# The parameter the router's crossover is taken at: typical vote sign-bytes and a ledger-sized tree.
-PRIMARY_PARAM = {"ed25519": 128, "merkle": 20}
 _PEERS = {"pynacl", "cryptography", "hashlib"}
 
 
@@ -58,11 +56,11 @@ class Outputs:
 
 
 def _param_field(kind: str) -> str:
-    return "message_bytes" if kind == "ed25519" else "depth"
+    return bench_kind(kind).param_field
 
 
 def _param(r: Record) -> int:
-    return int(r[_param_field(r["kind"])])
+    return param_of(r)
 
 
 def series_key(r: Record) -> tuple[str, str, int | None, int | None]:
@@ -151,7 +149,7 @@ def _primary(crossovers: dict[tuple[str, int], Crossover], kind: str) -> Crossov
     mine = [c for (k, _), c in crossovers.items() if k == kind]
     if not mine:
         return None
-    return next((c for c in mine if c.param == PRIMARY_PARAM[kind]), mine[0])
+    return next((c for c in mine if c.param == bench_kind(kind).primary_param), mine[0])
 
 
 def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover], path: Path) -> tuple[Path | None, str]:
@@ -174,7 +172,7 @@ def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover]
         return None, f"kept {path}: it holds figures measured on {old.get('device')}; this run measured no GPU"
     if old.get("device") == run.device:  # a run of one kind keeps the other kinds of the same machine
         kinds = {k: v for k, v in old_kinds.items() if k not in kinds} | kinds
-    first = "ed25519" if "ed25519" in kinds else next(iter(kinds))
+    first = next((k for k in KINDS if k in kinds), next(iter(kinds)))  # the first scheme: the legacy fields
     doc = {
         "device": run.device,
         "kind": first,
@@ -301,14 +299,14 @@ def markdown(run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots
         "",
     ]
     for c in crossovers.values():
-        field = "message bytes" if c.param_field == "message_bytes" else "depth"
+        field = bench_kind(c.kind).param_label
         out.append(f"- {c.kind}, {field} {c.param}: **{c.batch if c.batch is not None else 'none'}** ({c.note})")
     out += ["", "## Summary (largest batch measured per series)", "", *_summary_table(run), ""]
     if plots:
         out += ["## Plots", ""] + [f"![{p.stem}]({_rel(p, base)})" for p in plots] + [""]
     for (kind, param), rows in sorted(_groups(run.results).items()):
-        field = "message bytes" if kind == "ed25519" else "depth"
-        out += [f"## {kind}, {field} {param}: items/s (x {REFERENCE_PEER[kind]})", "", *_full_table(rows), ""]
+        field = bench_kind(kind).param_label
+        out += [f"## {kind}, {field} {param}: items/s (x {bench_kind(kind).reference_peer})", "", *_full_table(rows), ""]
         lat = _latency_table(rows)
         if lat:
             out += [f"Latency per call, ms (p50 / p99), {kind} {field} {param}:", "", *lat, ""]
@@ -371,8 +369,7 @@ def write_plots(run: RunResult, crossovers: dict[tuple[str, int], Crossover], pr
                     continue
                 param = params[kind][j]
                 rows = groups[(kind, param)]
-                field = "message" if kind == "ed25519" else "depth"
-                unit = " B" if kind == "ed25519" else ""
+                field, unit = bench_kind(kind).param_short, bench_kind(kind).unit
                 ax.set_title(f"{kind}, {field} {param}{unit}", fontsize=10)
                 ax.set_xscale("log", base=2)
                 ax.set_yscale("log")
@@ -454,6 +451,6 @@ def output_prefix(run: RunResult, out: Path) -> str:
     env = run.environment
     name = env.get("gpu") if env.get("gpu") and "cuda" in run.device else f"cpu-{env.get('cpu')}-{env.get('cores')}c"
     kinds = run.config.get("kinds") or []
-    only = "" if sorted(kinds) == ["ed25519", "merkle"] else "-" + "-".join(kinds)
+    only = "" if sorted(kinds) == sorted(KINDS) else "-" + "-".join(kinds)
     return f"suite-{slug(str(name))}{only}{'-quick' if run.config.get('quick') else ''}"
 

@@ -29,7 +29,6 @@ from verifier.schemes.merkle_rfc9162 import NODE_PREFIX
 from verifier.verdict import Verdict
 
 __all__ = [
-    "PEERS",
     "Call",
     "KernelTimer",
     "ServerProcess",
@@ -40,7 +39,6 @@ __all__ = [
 ]
 
 Call = Callable[[], int]
-PEERS: dict[str, tuple[str, ...]] = {"ed25519": ("pynacl", "cryptography"), "merkle": ("hashlib",)}
 
 
 # ------------------------------------------------------------------------------------------------ peers
@@ -226,14 +224,15 @@ class KernelTimer(Protocol):
     def __call__(self, batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]: ...
 
 
-_KERNEL_MODULES = {"ed25519": "benchmarks.bench_ed25519_kernel", "merkle": "benchmarks.bench_merkle_kernel"}
 # A kernel benchmark module may expose this function (see KernelTimer); it is used as it is.
 KERNEL_TIMER_NAME = "kernel_times"
 _LAUNCHES_PER_REPETITION = 10
 
 
 def _import_kernel_module(kind: str) -> tuple[Any, str]:
-    name = _KERNEL_MODULES[kind]
+    from verifier.bench.kinds import bench_kind
+
+    name = bench_kind(kind).kernel_module
     path = REPO_ROOT / Path(*name.split(".")).with_suffix(".py")
     if not path.exists():
         return None, f"{path.relative_to(REPO_ROOT)} is not in this checkout"
@@ -261,34 +260,37 @@ def _event_seconds(cp: Any, stream: Any, launch: Callable[[], None], repeats: in
     return times
 
 
-def _timer_from_backend(kind: str, cp: Any) -> KernelTimer:
-    """A timer over the cuda backend's own compiled kernel (its block size), on device-resident copies of
-    the batch: ``Ed25519Kernel.launch`` / ``MerkleKernel.launch``."""
-    null = np.uint64(0)
-    if kind == "ed25519":
-        from verifier.backends._abi import ED25519_POLICY_CODES
-        from verifier.backends.cuda.ed25519 import Ed25519Kernel
-        from verifier.verdict import Policy
+def ed25519_timer(cp: Any) -> KernelTimer:
+    """A timer over the cuda backend's own compiled Ed25519 kernel (``Ed25519Kernel.launch``, its block
+    size), on device-resident copies of the batch, policy libsodium."""
+    from verifier.backends._abi import ED25519_POLICY_CODES
+    from verifier.backends.cuda.ed25519 import Ed25519Kernel
+    from verifier.verdict import Policy
 
-        ek = Ed25519Kernel(cp, streams=1)
-        policy = ED25519_POLICY_CODES[Policy.LIBSODIUM]
+    ek = Ed25519Kernel(cp, streams=1)
+    policy = ED25519_POLICY_CODES[Policy.LIBSODIUM]
 
-        def ed_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
-            n = len(batch)
-            keys, sigs, msgs, offsets, malformed = (cp.asarray(np.ascontiguousarray(c)) for c in (
-                batch.public_keys, batch.signatures, batch.messages, batch.message_offsets,
-                batch.malformed.view(np.uint8)))
-            out = cp.zeros(n, dtype=cp.uint8)
-            stream = cp.cuda.Stream(non_blocking=True)
-            times = _event_seconds(
-                cp, stream, lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy), repeats)
-            verdicts: npt.NDArray[np.uint8] = out.get()
-            return times, verdicts
+    def ed_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+        n = len(batch)
+        keys, sigs, msgs, offsets, malformed = (cp.asarray(np.ascontiguousarray(c)) for c in (
+            batch.public_keys, batch.signatures, batch.messages, batch.message_offsets,
+            batch.malformed.view(np.uint8)))
+        out = cp.zeros(n, dtype=cp.uint8)
+        stream = cp.cuda.Stream(non_blocking=True)
+        times = _event_seconds(
+            cp, stream, lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy), repeats)
+        verdicts: npt.NDArray[np.uint8] = out.get()
+        return times, verdicts
 
-        return ed_timer
+    return ed_timer
 
+
+def merkle_timer(cp: Any) -> KernelTimer:
+    """A timer over the cuda backend's own compiled Merkle kernel (``MerkleKernel.launch``), leaf hashes
+    given, on device-resident copies of the batch."""
     from verifier.backends.cuda.merkle import MerkleKernel
 
+    null = np.uint64(0)
     mk = MerkleKernel(cp, streams=1)
 
     def merkle_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
@@ -328,7 +330,11 @@ def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
     import cupy as cp
 
     try:
-        return _timer_from_backend(kind, cp), f"verifier.backends.cuda {kind} kernel launch", ""
+        from verifier.bench.kinds import bench_kind
+        from verifier.schemes import load
+
+        made: KernelTimer = load(bench_kind(kind).backend_timer)(cp)  # type: ignore[assignment]
+        return made, f"verifier.backends.cuda {kind} kernel launch", ""
     except Exception as exc:  # noqa: BLE001  a kernel that does not compile is a skip with its reason
         reasons = [r for r in (why_not, f"the cuda backend's kernel failed: {type(exc).__name__}: {exc}") if r]
         return None, "", "; ".join(reasons)

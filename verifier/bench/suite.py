@@ -29,19 +29,18 @@ from verifier.bench.environment import (
     host_environment,
     now_utc,
 )
+from verifier.bench.kinds import bench_kind, param_of
 from verifier.bench.timing import Progress, Sample, VerdictMismatchError, measure, measure_concurrent
-from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
+from verifier.bench.workload import Workload
 from verifier.engine import Engine, Limits
 from verifier.errors import VerifierError
 
-__all__ = ["BACKENDS", "KINDS", "REFERENCE_PEER", "SCOPES", "Record", "RunResult", "SweepConfig", "run_sweep"]
+__all__ = ["BACKENDS", "SCOPES", "Record", "RunResult", "SweepConfig", "run_sweep"]
 
 _log = logging.getLogger(__name__)
 
-KINDS = ("ed25519", "merkle")
 SCOPES = ("kernel", "engine", "grpc")
 BACKENDS = ("cpu", "emu", "cuda")
-REFERENCE_PEER = {"ed25519": "pynacl", "merkle": "hashlib"}
 POOL = 4096  # distinct items per workload; larger batches repeat them
 
 Record = dict[str, Any]
@@ -68,7 +67,8 @@ class SweepConfig:
     progress: bool = True
 
     def params(self, kind: str) -> list[int]:
-        return self.message_bytes if kind == "ed25519" else self.depths
+        values: list[int] = getattr(self, bench_kind(kind).config_field)
+        return values
 
 
 @dataclasses.dataclass
@@ -104,11 +104,12 @@ class _Task:
 
 
 def _workload(kind: str, param: int, pool: int, seed: int) -> Workload:
-    return Ed25519Workload(param, pool, seed) if kind == "ed25519" else MerkleWorkload(param, pool, seed)
+    workload: Workload = bench_kind(kind).workload(param, pool, seed)
+    return workload
 
 
 def _param_field(kind: str) -> str:
-    return "message_bytes" if kind == "ed25519" else "depth"
+    return bench_kind(kind).param_field
 
 
 def run_sweep(cfg: SweepConfig) -> RunResult:
@@ -240,7 +241,7 @@ def _plan(
         for param in cfg.params(kind):
             pdesc = f"{_param_field(kind).replace('_', ' ')} {param}"
             for n in peer_batches:
-                for peer in runners.PEERS[kind]:
+                for peer in bench_kind(kind).peers:
                     what = f"{kind} {peer} batch {n} {pdesc}"
                     yield _Task(what, kind, param, n, {"backend": peer, "scope": "peer", "threads": 1},
                                 timed(functools.partial(_peer, peer), n, what))
@@ -316,11 +317,11 @@ def _add_ratios(results: list[Record]) -> None:
     ran (a straight loop's rate does not depend on the batch size) and ``ratio_reference_batch`` says so."""
     refs: dict[tuple[str, int], dict[int, float]] = {}
     for r in results:
-        if r["scope"] == "peer" and r["backend"] == REFERENCE_PEER[r["kind"]]:
+        if r["scope"] == "peer" and r["backend"] == bench_kind(r["kind"]).reference_peer:
             refs.setdefault((r["kind"], _param(r)), {})[r["batch"]] = r["items_per_second"]
     for r in results:
         table = refs.get((r["kind"], _param(r)))
-        r["ratio_to"] = REFERENCE_PEER[r["kind"]]
+        r["ratio_to"] = bench_kind(r["kind"]).reference_peer
         if not table:
             r["ratio"] = None
             continue
@@ -332,7 +333,7 @@ def _add_ratios(results: list[Record]) -> None:
 
 
 def _param(r: Record) -> int:
-    return int(r["message_bytes"] if r["kind"] == "ed25519" else r["depth"])
+    return param_of(r)
 
 
 def default_out() -> Path:
