@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -239,34 +239,29 @@ def _summary_table(run: RunResult) -> list[str]:
     return lines
 
 
-def _full_table(rows: list[Record]) -> list[str]:
+def _batch_table(rows: list[Record], cell: Callable[[Record | None], str]) -> list[str]:
+    """A Markdown table: one row per batch size, one column per series, ``cell`` of each record."""
     series = _series(rows)
     batches = sorted({r["batch"] for r in rows})
     head = ["batch"] + [series_label(v[0]) for v in series.values()]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for b in batches:
-        cells = [f"{b:,}"]
-        for v in series.values():
-            cells.append(_cell(next((r for r in v if r["batch"] == b), None)))
+        cells = [f"{b:,}"] + [cell(next((r for r in v if r["batch"] == b), None)) for v in series.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _full_table(rows: list[Record]) -> list[str]:
+    return _batch_table(rows, _cell)
 
 
 def _latency_table(rows: list[Record]) -> list[str]:
     rows = [r for r in rows if r["scope"] in ("engine", "grpc", "kernel") and "latency_p50_ms" in r]
     if not rows:
         return []
-    series = _series(rows)
-    batches = sorted({r["batch"] for r in rows})
-    head = ["batch"] + [series_label(v[0]) for v in series.values()]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-    for b in batches:
-        cells = [f"{b:,}"]
-        for v in series.values():
-            r = next((x for x in v if x["batch"] == b), None)
-            cells.append("" if r is None else f"{r['latency_p50_ms']:.3g} / {r['latency_p99_ms']:.3g}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return _batch_table(
+        rows, lambda r: "" if r is None else f"{r['latency_p50_ms']:.3g} / {r['latency_p99_ms']:.3g}"
+    )
 
 
 def hardware_line(run: RunResult) -> str:

@@ -44,44 +44,40 @@ Call = Callable[[], int]
 # ------------------------------------------------------------------------------------------------ peers
 
 
-def _pynacl(w: Ed25519Workload, n: int) -> Call:
-    from nacl.bindings import crypto_sign_open
-    from nacl.exceptions import BadSignatureError
-
+def _signature_peer(w: Ed25519Workload, n: int, check: Callable[[bytes, bytes, bytes], object],
+                    rejected: type[Exception]) -> Call:
+    """A plain loop over Python objects: ``check(pk, sig, msg)`` per item, valid unless it raises
+    ``rejected``."""
     items = w.items(n)
     keys, sigs, msgs = items.key_list, items.sig_list, items.messages
 
     def run() -> int:
         ok = 0
-        for pk, sig, msg in zip(keys, sigs, msgs):
+        for pk, sig, msg in zip(keys, sigs, msgs, strict=True):
             try:
-                crypto_sign_open(sig + msg, pk)
+                check(pk, sig, msg)
                 ok += 1
-            except BadSignatureError:
+            except rejected:
                 pass
         return ok
 
     return run
+
+
+def _pynacl(w: Ed25519Workload, n: int) -> Call:
+    from nacl.bindings import crypto_sign_open
+    from nacl.exceptions import BadSignatureError
+
+    return _signature_peer(w, n, lambda pk, sig, msg: crypto_sign_open(sig + msg, pk), BadSignatureError)
 
 
 def _cryptography(w: Ed25519Workload, n: int) -> Call:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    items = w.items(n)
-    keys, sigs, msgs = items.key_list, items.sig_list, items.messages
-
-    def run() -> int:
-        ok = 0
-        for pk, sig, msg in zip(keys, sigs, msgs):
-            try:
-                Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
-                ok += 1
-            except InvalidSignature:
-                pass
-        return ok
-
-    return run
+    return _signature_peer(
+        w, n, lambda pk, sig, msg: Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg), InvalidSignature
+    )
 
 
 def _hashlib(w: MerkleWorkload, n: int) -> Call:
