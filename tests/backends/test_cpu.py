@@ -1,20 +1,21 @@
-"""The CPU backend on every public vector, labelled with the independent reference's reason.
+"""The CPU backend: what only the reference shows.
 
-Its policy zip215 runs the host build of the kernel (PyNaCl cannot express ZIP-215), so the whole Ed25519
-differential suite of tests/backends/test_emu_ed25519.py is re-collected here with ``backend`` = a
-``CpuBackend``: both policies, reason by reason, against the pure-Python reference and PyNaCl.
+Every public Ed25519 vector with libsodium's reason labelled by the independent reference, planted faults
+item by item against PyNaCl, the Merkle vectors and RFC 6962 tree, and the backend without the host build
+of the kernel (no C++ compiler): policy libsodium alone. The Ed25519 and Merkle differential suites run on
+this backend as on every backend (tests/backends/test_ed25519.py, test_merkle.py); its policy zip215 runs
+the host build of the kernel (PyNaCl cannot express ZIP-215), checked there against the reference.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from typing import cast
 
 import numpy as np
 import pytest
 
-from tests.backends import test_emu_ed25519 as _emu
 from tests.support import ed25519_ref, merkle_ref
+from tests.support.backends import Backends
 from tests.support.vectors import ed25519_vectors, merkle_inclusion_vectors, rfc6962_tree
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
@@ -24,38 +25,8 @@ from verifier.verdict import Policy, Verdict
 
 
 @pytest.fixture(scope="module")
-def cpu() -> Iterator[CpuBackend]:
-    be = CpuBackend()
-    yield be
-    be.close()
-
-
-# The emu differential suite, on this backend (fixtures of the same names as test_emu_ed25519's).
-@pytest.fixture(scope="module")
-def backend(cpu: CpuBackend) -> CpuBackend:
-    return cpu
-
-
-@pytest.fixture(scope="module")
-def random_items() -> int:
-    return int(os.environ.get("VERIFIER_ED25519_ITEMS") or 20_000)
-
-
-@pytest.fixture(scope="module")
-def cpu_backend() -> None:
-    return None  # the backend under test is the CPU backend
-
-
-test_every_vector_both_policies = _emu.test_every_vector_both_policies
-test_zip215_small_order_196 = _emu.test_zip215_small_order_196
-test_hostile_encodings_and_check_order = _emu.test_hostile_encodings_and_check_order
-test_planted_faults_random = _emu.test_planted_faults_random
-test_message_offsets_need_not_start_at_zero = _emu.test_message_offsets_need_not_start_at_zero
-test_empty_and_malformed_only = _emu.test_empty_and_malformed_only
-test_concurrent_calls_agree = _emu.test_concurrent_calls_agree
-test_policies_declared = _emu.test_policies_declared
-test_libsodium_accepts_imply_zip215_accepts = _emu.test_libsodium_accepts_imply_zip215_accepts
-test_key_store_never_changes_a_verdict = _emu.test_key_store_never_changes_a_verdict
+def cpu(backends: Backends) -> CpuBackend:
+    return cast(CpuBackend, backends.get("cpu"))
 
 
 def test_without_the_host_kernel_only_libsodium() -> None:
@@ -138,6 +109,7 @@ def test_rfc6962_tree_proofs(cpu: CpuBackend, form: str) -> None:
     assert (cpu.run(MERKLE, shifted) == Verdict.ROOT_MISMATCH).all()
 
 
+@pytest.mark.slow
 def test_planted_ed25519_faults_reason_by_reason(cpu: CpuBackend, rng: object) -> None:
     import random
 
