@@ -14,15 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # (importing file, imported test module) pairs tolerated for now; each must still be there (so the list
-# only shrinks). Being replaced by one parametrized backend fixture.
-KNOWN_OFFENDERS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("tests/backends/test_cpu.py", "tests.backends.test_emu_ed25519"),
-        ("tests/backends/test_cuda_ed25519.py", "tests.backends.test_emu_ed25519"),
-        ("tests/backends/test_cuda_merkle.py", "tests.backends.test_emu_merkle"),
-        ("tests/backends/test_cuda_merkle.py", "tests.backends.test_cuda_ed25519"),
-    }
-)
+# only shrinks). Empty: the backend suites share one parametrized fixture (tests/backends/conftest.py).
+KNOWN_OFFENDERS: frozenset[tuple[str, str]] = frozenset()
 
 
 def _is_module(root: Path, dotted: str) -> bool:
