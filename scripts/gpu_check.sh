@@ -47,8 +47,9 @@ export VERIFIER_RESULTS_DIR=$parts
 export CUPY_CACHE_DIR=${CUPY_CACHE_DIR:-/tmp/verifier-cache/cupy}
 
 if [[ $dry == 1 ]]; then
-  backend=emu; items=2000; kbatch=256; mbatch=2000; tests=(tests/backends/test_emu_ed25519.py
-    tests/backends/test_emu_merkle.py tests/kernels/test_arith_ptx_sim.py -m "not gpu")
+  backend=emu; items=2000; kbatch=256; mbatch=2000; tests=(tests/backends/test_ed25519.py
+    tests/backends/test_merkle.py tests/backends/test_emu_ed25519.py tests/backends/test_emu_merkle.py
+    tests/kernels/test_arith_ptx_sim.py -m "not gpu" -k "emu or arith")
 else
   backend=cuda; items=1048576; kbatch=1048576; mbatch=1048576; tests=(-m gpu)
 fi

@@ -233,8 +233,9 @@ def test_load_crossover_reads_the_flat_form_and_the_environment(tmp_path: Path, 
 def test_cuda_paths_on_a_fake_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cuda engine and kernel scopes, end to end on the fake CuPy of the cuda backend's tests (the
     emu kernel behind it: figures meaningless, code path real), and the crossover they produce."""
-    fake_module = pytest.importorskip("tests.backends.test_cuda_ed25519")
-    monkeypatch.setitem(sys.modules, "cupy", fake_module._FakeCupy())
+    from tests.support.fake_cupy import FakeCupy
+
+    monkeypatch.setitem(sys.modules, "cupy", FakeCupy())
     # the self-test also runs Merkle, which this fake does not launch; the self-test has tests of its own
     monkeypatch.setattr("verifier.selftest.run_selftest", lambda backend: None)
     out = tmp_path / "out"

@@ -38,7 +38,7 @@ VERIFIER_DEVICE unsigned merkle_popcount(uint64_t x) {
 // the bits of `index`; the remaining `border` hashes are left siblings on the right border of the tree.
 // This is transparency-dev/merkle proof/verify.go decompInclProof (inner = Len64(index ^ (size - 1)),
 // border = OnesCount64(index >> inner)); it computes the same directions and the same required length as
-// the RFC 9162 section 2.1.3.2 loop of docs/RULES.md (tests/backends/test_emu_merkle.py checks the two agree
+// the RFC 9162 section 2.1.3.2 loop of docs/RULES.md (tests/backends/test_merkle.py checks the two agree
 // on every index of every size up to 600, and on random 64-bit ones).
 struct merkle_shape {
   unsigned inner;

@@ -28,8 +28,6 @@ from verifier.errors import BackendUnavailableError, KernelError
 from verifier.schemes import ED25519
 from verifier.verdict import Policy, Verdict
 
-# tests/test_bench.py reaches the fake through this module by name; tests.support.fake_cupy.FakeCupy is its home.
-_FakeCupy = FakeCupy
 
 
 @pytest.mark.gpu

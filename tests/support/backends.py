@@ -51,19 +51,9 @@ def merkle_ways(names: Sequence[str] = BACKENDS) -> pytest.MarkDecorator:
 
 
 def _build(name: str) -> Backend:
-    if name == "cpu":
-        from verifier.backends.cpu import CpuBackend
+    from verifier.backends import create_backend
 
-        return CpuBackend()
-    if name == "emu":
-        from verifier.backends.emu import EmuBackend
-
-        return EmuBackend()
-    if name == "cuda":
-        from verifier.backends.cuda import CudaBackend
-
-        return CudaBackend()
-    raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")
+    return create_backend(name)
 
 
 class Backends:
