@@ -15,8 +15,12 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        )
         return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -52,7 +56,9 @@ def save(name: str, device: str, results: list[dict[str, Any]], extra: dict[str,
         **(extra or {}),
         "results": results,
     }
-    where = Path(os.environ["VERIFIER_RESULTS_DIR"]) if os.environ.get("VERIFIER_RESULTS_DIR") else RESULTS_DIR
+    where = (
+        Path(os.environ["VERIFIER_RESULTS_DIR"]) if os.environ.get("VERIFIER_RESULTS_DIR") else RESULTS_DIR
+    )
     where.mkdir(parents=True, exist_ok=True)
     path = where / f"{name}-{now:%Y%m%d}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -53,15 +53,21 @@ def _time(fn: Callable[[], Any], count: int, repeat: int) -> tuple[float, float]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--validators", type=int, nargs="+", default=[150], help="set sizes to sweep (default 150)")
+    parser.add_argument(
+        "--validators", type=int, nargs="+", default=[150], help="set sizes to sweep (default 150)"
+    )
     parser.add_argument("--commits", type=int, default=50, help="commits per timed run")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", default="cpu,emu")
     parser.add_argument("--modes", default="full,light")
     parser.add_argument("--absent", type=float, default=0.0, help="fraction of absent votes")
     parser.add_argument("--policy", choices=["zip215", "libsodium"], default="zip215")
-    parser.add_argument("--grpc", action="store_true", help="also measure VerifyCommit through a local server")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent callers in the grpc throughput run")
+    parser.add_argument(
+        "--grpc", action="store_true", help="also measure VerifyCommit through a local server"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=4, help="concurrent callers in the grpc throughput run"
+    )
     parser.add_argument(
         "--save", action="store_true", help="write benchmarks/results/cometbft-commit-<date>.json"
     )
@@ -149,7 +155,9 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
 _GRPC_MIN_TIME = 0.5  # seconds each timed repetition of the grpc scope runs at least
 
 
-def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _grpc_scope(
+    backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: argparse.Namespace
+) -> list[dict[str, Any]]:
     from verifier import convert
     from verifier.bench.runners import ServerProcess
     from verifier.bench.timing import measure, measure_concurrent
@@ -162,10 +170,15 @@ def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: ar
         with Client(server.target) as client:
             set_hash = client.register_validator_set(vals)
             msg, header = convert.commit_to_proto(commit)
-            stub = client._stub  # the request is built once: the figures are the server's, not the client's packing
+            stub = (
+                client._stub
+            )  # the request is built once: the figures are the server's, not the client's packing
             for mode in args.modes.split(","):
                 request = pb2.VerifyCommitRequest(
-                    commit=msg, header=header, validator_set_hash=set_hash, mode=convert.MODE_VALUES[cb.Mode(mode)]
+                    commit=msg,
+                    header=header,
+                    validator_set_hash=set_hash,
+                    mode=convert.MODE_VALUES[cb.Mode(mode)],
                 )
                 response = stub.VerifyCommit(request, timeout=60)
                 assert response.valid, response.error
@@ -178,8 +191,9 @@ def _grpc_scope(backend: str, commit: cb.Commit, vals: cb.ValidatorSet, args: ar
                     return int(stub.VerifyCommit(request, timeout=60).valid)
 
                 one = measure(call, 1, 1, what=what, repeats=args.repeat, min_time=_GRPC_MIN_TIME).summary()
-                many = measure_concurrent([call] * args.clients, 1, 1, what=what, repeats=args.repeat,
-                                          min_time=_GRPC_MIN_TIME).summary()
+                many = measure_concurrent(
+                    [call] * args.clients, 1, 1, what=what, repeats=args.repeat, min_time=_GRPC_MIN_TIME
+                ).summary()
                 p50, p99 = float(one["latency_p50_ms"]) / 1e3, float(one["latency_p99_ms"]) / 1e3
                 rate = float(many["items_per_second"])
                 print(

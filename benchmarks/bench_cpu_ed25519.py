@@ -68,23 +68,51 @@ def main() -> int:
     raw_med, raw_lo, raw_hi = _rate(raw, args.batch, args.repeat)
     cpu_med, cpu_lo, cpu_hi = _rate(engine_call, args.batch, args.repeat)
     target = 0.85 * cores * raw_med
-    print(f"CPU: {cpu_model()}, {cores} cores; batch {args.batch}, {args.message_bytes}-byte messages, "
-          f"median of {args.repeat}")
+    print(
+        f"CPU: {cpu_model()}, {cores} cores; batch {args.batch}, {args.message_bytes}-byte messages, "
+        f"median of {args.repeat}"
+    )
     print(f"{'what':<34}{'items/s':>12}{'min':>12}{'max':>12}{'x raw':>8}")
     print(f"{'raw PyNaCl, 1 thread':<34}{raw_med:>12,.0f}{raw_lo:>12,.0f}{raw_hi:>12,.0f}{1:>8.2f}")
-    print(f"{f'cpu backend, {backend.workers} threads':<34}{cpu_med:>12,.0f}{cpu_lo:>12,.0f}{cpu_hi:>12,.0f}"
-          f"{cpu_med / raw_med:>8.2f}")
+    print(
+        f"{f'cpu backend, {backend.workers} threads':<34}{cpu_med:>12,.0f}{cpu_lo:>12,.0f}{cpu_hi:>12,.0f}"
+        f"{cpu_med / raw_med:>8.2f}"
+    )
     verdict = "met" if cpu_med >= target else "NOT met"
-    print(f"target 0.85 x {cores} cores x raw = {target:,.0f} items/s: {verdict} "
-          f"({cpu_med / (cores * raw_med):.2f} x cores x raw)")
+    print(
+        f"target 0.85 x {cores} cores x raw = {target:,.0f} items/s: {verdict} "
+        f"({cpu_med / (cores * raw_med):.2f} x cores x raw)"
+    )
     if not args.no_save:
-        common = {"kind": "ed25519", "scope": "engine", "batch": args.batch, "message_bytes": args.message_bytes}
-        path = save("cpu-ed25519", f"cpu: {cpu_model()} ({cores} cores)", [
-            {**common, "backend": "pynacl-1-thread", "items_per_second": raw_med, "min": raw_lo, "max": raw_hi},
-            {**common, "backend": "cpu", "threads": backend.workers, "items_per_second": cpu_med,
-             "min": cpu_lo, "max": cpu_hi, "ratio_to_pynacl": cpu_med / raw_med,
-             "efficiency_per_core": cpu_med / (cores * raw_med)},
-        ])
+        common = {
+            "kind": "ed25519",
+            "scope": "engine",
+            "batch": args.batch,
+            "message_bytes": args.message_bytes,
+        }
+        path = save(
+            "cpu-ed25519",
+            f"cpu: {cpu_model()} ({cores} cores)",
+            [
+                {
+                    **common,
+                    "backend": "pynacl-1-thread",
+                    "items_per_second": raw_med,
+                    "min": raw_lo,
+                    "max": raw_hi,
+                },
+                {
+                    **common,
+                    "backend": "cpu",
+                    "threads": backend.workers,
+                    "items_per_second": cpu_med,
+                    "min": cpu_lo,
+                    "max": cpu_hi,
+                    "ratio_to_pynacl": cpu_med / raw_med,
+                    "efficiency_per_core": cpu_med / (cores * raw_med),
+                },
+            ],
+        )
         print(f"saved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     backend.close()
     return 0

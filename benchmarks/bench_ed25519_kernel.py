@@ -74,8 +74,16 @@ def bench_cuda(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dic
             for mb in args.message_bytes:
                 batch = signed_batch(args.batch, mb)
                 n = len(batch)
-                d = [cp.asarray(a) for a in (batch.public_keys, batch.signatures, batch.messages,
-                                              batch.message_offsets, batch.malformed.view(np.uint8))]
+                d = [
+                    cp.asarray(a)
+                    for a in (
+                        batch.public_keys,
+                        batch.signatures,
+                        batch.messages,
+                        batch.message_offsets,
+                        batch.malformed.view(np.uint8),
+                    )
+                ]
                 out = cp.zeros(n, dtype=cp.uint8)
                 # Those copies ran on the legacy default stream, which a non-blocking stream does not wait
                 # for: finish them before the first launch reads the inputs.
@@ -96,16 +104,34 @@ def bench_cuda(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dic
                 if ok != n:
                     raise SystemExit(f"kernel verdicts wrong: {ok} of {n} OK for valid signatures")
                 rate = n * args.repeat / (ms / 1e3)
-                print(f"  batch {n:>9,}  message {mb:>4} B  {rate / 1e6:8.2f} M verifies/s  {1e9 / rate:8.1f} ns/item")
-                results.append({
-                    "kind": "ed25519", "backend": "cuda", "scope": "kernel", "batch": n, "message_bytes": mb,
-                    "items_per_second": rate, "ns_per_item": 1e9 / rate, "policy": args.policy,
-                    "block_dim": block_dim, "registers": int(fn.num_regs), "repeat": args.repeat,
-                    "variant": " ".join(runner.variant),
-                })
+                print(
+                    f"  batch {n:>9,}  message {mb:>4} B  {rate / 1e6:8.2f} M verifies/s  {1e9 / rate:8.1f} ns/item"
+                )
+                results.append(
+                    {
+                        "kind": "ed25519",
+                        "backend": "cuda",
+                        "scope": "kernel",
+                        "batch": n,
+                        "message_bytes": mb,
+                        "items_per_second": rate,
+                        "ns_per_item": 1e9 / rate,
+                        "policy": args.policy,
+                        "block_dim": block_dim,
+                        "registers": int(fn.num_regs),
+                        "repeat": args.repeat,
+                        "variant": " ".join(runner.variant),
+                    }
+                )
             runner.close()
-    extra = {"gpu": {"name": info.name, "compute_capability": info.compute_capability, "sms": info.workers,
-                     "memory_bytes": info.memory_bytes}}
+    extra = {
+        "gpu": {
+            "name": info.name,
+            "compute_capability": info.compute_capability,
+            "sms": info.workers,
+            "memory_bytes": info.memory_bytes,
+        }
+    }
     return info.name, results, extra
 
 
@@ -125,12 +151,23 @@ def bench_emu(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dict
             dt = time.perf_counter() - t0
             assert int(np.count_nonzero(verdicts == Verdict.OK)) == len(batch)
             rate = len(batch) * args.repeat / dt
-            print(f"{name} ({be.workers} threads): batch {len(batch):,} message {mb} B  {rate:,.0f} verifies/s")
-            results.append({
-                "kind": "ed25519", "backend": "emu", "scope": "kernel", "batch": len(batch), "message_bytes": mb,
-                "items_per_second": rate, "ns_per_item": 1e9 / rate, "policy": args.policy,
-                "threads": be.workers, "repeat": args.repeat,
-            })
+            print(
+                f"{name} ({be.workers} threads): batch {len(batch):,} message {mb} B  {rate:,.0f} verifies/s"
+            )
+            results.append(
+                {
+                    "kind": "ed25519",
+                    "backend": "emu",
+                    "scope": "kernel",
+                    "batch": len(batch),
+                    "message_bytes": mb,
+                    "items_per_second": rate,
+                    "ns_per_item": 1e9 / rate,
+                    "policy": args.policy,
+                    "threads": be.workers,
+                    "repeat": args.repeat,
+                }
+            )
     finally:
         be.close()
     return name, results, {}

@@ -96,7 +96,10 @@ def _nvidia_smi() -> dict[str, str]:
     fields = "name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,memory.total,power.limit,pstate"
     try:
         out = subprocess.run(
-            ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader"], capture_output=True, text=True, timeout=30
+            ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": f"nvidia-smi: {exc}"}
@@ -133,13 +136,20 @@ def cmd_compile_one(args: argparse.Namespace) -> int:
 
         kernel = Ed25519Kernel(import_cupy(), variant=variant_defines(arith, loop))
         fn = kernel.function
-        record = {"registers": int(fn.num_regs), "local_bytes": int(fn.local_size_bytes), "defines": list(kernel.variant)}
+        record = {
+            "registers": int(fn.num_regs),
+            "local_bytes": int(fn.local_size_bytes),
+            "defines": list(kernel.variant),
+        }
     else:
         from verifier.backends._host import HostEd25519
         from verifier.backends.pool import PriorityPool
 
         HostEd25519(PriorityPool(1), 1, defines=(f"VERIFIER_DBL_LOOP={loop}",))
-        record = {"defines": [f"VERIFIER_DBL_LOOP={loop}"], "note": "host build: products are always the portable C"}
+        record = {
+            "defines": [f"VERIFIER_DBL_LOOP={loop}"],
+            "note": "host build: products are always the portable C",
+        }
     print(json.dumps({"seconds": time.perf_counter() - t, **record}))
     return 0
 
@@ -149,9 +159,16 @@ def _compile_one(backend: str, name: str) -> dict[str, Any]:
     parallel, and each lands in CuPy's kernel cache for the stages after."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "compile-one", "--backend", backend, "--variant", name], capture_output=True, text=True
+        [sys.executable, __file__, "compile-one", "--backend", backend, "--variant", name],
+        capture_output=True,
+        text=True,
     )
-    record: dict[str, Any] = {"kind": "compile", "backend": backend, "variant": name, "wall_seconds": time.perf_counter() - t0}
+    record: dict[str, Any] = {
+        "kind": "compile",
+        "backend": backend,
+        "variant": name,
+        "wall_seconds": time.perf_counter() - t0,
+    }
     if proc.returncode == 0 and proc.stdout.strip():
         record.update(json.loads(proc.stdout.strip().splitlines()[-1]))
     else:
@@ -164,8 +181,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
         records = list(pool.map(lambda n: _compile_one(args.backend, n), names))
     for r in records:
-        extra = f"{r.get('registers', '-')} registers, {r.get('local_bytes', '-')} B local" if "registers" in r else ""
-        print(f"compile: {r['variant']:<10} {r.get('seconds', float('nan')):7.1f} s  {extra} {r.get('error', '')}")
+        extra = (
+            f"{r.get('registers', '-')} registers, {r.get('local_bytes', '-')} B local"
+            if "registers" in r
+            else ""
+        )
+        print(
+            f"compile: {r['variant']:<10} {r.get('seconds', float('nan')):7.1f} s  {extra} {r.get('error', '')}"
+        )
     save("gpu-check-compile", args.device_name or args.backend, records)
     return 0 if all("error" not in r for r in records) else 1
 
@@ -210,12 +233,26 @@ def cmd_imad(args: argparse.Namespace) -> int:
         ops = float(block) * blocks * iters * _IMAD_CHAINS * per_step
         rate = ops / seconds
         per_clock_sm = rate / sms / (clock_khz * 1e3) if clock_khz else None
-        print(f"imad: {sass:<16} {rate / 1e12:7.3f} T instr/s  {per_clock_sm or float('nan'):6.1f} per clock per SM")
-        records.append({
-            "kind": "imad", "sass": sass, "kernel": name, "instructions_per_second": rate,
-            "per_clock_per_sm": per_clock_sm, "sms": sms, "clock_khz": clock_khz, "block": block, "blocks": blocks,
-            "iters": iters, "chains": _IMAD_CHAINS, "seconds": seconds, "registers": int(fn.num_regs),
-        })
+        print(
+            f"imad: {sass:<16} {rate / 1e12:7.3f} T instr/s  {per_clock_sm or float('nan'):6.1f} per clock per SM"
+        )
+        records.append(
+            {
+                "kind": "imad",
+                "sass": sass,
+                "kernel": name,
+                "instructions_per_second": rate,
+                "per_clock_per_sm": per_clock_sm,
+                "sms": sms,
+                "clock_khz": clock_khz,
+                "block": block,
+                "blocks": blocks,
+                "iters": iters,
+                "chains": _IMAD_CHAINS,
+                "seconds": seconds,
+                "registers": int(fn.num_regs),
+            }
+        )
     save("gpu-check-imad", info.name, records)
     return 0
 
@@ -230,16 +267,24 @@ def cmd_merge(args: argparse.Namespace) -> int:
         try:
             doc = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            results.append({"kind": "unreadable", "source": str(path.relative_to(args.parts)), "error": str(exc)})
+            results.append(
+                {"kind": "unreadable", "source": str(path.relative_to(args.parts)), "error": str(exc)}
+            )
             continue
         if doc.get("device") and doc["device"] not in devices:
             devices.append(doc["device"])
         for r in doc.get("results", []):
             results.append({**r, "source": str(path.relative_to(args.parts))})
-    device = next((d for d in devices if d not in ("cuda", "emu", "none")), devices[0] if devices else "unknown")
+    device = next(
+        (d for d in devices if d not in ("cuda", "emu", "none")), devices[0] if devices else "unknown"
+    )
     out = {
-        "device": device, "commit": commit(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "environment": environment(), "stages": args.stages or [], "results": results,
+        "device": device,
+        "commit": commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "environment": environment(),
+        "stages": args.stages or [],
+        "results": results,
     }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"merge: {len(results)} records from {len(parts)} files -> {args.out}")
@@ -264,7 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.add_argument("--stages", nargs="*")
     args = ap.parse_args(argv)
-    commands = {"env": cmd_env, "compile": cmd_compile, "compile-one": cmd_compile_one, "imad": cmd_imad, "merge": cmd_merge}
+    commands = {
+        "env": cmd_env,
+        "compile": cmd_compile,
+        "compile-one": cmd_compile_one,
+        "imad": cmd_imad,
+        "merge": cmd_merge,
+    }
     return commands[args.command](args)
 
 

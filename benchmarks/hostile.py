@@ -129,14 +129,30 @@ PARAM_HELP = {
     "stream_items": "items per StreamRequest (0: an empty batch)",
 }
 
-_SECONDS = {"flood": 20.0, "commit-beside-bulk": 20.0, "deadlines": 15.0, "abandoned": 10.0, "stream-stall": 30.0}
+_SECONDS = {
+    "flood": 20.0,
+    "commit-beside-bulk": 20.0,
+    "deadlines": 15.0,
+    "abandoned": 10.0,
+    "stream-stall": 30.0,
+}
 
 # Small sizes that run each mode end to end in a few seconds (tests, smoke runs); the server is started
 # with a small item limit so that the small flood requests are still over it.
 QUICK = {
-    "seconds": 3.0, "flood_clients": 1, "flood_commit_mib": "1", "flood_call_timeout": 20.0,
-    "probe_timeout": 10.0, "settle_seconds": 1.0, "bulk_items": 3000, "warmup_seconds": 0.5, "samples": 5,
-    "deadline_clients": 2, "abandon_clients": 1, "abandon_items": 4000, "drain_seconds": 10.0,
+    "seconds": 3.0,
+    "flood_clients": 1,
+    "flood_commit_mib": "1",
+    "flood_call_timeout": 20.0,
+    "probe_timeout": 10.0,
+    "settle_seconds": 1.0,
+    "bulk_items": 3000,
+    "warmup_seconds": 0.5,
+    "samples": 5,
+    "deadline_clients": 2,
+    "abandon_clients": 1,
+    "abandon_items": 4000,
+    "drain_seconds": 10.0,
     "stream_requests": 20_000,
 }
 QUICK_SERVE_ARGS = ("--max-items=8192",)
@@ -181,10 +197,17 @@ def launch(backend: str, serve_args: Sequence[str] = (), timeout: float = 120.0)
         process.wait_ready(timeout)
     except AssertionError as exc:
         process.close()
-        raise RuntimeError(f"the server did not report where it listens (exit {process.proc.poll()}): {exc}") from None
+        raise RuntimeError(
+            f"the server did not report where it listens (exit {process.proc.poll()}): {exc}"
+        ) from None
     metrics = f"http://127.0.0.1:{process.metrics_port}/metrics" if process.metrics_port else None
-    return Server(target=process.target, pid=process.proc.pid, metrics_url=metrics, process=process,
-                  serve_args=list(serve_args))
+    return Server(
+        target=process.target,
+        pid=process.proc.pid,
+        metrics_url=metrics,
+        process=process,
+        serve_args=list(serve_args),
+    )
 
 
 def proc_memory(pid: int | None) -> dict[str, float | None]:
@@ -282,8 +305,9 @@ def scrape(url: str | None, timeout: float = 5.0) -> Snapshot | None:
         return None
 
 
-def metric_delta(before: Snapshot | None, after: Snapshot | None, name: str, by: str | None = None,
-                 **match: str) -> dict[str, float]:
+def metric_delta(
+    before: Snapshot | None, after: Snapshot | None, name: str, by: str | None = None, **match: str
+) -> dict[str, float]:
     """after - before of sample ``name`` over the label sets matching ``match``: {"": the sum} without
     ``by``; with it, the sum per value of label ``by``, values that did not move left out."""
     out: dict[str, float] = collections.defaultdict(float)
@@ -318,8 +342,11 @@ def wait_idle(server: Server, seconds: float) -> dict[str, Any]:
         if _gauge(snap, "verifier_queue_depth_items") == 0 and time.monotonic() - still_since >= 1.0:
             return {"idle": True, "waited_s": time.monotonic() - t0, "queue_depth_items": 0.0}
         time.sleep(0.25)
-    return {"idle": False, "waited_s": time.monotonic() - t0,
-            "queue_depth_items": _gauge(snap, "verifier_queue_depth_items")}
+    return {
+        "idle": False,
+        "waited_s": time.monotonic() - t0,
+        "queue_depth_items": _gauge(snap, "verifier_queue_depth_items"),
+    }
 
 
 # ---------------------------------------------------------------------------------- requests, calls
@@ -340,14 +367,18 @@ def signature_pool(seed: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
     return [bytes(k.verify_key) for k in signers], [k.sign(m).signature for k, m in zip(signers, msgs)], msgs
 
 
-def bulk_request(pool: tuple[list[bytes], list[bytes], list[bytes]], n: int, policy: str, offset: int = 0) -> Any:
+def bulk_request(
+    pool: tuple[list[bytes], list[bytes], list[bytes]], n: int, policy: str, offset: int = 0
+) -> Any:
     """A VerifySignaturesRequest of ``n`` valid signatures from ``pool`` (repeating), priority unset (bulk)."""
     pb2, _ = _pb()
     keys, sigs, msgs = pool
     idx = [(offset + i) % len(keys) for i in range(n)]
     return pb2.VerifySignaturesRequest(
-        public_keys=b"".join(keys[j] for j in idx), signatures=b"".join(sigs[j] for j in idx),
-        messages=b"".join(msgs[j] for j in idx), message_lengths=[len(msgs[j]) for j in idx],
+        public_keys=b"".join(keys[j] for j in idx),
+        signatures=b"".join(sigs[j] for j in idx),
+        messages=b"".join(msgs[j] for j in idx),
+        message_lengths=[len(msgs[j]) for j in idx],
         policy={"zip215": pb2.POLICY_ZIP215, "libsodium": pb2.POLICY_LIBSODIUM}[policy],
     )
 
@@ -355,8 +386,13 @@ def bulk_request(pool: tuple[list[bytes], list[bytes], list[bytes]], n: int, pol
 def absent_commit_json(size_bytes: int) -> bytes:
     """A bare /commit JSON object of about ``size_bytes`` whose entries are all ``{"block_id_flag":1}``
     (absent), the cheapest entry to send; well-formed, so only a limit refuses it."""
-    head = (b'{"height":"1","round":0,"block_id":{"hash":"' + b"AB" * 32 + b'","parts":{"total":1,"hash":"'
-            + b"CD" * 32 + b'"}},"signatures":[')
+    head = (
+        b'{"height":"1","round":0,"block_id":{"hash":"'
+        + b"AB" * 32
+        + b'","parts":{"total":1,"hash":"'
+        + b"CD" * 32
+        + b'"}},"signatures":['
+    )
     entry = b'{"block_id_flag":1},'
     n = max(1, (size_bytes - len(head)) // len(entry))
     return head + entry * (n - 1) + entry[:-1] + b"]}"
@@ -366,10 +402,14 @@ def over_limit_signatures(n: int) -> Any:
     """A VerifySignaturesRequest of ``n`` items, every column full size (zero keys and signatures, empty
     messages): what a caller over the item limit sends."""
     pb2, _ = _pb()
-    return pb2.VerifySignaturesRequest(public_keys=bytes(32 * n), signatures=bytes(64 * n), message_lengths=[0] * n)
+    return pb2.VerifySignaturesRequest(
+        public_keys=bytes(32 * n), signatures=bytes(64 * n), message_lengths=[0] * n
+    )
 
 
-def commit_case(client: Any, rng: random.Random, n_bad: int, priority: int, validators: int = 150) -> tuple[Any, int | None]:
+def commit_case(
+    client: Any, rng: random.Random, n_bad: int, priority: int, validators: int = 150
+) -> tuple[Any, int | None]:
     """A generated commit of ``validators`` validators (5% absent, 5% nil, ``n_bad`` planted bad signatures),
     its set registered through ``client``: (VerifyCommitRequest with the protobuf commit and the set's hash,
     index of the first bad signature or None)."""
@@ -382,7 +422,9 @@ def commit_case(client: Any, rng: random.Random, n_bad: int, priority: int, vali
     commit = cb.parse_commit(gen.commit_json())
     set_hash = client.register_validator_set(cb.parse_validators(ref.validators_json(gen.validators)))
     msg, header = convert.commit_to_proto(commit)
-    request = pb2.VerifyCommitRequest(commit=msg, header=header, validator_set_hash=set_hash, priority=priority)
+    request = pb2.VerifyCommitRequest(
+        commit=msg, header=header, validator_set_hash=set_hash, priority=priority
+    )
     return request, (min(gen.bad) if gen.bad else None)
 
 
@@ -458,7 +500,9 @@ class _Tally:
 
 
 @contextlib.contextmanager
-def _workers(loop: Callable[[int, threading.Event], None], n: int, tally: _Tally) -> Iterator[threading.Event]:
+def _workers(
+    loop: Callable[[int, threading.Event], None], n: int, tally: _Tally
+) -> Iterator[threading.Event]:
     """``loop(client_id, stop)`` on ``n`` threads for the ``with`` block; ``stop`` is set at its end."""
     stop = threading.Event()
 
@@ -484,11 +528,16 @@ def _percentiles(values: Sequence[float], prefix: str = "latency") -> dict[str, 
     if not values:
         return {f"{prefix}_p50_s": None, f"{prefix}_p99_s": None, f"{prefix}_max_s": None}
     a = np.asarray(values)
-    return {f"{prefix}_p50_s": float(np.percentile(a, 50)), f"{prefix}_p99_s": float(np.percentile(a, 99)),
-            f"{prefix}_max_s": float(a.max())}
+    return {
+        f"{prefix}_p50_s": float(np.percentile(a, 50)),
+        f"{prefix}_p99_s": float(np.percentile(a, 99)),
+        f"{prefix}_max_s": float(a.max()),
+    }
 
 
-def _bulk_loop(target: str, request: Any, tally: _Tally, prefix: str) -> Callable[[int, threading.Event], None]:
+def _bulk_loop(
+    target: str, request: Any, tally: _Tally, prefix: str
+) -> Callable[[int, threading.Event], None]:
     """A client that sends ``request`` (VerifySignatures, no deadline) again and again until stopped."""
     n = len(request.message_lengths)
 
@@ -512,7 +561,7 @@ def _bulk_loop(target: str, request: Any, tally: _Tally, prefix: str) -> Callabl
 
 
 def _codes(tally: _Tally, prefix: str) -> dict[str, int]:
-    return {k[len(prefix):]: v for k, v in tally.counts.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tally.counts.items() if k.startswith(prefix)}
 
 
 def _commit_once(stub: Any, request: Any, timeout: float) -> tuple[str, float]:
@@ -529,7 +578,9 @@ def _commit_summary(outcomes: Sequence[tuple[str, float]], target_s: float | Non
     were not a valid answer within it."""
     ok = [lat for code, lat in outcomes if code == "OK"]
     out: dict[str, Any] = {
-        "sent": len(outcomes), "answered_valid": len(ok), "answered_invalid": sum(c == "INVALID" for c, _ in outcomes),
+        "sent": len(outcomes),
+        "answered_valid": len(ok),
+        "answered_invalid": sum(c == "INVALID" for c, _ in outcomes),
         "errors": dict(collections.Counter(c for c, _ in outcomes if c not in ("OK", "INVALID"))),
         **_percentiles(ok),
     }
@@ -577,7 +628,9 @@ class _Prober:
 def _message_dict(message: Any) -> dict[str, Any]:
     from google.protobuf.json_format import MessageToDict
 
-    return dict(MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True))
+    return dict(
+        MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    )
 
 
 def _info(target: str) -> Any:
@@ -602,8 +655,9 @@ def _target(what: str, value: float | None, limit: float, unit: str, at_most: bo
 # ------------------------------------------------------------------------------------------- modes
 
 
-def _flood_loop(target: str, requests: list[Any], sizes: list[int], commits: int, timeout: float,
-                tally: _Tally) -> Callable[[int, threading.Event], None]:
+def _flood_loop(
+    target: str, requests: list[Any], sizes: list[int], commits: int, timeout: float, tally: _Tally
+) -> Callable[[int, threading.Event], None]:
     """A client that sends ``requests`` in turn (the first ``commits`` VerifyCommit, the rest
     VerifySignatures), each as soon as the last one ended, until stopped."""
 
@@ -632,8 +686,10 @@ def run_flood(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]:
     sig_items = p.flood_sig_items or int(info.limits.max_items) + 1
     probe = _consensus_commit(server.target, p.seed)
     blobs = [absent_commit_json(int(float(s) * _MIB)) for s in p.flood_commit_mib.split(",")]
-    hostile = [pb2.VerifyCommitRequest(commit_json=b, chain_id="flood", validator_set_hash=probe.validator_set_hash)
-               for b in blobs] + [over_limit_signatures(sig_items)]
+    hostile = [
+        pb2.VerifyCommitRequest(commit_json=b, chain_id="flood", validator_set_hash=probe.validator_set_hash)
+        for b in blobs
+    ] + [over_limit_signatures(sig_items)]
     sizes = [r.ByteSize() for r in hostile]
     tally = _Tally()
     flood = _flood_loop(server.target, hostile, sizes, len(blobs), p.flood_call_timeout, tally)
@@ -647,24 +703,47 @@ def run_flood(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]:
             while time.monotonic() - t0 < seconds and not watch.over_limit.is_set() and server.alive():
                 time.sleep(0.05)
             flood_s = time.monotonic() - t0
-            ended_by = "rss limit" if watch.over_limit.is_set() else "time" if server.alive() else "server exited"
+            ended_by = (
+                "rss limit" if watch.over_limit.is_set() else "time" if server.alive() else "server exited"
+            )
         prober.wait(p.probe_timeout + 5)
         time.sleep(p.settle_seconds)
-    rss = {"idle": watch.before["rss"], "idle_hwm": watch.before["hwm"], "peak": watch.peak_mib(),
-           "peak_sampled": watch.peak, "after": watch.after["rss"], "after_hwm": watch.after["hwm"],
-           "samples": watch.samples, "settle_s": p.settle_seconds}
+    rss = {
+        "idle": watch.before["rss"],
+        "idle_hwm": watch.before["hwm"],
+        "peak": watch.peak_mib(),
+        "peak_sampled": watch.peak,
+        "after": watch.after["rss"],
+        "after_hwm": watch.after["hwm"],
+        "samples": watch.samples,
+        "settle_s": p.settle_seconds,
+    }
     probes = _commit_summary(prober.outcomes, _COMMIT_TARGET_S)
     flood_codes = {k: v for k, v in tally.counts.items() if k != "bytes_sent"}
     record: dict[str, Any] = {
-        "flood_seconds": flood_s, "flood_ended_by": ended_by, "rss_mib": rss, "rss_limit_mib": limit, "rss_limit_hit": watch.over_limit.is_set(),
-        "flood": {"requests": sum(flood_codes.values()), "by_method_code": flood_codes,
-                  "bytes_sent": tally.counts["bytes_sent"], "request_bytes": sizes,
-                  "commit_json_entries": [b.count(b"block_id_flag") for b in blobs], "signature_items": sig_items,
-                  "first_error_details": tally.details,
-                  "latency": {k: _percentiles(v) for k, v in tally.latencies.items()}},
+        "flood_seconds": flood_s,
+        "flood_ended_by": ended_by,
+        "rss_mib": rss,
+        "rss_limit_mib": limit,
+        "rss_limit_hit": watch.over_limit.is_set(),
+        "flood": {
+            "requests": sum(flood_codes.values()),
+            "by_method_code": flood_codes,
+            "bytes_sent": tally.counts["bytes_sent"],
+            "request_bytes": sizes,
+            "commit_json_entries": [b.count(b"block_id_flag") for b in blobs],
+            "signature_items": sig_items,
+            "first_error_details": tally.details,
+            "latency": {k: _percentiles(v) for k, v in tally.latencies.items()},
+        },
         "commit_probes_idle": _commit_summary(idle),
-        "commit_probes": {**probes, "interval_ms": p.probe_interval_ms, "timeout_s": p.probe_timeout,
-                          "priority": "consensus", "validators": 150},
+        "commit_probes": {
+            **probes,
+            "interval_ms": p.probe_interval_ms,
+            "timeout_s": p.probe_timeout,
+            "priority": "consensus",
+            "validators": 150,
+        },
         "client_exceptions": tally.exceptions,
         "targets": _flood_targets(rss, probes),
     }
@@ -719,15 +798,31 @@ def run_commit_beside_bulk(server: Server, p: Params) -> tuple[dict[str, Any], l
     ratio = None if budget is None or p99 is None else p99 / budget
     bulk_codes = _codes(tally, "bulk ")
     record = {
-        "commit_idle": idle_s, "commit_beside_bulk": beside_sum, "beside_seconds": beside_s,
-        "bulk": {"clients": p.bulk_clients, "items_per_request": p.bulk_items, "policy": p.bulk_policy,
-                 "priority": "unset (bulk)", "codes": bulk_codes, "items_ok": tally.counts["bulk_items_ok"],
-                 "items_wrong": tally.counts["bulk_items_wrong"]},
-        "p99_budget_s": budget, "p99_over_budget": ratio, "first_error_details": tally.details,
+        "commit_idle": idle_s,
+        "commit_beside_bulk": beside_sum,
+        "beside_seconds": beside_s,
+        "bulk": {
+            "clients": p.bulk_clients,
+            "items_per_request": p.bulk_items,
+            "policy": p.bulk_policy,
+            "priority": "unset (bulk)",
+            "codes": bulk_codes,
+            "items_ok": tally.counts["bulk_items_ok"],
+            "items_wrong": tally.counts["bulk_items_wrong"],
+        },
+        "p99_budget_s": budget,
+        "p99_over_budget": ratio,
+        "first_error_details": tally.details,
         "client_exceptions": tally.exceptions,
-        "targets": [_target("commit p99 beside bulk / (4 x idle p50 + 50 ms)", ratio, 1.0, "ratio"),
-                    _target("commit probes not answered valid beside bulk",
-                            beside_sum["sent"] - beside_sum["answered_valid"], 0, "commits")],
+        "targets": [
+            _target("commit p99 beside bulk / (4 x idle p50 + 50 ms)", ratio, 1.0, "ratio"),
+            _target(
+                "commit probes not answered valid beside bulk",
+                beside_sum["sent"] - beside_sum["answered_valid"],
+                0,
+                "commits",
+            ),
+        ],
     }
     lines = [
         f"commit alone ({idle_s['sent']}): p50 {_ms(p50)}, p99 {_ms(idle_s['latency_p99_s'])}",
@@ -757,7 +852,9 @@ def run_deadlines(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
                     return
                 if code == "OK":
                     right = len(resp.verdicts) == p.deadline_items and resp.all_valid
-                    code = ("OK in time" if latency <= deadline else "OK late") if right else "OK wrong verdicts"
+                    code = (
+                        ("OK in time" if latency <= deadline else "OK late") if right else "OK wrong verdicts"
+                    )
                 tally.add(f"short {code}", latency=latency)
                 tally.note(f"short {code}", None if code.startswith("OK") else resp)
                 if code not in ("OK in time", "OK late", "DEADLINE_EXCEEDED"):
@@ -772,16 +869,39 @@ def run_deadlines(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
     in_time = short.get("OK in time", 0)
     share = in_time / calls if calls else None
     record: dict[str, Any] = {
-        "short_calls": {"clients": p.deadline_clients, "items": p.deadline_items, "deadline_ms": p.deadline_ms,
-                        "priority": "unset (bulk)", "calls": calls, "ok_in_time": in_time,
-                        "deadline_exceeded": short.get("DEADLINE_EXCEEDED", 0), "codes": short, "share_ok_in_time": share,
-                        **_percentiles(tally.latencies.get("short OK in time", []))},
-        "saturation": {"clients": p.bulk_clients, "items_per_request": p.bulk_items, "policy": p.bulk_policy,
-                       "deadline": None, "codes": _codes(tally, "bulk "), "items_ok": tally.counts["bulk_items_ok"],
-                       "items_wrong": tally.counts["bulk_items_wrong"]},
-        "seconds": seconds, "first_error_details": tally.details, "client_exceptions": tally.exceptions,
-        "targets": [_target("share of short-deadline calls answered OK in time", share, _DEADLINE_SHARE, "share",
-                            at_most=False)],
+        "short_calls": {
+            "clients": p.deadline_clients,
+            "items": p.deadline_items,
+            "deadline_ms": p.deadline_ms,
+            "priority": "unset (bulk)",
+            "calls": calls,
+            "ok_in_time": in_time,
+            "deadline_exceeded": short.get("DEADLINE_EXCEEDED", 0),
+            "codes": short,
+            "share_ok_in_time": share,
+            **_percentiles(tally.latencies.get("short OK in time", [])),
+        },
+        "saturation": {
+            "clients": p.bulk_clients,
+            "items_per_request": p.bulk_items,
+            "policy": p.bulk_policy,
+            "deadline": None,
+            "codes": _codes(tally, "bulk "),
+            "items_ok": tally.counts["bulk_items_ok"],
+            "items_wrong": tally.counts["bulk_items_wrong"],
+        },
+        "seconds": seconds,
+        "first_error_details": tally.details,
+        "client_exceptions": tally.exceptions,
+        "targets": [
+            _target(
+                "share of short-deadline calls answered OK in time",
+                share,
+                _DEADLINE_SHARE,
+                "share",
+                at_most=False,
+            )
+        ],
     }
     lines = [
         f"{p.deadline_clients} callers x {p.deadline_items} items, {p.deadline_ms:g} ms deadline, beside "
@@ -813,7 +933,9 @@ def run_abandoned(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
                 if how == "deadline":
                     code, resp = _finish(stub.VerifySignatures.future(request, timeout=after), stop)
                 else:
-                    code, resp = _finish(stub.VerifySignatures.future(request, timeout=60), stop, within=after)
+                    code, resp = _finish(
+                        stub.VerifySignatures.future(request, timeout=60), stop, within=after
+                    )
                 tally.add("items_sent", p.abandon_items)
                 if code == "STOPPED":  # cancelled because the run ended: a caller that left too
                     tally.add(f"{how} STOPPED at the end")
@@ -838,20 +960,30 @@ def run_abandoned(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]
     unclaimed = metric_delta(before, after, "verifier_items_unclaimed_total", by="started")
     started_after = unclaimed.get("after_caller_left", 0.0)
     record = {
-        "clients": p.abandon_clients, "items_per_request": p.abandon_items, "leave_after_ms": [lo * 1e3, hi * 1e3],
-        "leave_by": "deadline and cancel, alternating", "seconds": seconds,
+        "clients": p.abandon_clients,
+        "items_per_request": p.abandon_items,
+        "leave_after_ms": [lo * 1e3, hi * 1e3],
+        "leave_by": "deadline and cancel, alternating",
+        "seconds": seconds,
         "requests": sum(v for k, v in tally.counts.items() if k.startswith(("deadline ", "cancel "))),
-        "items_sent": tally.counts["items_sent"], "items_verified": verified, "items_delivered": delivered,
-        "items_dropped": dropped, "items_neither_verified_nor_dropped": tally.counts["items_sent"] - verified - dropped,
+        "items_sent": tally.counts["items_sent"],
+        "items_verified": verified,
+        "items_delivered": delivered,
+        "items_dropped": dropped,
+        "items_neither_verified_nor_dropped": tally.counts["items_sent"] - verified - dropped,
         "items_verified_by_verdict": metric_delta(before, after, "verifier_items_total", by="verdict"),
         "items_verified_after_caller_left": verified - delivered,
         "items_unclaimed_by_unit_start": unclaimed,
         "client_codes": {k: v for k, v in tally.counts.items() if k.startswith(("deadline ", "cancel "))},
         "items_dropped_by_reason": metric_delta(before, after, "verifier_items_dropped_total", by="reason"),
         "items_dropped_by_kind_reason": {
-            f"{kind}/{reason}": v for (kind, reason), v in _by_two(before, after, "verifier_items_dropped_total").items()},
+            f"{kind}/{reason}": v
+            for (kind, reason), v in _by_two(before, after, "verifier_items_dropped_total").items()
+        },
         "requests_by_grpc_code": metric_delta(before, after, "verifier_requests_total", by="grpc_code"),
-        "idle_before": idle_before, "drain_after": drained, "first_error_details": tally.details,
+        "idle_before": idle_before,
+        "drain_after": drained,
+        "first_error_details": tally.details,
         "client_exceptions": tally.exceptions,
         "targets": [_target("items in units started after their caller left", started_after, 0, "items")],
     }
@@ -881,7 +1013,9 @@ def _by_two(before: Snapshot | None, after: Snapshot | None, name: str) -> dict[
 def run_stream_stall(server: Server, p: Params) -> tuple[dict[str, Any], list[str]]:
     pb2, _ = _pb()
     pool = signature_pool(p.seed)
-    batch = bulk_request(pool, p.stream_items, "libsodium") if p.stream_items else pb2.VerifySignaturesRequest()
+    batch = (
+        bulk_request(pool, p.stream_items, "libsodium") if p.stream_items else pb2.VerifySignaturesRequest()
+    )
     # Serialized once (ids cycle through 4096 values): the sender is as fast as this process can push
     # messages, so what is measured is the server's reading, not the client's protobuf encoding.
     wire = [pb2.StreamRequest(id=i, signatures=batch).SerializeToString() for i in range(4096)]
@@ -912,17 +1046,31 @@ def run_stream_stall(server: Server, p: Params) -> tuple[dict[str, Any], list[st
             stop.set()
             call.cancel()
             time.sleep(2.0)
-    rss = {"idle": watch.before["rss"], "peak": watch.peak_mib(), "end": end["rss"], "after_cancel": watch.after["rss"],
-           "client_before": client0, "client_end": client1}
+    rss = {
+        "idle": watch.before["rss"],
+        "peak": watch.peak_mib(),
+        "end": end["rss"],
+        "after_cancel": watch.after["rss"],
+        "client_before": client0,
+        "client_end": client1,
+    }
     growth = None if rss["idle"] is None or rss["peak"] is None else rss["peak"] - rss["idle"]
     stalled = len(trace) >= 3 and trace[-1][1] == trace[-3][1] and sent[0] < p.stream_requests
     record = {
-        "items_per_request": p.stream_items, "requests_max": p.stream_requests, "requests_sent": sent[0],
-        "seconds": seconds, "requests_per_second": sent[0] / seconds, "sender_blocked_at_end": stalled,
-        "warm_answers": len(warm), "rss_mib": rss, "rss_growth_mib": growth,
+        "items_per_request": p.stream_items,
+        "requests_max": p.stream_requests,
+        "requests_sent": sent[0],
+        "seconds": seconds,
+        "requests_per_second": sent[0] / seconds,
+        "sender_blocked_at_end": stalled,
+        "warm_answers": len(warm),
+        "rss_mib": rss,
+        "rss_growth_mib": growth,
         "rss_growth_mib_per_100k_requests": None if growth is None or not sent[0] else growth * 1e5 / sent[0],
         "trace": [{"t_s": t, "requests_sent": n, "rss_mib": r} for t, n, r in trace],
-        "targets": [_target("server RSS growth with a stream that never reads", growth, _STREAM_GROWTH_MIB, "MiB")],
+        "targets": [
+            _target("server RSS growth with a stream that never reads", growth, _STREAM_GROWTH_MIB, "MiB")
+        ],
     }
     lines = [
         f"stream that never reads: {sent[0]:,} requests of {p.stream_items} items sent in {seconds:g} s"
@@ -944,13 +1092,44 @@ MODES: dict[str, Callable[[Server, Params], tuple[dict[str, Any], list[str]]]] =
 
 # The knobs each mode uses (recorded with its figures).
 MODE_PARAMS = {
-    "flood": ("seconds", "flood_clients", "flood_commit_mib", "flood_sig_items", "flood_call_timeout",
-              "probe_interval_ms", "probe_timeout", "settle_seconds", "rss_limit_mib"),
-    "commit-beside-bulk": ("seconds", "samples", "bulk_clients", "bulk_items", "bulk_policy", "warmup_seconds",
-                           "probe_timeout"),
-    "deadlines": ("seconds", "bulk_clients", "bulk_items", "bulk_policy", "warmup_seconds", "deadline_clients",
-                  "deadline_items", "deadline_ms"),
-    "abandoned": ("seconds", "abandon_clients", "abandon_items", "abandon_after_ms", "bulk_policy", "drain_seconds"),
+    "flood": (
+        "seconds",
+        "flood_clients",
+        "flood_commit_mib",
+        "flood_sig_items",
+        "flood_call_timeout",
+        "probe_interval_ms",
+        "probe_timeout",
+        "settle_seconds",
+        "rss_limit_mib",
+    ),
+    "commit-beside-bulk": (
+        "seconds",
+        "samples",
+        "bulk_clients",
+        "bulk_items",
+        "bulk_policy",
+        "warmup_seconds",
+        "probe_timeout",
+    ),
+    "deadlines": (
+        "seconds",
+        "bulk_clients",
+        "bulk_items",
+        "bulk_policy",
+        "warmup_seconds",
+        "deadline_clients",
+        "deadline_items",
+        "deadline_ms",
+    ),
+    "abandoned": (
+        "seconds",
+        "abandon_clients",
+        "abandon_items",
+        "abandon_after_ms",
+        "bulk_policy",
+        "drain_seconds",
+    ),
     "stream-stall": ("seconds", "stream_requests", "stream_items"),
 }
 
@@ -963,18 +1142,30 @@ def run_mode(mode: str, server: Server, p: Params) -> tuple[dict[str, Any], list
     params["seconds"] = p.seconds or _SECONDS[mode]
     devices = ", ".join(f"{d.name} x{d.workers}" for d in info.devices)
     head = {
-        "kind": "hostile-load", "mode": mode, "backend": info.backend, "scope": "grpc", "server_version": info.version,
+        "kind": "hostile-load",
+        "mode": mode,
+        "backend": info.backend,
+        "scope": "grpc",
+        "server_version": info.version,
         "server": "started by loadgen" if server.process is not None else f"external {server.target}",
-        "serve_args": server.serve_args, "params": params, "server_limits": _message_dict(info.limits),
+        "serve_args": server.serve_args,
+        "params": params,
+        "server_limits": _message_dict(info.limits),
         "server_scheduling": _message_dict(info.scheduling),
-        "server_alive_after": server.alive(), "server_killed_for_memory": server.killed_for_memory,
+        "server_alive_after": server.alive(),
+        "server_killed_for_memory": server.killed_for_memory,
         "server_log_lines": server.log_lines,
     }
     return {**head, **record}, lines, f"{info.backend}: {devices}"
 
 
-def save_record(name: str, device: str, results: list[dict[str, Any]], out: Path | None = None,
-                extra: dict[str, Any] | None = None) -> Path:
+def save_record(
+    name: str,
+    device: str,
+    results: list[dict[str, Any]],
+    out: Path | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """benchmarks._common.save's form (device, commit, date, environment, results) into ``out`` (default
     benchmarks/results/)."""
     import datetime
@@ -984,8 +1175,14 @@ def save_record(name: str, device: str, results: list[dict[str, Any]], out: Path
     if out is None:
         return _common.save(name, device, results, extra)
     now = datetime.datetime.now(datetime.timezone.utc)
-    doc = {"device": device, "commit": _common.commit(), "date": now.isoformat(timespec="seconds"),
-           "environment": _common.environment(), **(extra or {}), "results": results}
+    doc = {
+        "device": device,
+        "commit": _common.commit(),
+        "date": now.isoformat(timespec="seconds"),
+        "environment": _common.environment(),
+        **(extra or {}),
+        "results": results,
+    }
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}-{now:%Y%m%d}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -53,10 +53,19 @@ def start_server(backend: str, serve_args: Sequence[str] = ()) -> tuple[subproce
     return server.process.proc, server.target
 
 
-def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, max_requests: int, seed: int) -> dict[str, Any]:
+def run_load(
+    target: str, clients: int, batch_sizes: list[int], seconds: float, max_requests: int, seed: int
+) -> dict[str, Any]:
     keys, sigs, msgs = hostile.signature_pool(seed)
     lock = threading.Lock()
-    stats: dict[str, Any] = {"items": 0, "requests": 0, "errors": 0, "mismatched": 0, "lost": 0, "latencies": []}
+    stats: dict[str, Any] = {
+        "items": 0,
+        "requests": 0,
+        "errors": 0,
+        "mismatched": 0,
+        "lost": 0,
+        "latencies": [],
+    }
     stop_at = time.monotonic() + seconds
     counter = iter(range(max_requests))
 
@@ -87,7 +96,9 @@ def run_load(target: str, clients: int, batch_sizes: list[int], seconds: float, 
                     stats["latencies"].append(latency)
                     stats["lost"] += abs(len(result) - n)
                     stats["items"] += len(result)
-                    stats["mismatched"] += int(np.count_nonzero(result.verdicts != expected)) if len(result) == n else n
+                    stats["mismatched"] += (
+                        int(np.count_nonzero(result.verdicts != expected)) if len(result) == n else n
+                    )
 
     elapsed = _run_clients(client_loop, clients)
     return {
@@ -142,8 +153,15 @@ def run_commit_load(target: str, clients: int, seconds: float, seed: int, priori
                         stats["errors"] += 1
                     continue
                 latency = time.perf_counter() - t0
-                right = r.valid if bad is None else (
-                    not r.valid and r.error.code == pb2.COMMIT_ERROR_CODE_INVALID_SIGNATURE and r.error.index == bad)
+                right = (
+                    r.valid
+                    if bad is None
+                    else (
+                        not r.valid
+                        and r.error.code == pb2.COMMIT_ERROR_CODE_INVALID_SIGNATURE
+                        and r.error.index == bad
+                    )
+                )
                 with lock:
                     stats["commits"] += 1
                     stats["wrong"] += 0 if right else 1
@@ -151,7 +169,10 @@ def run_commit_load(target: str, clients: int, seconds: float, seed: int, priori
 
         elapsed = _run_clients(loop, clients)
     return {
-        **stats, "priority": priority, "clients": clients, "seconds": elapsed,
+        **stats,
+        "priority": priority,
+        "clients": clients,
+        "seconds": elapsed,
         "commits_per_second": stats["commits"] / elapsed,
         **_latency_percentiles(stats.pop("latencies"), (50, 99)),
     }
@@ -175,27 +196,57 @@ def in_process_rate(batch: int, seconds: float, seed: int) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["load", *hostile.MODES], default="load",
-                        help="load: the closed-loop load above (default); the others: hostile load, see benchmarks/hostile.py")
+    parser.add_argument(
+        "--mode",
+        choices=["load", *hostile.MODES],
+        default="load",
+        help="load: the closed-loop load above (default); the others: hostile load, see benchmarks/hostile.py",
+    )
     parser.add_argument("--target", help="an already running server (default: start one)")
     parser.add_argument("--backend", default="cpu", help="backend of the server this starts (default cpu)")
-    parser.add_argument("--serve-arg", action="append", default=[], metavar="FLAG",
-                        help="a flag for the server this starts, e.g. --serve-arg=--max-commit-bytes=4194304 (repeatable)")
+    parser.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="a flag for the server this starts, e.g. --serve-arg=--max-commit-bytes=4194304 (repeatable)",
+    )
     parser.add_argument("--server-pid", type=int, help="with --target on this machine: its pid, for RSS")
-    parser.add_argument("--metrics-url", help="with --target: its Prometheus endpoint, http://HOST:PORT/metrics")
+    parser.add_argument(
+        "--metrics-url", help="with --target: its Prometheus endpoint, http://HOST:PORT/metrics"
+    )
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batch-sizes", default="1,16,256,1024", help="comma-separated (default 1,16,256,1024)")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="how long the load runs (default 20; hostile modes: their own, 10-30)")
+    parser.add_argument(
+        "--batch-sizes", default="1,16,256,1024", help="comma-separated (default 1,16,256,1024)"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="how long the load runs (default 20; hostile modes: their own, 10-30)",
+    )
     parser.add_argument("--requests", type=int, default=1_000_000, help="stop after this many requests")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("VERIFIER_TEST_SEED", "1")))
-    parser.add_argument("--commit-clients", type=int, default=0,
-                        help="also this many callers sending 150-validator VerifyCommit during the bulk load")
-    parser.add_argument("--commit-priority", choices=["consensus", "bulk", "both"], default="consensus",
-                        help="priority of those commits; both: one run with each (default consensus)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"hostile modes: small sizes, a few seconds (the server this starts gets {' '.join(hostile.QUICK_SERVE_ARGS)})")
-    parser.add_argument("--out", type=Path, default=None, help="directory of the record (default benchmarks/results)")
+    parser.add_argument(
+        "--commit-clients",
+        type=int,
+        default=0,
+        help="also this many callers sending 150-validator VerifyCommit during the bulk load",
+    )
+    parser.add_argument(
+        "--commit-priority",
+        choices=["consensus", "bulk", "both"],
+        default="consensus",
+        help="priority of those commits; both: one run with each (default consensus)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"hostile modes: small sizes, a few seconds (the server this starts gets {' '.join(hostile.QUICK_SERVE_ARGS)})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="directory of the record (default benchmarks/results)"
+    )
     parser.add_argument("--no-save", action="store_true")
     group = parser.add_argument_group("hostile modes")
     defaults = hostile.Params()
@@ -204,9 +255,13 @@ def _parser() -> argparse.ArgumentParser:
             continue
         default = getattr(defaults, field.name)
         used = ", ".join(m for m, names in hostile.MODE_PARAMS.items() if field.name in names)
-        group.add_argument("--" + field.name.replace("_", "-"), type=type(default), default=None,
-                           help=f"{used}: {hostile.PARAM_HELP[field.name]} (default {default}; "
-                           f"--quick {hostile.QUICK.get(field.name, default)})")
+        group.add_argument(
+            "--" + field.name.replace("_", "-"),
+            type=type(default),
+            default=None,
+            help=f"{used}: {hostile.PARAM_HELP[field.name]} (default {default}; "
+            f"--quick {hostile.QUICK.get(field.name, default)})",
+        )
     return parser
 
 
@@ -219,12 +274,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main_hostile(args: argparse.Namespace) -> int:
     """One hostile mode against the server: printed, and saved as one record."""
-    values = {**(hostile.QUICK if args.quick else {}),
-              **{f.name: getattr(args, f.name) for f in dataclasses.fields(hostile.Params)
-                 if getattr(args, f.name, None) is not None}}
+    values = {
+        **(hostile.QUICK if args.quick else {}),
+        **{
+            f.name: getattr(args, f.name)
+            for f in dataclasses.fields(hostile.Params)
+            if getattr(args, f.name, None) is not None
+        },
+    }
     params = hostile.Params(**values)
     if args.target is None:
-        server = hostile.launch(args.backend, [*(hostile.QUICK_SERVE_ARGS if args.quick else ()), *args.serve_arg])
+        server = hostile.launch(
+            args.backend, [*(hostile.QUICK_SERVE_ARGS if args.quick else ()), *args.serve_arg]
+        )
     else:
         server = hostile.Server(args.target, pid=args.server_pid, metrics_url=args.metrics_url)
     try:
@@ -236,8 +298,10 @@ def _main_hostile(args: argparse.Namespace) -> int:
     for line in lines:
         print(" ", line)
     for t in record["targets"]:
-        print(f"  target {t['what']}: {t['value']} (limit {t['limit']} {t['unit']}): "
-              + {True: "met", False: "NOT met", None: "not measured"}[t["met"]])
+        print(
+            f"  target {t['what']}: {t['value']} (limit {t['limit']} {t['unit']}): "
+            + {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
+        )
     if not args.no_save:
         print("saved", hostile.save_record(f"hostile-{args.mode}", device, [record], args.out))
     return 0
@@ -258,10 +322,15 @@ def _main_load(args: argparse.Namespace) -> int:
             priorities = ["consensus", "bulk"] if args.commit_priority == "both" else [args.commit_priority]
             for prio in priorities:
                 bulk: dict[str, Any] = {}
-                worker = threading.Thread(target=lambda: bulk.update(
-                    run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)))
+                worker = threading.Thread(
+                    target=lambda: bulk.update(
+                        run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)
+                    )
+                )
                 worker.start()
-                commit_reports.append(run_commit_load(target, args.commit_clients, args.seconds, args.seed, prio))
+                commit_reports.append(
+                    run_commit_load(target, args.commit_clients, args.seconds, args.seed, prio)
+                )
                 worker.join()
                 commit_reports[-1]["bulk_items_per_second"] = bulk["items_per_second"]
                 report = bulk if not report else report
@@ -271,33 +340,72 @@ def _main_load(args: argparse.Namespace) -> int:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
-    print(f"{args.clients} clients, batch sizes {sizes}, {report['seconds']:.1f} s against {target} (seed {args.seed})")
-    print(f"  {report['requests']} requests, {report['items']} items: {report['items_per_second']:,.0f} items/s")
-    print(f"  latency p50 {report['latency_p50_s'] * 1e3:.2f} ms, p99 {report['latency_p99_s'] * 1e3:.2f} ms, "
-          f"p999 {report['latency_p999_s'] * 1e3:.2f} ms")
-    print(f"  errors {report['errors']}, lost or duplicated {report['lost']}, wrong verdicts {report['mismatched']}")
+    print(
+        f"{args.clients} clients, batch sizes {sizes}, {report['seconds']:.1f} s against {target} (seed {args.seed})"
+    )
+    print(
+        f"  {report['requests']} requests, {report['items']} items: {report['items_per_second']:,.0f} items/s"
+    )
+    print(
+        f"  latency p50 {report['latency_p50_s'] * 1e3:.2f} ms, p99 {report['latency_p99_s'] * 1e3:.2f} ms, "
+        f"p999 {report['latency_p999_s'] * 1e3:.2f} ms"
+    )
+    print(
+        f"  errors {report['errors']}, lost or duplicated {report['lost']}, wrong verdicts {report['mismatched']}"
+    )
     for c in commit_reports:
-        print(f"  with {c['clients']} commit callers, priority {c['priority']}: {c['commits']} commits "
-              f"({c['commits_per_second']:.1f}/s), latency p50 {c['latency_p50_s'] * 1e3:.1f} ms, "
-              f"p99 {c['latency_p99_s'] * 1e3:.1f} ms; wrong {c['wrong']}, errors {c['errors']}; "
-              f"bulk meanwhile {c['bulk_items_per_second']:,.0f} items/s")
+        print(
+            f"  with {c['clients']} commit callers, priority {c['priority']}: {c['commits']} commits "
+            f"({c['commits_per_second']:.1f}/s), latency p50 {c['latency_p50_s'] * 1e3:.1f} ms, "
+            f"p99 {c['latency_p99_s'] * 1e3:.1f} ms; wrong {c['wrong']}, errors {c['errors']}; "
+            f"bulk meanwhile {c['bulk_items_per_second']:,.0f} items/s"
+        )
     local = None
     if args.target is None and args.backend == "cpu" and not commit_reports:
         local = in_process_rate(max(sizes), min(5.0, args.seconds), args.seed)
-        print(f"  in-process cpu engine at batch {max(sizes)}: {local:,.0f} items/s; "
-              f"over gRPC / in-process = {report['items_per_second'] / local:.2f}")
+        print(
+            f"  in-process cpu engine at batch {max(sizes)}: {local:,.0f} items/s; "
+            f"over gRPC / in-process = {report['items_per_second'] / local:.2f}"
+        )
     if not args.no_save:
-        record = {"kind": "ed25519", "backend": args.backend, "scope": "grpc", "clients": args.clients,
-                  "batch_sizes": sizes, "message_bytes": "32-128", **report}
+        record = {
+            "kind": "ed25519",
+            "backend": args.backend,
+            "scope": "grpc",
+            "clients": args.clients,
+            "batch_sizes": sizes,
+            "message_bytes": "32-128",
+            **report,
+        }
         results = [record]
         if local is not None:
-            results.append({"kind": "ed25519", "backend": "cpu", "scope": "engine", "batch": max(sizes),
-                            "message_bytes": "32-128", "items_per_second": local})
+            results.append(
+                {
+                    "kind": "ed25519",
+                    "backend": "cpu",
+                    "scope": "engine",
+                    "batch": max(sizes),
+                    "message_bytes": "32-128",
+                    "items_per_second": local,
+                }
+            )
         for c in commit_reports:
-            results.append({"kind": "cometbft-commit", "backend": args.backend, "scope": "grpc", "validators": 150,
-                            "bulk_clients": args.clients, "bulk_batch_sizes": sizes, **c})
+            results.append(
+                {
+                    "kind": "cometbft-commit",
+                    "backend": args.backend,
+                    "scope": "grpc",
+                    "validators": 150,
+                    "bulk_clients": args.clients,
+                    "bulk_batch_sizes": sizes,
+                    **c,
+                }
+            )
         name = "loadgen-commits" if commit_reports else "loadgen"
-        print("saved", hostile.save_record(name, f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results, args.out))
+        print(
+            "saved",
+            hostile.save_record(name, f"cpu: {cpu_model()} ({os.cpu_count()} cores)", results, args.out),
+        )
     ok = report["errors"] == 0 and report["lost"] == 0 and report["mismatched"] == 0
     ok = ok and all(c["wrong"] == 0 and c["errors"] == 0 for c in commit_reports)
     return 0 if ok else 1

@@ -1,7 +1,7 @@
 """The benchmark suite as a script: the same as ``verifier bench`` (see ``verifier/bench/__init__.py``).
 
-    .venv/bin/python benchmarks/suite.py --quick            # under a minute; CI
-    .venv/bin/python benchmarks/suite.py                    # full sweep into benchmarks/results/
+.venv/bin/python benchmarks/suite.py --quick            # under a minute; CI
+.venv/bin/python benchmarks/suite.py                    # full sweep into benchmarks/results/
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from verifier.errors import InvalidRequestError
 
 
 def test_from_items_flags_wrong_lengths_per_item() -> None:
-    b = Ed25519Batch.from_items([b"k" * 32, b"k" * 31, b"k" * 32], [b"s" * 64, b"s" * 64, b"s" * 65], [b"a", b"", b"ccc"])
+    b = Ed25519Batch.from_items(
+        [b"k" * 32, b"k" * 31, b"k" * 32], [b"s" * 64, b"s" * 64, b"s" * 65], [b"a", b"", b"ccc"]
+    )
     assert b.malformed.tolist() == [False, True, True]
     assert [b.message(i) for i in range(3)] == [b"a", b"", b"ccc"]
     assert not b.public_keys[1].any(), "a malformed row is zeroed, never half-copied"
@@ -45,14 +47,18 @@ def test_from_items_accepts_numpy_columns() -> None:
         (b"k" * 64, b"s" * 64, b"ab", [1, 1], r"signatures holds 64 bytes; 2 items .* need 2 x 64 = 128"),
     ],
 )
-def test_from_packed_names_field_and_numbers(keys: bytes, sigs: bytes, msgs: bytes, lengths: list[int], match: str) -> None:
+def test_from_packed_names_field_and_numbers(
+    keys: bytes, sigs: bytes, msgs: bytes, lengths: list[int], match: str
+) -> None:
     with pytest.raises(InvalidRequestError, match=match):
         Ed25519Batch.from_packed(keys, sigs, msgs, lengths)
 
 
 def test_slice_and_take_keep_items_together() -> None:
     msgs = [bytes([i]) * i for i in range(10)]
-    b = Ed25519Batch.from_items([bytes([i]) * 32 for i in range(10)], [bytes([i]) * 64 for i in range(10)], msgs)
+    b = Ed25519Batch.from_items(
+        [bytes([i]) * 32 for i in range(10)], [bytes([i]) * 64 for i in range(10)], msgs
+    )
     s = b.slice(3, 7)
     assert [s.message(i) for i in range(4)] == msgs[3:7]
     assert s.public_keys[:, 0].tolist() == [3, 4, 5, 6]
@@ -63,8 +69,13 @@ def test_slice_and_take_keep_items_together() -> None:
 
 def _merkle(**kw: object) -> MerkleBatch:
     args: dict[str, object] = dict(
-        leaf_indices=[0, 1], tree_sizes=[2, 2], path_hashes=b"p" * 64, path_lengths=[1, 1],
-        roots=b"r" * 32, root_indices=[], leaf_hashes=b"h" * 64,
+        leaf_indices=[0, 1],
+        tree_sizes=[2, 2],
+        path_hashes=b"p" * 64,
+        path_lengths=[1, 1],
+        roots=b"r" * 32,
+        root_indices=[],
+        leaf_hashes=b"h" * 64,
     )
     args.update(kw)
     return MerkleBatch.from_packed(**args)  # type: ignore[arg-type]
@@ -87,7 +98,10 @@ def test_merkle_from_packed_ok_and_single_root_shared() -> None:
         (dict(root_indices=[0, 3]), r"root_indices\[1\] = 3 but only 1 roots are given"),
         (dict(root_indices=[0]), "root_indices has 1 entries for 2 proofs"),
         (dict(leaf_hashes=b"h" * 32), "leaf_hashes holds 32 bytes; 2 items"),
-        (dict(leaf_hashes=b"", leaf_data=b"ab", leaf_data_lengths=[1]), "leaf_data_lengths has 1 entries for 2"),
+        (
+            dict(leaf_hashes=b"", leaf_data=b"ab", leaf_data_lengths=[1]),
+            "leaf_data_lengths has 1 entries for 2",
+        ),
         (dict(leaf_data=b"ab", leaf_data_lengths=[1, 1]), "not both"),
     ],
 )
@@ -98,7 +112,10 @@ def test_merkle_from_packed_names_field_and_numbers(kw: dict[str, object], match
 
 def test_merkle_from_items_flags_bad_hash_lengths() -> None:
     b = MerkleBatch.from_items(
-        [0, 0, 0, 0], [1, 2, 2, 2], [[], [b"p" * 32], [b"p" * 31], [b"p" * 32]], [b"r" * 32, b"r" * 32, b"r" * 32, b"r" * 33],
+        [0, 0, 0, 0],
+        [1, 2, 2, 2],
+        [[], [b"p" * 32], [b"p" * 31], [b"p" * 32]],
+        [b"r" * 32, b"r" * 32, b"r" * 32, b"r" * 33],
         leaf_hashes=[b"h" * 32, b"h" * 30, b"h" * 32, b"h" * 32],
     )
     assert b.malformed.tolist() == [False, True, True, True]
@@ -111,7 +128,13 @@ def test_merkle_from_items_rejects_negative_index() -> None:
 
 
 def test_merkle_take_with_leaf_data() -> None:
-    b = MerkleBatch.from_items([0, 1, 2], [4, 4, 4], [[b"1" * 32], [b"2" * 32, b"3" * 32], []], b"r" * 32, leaves=[b"a", b"bb", b"ccc"])
+    b = MerkleBatch.from_items(
+        [0, 1, 2],
+        [4, 4, 4],
+        [[b"1" * 32], [b"2" * 32, b"3" * 32], []],
+        b"r" * 32,
+        leaves=[b"a", b"bb", b"ccc"],
+    )
     t = b.take(np.array([2, 1]))
     assert t.leaf(0) == (False, b"ccc") and t.leaf(1) == (False, b"bb")
     assert t.path_offsets.tolist() == [0, 0, 2]
@@ -129,7 +152,9 @@ def test_concat_then_slice_gives_back_each_part() -> None:
 
 def test_merkle_concat_stacks_root_tables() -> None:
     a = MerkleBatch.from_items([0], [2], [[b"p" * 32]], [b"r" * 32], leaf_hashes=[b"h" * 32])
-    b = MerkleBatch.from_items([1, 0], [2, 1], [[b"q" * 32], []], [b"s" * 32, b"t" * 32], leaf_hashes=[b"i" * 32] * 2)
+    b = MerkleBatch.from_items(
+        [1, 0], [2, 1], [[b"q" * 32], []], [b"s" * 32, b"t" * 32], leaf_hashes=[b"i" * 32] * 2
+    )
     c = MerkleBatch.concat([a, b])
     assert [c.roots[i][0] for i in c.root_indices] == [ord("r"), ord("s"), ord("t")]
     assert c.path_offsets.tolist() == [0, 1, 2, 2]
@@ -151,7 +176,9 @@ def test_offsets_that_start_past_zero_are_rebased() -> None:
         malformed=full.malformed[1:3],
     )
     assert [part.message(i) for i in range(2)] == [b"bb", b"ccc"]
-    assert int(part.message_offsets[0]) == 0 and int(full.message_offsets[1]) == base  # the original untouched
+    assert (
+        int(part.message_offsets[0]) == 0 and int(full.message_offsets[1]) == base
+    )  # the original untouched
     assert [part.take(np.array([1, 0])).message(i) for i in range(2)] == [b"ccc", b"bb"]
 
     h = [bytes([i]) * 32 for i in range(6)]

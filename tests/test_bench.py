@@ -30,11 +30,32 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, str]:
     out = tmp_path_factory.mktemp("bench")
     argv = [
-        "--quick", "--out", str(out),
-        "--batches", "1", "8", "100", "--cuda-batches", "1", "100",
-        "--message-bytes", "32", "--depths", "8",
-        "--threads", "1", "2", "--repeats", "2", "--min-time", "0", "--grpc-clients", "2",
-        "--backends", "cpu", "cuda",
+        "--quick",
+        "--out",
+        str(out),
+        "--batches",
+        "1",
+        "8",
+        "100",
+        "--cuda-batches",
+        "1",
+        "100",
+        "--message-bytes",
+        "32",
+        "--depths",
+        "8",
+        "--threads",
+        "1",
+        "2",
+        "--repeats",
+        "2",
+        "--min-time",
+        "0",
+        "--grpc-clients",
+        "2",
+        "--backends",
+        "cpu",
+        "cuda",
     ]
     return main(argv), out, " ".join(argv)
 
@@ -89,13 +110,20 @@ def test_json_schema(quick_run: tuple[int, Path, str]) -> None:
 
 def test_every_scope_backend_and_thread_count_measured(quick_run: tuple[int, Path, str]) -> None:
     doc = _doc(quick_run[1])
-    seen = {(r["kind"], r["backend"], r["scope"], r["threads"] if r["scope"] == "engine" else None)
-            for r in doc["results"]}
+    seen = {
+        (r["kind"], r["backend"], r["scope"], r["threads"] if r["scope"] == "engine" else None)
+        for r in doc["results"]
+    }
     for want in [
-        ("ed25519", "pynacl", "peer", None), ("ed25519", "cryptography", "peer", None),
+        ("ed25519", "pynacl", "peer", None),
+        ("ed25519", "cryptography", "peer", None),
         ("merkle", "hashlib", "peer", None),
-        ("ed25519", "cpu", "engine", 1), ("ed25519", "cpu", "engine", 2), ("ed25519", "cpu", "grpc", None),
-        ("merkle", "cpu", "engine", 1), ("merkle", "cpu", "engine", 2), ("merkle", "cpu", "grpc", None),
+        ("ed25519", "cpu", "engine", 1),
+        ("ed25519", "cpu", "engine", 2),
+        ("ed25519", "cpu", "grpc", None),
+        ("merkle", "cpu", "engine", 1),
+        ("merkle", "cpu", "engine", 2),
+        ("merkle", "cpu", "grpc", None),
     ]:
         assert want in seen, want
     peers = [r for r in doc["results"] if r["scope"] == "peer" and r["backend"] == "pynacl"]
@@ -169,25 +197,44 @@ def test_measure_rejects_a_wrong_verdict_count() -> None:
 
 
 def _run(results: list[dict[str, Any]], skipped: list[dict[str, str]] | None = None) -> RunResult:
-    return RunResult("dev", "abc", "2026-01-01T00:00:00+00:00", {"cpu": "x", "cores": 2}, {"quick": True},
-                     results, skipped or [])
+    return RunResult(
+        "dev",
+        "abc",
+        "2026-01-01T00:00:00+00:00",
+        {"cpu": "x", "cores": 2},
+        {"quick": True},
+        results,
+        skipped or [],
+    )
 
 
 def _rec(backend: str, batch: int, ips: float, threads: int | None = None) -> dict[str, Any]:
-    return {"kind": "ed25519", "backend": backend, "scope": "engine", "threads": threads, "batch": batch,
-            "message_bytes": 128, "items_per_second": ips}
+    return {
+        "kind": "ed25519",
+        "backend": backend,
+        "scope": "engine",
+        "threads": threads,
+        "batch": batch,
+        "message_bytes": 128,
+        "items_per_second": ips,
+    }
 
 
 def test_crossover_is_the_smallest_batch_from_which_the_gpu_always_wins() -> None:
-    cpu = [_rec("cpu", b, 1000.0, 2) for b in (1, 4, 16, 64)] + [_rec("cpu", b, 400.0, 1) for b in (1, 4, 16, 64)]
-    gpu = [_rec("cuda", b, r) for b, r in ((1, 10.0), (4, 2000.0), (16, 900.0), (64, 5000.0), (1024, 90000.0))]
+    cpu = [_rec("cpu", b, 1000.0, 2) for b in (1, 4, 16, 64)] + [
+        _rec("cpu", b, 400.0, 1) for b in (1, 4, 16, 64)
+    ]
+    gpu = [
+        _rec("cuda", b, r) for b, r in ((1, 10.0), (4, 2000.0), (16, 900.0), (64, 5000.0), (1024, 90000.0))
+    ]
     (c,) = report.find_crossovers(_run(cpu + gpu)).values()
     assert (c.batch, c.backend, c.against) == (64, "cuda", "cpu 2 threads")
     never = [_rec("cuda", b, 10.0) for b in (1, 4)]
     (c,) = report.find_crossovers(_run(cpu + never)).values()
     assert c.batch is None and "never" in c.note
-    (c,) = report.find_crossovers(_run(cpu, [{"kind": "all", "backend": "cuda", "scope": "engine",
-                                               "reason": "no CuPy"}])).values()
+    (c,) = report.find_crossovers(
+        _run(cpu, [{"kind": "all", "backend": "cuda", "scope": "engine", "reason": "no CuPy"}])
+    ).values()
     assert c.batch is None and c.backend is None and "no GPU" in c.note
 
 
@@ -212,8 +259,16 @@ def test_crossover_file_round_trip_and_a_cpu_run_keeps_a_gpu_figure(tmp_path: Pa
     assert set(json.loads(path.read_text())["kinds"]) == {"ed25519", "merkle"}
 
 
-@pytest.mark.parametrize("content", ["", "{", "[]", '{"kind": "ed25519", "crossover_batch": true}',
-                                     '{"kinds": {"ed25519": {"crossover_batch": -4}}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{",
+        "[]",
+        '{"kind": "ed25519", "crossover_batch": true}',
+        '{"kinds": {"ed25519": {"crossover_batch": -4}}}',
+    ],
+)
 def test_load_crossover_is_none_for_anything_unusable(tmp_path: Path, content: str) -> None:
     path = tmp_path / "c.json"
     path.write_text(content)
@@ -221,9 +276,13 @@ def test_load_crossover_is_none_for_anything_unusable(tmp_path: Path, content: s
     assert load_crossover(tmp_path / "missing.json") is None
 
 
-def test_load_crossover_reads_the_flat_form_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_crossover_reads_the_flat_form_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "c.json"
-    path.write_text('{"device": "d", "kind": "ed25519", "crossover_batch": 4096, "measured_at": "t", "commit": "c"}')
+    path.write_text(
+        '{"device": "d", "kind": "ed25519", "crossover_batch": 4096, "measured_at": "t", "commit": "c"}'
+    )
     assert load_crossover(path) == 4096
     monkeypatch.setenv("VERIFIER_CROSSOVER_FILE", str(path))
     assert load_crossover() == 4096
@@ -239,9 +298,36 @@ def test_cuda_paths_on_a_fake_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     # the self-test also runs Merkle, which this fake does not launch; the self-test has tests of its own
     monkeypatch.setattr("verifier.selftest.run_selftest", lambda backend: None)
     out = tmp_path / "out"
-    rc = main(["--quick", "--out", str(out), "--kinds", "ed25519", "--backends", "cpu", "cuda",
-               "--scopes", "kernel", "engine", "--batches", "1", "8", "--cuda-batches", "1", "8",
-               "--message-bytes", "32", "--threads", "1", "--repeats", "1", "--min-time", "0", "--no-plots"])
+    rc = main(
+        [
+            "--quick",
+            "--out",
+            str(out),
+            "--kinds",
+            "ed25519",
+            "--backends",
+            "cpu",
+            "cuda",
+            "--scopes",
+            "kernel",
+            "engine",
+            "--batches",
+            "1",
+            "8",
+            "--cuda-batches",
+            "1",
+            "8",
+            "--message-bytes",
+            "32",
+            "--threads",
+            "1",
+            "--repeats",
+            "1",
+            "--min-time",
+            "0",
+            "--no-plots",
+        ]
+    )
     assert rc == 0
     doc = _doc(out)
     assert "Fake GPU" in doc["device"] and doc["environment"]["gpu"] == "Fake GPU"

@@ -56,18 +56,29 @@ def _one_error_line(capsys: pytest.CaptureFixture[str], *parts: str) -> str:
 # ------------------------------------------------------------------------------------------- bad values
 
 
-@pytest.mark.parametrize(("env", "value", "message"), [
-    ("VERIFIER_PORT", "abc", "VERIFIER_PORT: 'abc' is not an integer"),
-    ("VERIFIER_PORT", "70000", "VERIFIER_PORT: 70000 is out of range (0..65535)"),
-    ("VERIFIER_MAX_ITEMS", "0", "VERIFIER_MAX_ITEMS: 0 is out of range (1..2^32-1)"),
-    ("VERIFIER_GRACE", "nan", "VERIFIER_GRACE: 'nan' is not a finite number"),
-    ("VERIFIER_LOG_FORMAT", "xml", "VERIFIER_LOG_FORMAT: 'xml' is not one of text, json"),
-    ("VERIFIER_ACCESS_LOG", "maybe", "VERIFIER_ACCESS_LOG: 'maybe' is not one of"),
-    ("VERIFIER_BACKEND", "gpu", "VERIFIER_BACKEND: 'gpu' is not one of auto"),
-    ("VERIFIER_TLS_CERT", "/nonexistent.pem", "VERIFIER_TLS_CERT: '/nonexistent.pem' is not a readable file"),
-])
+@pytest.mark.parametrize(
+    ("env", "value", "message"),
+    [
+        ("VERIFIER_PORT", "abc", "VERIFIER_PORT: 'abc' is not an integer"),
+        ("VERIFIER_PORT", "70000", "VERIFIER_PORT: 70000 is out of range (0..65535)"),
+        ("VERIFIER_MAX_ITEMS", "0", "VERIFIER_MAX_ITEMS: 0 is out of range (1..2^32-1)"),
+        ("VERIFIER_GRACE", "nan", "VERIFIER_GRACE: 'nan' is not a finite number"),
+        ("VERIFIER_LOG_FORMAT", "xml", "VERIFIER_LOG_FORMAT: 'xml' is not one of text, json"),
+        ("VERIFIER_ACCESS_LOG", "maybe", "VERIFIER_ACCESS_LOG: 'maybe' is not one of"),
+        ("VERIFIER_BACKEND", "gpu", "VERIFIER_BACKEND: 'gpu' is not one of auto"),
+        (
+            "VERIFIER_TLS_CERT",
+            "/nonexistent.pem",
+            "VERIFIER_TLS_CERT: '/nonexistent.pem' is not a readable file",
+        ),
+    ],
+)
 def test_a_bad_variable_is_one_line_and_exit_code_2(
-    env: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    env: str,
+    value: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     served: list[Any],
 ) -> None:
     monkeypatch.setenv(env, value)
@@ -76,16 +87,22 @@ def test_a_bad_variable_is_one_line_and_exit_code_2(
     assert served == []
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--max-items", "-5"], "--max-items: -5 is out of range (1..2^32-1)"),
-    (["--port", "65536"], "--port: 65536 is out of range (0..65535)"),
-    (["--keepalive-permit-without-calls", "2"], "--keepalive-permit-without-calls: '2' is not one of"),
-    (["--max-connection-age", "1e12"], "--max-connection-age: '1e12' is out of range"),
-    (["--consensus-priority", "closed"], "--consensus-priority: 'closed' is not one of open, bulk-only"),
-    (["--tls-client-ca", __file__], "--tls-client-ca needs tls-cert and tls-key"),
-    (["--metrics-tls-cert", __file__], "--metrics-tls-cert is set but metrics-tls-key is not"),
-    (["--metrics-tls-client-ca", __file__], "--metrics-tls-client-ca needs metrics-tls-cert and metrics-tls-key"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-items", "-5"], "--max-items: -5 is out of range (1..2^32-1)"),
+        (["--port", "65536"], "--port: 65536 is out of range (0..65535)"),
+        (["--keepalive-permit-without-calls", "2"], "--keepalive-permit-without-calls: '2' is not one of"),
+        (["--max-connection-age", "1e12"], "--max-connection-age: '1e12' is out of range"),
+        (["--consensus-priority", "closed"], "--consensus-priority: 'closed' is not one of open, bulk-only"),
+        (["--tls-client-ca", __file__], "--tls-client-ca needs tls-cert and tls-key"),
+        (["--metrics-tls-cert", __file__], "--metrics-tls-cert is set but metrics-tls-key is not"),
+        (
+            ["--metrics-tls-client-ca", __file__],
+            "--metrics-tls-client-ca needs metrics-tls-cert and metrics-tls-key",
+        ),
+    ],
+)
 def test_a_bad_flag_is_one_line_and_exit_code_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], served: list[Any]
 ) -> None:
@@ -96,8 +113,14 @@ def test_a_bad_flag_is_one_line_and_exit_code_2(
 
 def test_a_bad_variable_in_a_real_process_is_one_line_not_a_traceback() -> None:
     env = {"PATH": "/usr/bin:/bin", "VERIFIER_PORT": "abc"}
-    done = subprocess.run([sys.executable, "-m", "verifier", "serve"], capture_output=True, text=True, env=env,
-                          timeout=60, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "verifier", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 2
     assert done.stderr == "verifier: VERIFIER_PORT: 'abc' is not an integer\n"
 
@@ -125,7 +148,12 @@ def test_every_range_is_enforced_at_both_ends() -> None:
         if not isinstance(kind, settings.Int | settings.Float):
             continue
         step = 1 if isinstance(kind, settings.Int) else 0.5
-        for value, ok in ((kind.low, True), (kind.high, True), (kind.low - step, False), (kind.high + step, False)):
+        for value, ok in (
+            (kind.low, True),
+            (kind.high, True),
+            (kind.low - step, False),
+            (kind.high + step, False),
+        ):
             flags = argparse.Namespace(**{s.dest: str(value)})
             if ok:
                 assert settings.resolve([s], flags, {}, None).values[s.dest] == value, s.name
@@ -141,8 +169,9 @@ def test_flag_beats_environment_beats_file_beats_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[verifier.server.ServerConfig]
 ) -> None:
     cfg = tmp_path / "verifier.toml"
-    cfg.write_text('port = 6001\nmax-items = 7\nmax_inflight = 5\nlog-format = "json"\naccess_log = false\n'
-                   'grace = 3\n')
+    cfg.write_text(
+        'port = 6001\nmax-items = 7\nmax_inflight = 5\nlog-format = "json"\naccess_log = false\ngrace = 3\n'
+    )
     monkeypatch.setenv("VERIFIER_MAX_ITEMS", "8")
     monkeypatch.setenv("VERIFIER_MAX_INFLIGHT", "6")
     assert main(["serve", "--config", str(cfg), "--max-inflight", "9"]) == 0
@@ -158,16 +187,48 @@ def test_flag_beats_environment_beats_file_beats_default(
     assert served[-1].limits.max_items == 7 and served[-1].access_log is True
 
 
-def test_the_new_serve_flags_reach_the_server_config(tmp_path: Path, served: list[verifier.server.ServerConfig]) -> None:
+def test_the_new_serve_flags_reach_the_server_config(
+    tmp_path: Path, served: list[verifier.server.ServerConfig]
+) -> None:
     cert, key = tmp_path / "m.crt", tmp_path / "m.key"
     cert.write_text("cert")
     key.write_text("key")
-    assert main(["serve", "--log-format", "json", "--no-access-log", "--reuse-port", "--metrics-host", "0.0.0.0",
-                 "--metrics-tls-cert", str(cert), "--metrics-tls-key", str(key), "--metrics-tls-client-ca", str(cert),
-                 "--metrics-port", "0", "--crossover-batch", "-1"]) == 0
+    assert (
+        main(
+            [
+                "serve",
+                "--log-format",
+                "json",
+                "--no-access-log",
+                "--reuse-port",
+                "--metrics-host",
+                "0.0.0.0",
+                "--metrics-tls-cert",
+                str(cert),
+                "--metrics-tls-key",
+                str(key),
+                "--metrics-tls-client-ca",
+                str(cert),
+                "--metrics-port",
+                "0",
+                "--crossover-batch",
+                "-1",
+            ]
+        )
+        == 0
+    )
     got = served[-1]
-    assert (got.log_format, got.access_log, got.reuse_port, got.metrics_host) == ("json", False, True, "0.0.0.0")
-    assert (got.metrics_tls_cert, got.metrics_tls_key, got.metrics_tls_client_ca) == (str(cert), str(key), str(cert))
+    assert (got.log_format, got.access_log, got.reuse_port, got.metrics_host) == (
+        "json",
+        False,
+        True,
+        "0.0.0.0",
+    )
+    assert (got.metrics_tls_cert, got.metrics_tls_key, got.metrics_tls_client_ca) == (
+        str(cert),
+        str(key),
+        str(cert),
+    )
     assert got.metrics_port is None and got.crossover_batch is None
     assert main(["serve", "--crossover-batch", "0"]) == 0
     defaults = verifier.server.ServerConfig()
@@ -176,7 +237,9 @@ def test_the_new_serve_flags_reach_the_server_config(tmp_path: Path, served: lis
 
 
 def test_grace_seconds_is_a_deprecated_alias(
-    monkeypatch: pytest.MonkeyPatch, served: list[verifier.server.ServerConfig], caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch,
+    served: list[verifier.server.ServerConfig],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("VERIFIER_GRACE_SECONDS", "4")
     with caplog.at_level("WARNING"):
@@ -191,18 +254,21 @@ def test_grace_seconds_is_a_deprecated_alias(
 # ------------------------------------------------------------------------------------------- the file
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("prot = 1\n", "prot: unknown setting (did you mean 'port'?)"),
-    ("[limits]\nmax_items = 1\n", "limits: unknown setting"),
-    ("config = 'other.toml'\n", "config: unknown setting"),
-    ("port = 'abc'\n", "port: 'abc' is not an integer"),
-    ("max-items = 0\n", "max-items: 0 is out of range"),
-    ("port = true\n", "port: True is not an integer"),
-    ("max-items = 1\nmax_items = 2\n", "max_items: given twice (also as 'max-items')"),
-    ("[health]\ntimeout = 'x'\n", "health.timeout: 'x' is not a number"),
-    ("[health]\nport = 1\n", "health.port: unknown setting"),
-    ("port = \n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prot = 1\n", "prot: unknown setting (did you mean 'port'?)"),
+        ("[limits]\nmax_items = 1\n", "limits: unknown setting"),
+        ("config = 'other.toml'\n", "config: unknown setting"),
+        ("port = 'abc'\n", "port: 'abc' is not an integer"),
+        ("max-items = 0\n", "max-items: 0 is out of range"),
+        ("port = true\n", "port: True is not an integer"),
+        ("max-items = 1\nmax_items = 2\n", "max_items: given twice (also as 'max-items')"),
+        ("[health]\ntimeout = 'x'\n", "health.timeout: 'x' is not a number"),
+        ("[health]\nport = 1\n", "health.port: unknown setting"),
+        ("port = \n", "not valid TOML"),
+    ],
+)
 def test_a_bad_file_is_one_line_naming_the_file_and_key(
     text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], served: list[Any]
 ) -> None:
@@ -221,7 +287,9 @@ def test_a_missing_file_names_where_it_was_given(
     _one_error_line(capsys, "VERIFIER_CONFIG: '/nonexistent/verifier.toml' is not a readable file")
 
 
-def test_file_names_in_the_file_are_relative_to_it(tmp_path: Path, served: list[verifier.server.ServerConfig]) -> None:
+def test_file_names_in_the_file_are_relative_to_it(
+    tmp_path: Path, served: list[verifier.server.ServerConfig]
+) -> None:
     (tmp_path / "tls").mkdir()
     for name in ("server.crt", "server.key"):
         (tmp_path / "tls" / name).write_text(name)
@@ -276,8 +344,22 @@ def test_a_server_that_cannot_start_is_one_line_and_exit_code_2(
 
     real = verifier.server.serve
     monkeypatch.setattr(verifier.server, "serve", lambda config: real(config, CollectorRegistry()))
-    assert main(["serve", "--port", "0", "--metrics-port", "0", "--backend", "cpu",
-                 "--consensus-clients", __file__]) == 2
+    assert (
+        main(
+            [
+                "serve",
+                "--port",
+                "0",
+                "--metrics-port",
+                "0",
+                "--backend",
+                "cpu",
+                "--consensus-clients",
+                __file__,
+            ]
+        )
+        == 2
+    )
     _one_error_line(capsys, "verifier: could not start: --consensus-clients needs mutual TLS")
 
 
@@ -296,7 +378,7 @@ def test_logging_goes_through_verifier_logs(monkeypatch: pytest.MonkeyPatch, ser
 
 def _readme_table(marker: str = "<!-- settings table") -> list[str]:
     text = _README.read_text()
-    rows = text[text.index(marker):].splitlines()[1:]
+    rows = text[text.index(marker) :].splitlines()[1:]
     return rows[: next(i for i, row in enumerate(rows) if not row.startswith("|"))]
 
 
@@ -315,8 +397,11 @@ def test_the_settings_table_is_the_parser() -> None:
     options = {o for a in serve._actions for o in a.option_strings if o not in ("-h", "--help")}
     rows = {re.findall(r"`(--[a-z0-9-]+)`", row.split("|")[1])[0]: row for row in _readme_table()[2:]}
     flags = {s.flag for s in settings.SERVE_SETTINGS}
-    negated = {f"--no-{s.name}" for s in settings.SERVE_SETTINGS
-               if isinstance(s.kind, settings.Bool) and not s.kind.valued}
+    negated = {
+        f"--no-{s.name}"
+        for s in settings.SERVE_SETTINGS
+        if isinstance(s.kind, settings.Bool) and not s.kind.valued
+    }
     assert options == flags | negated
     assert set(rows) == flags
     for s in settings.SERVE_SETTINGS:

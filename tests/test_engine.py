@@ -56,7 +56,6 @@ class FaultyBackend(CpuBackend):
         return out
 
 
-
 class _FaultyRunner:
     """A scheme's runner in ``FaultyBackend``: fails while the backend is ``broken``."""
 
@@ -93,7 +92,9 @@ def test_unknown_and_unsupported_policies(cpu_engine: Engine) -> None:
     assert cpu_engine.verify(ED25519, _signed(1), "zip215").all_valid  # the CPU's host-kernel path
     no_zip215 = Engine(CpuBackend(workers=1, zip215=False))
     try:
-        with pytest.raises(UnsupportedPolicyError, match="policy 'zip215' is not implemented by backend 'cpu'"):
+        with pytest.raises(
+            UnsupportedPolicyError, match="policy 'zip215' is not implemented by backend 'cpu'"
+        ):
             no_zip215.verify(ED25519, _signed(1), "zip215")
     finally:
         no_zip215.close()
@@ -157,8 +158,11 @@ def test_crossover_per_route() -> None:
         assert engine.verify(MERKLE, proofs.slice(0, 6)).backend == "cpu"
     finally:
         engine.close()
-    assert Engine(CpuBackend(workers=1)).crossovers == {("ed25519", "libsodium"): 0, ("ed25519", "zip215"): 0,
-                                                         ("merkle", ""): 0}
+    assert Engine(CpuBackend(workers=1)).crossovers == {
+        ("ed25519", "libsodium"): 0,
+        ("ed25519", "zip215"): 0,
+        ("merkle", ""): 0,
+    }
 
 
 def test_public_api_round_trip() -> None:
@@ -206,7 +210,9 @@ def test_register_keys_rows_both_backends_and_overflow() -> None:
             runner = be.runners[ED25519.name]  # type: ignore[attr-defined]
             held = getattr(runner, "runner", runner)._zip215.store_keys
             assert [held[i].tobytes() for i in range(10)] == pks[:10]
-        want = engine.verify(ED25519, batch, Policy.ZIP215).verdicts.tolist()  # no rows: keys decoded per item
+        want = engine.verify(
+            ED25519, batch, Policy.ZIP215
+        ).verdicts.tolist()  # no rows: keys decoded per item
         assert want.count(Verdict.OK) == 11
         named = store.slots(b"set", batch.public_keys)
         assert named is not None and named.tolist() == slots.tolist()
@@ -255,7 +261,9 @@ def test_registering_while_verifying_never_changes_a_verdict(seed: int) -> None:
             k += 1
             store.release(b"set")
             again = store.register(b"set", _keys(keys[k % 2]))
-            assert sorted(again.tolist()) == sorted(slots.tolist())  # the same rows, other keys every other time
+            assert sorted(again.tolist()) == sorted(
+                slots.tolist()
+            )  # the same rows, other keys every other time
         return k
 
     threads = [threading.Thread(target=reader) for _ in range(3)]

@@ -9,7 +9,9 @@ from verifier import errors
 
 
 @pytest.mark.parametrize(("error", "code"), errors.STATUS)
-def test_every_status_names_a_grpc_code_and_comes_back_as_the_error(error: type[errors.VerifierError], code: str) -> None:
+def test_every_status_names_a_grpc_code_and_comes_back_as_the_error(
+    error: type[errors.VerifierError], code: str
+) -> None:
     assert isinstance(getattr(grpc.StatusCode, code), grpc.StatusCode)
     exc = error("x")
     assert errors.status_of(exc) == code

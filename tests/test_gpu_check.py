@@ -18,15 +18,29 @@ def test_merge_keeps_every_record_tagged_with_its_file_in_the_order_written(tmp_
     parts = tmp_path / "parts"
     (parts / "kernel-ptx").mkdir(parents=True)
     first = {"device": "emu", "results": [{"kind": "environment"}]}
-    second = {"device": "NVIDIA H200", "results": [{"kind": "ed25519", "items_per_second": 1.0}, {"kind": "x"}]}
+    second = {
+        "device": "NVIDIA H200",
+        "results": [{"kind": "ed25519", "items_per_second": 1.0}, {"kind": "x"}],
+    }
     (parts / "b-env.json").write_text(json.dumps(first))
     time.sleep(0.01)
     (parts / "kernel-ptx" / "a-kernel.json").write_text(json.dumps(second))
     (parts / "broken.json").write_text("{")
     out = tmp_path / "merged.json"
     proc = subprocess.run(
-        [sys.executable, str(_ROOT / "benchmarks" / "gpu_check.py"), "merge", str(parts), str(out), "--stages", "env"],
-        capture_output=True, text=True, cwd=_ROOT, env=dict(os.environ),
+        [
+            sys.executable,
+            str(_ROOT / "benchmarks" / "gpu_check.py"),
+            "merge",
+            str(parts),
+            str(out),
+            "--stages",
+            "env",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=_ROOT,
+        env=dict(os.environ),
     )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())

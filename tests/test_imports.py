@@ -61,7 +61,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if m.startswith(n + ".") or n.startswith(m + "."):
                 continue
             if state.get(n) == 1:
-                return stack[stack.index(n):] + [n]
+                return stack[stack.index(n) :] + [n]
             if n not in state and (found := visit(n)):
                 return found
         stack.pop()
@@ -81,7 +81,12 @@ def test_the_package_has_no_import_cycle() -> None:
 
 def test_no_production_backend_imports_the_test_backend() -> None:
     graph = _graph()
-    for m in ("verifier.backends.cpu", "verifier.backends.cuda.backend", "verifier.backends._host", "verifier.engine"):
+    for m in (
+        "verifier.backends.cpu",
+        "verifier.backends.cuda.backend",
+        "verifier.backends._host",
+        "verifier.engine",
+    ):
         assert "verifier.backends.emu" not in graph[m], m
 
 

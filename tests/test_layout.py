@@ -65,8 +65,9 @@ def offenders(root: Path) -> list[tuple[str, int, str]]:
 
 def test_no_module_imports_a_test_module() -> None:
     new = [(f, line, m) for f, line, m in offenders(ROOT) if (f, m) not in KNOWN_OFFENDERS]
-    assert not new, "import from tests.support (or a conftest.py fixture), not from a test module:\n" + "\n".join(
-        f"  {f}:{line} imports {m}" for f, line, m in new
+    assert not new, (
+        "import from tests.support (or a conftest.py fixture), not from a test module:\n"
+        + "\n".join(f"  {f}:{line} imports {m}" for f, line, m in new)
     )
 
 
@@ -94,8 +95,14 @@ def test_known_offenders_are_still_there() -> None:
     ],
 )
 def test_the_check_finds_each_form_of_import(tmp_path: Path, where: str, source: str, module: str) -> None:
-    for name in ("tests/__init__.py", "tests/test_b.py", "tests/pkg/__init__.py", "tests/pkg/test_c.py",
-                 "tests/support/__init__.py", "tests/support/helpers.py"):
+    for name in (
+        "tests/__init__.py",
+        "tests/test_b.py",
+        "tests/pkg/__init__.py",
+        "tests/pkg/test_c.py",
+        "tests/support/__init__.py",
+        "tests/support/helpers.py",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     (tmp_path / where).write_text(source)

@@ -35,8 +35,11 @@ def test_short_commit_load_during_bulk_every_answer_right() -> None:
     proc, target = start_server("cpu")
     try:
         bulk: dict[str, object] = {}
-        worker = threading.Thread(target=lambda: bulk.update(
-            run_load(target, clients=2, batch_sizes=[64, 300], seconds=3, max_requests=100, seed=6)))
+        worker = threading.Thread(
+            target=lambda: bulk.update(
+                run_load(target, clients=2, batch_sizes=[64, 300], seconds=3, max_requests=100, seed=6)
+            )
+        )
         worker.start()
         commits = run_commit_load(target, clients=2, seconds=3, seed=6, priority="consensus")
         worker.join()
@@ -51,7 +54,16 @@ def test_short_commit_load_during_bulk_every_answer_right() -> None:
 # Each mode runs end to end at its --quick sizes and writes one record with the keys the issue's
 # figures need. Nothing here asserts a speed or a target: only counts that must add up.
 
-_RECORD_KEYS = {"kind", "mode", "backend", "params", "serve_args", "server_limits", "targets", "server_alive_after"}
+_RECORD_KEYS = {
+    "kind",
+    "mode",
+    "backend",
+    "params",
+    "serve_args",
+    "server_limits",
+    "targets",
+    "server_alive_after",
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +92,9 @@ def _against(server: hostile.Server) -> list[str]:
     return ["--target", server.target, "--server-pid", str(server.pid), "--metrics-url", server.metrics_url]
 
 
-def test_flood_mode_starts_its_server_with_the_serve_args_and_refuses_every_flood_request(tmp_path: Path) -> None:
+def test_flood_mode_starts_its_server_with_the_serve_args_and_refuses_every_flood_request(
+    tmp_path: Path,
+) -> None:
     r = _run_mode("flood", tmp_path, "--serve-arg=--max-items=4096")
     assert r["serve_args"] == [*hostile.QUICK_SERVE_ARGS, "--max-items=4096"]
     assert int(r["server_limits"]["max_items"]) == 4096  # the last flag reached the server
@@ -101,7 +115,9 @@ def test_commit_beside_bulk_mode_gets_valid_commits_and_right_bulk_verdicts(
     r = _run_mode("commit-beside-bulk", tmp_path, *_against(quick_server))
     for phase in ("commit_idle", "commit_beside_bulk"):
         assert r[phase]["sent"] >= 1 and r[phase]["answered_invalid"] == 0, r[phase]
-    assert r["bulk"]["items_wrong"] == 0 and r["bulk"]["items_ok"] % r["bulk"]["items_per_request"] == 0, r["bulk"]
+    assert r["bulk"]["items_wrong"] == 0 and r["bulk"]["items_ok"] % r["bulk"]["items_per_request"] == 0, r[
+        "bulk"
+    ]
     assert set(r) >= {"p99_budget_s", "p99_over_budget"}
 
 
@@ -122,7 +138,9 @@ def test_abandoned_mode_reads_the_servers_counters(quick_server: hostile.Server,
     assert sum(r["requests_by_grpc_code"].values()) >= r["requests"] - 1, r  # the server saw the calls
 
 
-def test_stream_stall_mode_sends_without_reading_and_samples_rss(quick_server: hostile.Server, tmp_path: Path) -> None:
+def test_stream_stall_mode_sends_without_reading_and_samples_rss(
+    quick_server: hostile.Server, tmp_path: Path
+) -> None:
     r = _run_mode("stream-stall", tmp_path, *_against(quick_server))
     assert r["warm_answers"] == 100  # the warm-up stream, read to its end, got every answer
     assert 0 < r["requests_sent"] <= r["requests_max"]
@@ -140,8 +158,10 @@ def test_absent_commit_json_is_a_well_formed_commit_of_the_size_asked() -> None:
 
 
 def test_metric_delta_by_label_and_in_total() -> None:
-    text = ('verifier_requests_total{grpc_code="OK",grpc_method="A",grpc_service="s"} %d\n'
-            'verifier_requests_total{grpc_code="CANCELLED",grpc_method="A",grpc_service="s"} %d\n')
+    text = (
+        'verifier_requests_total{grpc_code="OK",grpc_method="A",grpc_service="s"} %d\n'
+        'verifier_requests_total{grpc_code="CANCELLED",grpc_method="A",grpc_service="s"} %d\n'
+    )
     before, after = hostile.parse_metrics(text % (3, 1)), hostile.parse_metrics(text % (5, 1))
     assert hostile.metric_delta(before, after, "verifier_requests_total", by="grpc_code") == {"OK": 2.0}
     assert hostile.metric_delta(before, after, "verifier_requests_total") == {"": 2.0}

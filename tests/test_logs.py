@@ -38,7 +38,10 @@ def _request(n: int, bad: int = 0) -> pb2.VerifySignaturesRequest:
     for i in range(bad):
         msgs[i] += b"!"
     return pb2.VerifySignaturesRequest(
-        public_keys=PK * n, signatures=b"".join(sigs), messages=b"".join(msgs), message_lengths=[len(m) for m in msgs]
+        public_keys=PK * n,
+        signatures=b"".join(sigs),
+        messages=b"".join(msgs),
+        message_lengths=[len(m) for m in msgs],
     )
 
 
@@ -62,8 +65,11 @@ class _Records(logging.Handler):
         self.records.append(record)
 
     def calls(self, method: str) -> list[dict[str, object]]:
-        return [r.fields for r in self.records  # type: ignore[attr-defined]
-                if r.name == "verifier.access" and r.fields.get("method") == _SERVICE + method]  # type: ignore[attr-defined]
+        return [
+            r.fields
+            for r in self.records  # type: ignore[attr-defined]
+            if r.name == "verifier.access" and r.fields.get("method") == _SERVICE + method
+        ]  # type: ignore[attr-defined]
 
     def warnings(self) -> list[logging.LogRecord]:
         return [r for r in self.records if r.levelno == logging.WARNING]
@@ -91,7 +97,9 @@ def test_json_lines_have_time_level_logger_message_and_fields(restore_root: None
     logs.configure("debug", "json", stream=out)
     log = logging.getLogger("verifier.test")
     log.debug("plain %s", "line")
-    log.info("call", extra={logs.FIELDS: {"method": "/a/B", "items": 3, "peer": 'ipv4:"x"', "level": "forged"}})
+    log.info(
+        "call", extra={logs.FIELDS: {"method": "/a/B", "items": 3, "peer": 'ipv4:"x"', "level": "forged"}}
+    )
     try:
         raise ValueError("boom")
     except ValueError:
@@ -102,8 +110,14 @@ def test_json_lines_have_time_level_logger_message_and_fields(restore_root: None
         assert _RFC3339_UTC.match(line["time"]), line["time"]
         assert list(line)[:4] == ["time", "level", "logger", "message"] and line["logger"] == "verifier.test"
     assert lines[0]["level"] == "DEBUG" and lines[0]["message"] == "plain line"
-    assert lines[1]["level"] == "INFO" and lines[1]["items"] == 3 and lines[1]["peer"] == 'ipv4:"x"'  # a field never replaces the four first keys
-    assert lines[2]["level"] == "ERROR" and "Traceback" in lines[2]["exception"] and "ValueError: boom" in lines[2]["exception"]
+    assert (
+        lines[1]["level"] == "INFO" and lines[1]["items"] == 3 and lines[1]["peer"] == 'ipv4:"x"'
+    )  # a field never replaces the four first keys
+    assert (
+        lines[2]["level"] == "ERROR"
+        and "Traceback" in lines[2]["exception"]
+        and "ValueError: boom" in lines[2]["exception"]
+    )
 
 
 def test_text_lines_append_fields_and_configure_replaces_only_its_own_handler(restore_root: None) -> None:
@@ -117,14 +131,20 @@ def test_text_lines_append_fields_and_configure_replaces_only_its_own_handler(re
     log.warning("call", extra={logs.FIELDS: {"code": "OK", "details": "two words", "items": None}})
     assert first.getvalue() == ""
     line = second.getvalue().rstrip("\n")
-    assert re.fullmatch(r"\S+Z WARNING verifier\.test: call code=OK details=\"two words\" items=null", line), line
+    assert re.fullmatch(
+        r"\S+Z WARNING verifier\.test: call code=OK details=\"two words\" items=null", line
+    ), line
     assert other in logging.getLogger().handlers
     assert sum(isinstance(h, logs._Handler) for h in logging.getLogger().handlers) == 1
     logging.getLogger().removeHandler(other)
 
 
-@pytest.mark.parametrize(("level", "fmt", "match"), [("loud", "text", "log level"), ("INFO", "xml", "log format")])
-def test_bad_level_or_format_is_a_value_error_naming_it(level: str, fmt: str, match: str, restore_root: None) -> None:
+@pytest.mark.parametrize(
+    ("level", "fmt", "match"), [("loud", "text", "log level"), ("INFO", "xml", "log format")]
+)
+def test_bad_level_or_format_is_a_value_error_naming_it(
+    level: str, fmt: str, match: str, restore_root: None
+) -> None:
     before = list(logging.getLogger().handlers)
     with pytest.raises(ValueError, match=match):
         logs.configure(level, fmt)
@@ -153,24 +173,36 @@ def _trailing(call: grpc.Call) -> dict[str, str]:
 def test_a_unary_call_is_one_line_with_its_request_id_items_and_verdicts(
     stub: pb2_grpc.VerifierStub, records: _Records
 ) -> None:
-    response, call = stub.VerifySignatures.with_call(_request(5, bad=2), metadata=[("x-request-id", "req-42")], timeout=30)
+    response, call = stub.VerifySignatures.with_call(
+        _request(5, bad=2), metadata=[("x-request-id", "req-42")], timeout=30
+    )
     assert _trailing(call)["x-request-id"] == "req-42"  # the caller's id comes back
     (line,) = records.calls("VerifySignatures")
     assert line["request_id"] == "req-42" and line["code"] == "OK"
-    assert (line["items"], line["valid"], line["invalid"]) == (5, 3, 2) == (len(response.verdicts), 3, response.invalid_count)
+    assert (
+        (line["items"], line["valid"], line["invalid"])
+        == (5, 3, 2)
+        == (len(response.verdicts), 3, response.invalid_count)
+    )
     assert str(line["peer"]).startswith("ipv4:127.0.0.1:") and "subject" not in line  # no client certificate
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] > 0
     _, call = stub.GetInfo.with_call(pb2.GetInfoRequest(), timeout=10)
     (info,) = records.calls("GetInfo")
-    assert re.fullmatch(r"[0-9a-f]{16}", str(info["request_id"])) and _trailing(call)["x-request-id"] == info["request_id"]
+    assert (
+        re.fullmatch(r"[0-9a-f]{16}", str(info["request_id"]))
+        and _trailing(call)["x-request-id"] == info["request_id"]
+    )
     assert "items" not in info  # not known for GetInfo: left out
 
 
 def test_a_stream_is_one_line_when_it_ends_with_its_message_counts(
     stub: pb2_grpc.VerifierStub, records: _Records
 ) -> None:
-    batches = [pb2.StreamRequest(id=1, signatures=_request(3, bad=1)), pb2.StreamRequest(id=2, signatures=_request(2)),
-               pb2.StreamRequest(id=3, signatures=pb2.VerifySignaturesRequest(public_keys=b"x"))]
+    batches = [
+        pb2.StreamRequest(id=1, signatures=_request(3, bad=1)),
+        pb2.StreamRequest(id=2, signatures=_request(2)),
+        pb2.StreamRequest(id=3, signatures=pb2.VerifySignaturesRequest(public_keys=b"x")),
+    ]
     answers = list(stub.VerifyStream(iter(batches), metadata=[("x-request-id", "stream-7")], timeout=30))
     assert len(answers) == 3
     (line,) = records.calls("VerifyStream")
@@ -234,9 +266,13 @@ def test_access_log_off_keeps_the_client_error_warnings(records: _Records) -> No
 
 def test_mutual_tls_subject_is_logged(tmp_path: Path, records: _Records) -> None:
     pki = make_pki(tmp_path)
-    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"]) as server:
+    with running_server(
+        tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"]
+    ) as server:
         creds = grpc.ssl_channel_credentials(
-            Path(pki["ca_crt"]).read_bytes(), Path(pki["client_key"]).read_bytes(), Path(pki["client_crt"]).read_bytes()
+            Path(pki["ca_crt"]).read_bytes(),
+            Path(pki["client_key"]).read_bytes(),
+            Path(pki["client_crt"]).read_bytes(),
         )
         with grpc.secure_channel(server.target, creds) as channel:
             pb2_grpc.VerifierStub(channel).VerifySignatures(_request(1), timeout=30)
@@ -273,7 +309,9 @@ def test_a_server_process_writes_only_json_lines_with_its_settings_and_calls() -
     try:
         process.wait_ready()
         with grpc.insecure_channel(process.target) as channel:
-            pb2_grpc.VerifierStub(channel).VerifySignatures(_request(4, bad=1), metadata=[("x-request-id", "p-1")], timeout=30)
+            pb2_grpc.VerifierStub(channel).VerifySignatures(
+                _request(4, bad=1), metadata=[("x-request-id", "p-1")], timeout=30
+            )
         process.wait_for('"logger": "verifier.access"')
         process.terminate()
         assert process.wait_exit(60) == 0
@@ -283,7 +321,9 @@ def test_a_server_process_writes_only_json_lines_with_its_settings_and_calls() -
     assert all(_RFC3339_UTC.match(x["time"]) and x["level"] and x["logger"] for x in lines)
     (settings,) = [x for x in lines if x["message"] == "settings"]
     assert set(ServerConfig().settings()) - {"crossover_batch"} <= set(settings)  # every setting, flattened
-    assert settings["port"] == process.port and settings["backend"] == "cpu" and settings["log_format"] == "json"
+    assert (
+        settings["port"] == process.port and settings["backend"] == "cpu" and settings["log_format"] == "json"
+    )
     assert settings["scheduler.max_batch_items"] > 0 and "crossover_batch.ed25519.libsodium" in settings
     (call,) = [x for x in lines if x["logger"] == "verifier.access"]
     assert call["method"] == _SERVICE + "VerifySignatures" and call["request_id"] == "p-1"

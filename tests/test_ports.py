@@ -33,11 +33,15 @@ def _second(*flags: str) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize("which", ["gRPC", "metrics"])
-def test_a_second_server_on_a_port_in_use_stops_with_one_line_naming_it(first: ServeProcess, which: str) -> None:
+def test_a_second_server_on_a_port_in_use_stops_with_one_line_naming_it(
+    first: ServeProcess, which: str
+) -> None:
     port = first.port if which == "gRPC" else first.metrics_port
     rc, lines = _second("--port" if which == "gRPC" else "--metrics-port", str(port))
     assert rc == 2, lines  # the command line's exit code for a startup failure
-    assert len(lines) == 1 and lines[0].endswith(f"{which} port 127.0.0.1:{port} is in use by another process"), lines
+    assert len(lines) == 1 and lines[0].endswith(
+        f"{which} port 127.0.0.1:{port} is in use by another process"
+    ), lines
     # The first server still has its port, and is still the only one answering on it.
     if which == "gRPC":
         with grpc.insecure_channel(first.target) as channel:
@@ -79,20 +83,26 @@ def test_metrics_port_in_use_is_named_before_the_grpc_port_opens() -> None:
         port = holder.getsockname()[1]
 
         async def start() -> None:
-            server = VerifierServer(ServerConfig(port=0, metrics_port=port, backend="cpu"), CollectorRegistry())
+            server = VerifierServer(
+                ServerConfig(port=0, metrics_port=port, backend="cpu"), CollectorRegistry()
+            )
             try:
                 await server.start()
             finally:
                 assert server.port is None  # refused before gRPC bound anything
                 await server.stop(0)
 
-        with pytest.raises(PortInUseError, match=f"^metrics port 127.0.0.1:{port} is in use by another process$"):
+        with pytest.raises(
+            PortInUseError, match=f"^metrics port 127.0.0.1:{port} is in use by another process$"
+        ):
             asyncio.run(start())
 
 
 def test_metrics_on_the_grpc_port_is_refused_naming_both() -> None:
     async def start() -> None:
-        server = VerifierServer(ServerConfig(port=port, metrics_port=port, backend="cpu"), CollectorRegistry())
+        server = VerifierServer(
+            ServerConfig(port=port, metrics_port=port, backend="cpu"), CollectorRegistry()
+        )
         try:
             await server.start()
         finally:

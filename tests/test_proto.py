@@ -28,7 +28,9 @@ def test_generated_code_is_current(tmp_path: Path) -> None:
     stale = [
         name
         for name in GENERATED
-        if not filecmp.cmp(tmp_path / "verifier" / "v1" / name, ROOT / "verifier" / "v1" / name, shallow=False)
+        if not filecmp.cmp(
+            tmp_path / "verifier" / "v1" / name, ROOT / "verifier" / "v1" / name, shallow=False
+        )
     ]
     assert not stale, (
         f"regenerate {stale}: {sys.executable} -m grpc_tools.protoc -Iprotos --python_out=. "

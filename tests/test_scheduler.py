@@ -74,7 +74,9 @@ def test_concurrent_callers_are_merged_and_answered_in_their_own_order() -> None
         sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=50_000, max_batch_items=1000))
         sched.start()
         bads = [(i % 5,) for i in range(20)]
-        results = await asyncio.gather(*(sched.verify(ED25519, _batch(5, bads[i], tag=i), Policy.LIBSODIUM) for i in range(20)))
+        results = await asyncio.gather(
+            *(sched.verify(ED25519, _batch(5, bads[i], tag=i), Policy.LIBSODIUM) for i in range(20))
+        )
         for i, result in enumerate(results):
             assert np.flatnonzero(~result.valid).tolist() == [i % 5]
             assert result.verdict(i % 5) is Verdict.EQUATION_FAILED
@@ -93,7 +95,10 @@ def test_consensus_goes_ahead_of_bulk() -> None:
         backend.gate.clear()
         first = asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=0), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.entered.wait, 5)  # the device is busy with batch 0
-        bulk = [asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=1 + i), Policy.LIBSODIUM)) for i in range(3)]
+        bulk = [
+            asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=1 + i), Policy.LIBSODIUM))
+            for i in range(3)
+        ]
         await asyncio.sleep(0.01)
         urgent = asyncio.ensure_future(
             sched.verify(ED25519, _batch(4, tag=9), Policy.LIBSODIUM, priority=Priority.CONSENSUS)
@@ -112,7 +117,9 @@ def test_full_queue_refuses_at_once_naming_the_numbers() -> None:
     backend = RecordingCpu()
 
     async def main() -> None:
-        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, queue_capacity_items=100))
+        sched = Scheduler(
+            Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, queue_capacity_items=100)
+        )
         sched.start()
         backend.gate.clear()
         busy = asyncio.ensure_future(sched.verify(ED25519, _batch(10), Policy.LIBSODIUM))
@@ -120,7 +127,9 @@ def test_full_queue_refuses_at_once_naming_the_numbers() -> None:
         queued = asyncio.ensure_future(sched.verify(ED25519, _batch(80), Policy.LIBSODIUM))
         await asyncio.sleep(0.01)
         assert sched.queued_items == 80
-        with pytest.raises(LimitExceededError, match="queue full: 80 items queued, 30 more would pass the capacity of 100"):
+        with pytest.raises(
+            LimitExceededError, match="queue full: 80 items queued, 30 more would pass the capacity of 100"
+        ):
             await sched.verify(ED25519, _batch(30), Policy.LIBSODIUM)
         backend.gate.set()
         assert (await busy).all_valid and (await queued).all_valid
@@ -191,14 +200,21 @@ class GatedCpu(RecordingCpu):
 
 
 def _dropped(metrics: Metrics, reason: str) -> float:
-    return metrics.registry.get_sample_value("verifier_items_dropped_total", {"scheme": "ed25519", "reason": reason}) or 0.0
+    return (
+        metrics.registry.get_sample_value(
+            "verifier_items_dropped_total", {"scheme": "ed25519", "reason": reason}
+        )
+        or 0.0
+    )
 
 
 def test_consensus_runs_in_its_reserved_slot_while_bulk_holds_the_others() -> None:
     backend = GatedCpu(hold={1})
 
     async def main() -> None:
-        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=1))
+        sched = Scheduler(
+            Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, consensus_slots=1)
+        )
         sched.start()
         bulk = asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=1), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.held.wait, 5)  # the one bulk slot is taken
@@ -222,8 +238,12 @@ def test_a_unit_never_mixes_consensus_and_bulk_items() -> None:
         sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=20_000, max_batch_items=1000))
         sched.start()
         calls = [
-            sched.verify(ED25519, _batch(5, tag=i), Policy.LIBSODIUM,
-                                 priority=Priority.CONSENSUS if i % 2 else Priority.BULK)
+            sched.verify(
+                ED25519,
+                _batch(5, tag=i),
+                Policy.LIBSODIUM,
+                priority=Priority.CONSENSUS if i % 2 else Priority.BULK,
+            )
             for i in range(12)
         ]
         assert all(r.all_valid for r in await asyncio.gather(*calls))
@@ -243,7 +263,9 @@ def test_within_a_class_the_earliest_deadline_goes_first() -> None:
         busy = asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=0), Policy.LIBSODIUM))
         await asyncio.to_thread(backend.held.wait, 5)
         queued = [
-            asyncio.ensure_future(sched.verify(ED25519, _batch(4, tag=tag), Policy.LIBSODIUM, timeout=timeout))
+            asyncio.ensure_future(
+                sched.verify(ED25519, _batch(4, tag=tag), Policy.LIBSODIUM, timeout=timeout)
+            )
             for tag, timeout in ((1, None), (2, 20.0), (3, 5.0))
         ]
         await asyncio.sleep(0.01)
@@ -275,10 +297,15 @@ def test_a_cancelled_big_request_stops_within_one_unit() -> None:
     assert [n for n, _ in backend.batches] == [4, 2], backend.batches
     assert _dropped(metrics, "cancelled") == 36
     unclaimed = {
-        started: metrics.registry.get_sample_value("verifier_items_unclaimed_total", {"scheme": "ed25519", "started": started})
+        started: metrics.registry.get_sample_value(
+            "verifier_items_unclaimed_total", {"scheme": "ed25519", "started": started}
+        )
         for started in ("before_caller_left", "after_caller_left")
     }
-    assert unclaimed == {"before_caller_left": 4, "after_caller_left": None}  # the unit on the device when it left
+    assert unclaimed == {
+        "before_caller_left": 4,
+        "after_caller_left": None,
+    }  # the unit on the device when it left
 
 
 def test_a_deadline_passing_mid_request_answers_at_once_and_drops_the_rest() -> None:
@@ -320,7 +347,9 @@ def test_a_deadline_the_measured_rate_cannot_meet_is_refused_before_any_work() -
         sched.start()
         assert (await sched.verify(ED25519, _batch(64), Policy.LIBSODIUM)).all_valid  # measures ~1,000/s
         # Refused as it reaches a unit (the deadline's own answer would read "deadline passed").
-        with pytest.raises(DeadlineExceededError, match=r"deadline cannot be met: 2000 items left at the measured"):
+        with pytest.raises(
+            DeadlineExceededError, match=r"deadline cannot be met: 2000 items left at the measured"
+        ):
             await sched.verify(ED25519, _batch(2000), Policy.LIBSODIUM, timeout=0.5)
         assert (await sched.verify(ED25519, _batch(64), Policy.LIBSODIUM, timeout=5.0)).all_valid
         await sched.close()
@@ -339,7 +368,9 @@ def test_under_mixed_churn_every_answer_is_right_and_nothing_stays_counted() -> 
     metrics = Metrics()
 
     async def main() -> None:
-        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=200, max_batch_items=32), metrics)
+        sched = Scheduler(
+            Engine(backend), SchedulerConfig(max_queue_delay_us=200, max_batch_items=32), metrics
+        )
         sched.start()
         calls = []
         for i in range(120):
@@ -348,7 +379,9 @@ def test_under_mixed_churn_every_answer_is_right_and_nothing_stays_counted() -> 
             prio = rng.choice((Priority.BULK, Priority.CONSENSUS))
             timeout = rng.choice((None, 10.0, 0.0005))
             task = asyncio.ensure_future(
-                sched.verify(ED25519, _batch(n, bad, tag=i % 250), Policy.LIBSODIUM, priority=prio, timeout=timeout)
+                sched.verify(
+                    ED25519, _batch(n, bad, tag=i % 250), Policy.LIBSODIUM, priority=prio, timeout=timeout
+                )
             )
             calls.append((task, bad))
             if rng.random() < 0.15:
@@ -384,7 +417,9 @@ def test_on_the_cpu_units_are_sized_by_the_measured_rate() -> None:
     backend.run = recording  # type: ignore[method-assign]
 
     async def main() -> None:
-        sched = Scheduler(Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, unit_target_ms=100))
+        sched = Scheduler(
+            Engine(backend), SchedulerConfig(max_queue_delay_us=0, max_inflight=1, unit_target_ms=100)
+        )
         sched.start()
         assert sched.unit_items == 4096
         result = await sched.verify(ED25519, _batch(1000, bad=(999,)), Policy.LIBSODIUM)

@@ -49,7 +49,9 @@ class SwappedMerkle(CpuBackend):
         return out
 
 
-@pytest.mark.parametrize(("backend", "match"), [(CofactoredCpu, "ed25519/libsodium/"), (SwappedMerkle, "merkle/")])
+@pytest.mark.parametrize(
+    ("backend", "match"), [(CofactoredCpu, "ed25519/libsodium/"), (SwappedMerkle, "merkle/")]
+)
 def test_a_wrong_backend_is_refused(backend: type[CpuBackend], match: str) -> None:
     with pytest.raises(SelfTestError, match=match):
         run_selftest(backend(workers=1))

@@ -91,7 +91,9 @@ def test_client_merkle_both_leaf_forms(server: RunningServer) -> None:
     args = ([0, 2, 2, 5, 1], [3, 3, 3, 3, 3], [[lh[1], lh[2]], [n01], [n01, n01], [n01], [lh[0], lh[2]]])
     with verifier.Client(server.target) as client:
         by_data = client.verify_merkle(*args, root, leaves=[b"a", b"c", b"c", b"c", b"x"])
-        by_hash = client.verify_merkle(*args, [root] * 4 + [b"short"], leaf_hashes=[lh[0], lh[2], lh[2], lh[2], lh[1]])
+        by_hash = client.verify_merkle(
+            *args, [root] * 4 + [b"short"], leaf_hashes=[lh[0], lh[2], lh[2], lh[2], lh[1]]
+        )
     names = lambda r: [Verdict(int(v)).name for v in r.verdicts]  # noqa: E731
     assert names(by_data) == ["OK", "OK", "MALFORMED_PROOF", "MALFORMED_PROOF", "ROOT_MISMATCH"]
     assert names(by_hash) == ["OK", "OK", "MALFORMED_PROOF", "MALFORMED_PROOF", "MALFORMED_PROOF"]
@@ -108,22 +110,47 @@ def test_request_level_errors_name_field_and_numbers(stub: pb2_grpc.VerifierStub
     ok = dict(public_keys=PK * 2, signatures=b"\x00" * 128, messages=b"ab", message_lengths=[1, 1])
     bad_cases = [
         (dict(ok, public_keys=PK), grpc.StatusCode.INVALID_ARGUMENT, "public_keys holds 32 bytes; 2 items"),
-        (dict(ok, messages=b"abc"), grpc.StatusCode.INVALID_ARGUMENT, "message_lengths sum to 2 bytes but messages holds 3"),
+        (
+            dict(ok, messages=b"abc"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "message_lengths sum to 2 bytes but messages holds 3",
+        ),
         (dict(ok, policy=7), grpc.StatusCode.INVALID_ARGUMENT, "policy: unknown value 7"),
         (
-            dict(public_keys=PK * 501, signatures=b"\x00" * 64 * 501, messages=b"", message_lengths=[0] * 501),
+            dict(
+                public_keys=PK * 501, signatures=b"\x00" * 64 * 501, messages=b"", message_lengths=[0] * 501
+            ),
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             "request has 501 items; the limit is 500",
         ),
-        (dict(ok, messages=b"x" * 70_000, message_lengths=[35_000, 35_000]), grpc.StatusCode.RESOURCE_EXHAUSTED, "65536"),
+        (
+            dict(ok, messages=b"x" * 70_000, message_lengths=[35_000, 35_000]),
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "65536",
+        ),
     ]
     for fields, code, match in bad_cases:
         _expect(code, match, stub.VerifySignatures, pb2.VerifySignaturesRequest(**fields))
-    merkle = dict(leaf_indices=[0], tree_sizes=[1], path_hashes=b"", path_lengths=[0], roots=b"r" * 32, leaf_hashes=b"h" * 32)
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, "root_indices[0] = 4 but only 1 roots", stub.VerifyMerkleProofs,
-            pb2.VerifyMerkleProofsRequest(**merkle, root_indices=[4]))
-    _expect(grpc.StatusCode.INVALID_ARGUMENT, "leaf_indices 1, tree_sizes 2", stub.VerifyMerkleProofs,
-            pb2.VerifyMerkleProofsRequest(**dict(merkle, tree_sizes=[1, 1])))
+    merkle = dict(
+        leaf_indices=[0],
+        tree_sizes=[1],
+        path_hashes=b"",
+        path_lengths=[0],
+        roots=b"r" * 32,
+        leaf_hashes=b"h" * 32,
+    )
+    _expect(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "root_indices[0] = 4 but only 1 roots",
+        stub.VerifyMerkleProofs,
+        pb2.VerifyMerkleProofsRequest(**merkle, root_indices=[4]),
+    )
+    _expect(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "leaf_indices 1, tree_sizes 2",
+        stub.VerifyMerkleProofs,
+        pb2.VerifyMerkleProofsRequest(**dict(merkle, tree_sizes=[1, 1])),
+    )
     # The server is still healthy and answers the well-formed request.
     response = stub.VerifySignatures(pb2.VerifySignaturesRequest(**ok), timeout=10)
     assert list(response.verdicts) == [Verdict.EQUATION_FAILED] * 2 or list(response.verdicts)[0] != 0
@@ -142,7 +169,10 @@ def test_zip215_over_grpc_on_the_cpu_backend(stub: pb2_grpc.VerifierStub) -> Non
         messages=b"".join(c.message for c in cases),
         message_lengths=[len(c.message) for c in cases],
     )
-    for policy, want in ((pb2.POLICY_ZIP215, [c.zip215 for c in cases]), (pb2.POLICY_LIBSODIUM, [c.libsodium for c in cases])):
+    for policy, want in (
+        (pb2.POLICY_ZIP215, [c.zip215 for c in cases]),
+        (pb2.POLICY_LIBSODIUM, [c.libsodium for c in cases]),
+    ):
         response = stub.VerifySignatures(pb2.VerifySignaturesRequest(**fields, policy=policy), timeout=30)
         assert [Verdict(v).name for v in response.verdicts] == want
         assert response.backend == "cpu"
@@ -154,7 +184,11 @@ def _promtool() -> str | None:
     from pathlib import Path
 
     local = Path(__file__).resolve().parents[1] / ".venv" / "tools" / "promtool"
-    return os.environ.get("VERIFIER_PROMTOOL") or shutil.which("promtool") or (str(local) if local.exists() else None)
+    return (
+        os.environ.get("VERIFIER_PROMTOOL")
+        or shutil.which("promtool")
+        or (str(local) if local.exists() else None)
+    )
 
 
 def test_metrics_pass_promtool_check(server: RunningServer, stub: pb2_grpc.VerifierStub) -> None:
@@ -169,16 +203,32 @@ def test_metrics_pass_promtool_check(server: RunningServer, stub: pb2_grpc.Verif
         print(f"\ntest_metrics_pass_promtool_check: skipped: {reason}")
         pytest.skip(reason)
     pks, sigs, msgs = _items(3)
-    stub.VerifySignatures(pb2.VerifySignaturesRequest(public_keys=b"".join(pks), signatures=b"".join(sigs),
-                                                      messages=b"".join(msgs), message_lengths=[len(m) for m in msgs]))
-    stub.VerifyMerkleProofs(pb2.VerifyMerkleProofsRequest(leaf_indices=[0], tree_sizes=[1], path_hashes=b"",
-                                                          path_lengths=[0], roots=b"r" * 32, leaf_hashes=b"r" * 32))
+    stub.VerifySignatures(
+        pb2.VerifySignaturesRequest(
+            public_keys=b"".join(pks),
+            signatures=b"".join(sigs),
+            messages=b"".join(msgs),
+            message_lengths=[len(m) for m in msgs],
+        )
+    )
+    stub.VerifyMerkleProofs(
+        pb2.VerifyMerkleProofsRequest(
+            leaf_indices=[0],
+            tree_sizes=[1],
+            path_hashes=b"",
+            path_lengths=[0],
+            roots=b"r" * 32,
+            leaf_hashes=b"r" * 32,
+        )
+    )
     with pytest.raises(grpc.RpcError):
         stub.VerifySignatures(pb2.VerifySignaturesRequest(public_keys=b"x"), timeout=10)
     with urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=10) as r:  # type: ignore[union-attr]
         text = r.read()
     assert b"verifier_items_total" in text and b"verifier_commits_total" in text
-    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=60, check=False
+    )
     problems = (proc.stdout + proc.stderr).decode()
     assert proc.returncode == 0 and not problems.strip(), problems
 
@@ -191,10 +241,20 @@ def test_empty_request_is_answered(stub: pb2_grpc.VerifierStub) -> None:
 def test_metrics_endpoint(server: RunningServer, stub: pb2_grpc.VerifierStub) -> None:
     keys, sigs, msgs = _items(3)
     stub.VerifySignatures(
-        pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs), messages=b"".join(msgs),
-                                    message_lengths=[len(m) for m in msgs]), timeout=10)
+        pb2.VerifySignaturesRequest(
+            public_keys=b"".join(keys),
+            signatures=b"".join(sigs),
+            messages=b"".join(msgs),
+            message_lengths=[len(m) for m in msgs],
+        ),
+        timeout=10,
+    )
     assert server.server is not None
-    text = urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=5).read().decode()
+    text = (
+        urllib.request.urlopen(f"http://127.0.0.1:{server.server.metrics_port}/metrics", timeout=5)
+        .read()
+        .decode()
+    )
     assert 'verifier_backend_info{backend="cpu"} 1.0' in text
     assert 'verifier_items_total{backend="cpu",scheme="ed25519",verdict="ok"}' in text
     assert 'grpc_code="OK",grpc_method="VerifySignatures",grpc_service="verifier.v1.Verifier"' in text
@@ -215,8 +275,12 @@ def test_an_internal_bug_is_internal_not_the_callers_fault(monkeypatch: pytest.M
     monkeypatch.setattr("verifier.server.select_backend", lambda name: BuggyCpu())
     with running_server() as srv, grpc.insecure_channel(srv.target) as channel:
         keys, sigs, msgs = _items(3)
-        request = pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs),
-                                              messages=b"".join(msgs), message_lengths=[len(m) for m in msgs])
+        request = pb2.VerifySignaturesRequest(
+            public_keys=b"".join(keys),
+            signatures=b"".join(sigs),
+            messages=b"".join(msgs),
+            message_lengths=[len(m) for m in msgs],
+        )
         with pytest.raises(grpc.RpcError) as info:
             pb2_grpc.VerifierStub(channel).VerifySignatures(request, timeout=30)
         assert info.value.code() == grpc.StatusCode.INTERNAL
@@ -276,8 +340,15 @@ def test_grafana_dashboard_uses_only_metrics_the_server_exports(server: RunningS
     import re
     from pathlib import Path
 
-    dashboard = json.loads((Path(__file__).resolve().parent.parent / "deploy/grafana/verifier-dashboard.json").read_text())
-    used = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"verifier_[a-z_]+", t["expr"])}
+    dashboard = json.loads(
+        (Path(__file__).resolve().parent.parent / "deploy/grafana/verifier-dashboard.json").read_text()
+    )
+    used = {
+        m
+        for p in dashboard["panels"]
+        for t in p["targets"]
+        for m in re.findall(r"verifier_[a-z_]+", t["expr"])
+    }
     assert server.server is not None
     exported = {metric.name for metric in server.registry.collect()}  # family names, no _total/_bucket
     families = {re.sub(r"_(total|bucket|sum|count)$", "", m) for m in used}
@@ -293,7 +364,9 @@ def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: Run
     end, with their code and duration); each stream message is counted too, received and sent."""
     stream = dict(grpc_service="verifier.v1.Verifier", grpc_method="VerifyStream")
     watch = dict(grpc_service="grpc.health.v1.Health", grpc_method="Watch")
-    reflect = dict(grpc_service="grpc.reflection.v1alpha.ServerReflection", grpc_method="ServerReflectionInfo")
+    reflect = dict(
+        grpc_service="grpc.reflection.v1alpha.ServerReflection", grpc_method="ServerReflectionInfo"
+    )
     counters = {
         "stream calls": ("verifier_requests_total", dict(stream, grpc_code="OK")),
         "stream received": ("verifier_stream_messages_total", dict(stream, direction="received")),
@@ -301,17 +374,26 @@ def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: Run
         "stream durations": ("verifier_request_duration_seconds_count", stream),
         "watch calls": ("verifier_requests_total", dict(watch, grpc_code="CANCELLED")),
         "watch sent": ("verifier_stream_messages_total", dict(watch, direction="sent")),
-        "check calls": ("verifier_requests_total", dict(grpc_service="grpc.health.v1.Health", grpc_method="Check",
-                                                        grpc_code="OK")),
+        "check calls": (
+            "verifier_requests_total",
+            dict(grpc_service="grpc.health.v1.Health", grpc_method="Check", grpc_code="OK"),
+        ),
         "reflection calls": ("verifier_requests_total", dict(reflect, grpc_code="OK")),
     }
     before = {k: _sample(server, name, **labels) for k, (name, labels) in counters.items()}
     keys, sigs, msgs = _items(2)
-    batch = pb2.VerifySignaturesRequest(public_keys=b"".join(keys), signatures=b"".join(sigs), messages=b"".join(msgs),
-                                        message_lengths=[len(m) for m in msgs])
+    batch = pb2.VerifySignaturesRequest(
+        public_keys=b"".join(keys),
+        signatures=b"".join(sigs),
+        messages=b"".join(msgs),
+        message_lengths=[len(m) for m in msgs],
+    )
     with grpc.insecure_channel(server.target) as channel:
-        answers = list(pb2_grpc.VerifierStub(channel).VerifyStream(
-            iter([pb2.StreamRequest(id=i, signatures=batch) for i in range(3)]), timeout=30))
+        answers = list(
+            pb2_grpc.VerifierStub(channel).VerifyStream(
+                iter([pb2.StreamRequest(id=i, signatures=batch) for i in range(3)]), timeout=30
+            )
+        )
         assert len(answers) == 3
         health = health_pb2_grpc.HealthStub(channel)
         health.Check(health_pb2.HealthCheckRequest(), timeout=10)
@@ -323,15 +405,32 @@ def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: Run
             request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
             response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
         )
-        assert len(list(reflect_info(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))) == 1
+        assert (
+            len(
+                list(
+                    reflect_info(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+                )
+            )
+            == 1
+        )
     deadline = time.monotonic() + 10  # the cancelled Watch is recorded once the server has seen it end
-    while _sample(server, *counters["watch calls"][:1], **counters["watch calls"][1]) == before["watch calls"]:
+    while (
+        _sample(server, *counters["watch calls"][:1], **counters["watch calls"][1]) == before["watch calls"]
+    ):
         assert time.monotonic() < deadline, "the cancelled Watch was never recorded"
         time.sleep(0.05)
     after = {k: _sample(server, name, **labels) for k, (name, labels) in counters.items()}
     grew = {k: after[k] - before[k] for k in counters}
-    assert grew == {"stream calls": 1, "stream received": 3, "stream sent": 3, "stream durations": 1,
-                    "watch calls": 1, "watch sent": 1, "check calls": 1, "reflection calls": 1}, grew
+    assert grew == {
+        "stream calls": 1,
+        "stream received": 3,
+        "stream sent": 3,
+        "stream durations": 1,
+        "watch calls": 1,
+        "watch sent": 1,
+        "check calls": 1,
+        "reflection calls": 1,
+    }, grew
 
 
 def test_metrics_over_tls_and_mutual_tls(tmp_path: Path) -> None:
@@ -380,6 +479,8 @@ def test_metrics_tls_settings_are_checked_before_any_port_opens(settings: dict[s
 def test_metrics_host_is_where_metrics_listen() -> None:
     with running_server(metrics_host="localhost") as srv:
         assert srv.server is not None and srv.server.metrics_port
-        text = urllib.request.urlopen(f"http://localhost:{srv.server.metrics_port}/metrics", timeout=10).read()
+        text = urllib.request.urlopen(
+            f"http://localhost:{srv.server.metrics_port}/metrics", timeout=10
+        ).read()
         assert b"verifier_backend_info" in text
         assert srv.server.effective_settings()["metrics_host"] == "localhost"

@@ -62,9 +62,22 @@ def local_verify() -> cb.VerifyFn:
 
 
 def assert_same(got: cb.CommitResult, want: cb.CommitResult, what: str) -> None:
-    for field in ("valid", "error", "mode", "chain_id", "height", "signed_power", "tallied_power", "total_power",
-                  "needed_power", "statuses", "validators_hash"):
-        assert getattr(got, field) == getattr(want, field), f"{what}: {field}: {getattr(got, field)!r} != {getattr(want, field)!r}"
+    for field in (
+        "valid",
+        "error",
+        "mode",
+        "chain_id",
+        "height",
+        "signed_power",
+        "tallied_power",
+        "total_power",
+        "needed_power",
+        "statuses",
+        "validators_hash",
+    ):
+        assert getattr(got, field) == getattr(want, field), (
+            f"{what}: {field}: {getattr(got, field)!r} != {getattr(want, field)!r}"
+        )
     assert np.array_equal(got.verdicts, want.verdicts), f"{what}: verdicts"
 
 
@@ -78,7 +91,9 @@ def test_real_commits_every_form_and_mode(client: Client, local_verify: cb.Verif
         for mode in MODES:
             want = cb.verify_commit(case["chain_id"], vals, commit, verify=local_verify, mode=mode)
             assert want.valid, case["source"]
-            by_json = client.verify_commit(json.dumps(cdoc), json.dumps(vdoc), chain_id=case["chain_id"], mode=mode)
+            by_json = client.verify_commit(
+                json.dumps(cdoc), json.dumps(vdoc), chain_id=case["chain_id"], mode=mode
+            )
             by_proto = client.verify_commit(commit, vals, chain_id=case["chain_id"], mode=mode)
             assert_same(by_json, want, f"{case['source']} {mode} json")
             assert_same(by_proto, want, f"{case['source']} {mode} proto")
@@ -91,30 +106,49 @@ def test_real_commit_tampered_fails_with_cometbft_error(client: Client) -> None:
     sig[5] ^= 0x10  # a bit of R
     cdoc["signatures"][0]["signature"] = base64.b64encode(bytes(sig)).decode()
     r = client.verify_commit(json.dumps(cdoc), vdoc, chain_id=case["chain_id"])
-    assert not r.valid and r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE and r.error.index == 0
+    assert (
+        not r.valid
+        and r.error is not None
+        and r.error.code == cb.ErrorCode.INVALID_SIGNATURE
+        and r.error.index == 0
+    )
     assert r.error.message.startswith("wrong signature (#0): ")
     assert r.statuses == (cb.SignatureStatus.VERIFIED,) and r.verdict(0) is not None
     r = client.verify_commit(json.dumps(real_commit_doc(case)), vdoc, chain_id=case["chain_id"] + "x")
     assert r.error is not None and r.error.code == cb.ErrorCode.INVALID_SIGNATURE
 
 
-def test_generated_commits_match_reference_tally(client: Client, local_verify: cb.VerifyFn, seed: int) -> None:
+def test_generated_commits_match_reference_tally(
+    client: Client, local_verify: cb.VerifyFn, seed: int
+) -> None:
     """150-validator commits with nil and absent votes and bad signatures planted before and after the 2/3
     point: the server's answer equals the reference tally and the in-process answer, in every mode."""
     rng = random.Random(seed)
     for k in range(6):
-        gen = ref.generate(rng, 150, p_absent=0.15, p_nil=0.1, n_bad=[0, 1, 3, 20, 0, 2][k], powers=["small", "wide"][k % 2])
+        gen = ref.generate(
+            rng, 150, p_absent=0.15, p_nil=0.1, n_bad=[0, 1, 3, 20, 0, 2][k], powers=["small", "wide"][k % 2]
+        )
         cdoc = gen.commit_json()
         vdoc = ref.validators_json(gen.validators, per_page=100)
         commit, vals = cb.parse_commit(cdoc), cb.parse_validators(vdoc)
         for mode in MODES:
             got = client.verify_commit(json.dumps(cdoc), json.dumps(vdoc), mode=mode)
-            assert_same(got, cb.verify_commit(None, vals, commit, verify=local_verify, mode=mode), f"#{k} {mode}")
-            want = ref.ref_tally(
-                mode, gen.validators, gen.entries, sig_ok=gen.sig_ok, commit_height=gen.height,
-                expected_height=gen.height, commit_block_id=commit.block_id, expected_block_id=commit.block_id,
+            assert_same(
+                got, cb.verify_commit(None, vals, commit, verify=local_verify, mode=mode), f"#{k} {mode}"
             )
-            assert (got.error.code.name if got.error else None) == want.code, f"seed {seed} #{k} {mode}: {got.error}"
+            want = ref.ref_tally(
+                mode,
+                gen.validators,
+                gen.entries,
+                sig_ok=gen.sig_ok,
+                commit_height=gen.height,
+                expected_height=gen.height,
+                commit_block_id=commit.block_id,
+                expected_block_id=commit.block_id,
+            )
+            assert (got.error.code.name if got.error else None) == want.code, (
+                f"seed {seed} #{k} {mode}: {got.error}"
+            )
             if want.code is None:
                 assert got.signed_power == want.signed
             if got.error is not None and want.index is not None:
@@ -134,7 +168,9 @@ def test_registered_set_by_hash_and_eviction(
         hashes.append(h)
     # Registering the JSON form of a set gives the same hash, and says how many sets the server holds.
     response = stub.RegisterValidatorSet(
-        pb2.RegisterValidatorSetRequest(validators_json=json.dumps(ref.validators_json(gens[2].validators)).encode())
+        pb2.RegisterValidatorSetRequest(
+            validators_json=json.dumps(ref.validators_json(gens[2].validators)).encode()
+        )
     )
     assert response.validator_set_hash == hashes[2] and response.validators == 6
     assert response.registered_sets == 2 and response.max_sets == 2
@@ -153,7 +189,11 @@ def test_registered_set_by_hash_and_eviction(
     with pytest.raises(cb.UnknownValidatorSetError, match=hashes[0].hex().upper()):
         client.verify_commit(json.dumps(gens[0].commit_json()), validator_set_hash=hashes[0])
     with pytest.raises(grpc.RpcError) as info:
-        stub.VerifyCommit(pb2.VerifyCommitRequest(commit_json=json.dumps(gens[1].commit_json()).encode(), validator_set_hash=b"\x01" * 32))
+        stub.VerifyCommit(
+            pb2.VerifyCommitRequest(
+                commit_json=json.dumps(gens[1].commit_json()).encode(), validator_set_hash=b"\x01" * 32
+            )
+        )
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -180,34 +220,86 @@ def test_bad_requests_name_the_field(stub: pb2_grpc.VerifierStub) -> None:
         return r
 
     invalid = grpc.StatusCode.INVALID_ARGUMENT
-    _expect(stub, pb2.VerifyCommitRequest(validators=vals), invalid, "commit_source: neither commit nor commit_json")
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(validators=vals),
+        invalid,
+        "commit_source: neither commit nor commit_json",
+    )
     _expect(stub, pb2.VerifyCommitRequest(commit=msg, header=header), invalid, "validators_source")
-    _expect(stub, pb2.VerifyCommitRequest(commit_json=b"{not json", validators=vals), invalid, "commit_json: not JSON")
-    _expect(stub, pb2.VerifyCommitRequest(commit_json=b"\xff{}", validators=vals), invalid, "commit_json: not UTF-8 JSON")
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(commit_json=b"{not json", validators=vals),
+        invalid,
+        "commit_json: not JSON",
+    )
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(commit_json=b"\xff{}", validators=vals),
+        invalid,
+        "commit_json: not UTF-8 JSON",
+    )
     deep = b"[" * 200_000 + b"]" * 200_000
-    _expect(stub, pb2.VerifyCommitRequest(commit_json=deep, validators=vals), invalid, "commit_json: JSON nested too deeply")
-    _expect(stub, pb2.VerifyCommitRequest(commit=msg, header=header, validators_json=deep), invalid,
-            "validators_json: JSON nested too deeply")
-    _expect(stub, changed(lambda r: setattr(r.commit.signatures[3], "validator_address", b"\x01" * 19)), invalid,
-            "commit.signatures[3].validator_address: 19 bytes, expected 20")
-    _expect(stub, changed(lambda r: setattr(r.commit.signatures[1], "block_id_flag", 0)), invalid,
-            "commit.signatures[1].block_id_flag: unknown BlockIDFlag 0")
-    _expect(stub, changed(lambda r: setattr(r.commit.block_id, "hash", b"\x00" * 31)), invalid,
-            "commit.block_id.hash: 31 bytes")
-    _expect(stub, changed(lambda r: setattr(r.validators.validators[2].pub_key, "ed25519", b"\x00" * 31)), invalid,
-            "validators[2].pub_key: 31 bytes")
-    _expect(stub, changed(lambda r: r.validators.validators[2].ClearField("pub_key")), invalid,
-            "validators.validators[2].pub_key.ed25519: missing")
-    _expect(stub, changed(lambda r: setattr(r.validators.validators[0], "address", b"\x00" * 20)), invalid,
-            "validators[0].address")
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(commit_json=deep, validators=vals),
+        invalid,
+        "commit_json: JSON nested too deeply",
+    )
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(commit=msg, header=header, validators_json=deep),
+        invalid,
+        "validators_json: JSON nested too deeply",
+    )
+    _expect(
+        stub,
+        changed(lambda r: setattr(r.commit.signatures[3], "validator_address", b"\x01" * 19)),
+        invalid,
+        "commit.signatures[3].validator_address: 19 bytes, expected 20",
+    )
+    _expect(
+        stub,
+        changed(lambda r: setattr(r.commit.signatures[1], "block_id_flag", 0)),
+        invalid,
+        "commit.signatures[1].block_id_flag: unknown BlockIDFlag 0",
+    )
+    _expect(
+        stub,
+        changed(lambda r: setattr(r.commit.block_id, "hash", b"\x00" * 31)),
+        invalid,
+        "commit.block_id.hash: 31 bytes",
+    )
+    _expect(
+        stub,
+        changed(lambda r: setattr(r.validators.validators[2].pub_key, "ed25519", b"\x00" * 31)),
+        invalid,
+        "validators[2].pub_key: 31 bytes",
+    )
+    _expect(
+        stub,
+        changed(lambda r: r.validators.validators[2].ClearField("pub_key")),
+        invalid,
+        "validators.validators[2].pub_key.ed25519: missing",
+    )
+    _expect(
+        stub,
+        changed(lambda r: setattr(r.validators.validators[0], "address", b"\x00" * 20)),
+        invalid,
+        "validators[0].address",
+    )
     trusting = changed(lambda r: setattr(r, "mode", pb2.COMMIT_MODE_TRUSTING))
     trusting.trust_level.numerator, trusting.trust_level.denominator = 1, 4
     _expect(stub, trusting, invalid, "trust_level: 1/4 is not within [1/3, 1]")
     _expect(stub, changed(lambda r: setattr(r, "mode", 9)), invalid, "mode: unknown value 9")
     _expect(stub, changed(lambda r: r.ClearField("header")), invalid, "chain_id: required")
     big = ref.generate(random.Random(4), 301, p_absent=1.0, p_nil=0.0)
-    _expect(stub, pb2.VerifyCommitRequest(commit_json=json.dumps(big.commit_json()).encode(), validators=vals),
-            grpc.StatusCode.RESOURCE_EXHAUSTED, "request has 301 commit signatures; the limit is 300")
+    _expect(
+        stub,
+        pb2.VerifyCommitRequest(commit_json=json.dumps(big.commit_json()).encode(), validators=vals),
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "request has 301 commit signatures; the limit is 300",
+    )
     # The server still answers.
     assert stub.VerifyCommit(good, timeout=30).valid
 
@@ -239,7 +331,10 @@ def test_many_concurrent_commits_all_answered(client: Client, local_verify: cb.V
     rng = random.Random(10)
     gens = [ref.generate(rng, 30, p_absent=0.1, p_nil=0.1, n_bad=k % 3) for k in range(8)]
     docs = [(json.dumps(g.commit_json()), json.dumps(ref.validators_json(g.validators))) for g in gens]
-    want = [cb.verify_commit(None, cb.parse_validators(v), cb.parse_commit(c), verify=local_verify) for c, v in docs]
+    want = [
+        cb.verify_commit(None, cb.parse_validators(v), cb.parse_commit(c), verify=local_verify)
+        for c, v in docs
+    ]
     with concurrent.futures.ThreadPoolExecutor(24) as pool:
         futures = [pool.submit(client.verify_commit, *docs[k % 8]) for k in range(48)]
         got = [f.result(timeout=120) for f in futures]
@@ -254,12 +349,16 @@ def test_commit_metrics(server: RunningServer, client: Client) -> None:
     def counts() -> dict[tuple[str, str], float]:
         return {
             (sample.labels["mode"], sample.labels["result"]): sample.value
-            for metric in server.registry.collect() if metric.name == "verifier_commits"
-            for sample in metric.samples if sample.name == "verifier_commits_total"
+            for metric in server.registry.collect()
+            if metric.name == "verifier_commits"
+            for sample in metric.samples
+            if sample.name == "verifier_commits_total"
         }
 
     before = counts()
-    r = client.verify_commit(json.dumps(gen.commit_json()), json.dumps(ref.validators_json(gen.validators)), mode="light")
+    r = client.verify_commit(
+        json.dumps(gen.commit_json()), json.dumps(ref.validators_json(gen.validators)), mode="light"
+    )
     assert not r.valid and r.error is not None
     label = ("light", r.error.code.name.lower())
     after = counts()
@@ -284,7 +383,9 @@ def _files(tmp_path: Path, gen: ref.Generated, pages: int = 1) -> tuple[str, lis
     return str(c), paths
 
 
-def test_cli_verify_commit_local_and_remote(tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify_commit_local_and_remote(
+    tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     gen = ref.generate(random.Random(8), 40, p_absent=0.1, p_nil=0.1)
     commit, validators = _files(tmp_path, gen, pages=2)
     assert len(validators) == 2
@@ -297,22 +398,41 @@ def test_cli_verify_commit_local_and_remote(tmp_path: Path, server: RunningServe
         assert {s["status"] for s in out["signatures"]} <= {"VERIFIED", "ABSENT"}
         assert all(s["verdict"] == "OK" for s in out["signatures"] if s["status"] == "VERIFIED")
         # Trusting with trust level 1/1: not enough power (absent votes) -> exit 3, the error in CometBFT's terms.
-        code = main(["verify", "commit", "--commit", commit, "--validators", *validators, "--mode", "trusting",
-                     "--trust-level", "1/1", *where])
+        code = main(
+            [
+                "verify",
+                "commit",
+                "--commit",
+                commit,
+                "--validators",
+                *validators,
+                "--mode",
+                "trusting",
+                "--trust-level",
+                "1/1",
+                *where,
+            ]
+        )
         out = json.loads(capsys.readouterr().out)
         assert code == 3 and out["valid"] is False and out["error"]["code"] == "INSUFFICIENT_POWER"
         assert out["error"]["message"].startswith("invalid commit -- insufficient voting power: got ")
 
 
-def test_cli_verify_commit_bad_signature_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify_commit_bad_signature_and_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     gen = ref.generate(random.Random(9), 12, p_absent=0.0, p_nil=0.0, n_bad=1)
     commit, validators = _files(tmp_path, gen)
-    assert main(["verify", "commit", "--commit", commit, "--validators", *validators, "--backend", "cpu"]) == 3
+    assert (
+        main(["verify", "commit", "--commit", commit, "--validators", *validators, "--backend", "cpu"]) == 3
+    )
     out = json.loads(capsys.readouterr().out)
     (bad,) = gen.bad
     assert out["error"]["code"] == "INVALID_SIGNATURE" and out["error"]["index"] == bad
     assert out["signatures"][bad]["verdict"] != "OK"
     broken = tmp_path / "broken.json"
     broken.write_text('{"result": {"validators": "nope"}}')
-    assert main(["verify", "commit", "--commit", commit, "--validators", str(broken), "--backend", "cpu"]) == 1
+    assert (
+        main(["verify", "commit", "--commit", commit, "--validators", str(broken), "--backend", "cpu"]) == 1
+    )
     assert "validators: expected a list" in capsys.readouterr().err

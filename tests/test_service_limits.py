@@ -53,13 +53,16 @@ def _sample(server: RunningServer, name: str, **labels: str) -> float:
 
 
 def _signatures(n_bytes: int) -> pb2.VerifySignaturesRequest:
-    return pb2.VerifySignaturesRequest(public_keys=b"k" * 32, signatures=b"s" * 64, messages=b"x" * n_bytes,
-                                       message_lengths=[n_bytes])
+    return pb2.VerifySignaturesRequest(
+        public_keys=b"k" * 32, signatures=b"s" * 64, messages=b"x" * n_bytes, message_lengths=[n_bytes]
+    )
 
 
 def _proof() -> pb2.VerifyMerkleProofsRequest:
     leaf = b"\x07" * 32
-    return pb2.VerifyMerkleProofsRequest(leaf_hashes=leaf, leaf_indices=[0], tree_sizes=[1], path_lengths=[0], roots=leaf)
+    return pb2.VerifyMerkleProofsRequest(
+        leaf_hashes=leaf, leaf_indices=[0], tree_sizes=[1], path_lengths=[0], roots=leaf
+    )
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
@@ -76,22 +79,48 @@ def _rejected_requests() -> list[tuple[str, bytes, grpc.StatusCode, str]]:
     """Requests of several MB, each refused or rejected somewhere else on its way in."""
     big = b"m" * (3 * MB)
     return [
-        ("VerifySignatures", pb2.VerifySignaturesRequest(messages=big, message_lengths=[1] * 1001).SerializeToString(),
-         grpc.StatusCode.RESOURCE_EXHAUSTED, "request has 1001 items"),
-        ("VerifySignatures", pb2.VerifySignaturesRequest(messages=big, message_lengths=[1], policy=7).SerializeToString(),
-         grpc.StatusCode.INVALID_ARGUMENT, "policy: unknown value 7"),
+        (
+            "VerifySignatures",
+            pb2.VerifySignaturesRequest(messages=big, message_lengths=[1] * 1001).SerializeToString(),
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "request has 1001 items",
+        ),
+        (
+            "VerifySignatures",
+            pb2.VerifySignaturesRequest(messages=big, message_lengths=[1], policy=7).SerializeToString(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "policy: unknown value 7",
+        ),
         ("VerifySignatures", b"\xff" * (3 * MB), grpc.StatusCode.INVALID_ARGUMENT, "not a valid"),
         ("VerifySignatures", b"\xff" * (9 * MB), grpc.StatusCode.RESOURCE_EXHAUSTED, "in-flight budget"),
-        ("VerifyMerkleProofs", pb2.VerifyMerkleProofsRequest(path_hashes=big[:3 * MB - 1], leaf_indices=[0], tree_sizes=[1],
-                                                             path_lengths=[0]).SerializeToString(),
-         grpc.StatusCode.INVALID_ARGUMENT, "path_hashes holds"),
-        ("VerifyCommit", pb2.VerifyCommitRequest(commit_json=big).SerializeToString(),
-         grpc.StatusCode.RESOURCE_EXHAUSTED, "--max-commit-bytes"),
-        ("VerifyCommit", pb2.VerifyCommitRequest(commit_json=b'{"height": "' + big[:MB] + b'"}',
-                                                 validator_set_hash=b"\x01" * 32).SerializeToString(),
-         grpc.StatusCode.INVALID_ARGUMENT, "commit"),
-        ("RegisterValidatorSet", pb2.RegisterValidatorSetRequest(validators_json=b"[" + big[:MB]).SerializeToString(),
-         grpc.StatusCode.INVALID_ARGUMENT, "validators_json: not JSON"),
+        (
+            "VerifyMerkleProofs",
+            pb2.VerifyMerkleProofsRequest(
+                path_hashes=big[: 3 * MB - 1], leaf_indices=[0], tree_sizes=[1], path_lengths=[0]
+            ).SerializeToString(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "path_hashes holds",
+        ),
+        (
+            "VerifyCommit",
+            pb2.VerifyCommitRequest(commit_json=big).SerializeToString(),
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "--max-commit-bytes",
+        ),
+        (
+            "VerifyCommit",
+            pb2.VerifyCommitRequest(
+                commit_json=b'{"height": "' + big[:MB] + b'"}', validator_set_hash=b"\x01" * 32
+            ).SerializeToString(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "commit",
+        ),
+        (
+            "RegisterValidatorSet",
+            pb2.RegisterValidatorSetRequest(validators_json=b"[" + big[:MB]).SerializeToString(),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "validators_json: not JSON",
+        ),
     ]
 
 
@@ -99,13 +128,19 @@ def test_rejected_requests_leave_nothing_behind_with_the_collector_off() -> None
     """With the cyclic collector off, rejected multi-MB requests of every kind (refused before decoding,
     malformed bytes, rejected while converting, bad JSON on the commit threads, bad batches in a stream)
     leave nothing behind: no reference cycle keeps a request, or the frames holding it, alive."""
-    config = dict(limits=Limits(max_items=1000, max_message_bytes=32 * MB), max_commit_bytes=2 * MB,
-                  max_inflight_bytes=8 * MB)
+    config = dict(
+        limits=Limits(max_items=1000, max_message_bytes=32 * MB),
+        max_commit_bytes=2 * MB,
+        max_inflight_bytes=8 * MB,
+    )
     with running_server(**config) as server, grpc.insecure_channel(server.target) as channel:
         cases = _rejected_requests()
-        stream_batch = pb2.StreamRequest(id=5, signatures=pb2.VerifySignaturesRequest(messages=b"s" * (2 * MB),
-                                                                                       message_lengths=[7])).SerializeToString()
-        stream = channel.stream_stream(f"/{_SERVICE}/VerifyStream", response_deserializer=pb2.StreamResponse.FromString)
+        stream_batch = pb2.StreamRequest(
+            id=5, signatures=pb2.VerifySignaturesRequest(messages=b"s" * (2 * MB), message_lengths=[7])
+        ).SerializeToString()
+        stream = channel.stream_stream(
+            f"/{_SERVICE}/VerifyStream", response_deserializer=pb2.StreamResponse.FromString
+        )
 
         def round_of_all() -> None:
             for method, raw, code, match in cases:
@@ -130,9 +165,13 @@ def test_rejected_requests_leave_nothing_behind_with_the_collector_off() -> None
             tracemalloc.stop()
             gc.enable()
         sent = 4 * (sum(len(c[1]) for c in cases) + 3 * len(stream_batch))
-        print(f"\n{sent / MB:.0f} MB rejected: {(after - before) / MB:.2f} MB held with the collector off, "
-              f"{(after - collected) / MB:.2f} MB of it in cycles")
-        assert after - before < 2 * MB, f"{(after - before) / MB:.1f} MB held after {sent / MB:.0f} MB of rejected requests"
+        print(
+            f"\n{sent / MB:.0f} MB rejected: {(after - before) / MB:.2f} MB held with the collector off, "
+            f"{(after - collected) / MB:.2f} MB of it in cycles"
+        )
+        assert after - before < 2 * MB, (
+            f"{(after - before) / MB:.1f} MB held after {sent / MB:.0f} MB of rejected requests"
+        )
         assert server.server is not None and server.server._servicer.budget.held == 0
 
 
@@ -141,7 +180,9 @@ def test_rejected_requests_leave_nothing_behind_with_the_collector_off() -> None
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
-    with running_server(limits=Limits(max_items=300), max_commit_bytes=512 << 10, commit_lane_bytes=64 << 10) as s:
+    with running_server(
+        limits=Limits(max_items=300), max_commit_bytes=512 << 10, commit_lane_bytes=64 << 10
+    ) as s:
         yield s
 
 
@@ -162,14 +203,28 @@ def test_garbage_bytes_are_invalid_argument_counted_and_logged_once(
     malformed = _sample(server, "verifier_malformed_requests_total", grpc_method="VerifySignatures")
     with caplog.at_level(logging.WARNING):
         for _ in range(20):
-            _expect(_raw(channel, "VerifySignatures"), b"\x0a\xff\xff", grpc.StatusCode.INVALID_ARGUMENT,
-                    "request is not a valid verifier.v1.VerifySignaturesRequest: ")
-        for method, message in (("VerifyMerkleProofs", "VerifyMerkleProofsRequest"), ("GetInfo", "GetInfoRequest"),
-                                ("VerifyCommit", "VerifyCommitRequest"),
-                                ("RegisterValidatorSet", "RegisterValidatorSetRequest")):
-            _expect(_raw(channel, method), b"\x0b", grpc.StatusCode.INVALID_ARGUMENT, f"not a valid verifier.v1.{message}")
+            _expect(
+                _raw(channel, "VerifySignatures"),
+                b"\x0a\xff\xff",
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "request is not a valid verifier.v1.VerifySignaturesRequest: ",
+            )
+        for method, message in (
+            ("VerifyMerkleProofs", "VerifyMerkleProofsRequest"),
+            ("GetInfo", "GetInfoRequest"),
+            ("VerifyCommit", "VerifyCommitRequest"),
+            ("RegisterValidatorSet", "RegisterValidatorSetRequest"),
+        ):
+            _expect(
+                _raw(channel, method),
+                b"\x0b",
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"not a valid verifier.v1.{message}",
+            )
     assert _sample(server, "verifier_requests_total", **labels) == before + 20
-    assert _sample(server, "verifier_malformed_requests_total", grpc_method="VerifySignatures") == malformed + 20
+    assert (
+        _sample(server, "verifier_malformed_requests_total", grpc_method="VerifySignatures") == malformed + 20
+    )
     lines = [r for r in caplog.records if "VerifySignatures" in r.getMessage()]
     assert 1 <= len(lines) <= 2, [r.getMessage() for r in lines]  # one per 10 s interval
     assert all(r.levelno == logging.WARNING and r.exc_info is None for r in caplog.records)
@@ -184,20 +239,33 @@ def test_commit_size_limit_comes_before_parsing(server: RunningServer, channel: 
     garbage = b"\xff" * ((512 << 10) + 1)
     for method in ("VerifyCommit", "RegisterValidatorSet"):
         before = _sample(server, "verifier_requests_refused_total", grpc_method=method, reason="commit_bytes")
-        _expect(_raw(channel, method), garbage, grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"{method} request is {len(garbage)} bytes; the limit is {512 << 10} (--max-commit-bytes)")
-        assert _sample(server, "verifier_requests_refused_total", grpc_method=method, reason="commit_bytes") == before + 1
+        _expect(
+            _raw(channel, method),
+            garbage,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"{method} request is {len(garbage)} bytes; the limit is {512 << 10} (--max-commit-bytes)",
+        )
+        assert (
+            _sample(server, "verifier_requests_refused_total", grpc_method=method, reason="commit_bytes")
+            == before + 1
+        )
     limits = pb2_grpc.VerifierStub(channel).GetInfo(pb2.GetInfoRequest(), timeout=10).limits
-    assert limits.max_commit_bytes == 512 << 10 and limits.max_inflight_bytes == ServerConfig().max_inflight_bytes
+    assert (
+        limits.max_commit_bytes == 512 << 10
+        and limits.max_inflight_bytes == ServerConfig().max_inflight_bytes
+    )
 
 
 def test_json_commit_entries_are_counted_before_decoding(channel: grpc.Channel) -> None:
     """A commit_json naming more entries than the item limit is refused on the count, before json.loads:
     here the document is not even JSON, and the answer is still the limit's."""
     doc = b'{"block_id_flag": 1} ' * 301 + b"{not json"
-    _expect(_raw(channel, "VerifyCommit"),
-            pb2.VerifyCommitRequest(commit_json=doc, validator_set_hash=b"\x01" * 32).SerializeToString(),
-            grpc.StatusCode.RESOURCE_EXHAUSTED, "request has 301 commit signatures; the limit is 300")
+    _expect(
+        _raw(channel, "VerifyCommit"),
+        pb2.VerifyCommitRequest(commit_json=doc, validator_set_hash=b"\x01" * 32).SerializeToString(),
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "request has 301 commit signatures; the limit is 300",
+    )
 
 
 def _thread_of(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
@@ -269,16 +337,26 @@ def test_small_commits_never_queue_behind_big_ones(
         return inner(raw, *args)
 
     monkeypatch.setattr(service, "_read_commit", read)
-    big = pb2.VerifyCommitRequest(commit_json=b" " * (100 << 10) + b"{}", validator_set_hash=b"\x01" * 32).SerializeToString()
+    big = pb2.VerifyCommitRequest(
+        commit_json=b" " * (100 << 10) + b"{}", validator_set_hash=b"\x01" * 32
+    ).SerializeToString()
     stub = pb2_grpc.VerifierStub(channel)
-    pending = [_raw(channel, "VerifyCommit").future(big, timeout=60) for _ in range(9)]  # one in the lane, 8 waiting
+    pending = [
+        _raw(channel, "VerifyCommit").future(big, timeout=60) for _ in range(9)
+    ]  # one in the lane, 8 waiting
     try:
         _wait_for(lambda: len(big_threads) == 1, what="the first big commit in its lane")
         _wait_for(lambda: server.server._servicer._big._waiting == 8, what="8 big commits waiting")  # type: ignore[union-attr]
-        _expect(_raw(channel, "VerifyCommit"), big, grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "requests of more than 65536 bytes are waiting for the big-request lane")
+        _expect(
+            _raw(channel, "VerifyCommit"),
+            big,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "requests of more than 65536 bytes are waiting for the big-request lane",
+        )
         commit, validators = _commit_docs(20, seed=3)
-        answer = stub.VerifyCommit(pb2.VerifyCommitRequest(commit_json=commit, validators_json=validators), timeout=30)
+        answer = stub.VerifyCommit(
+            pb2.VerifyCommitRequest(commit_json=commit, validators_json=validators), timeout=30
+        )
         assert answer.valid  # answered while the big lane is stuck
     finally:
         release.set()
@@ -308,18 +386,34 @@ def test_inflight_budget_refuses_and_is_given_back(monkeypatch: pytest.MonkeyPat
             future = stub.VerifySignatures.future(first, timeout=60)
             _wait_for(gated.entered.is_set, what="the first batch in the backend")
             assert _sample(server, "verifier_inflight_request_bytes") == size
-            _expect(stub.VerifySignatures, _signatures(2 * MB), grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"in-flight budget: {size} bytes held, {size} more would pass {3 * MB} (--max-inflight-bytes)")
+            _expect(
+                stub.VerifySignatures,
+                _signatures(2 * MB),
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"in-flight budget: {size} bytes held, {size} more would pass {3 * MB} (--max-inflight-bytes)",
+            )
             assert stub.VerifyMerkleProofs(_proof(), timeout=30).valid_count == 1  # small ones still fit
             if ending == "cancelled":
                 future.cancel()
-                _wait_for(lambda: _sample(server, "verifier_inflight_request_bytes") == 0, what="the budget back")
+                _wait_for(
+                    lambda: _sample(server, "verifier_inflight_request_bytes") == 0, what="the budget back"
+                )
                 gated.open.set()
             else:
                 gated.open.set()
                 assert future.result(60).invalid_count == 1
-                _wait_for(lambda: _sample(server, "verifier_inflight_request_bytes") == 0, what="the budget back")
-        assert _sample(server, "verifier_requests_refused_total", grpc_method="VerifySignatures", reason="inflight_bytes") == 2
+                _wait_for(
+                    lambda: _sample(server, "verifier_inflight_request_bytes") == 0, what="the budget back"
+                )
+        assert (
+            _sample(
+                server,
+                "verifier_requests_refused_total",
+                grpc_method="VerifySignatures",
+                reason="inflight_bytes",
+            )
+            == 2
+        )
 
 
 # ------------------------------------------------------------------------------ calls that end early
@@ -335,26 +429,50 @@ def test_expired_and_cancelled_calls_are_recorded_with_their_codes(monkeypatch: 
         stub = pb2_grpc.VerifierStub(channel)
 
         def count(method: str, code: str) -> float:
-            return _sample(server, "verifier_requests_total", grpc_service=_SERVICE, grpc_method=method, grpc_code=code)
+            return _sample(
+                server, "verifier_requests_total", grpc_service=_SERVICE, grpc_method=method, grpc_code=code
+            )
 
         gated.open.clear()
         try:
             with pytest.raises(grpc.RpcError) as info:
                 stub.VerifySignatures(_signatures(10), timeout=0.5)
             assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            _wait_for(lambda: count("VerifySignatures", "DEADLINE_EXCEEDED") == 1, what="DEADLINE_EXCEEDED recorded")
+            _wait_for(
+                lambda: count("VerifySignatures", "DEADLINE_EXCEEDED") == 1, what="DEADLINE_EXCEEDED recorded"
+            )
             future = stub.VerifySignatures.future(_signatures(10), timeout=60)
-            _wait_for(lambda: _sample(server, "verifier_requests_in_flight", grpc_service=_SERVICE,
-                                      grpc_method="VerifySignatures") == 1, what="the call at the server")
+            _wait_for(
+                lambda: (
+                    _sample(
+                        server,
+                        "verifier_requests_in_flight",
+                        grpc_service=_SERVICE,
+                        grpc_method="VerifySignatures",
+                    )
+                    == 1
+                ),
+                what="the call at the server",
+            )
             future.cancel()
             _wait_for(lambda: count("VerifySignatures", "CANCELLED") == 1, what="CANCELLED recorded")
         finally:
             gated.open.set()
         assert count("VerifySignatures", "UNKNOWN") == 0
-        answers = list(stub.VerifyStream(iter([pb2.StreamRequest(id=1, signatures=_signatures(10))]), timeout=30))
+        answers = list(
+            stub.VerifyStream(iter([pb2.StreamRequest(id=1, signatures=_signatures(10))]), timeout=30)
+        )
         assert [a.id for a in answers] == [1]
         _wait_for(lambda: count("VerifyStream", "OK") == 1, what="the stream recorded")
-        assert _sample(server, "verifier_request_duration_seconds_count", grpc_service=_SERVICE, grpc_method="VerifyStream") == 1
+        assert (
+            _sample(
+                server,
+                "verifier_request_duration_seconds_count",
+                grpc_service=_SERVICE,
+                grpc_method="VerifyStream",
+            )
+            == 1
+        )
 
 
 # ------------------------------------------------------------------------------ streams and connections
@@ -396,8 +514,11 @@ def test_half_open_streams_are_bounded_per_connection() -> None:
     most --max-concurrent-streams of them, and another client's calls and streams are all answered."""
     limit = 64
     with running_server(max_concurrent_streams=limit) as server:
+
         def open_streams() -> float:
-            return _sample(server, "verifier_requests_in_flight", grpc_service=_SERVICE, grpc_method="VerifyStream")
+            return _sample(
+                server, "verifier_requests_in_flight", grpc_service=_SERVICE, grpc_method="VerifyStream"
+            )
 
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -420,7 +541,9 @@ def test_half_open_streams_are_bounded_per_connection() -> None:
                 stub = pb2_grpc.VerifierStub(channel)
                 for i in range(20):
                     assert stub.VerifySignatures(_signatures(i), timeout=10).invalid_count == 1
-                answers = list(stub.VerifyStream(iter([pb2.StreamRequest(id=9, signatures=_signatures(3))]), timeout=10))
+                answers = list(
+                    stub.VerifyStream(iter([pb2.StreamRequest(id=9, signatures=_signatures(3))]), timeout=10)
+                )
                 assert [a.id for a in answers] == [9]
         finally:
             loop.call_soon_threadsafe(stop.set)
@@ -434,6 +557,7 @@ def test_max_connection_age_ends_half_open_streams() -> None:
     """A stream held open without a body ends when its connection reaches --max-connection-age plus its
     grace (UNAVAILABLE at the caller); the server records it as ended, no longer in flight."""
     with running_server(max_connection_age_s=1.0, max_connection_age_grace_s=1.0) as server:
+
         async def held_open() -> grpc.StatusCode:
             async with grpc.aio.insecure_channel(server.target) as ch:
                 call = ch.stream_stream(f"/{_SERVICE}/VerifyStream")()
@@ -443,11 +567,28 @@ def test_max_connection_age_ends_half_open_streams() -> None:
                 return code
 
         assert asyncio.run(held_open()) == grpc.StatusCode.UNAVAILABLE
-        _wait_for(lambda: _sample(server, "verifier_requests_in_flight", grpc_service=_SERVICE,
-                                  grpc_method="VerifyStream") == 0, what="the stream ended at the server")
-        ended = {code: _sample(server, "verifier_requests_total", grpc_service=_SERVICE, grpc_method="VerifyStream",
-                               grpc_code=code) for code in ("CANCELLED", "OK", "UNKNOWN")}
-        assert sum(ended.values()) == 1 and ended["UNKNOWN"] == 0, ended  # gRPC cancels it, or ends its requests
+        _wait_for(
+            lambda: (
+                _sample(
+                    server, "verifier_requests_in_flight", grpc_service=_SERVICE, grpc_method="VerifyStream"
+                )
+                == 0
+            ),
+            what="the stream ended at the server",
+        )
+        ended = {
+            code: _sample(
+                server,
+                "verifier_requests_total",
+                grpc_service=_SERVICE,
+                grpc_method="VerifyStream",
+                grpc_code=code,
+            )
+            for code in ("CANCELLED", "OK", "UNKNOWN")
+        }
+        assert sum(ended.values()) == 1 and ended["UNKNOWN"] == 0, (
+            ended
+        )  # gRPC cancels it, or ends its requests
 
 
 def test_grpc_options_carry_the_transport_limits() -> None:
@@ -456,6 +597,15 @@ def test_grpc_options_carry_the_transport_limits() -> None:
     assert options["grpc.http2.min_ping_interval_without_data_ms"] == 10_000
     assert options["grpc.http2.max_ping_strikes"] == 2 and options["grpc.keepalive_permit_without_calls"] == 1
     assert options["grpc.max_connection_idle_ms"] == 300_000
-    assert (options["grpc.max_connection_age_ms"], options["grpc.max_connection_age_grace_ms"]) == (1_800_000, 60_000)
-    unlimited = dict(ServerConfig(max_concurrent_streams=0, max_connection_age_s=0, max_connection_idle_s=0).grpc_options())
-    assert not {"grpc.max_concurrent_streams", "grpc.max_connection_age_ms", "grpc.max_connection_idle_ms"} & set(unlimited)
+    assert (options["grpc.max_connection_age_ms"], options["grpc.max_connection_age_grace_ms"]) == (
+        1_800_000,
+        60_000,
+    )
+    unlimited = dict(
+        ServerConfig(max_concurrent_streams=0, max_connection_age_s=0, max_connection_idle_s=0).grpc_options()
+    )
+    assert not {
+        "grpc.max_concurrent_streams",
+        "grpc.max_connection_age_ms",
+        "grpc.max_connection_idle_ms",
+    } & set(unlimited)

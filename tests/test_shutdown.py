@@ -30,7 +30,9 @@ class _Watch:
         self.statuses: list[int] = []
         self.error: grpc.StatusCode | None = None
         self.serving = threading.Event()
-        self._stream = health_pb2_grpc.HealthStub(self.channel).Watch(health_pb2.HealthCheckRequest(service=""))
+        self._stream = health_pb2_grpc.HealthStub(self.channel).Watch(
+            health_pb2.HealthCheckRequest(service="")
+        )
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -64,7 +66,10 @@ def test_idle_server_with_an_open_watch_exits_within_2_s_of_sigterm() -> None:
     assert rc == 0, server.lines
     assert took < 2.0, f"exit {took:.2f} s after SIGTERM:\n" + "\n".join(server.lines)
     # The watcher was told NOT_SERVING, then its stream ended (status OK), not cut off.
-    assert watch.statuses == [health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING]
+    assert watch.statuses == [
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    ]
     assert watch.error is None and not watch.thread.is_alive()
     assert any("verifier stopped" in line for line in server.lines)
 
@@ -72,7 +77,9 @@ def test_idle_server_with_an_open_watch_exits_within_2_s_of_sigterm() -> None:
 def _slow_request(n: int) -> pb2.VerifySignaturesRequest:
     msgs = [b"slow %d" % i for i in range(n)]
     return pb2.VerifySignaturesRequest(
-        public_keys=PK * n, signatures=b"".join(SK.sign(m).signature for m in msgs), messages=b"".join(msgs),
+        public_keys=PK * n,
+        signatures=b"".join(SK.sign(m).signature for m in msgs),
+        messages=b"".join(msgs),
         message_lengths=[len(m) for m in msgs],
     )
 

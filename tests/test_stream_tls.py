@@ -34,7 +34,10 @@ def _request(n: int, bad: int | None = None) -> pb2.VerifySignaturesRequest:
     if bad is not None:
         msgs[bad] = b"tampered" + msgs[bad]
     return pb2.VerifySignaturesRequest(
-        public_keys=PK * n, signatures=b"".join(sigs), messages=b"".join(msgs), message_lengths=[len(m) for m in msgs]
+        public_keys=PK * n,
+        signatures=b"".join(sigs),
+        messages=b"".join(msgs),
+        message_lengths=[len(m) for m in msgs],
     )
 
 
@@ -46,14 +49,23 @@ def test_stream_answers_every_batch_once_with_its_id() -> None:
             def requests() -> Iterator[pb2.StreamRequest]:
                 for i in range(40):
                     if i == 17:  # a malformed batch is answered with an error, the stream goes on
-                        yield pb2.StreamRequest(id=i, signatures=pb2.VerifySignaturesRequest(public_keys=b"x", message_lengths=[0]))
+                        yield pb2.StreamRequest(
+                            id=i,
+                            signatures=pb2.VerifySignaturesRequest(public_keys=b"x", message_lengths=[0]),
+                        )
                     elif i % 3 == 0:
                         proof = pb2.VerifyMerkleProofsRequest(
-                            leaf_hashes=b"h" * 32, leaf_indices=[0], tree_sizes=[1], path_lengths=[0], roots=b"h" * 32
+                            leaf_hashes=b"h" * 32,
+                            leaf_indices=[0],
+                            tree_sizes=[1],
+                            path_lengths=[0],
+                            roots=b"h" * 32,
                         )
                         yield pb2.StreamRequest(id=i, merkle_proofs=proof)
                     else:
-                        yield pb2.StreamRequest(id=i, signatures=_request(1 + i % 5, bad=0 if i % 2 else None))
+                        yield pb2.StreamRequest(
+                            id=i, signatures=_request(1 + i % 5, bad=0 if i % 2 else None)
+                        )
 
             answers = {r.id: r for r in stub.VerifyStream(requests(), timeout=60)}
     assert sorted(answers) == list(range(40))
@@ -100,13 +112,19 @@ def test_tls(pki: dict[str, str]) -> None:
 
 
 def test_mutual_tls_refuses_clients_without_a_valid_certificate(pki: dict[str, str]) -> None:
-    with running_server(tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"]) as server:
+    with running_server(
+        tls_cert=pki["server_crt"], tls_key=pki["server_key"], tls_client_ca=pki["ca_crt"]
+    ) as server:
         target = f"localhost:{server.server.port}"  # type: ignore[union-attr]
-        assert _verify_over(target, tls_ca=pki["ca_crt"], tls_cert=pki["client_crt"], tls_key=pki["client_key"])
+        assert _verify_over(
+            target, tls_ca=pki["ca_crt"], tls_cert=pki["client_crt"], tls_key=pki["client_key"]
+        )
         with pytest.raises(verifier.VerifierError, match="UNAVAILABLE"):
             _verify_over(target, tls_ca=pki["ca_crt"])  # no client certificate
         with pytest.raises(verifier.VerifierError, match="UNAVAILABLE"):
-            _verify_over(target, tls_ca=pki["ca_crt"], tls_cert=pki["stranger_crt"], tls_key=pki["stranger_key"])
+            _verify_over(
+                target, tls_ca=pki["ca_crt"], tls_cert=pki["stranger_crt"], tls_key=pki["stranger_key"]
+            )
 
 
 def test_tls_misconfiguration_is_refused(tmp_path: Path) -> None:
@@ -138,7 +156,12 @@ def _priorities_seen(server: RunningServer) -> list[Priority]:
     seen: list[Priority] = []
 
     async def spy(
-        scheme: Any, batch: Any, policy: Any = None, *, priority: Priority = Priority.BULK, timeout: float | None = None
+        scheme: Any,
+        batch: Any,
+        policy: Any = None,
+        *,
+        priority: Priority = Priority.BULK,
+        timeout: float | None = None,
     ) -> Any:
         seen.append(priority)
         return await inner(scheme, batch, policy, priority=priority, timeout=timeout)
@@ -149,8 +172,11 @@ def _priorities_seen(server: RunningServer) -> list[Priority]:
 
 def _commit_request(**fields: Any) -> pb2.VerifyCommitRequest:
     gen = ref.generate(random.Random(11), 4, p_absent=0.0, p_nil=0.0)
-    return pb2.VerifyCommitRequest(commit_json=json.dumps(gen.commit_json()).encode(),
-                                   validators_json=json.dumps(ref.validators_json(gen.validators)).encode(), **fields)
+    return pb2.VerifyCommitRequest(
+        commit_json=json.dumps(gen.commit_json()).encode(),
+        validators_json=json.dumps(ref.validators_json(gen.validators)).encode(),
+        **fields,
+    )
 
 
 def _denied(call: Any, request: Any, *matches: str) -> None:
@@ -183,37 +209,62 @@ def test_consensus_clients_decide_who_may_claim_consensus(pki: dict[str, str], t
             assert seen == [Priority.CONSENSUS, Priority.CONSENSUS]
             seen.clear()
 
-            _denied(other.VerifySignatures, consensus, "priority: PRIORITY_CONSENSUS is reserved for the clients "
-                    "--consensus-clients lists; this client (bulk-client", "is not listed")
-            _denied(other.VerifyCommit, _commit_request(priority=pb2.PRIORITY_CONSENSUS), "--consensus-clients")
+            _denied(
+                other.VerifySignatures,
+                consensus,
+                "priority: PRIORITY_CONSENSUS is reserved for the clients "
+                "--consensus-clients lists; this client (bulk-client",
+                "is not listed",
+            )
+            _denied(
+                other.VerifyCommit, _commit_request(priority=pb2.PRIORITY_CONSENSUS), "--consensus-clients"
+            )
             _denied(other.RegisterValidatorSet, register, "RegisterValidatorSet: is reserved for the clients")
-            demoted = server.registry.get_sample_value("verifier_priority_demoted_total", {"grpc_method": "VerifyCommit"})
+            demoted = server.registry.get_sample_value(
+                "verifier_priority_demoted_total", {"grpc_method": "VerifyCommit"}
+            )
             assert other.VerifyCommit(_commit_request(), timeout=30).valid  # answered, at bulk priority
             bulk = _request(2)
             bulk.priority = pb2.PRIORITY_BULK
             assert other.VerifySignatures(bulk, timeout=30).all_valid
             assert seen == [Priority.BULK, Priority.BULK]
-            assert server.registry.get_sample_value(
-                "verifier_priority_demoted_total", {"grpc_method": "VerifyCommit"}) == (demoted or 0) + 1
-            answers = list(other.VerifyStream(iter([pb2.StreamRequest(id=4, signatures=consensus)]), timeout=30))
+            assert (
+                server.registry.get_sample_value(
+                    "verifier_priority_demoted_total", {"grpc_method": "VerifyCommit"}
+                )
+                == (demoted or 0) + 1
+            )
+            answers = list(
+                other.VerifyStream(iter([pb2.StreamRequest(id=4, signatures=consensus)]), timeout=30)
+            )
             assert answers[0].id == 4 and answers[0].error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
 
 
 def test_bulk_only_without_tls_demotes_everyone(tmp_path: Path) -> None:
     """--consensus-priority bulk-only: nobody may claim consensus (explicit is PERMISSION_DENIED, VerifyCommit
     runs at bulk), and without --consensus-clients anyone may still register a set."""
-    with running_server(consensus_priority="bulk-only") as server, grpc.insecure_channel(server.target) as channel:
+    with (
+        running_server(consensus_priority="bulk-only") as server,
+        grpc.insecure_channel(server.target) as channel,
+    ):
         seen = _priorities_seen(server)
         stub = pb2_grpc.VerifierStub(channel)
         consensus = _request(1)
         consensus.priority = pb2.PRIORITY_CONSENSUS
-        _denied(stub.VerifySignatures, consensus, "PRIORITY_CONSENSUS is refused: this server runs with "
-                "--consensus-priority bulk-only")
+        _denied(
+            stub.VerifySignatures,
+            consensus,
+            "PRIORITY_CONSENSUS is refused: this server runs with --consensus-priority bulk-only",
+        )
         assert stub.VerifyCommit(_commit_request(), timeout=30).valid
         assert seen == [Priority.BULK]
         request = _commit_request()
-        assert stub.RegisterValidatorSet(pb2.RegisterValidatorSetRequest(validators_json=request.validators_json),
-                                         timeout=30).validators == 4
+        assert (
+            stub.RegisterValidatorSet(
+                pb2.RegisterValidatorSetRequest(validators_json=request.validators_json), timeout=30
+            ).validators
+            == 4
+        )
 
 
 def test_consensus_access_matches_any_certificate_identity(tmp_path: Path) -> None:
@@ -225,7 +276,9 @@ def test_consensus_access_matches_any_certificate_identity(tmp_path: Path) -> No
             return self.auth
 
     access = ConsensusAccess(["node-1.example", "CN=validator-2,O=chain"])
-    assert access.caller(Context({"x509_subject_alternative_name": [b"other", b"node-1.example"]})).may_register
+    assert access.caller(
+        Context({"x509_subject_alternative_name": [b"other", b"node-1.example"]})
+    ).may_register
     assert access.caller(Context({"x509_subject": [b"CN=validator-2,O=chain"]})).may_claim_consensus
     refused = access.caller(Context({"x509_common_name": [b"node-1"], "x509_subject": [b"CN=node-1"]}))
     assert not refused.may_claim_consensus and not refused.may_register
@@ -234,7 +287,9 @@ def test_consensus_access_matches_any_certificate_identity(tmp_path: Path) -> No
     with pytest.raises(PermissionDeniedError, match="this client \\(node-1, CN=node-1\\) is not listed"):
         refused.priority(pb2.PRIORITY_CONSENSUS, Priority.BULK)
     assert ConsensusAccess().caller(Context({})).priority(pb2.PRIORITY_UNSPECIFIED, Priority.CONSENSUS) == (
-        Priority.CONSENSUS, False)
+        Priority.CONSENSUS,
+        False,
+    )
 
 
 def test_consensus_access_misconfiguration_is_refused(tmp_path: Path) -> None:

@@ -242,8 +242,16 @@ def test_ed25519_fault_batch_is_reproducible() -> None:
 
 _ALWAYS_MALFORMED = frozenset(
     {
-        "index_ge_size", "index_max_u64", "size_zero", "size_max_u64", "path_hash_short", "path_hash_long",
-        "path_hash_removed", "path_hash_inserted", "root_short", "leaf_hash_short",
+        "index_ge_size",
+        "index_max_u64",
+        "size_zero",
+        "size_max_u64",
+        "path_hash_short",
+        "path_hash_long",
+        "path_hash_removed",
+        "path_hash_inserted",
+        "root_short",
+        "leaf_hash_short",
     }
 )
 
@@ -274,7 +282,10 @@ def test_merkle_fault_batch(leaf_form: str) -> None:
         assert batch.leaves is not None
         for i in range(len(batch)):
             got = mref.verify_inclusion(
-                batch.leaf_indices[i], batch.tree_sizes[i], batch.paths[i], batch.roots[i],
+                batch.leaf_indices[i],
+                batch.tree_sizes[i],
+                batch.paths[i],
+                batch.roots[i],
                 leaf_hash_=mref.leaf_hash(batch.leaves[i]),
             )
             assert got is batch.expected[i], batch.describe(i)

@@ -175,7 +175,9 @@ class ConsensusAccess:
         )
 
     @classmethod
-    def from_config(cls, clients_file: str | None, consensus_priority: str, mutual_tls: bool) -> ConsensusAccess:
+    def from_config(
+        cls, clients_file: str | None, consensus_priority: str, mutual_tls: bool
+    ) -> ConsensusAccess:
         """From ``--consensus-clients FILE`` (one identity per line; blank lines and ``#`` comments
         skipped) and ``--consensus-priority open|bulk-only``."""
         if consensus_priority not in ("open", "bulk-only"):
@@ -183,7 +185,9 @@ class ConsensusAccess:
         clients = None
         if clients_file is not None:
             if not mutual_tls:
-                raise ValueError("--consensus-clients needs mutual TLS (--tls-client-ca): it names client certificates")
+                raise ValueError(
+                    "--consensus-clients needs mutual TLS (--tls-client-ca): it names client certificates"
+                )
             with open(clients_file, encoding="utf-8") as f:
                 clients = [s for line in f if (s := line.split("#", 1)[0].strip())]
         return cls(clients, bulk_only=consensus_priority == "bulk-only")

@@ -20,7 +20,15 @@ import numpy.typing as npt
 
 from verifier.errors import InvalidRequestError
 
-__all__ = ["Ed25519Batch", "Ed25519Columns", "MerkleBatch", "NO_KEY_SLOT", "PUBLIC_KEY_SIZE", "SIGNATURE_SIZE", "HASH_SIZE"]
+__all__ = [
+    "Ed25519Batch",
+    "Ed25519Columns",
+    "MerkleBatch",
+    "NO_KEY_SLOT",
+    "PUBLIC_KEY_SIZE",
+    "SIGNATURE_SIZE",
+    "HASH_SIZE",
+]
 
 NO_KEY_SLOT = 0xFFFFFFFF  # Ed25519Batch.key_slots: no row (kernels/ec/key_store.cuh KEY_STORE_NO_SLOT)
 PUBLIC_KEY_SIZE = 32
@@ -48,7 +56,9 @@ def _fixed_column(values: Any, width: int, what: str) -> tuple[U8, Bool]:
             )
         return np.ascontiguousarray(values), np.zeros(values.shape[0], dtype=np.bool_)
     if isinstance(values, (bytes, bytearray, memoryview, str)):
-        raise TypeError(f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}")
+        raise TypeError(
+            f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}"
+        )
     rows = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
     out = np.zeros((len(rows), width), dtype=np.uint8)
     bad = np.zeros(len(rows), dtype=np.bool_)
@@ -62,7 +72,9 @@ def _fixed_column(values: Any, width: int, what: str) -> tuple[U8, Bool]:
 
 def _concat(values: Sequence[Any], what: str) -> tuple[U8, U64]:
     if isinstance(values, (bytes, bytearray, memoryview, str)):
-        raise TypeError(f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}")
+        raise TypeError(
+            f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}"
+        )
     parts = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
     offsets = np.zeros(len(parts) + 1, dtype=np.uint64)
     np.cumsum([len(p) for p in parts], out=offsets[1:])
@@ -141,7 +153,9 @@ class Ed25519Batch:
     def __post_init__(self) -> None:
         object.__setattr__(self, "message_offsets", _rebased(self.message_offsets))
         if self.key_slots is not None and self.key_slots.shape != (len(self),):
-            raise InvalidRequestError(f"key_slots has shape {self.key_slots.shape}; the batch has {len(self)} items")
+            raise InvalidRequestError(
+                f"key_slots has shape {self.key_slots.shape}; the batch has {len(self)} items"
+            )
 
     def kernel_columns(self) -> Ed25519Columns:
         """The columns as ``ed25519_verify_kernel`` reads them: C-contiguous, in its types (the malformed
@@ -152,7 +166,9 @@ class Ed25519Batch:
             msgs=np.ascontiguousarray(self.messages, dtype=np.uint8),
             offsets=np.ascontiguousarray(self.message_offsets, dtype=np.uint64),
             malformed=np.ascontiguousarray(self.malformed, dtype=np.bool_).view(np.uint8),
-            key_slots=None if self.key_slots is None else np.ascontiguousarray(self.key_slots, dtype=np.uint32),
+            key_slots=None
+            if self.key_slots is None
+            else np.ascontiguousarray(self.key_slots, dtype=np.uint32),
         )
 
     @property
@@ -190,7 +206,9 @@ class Ed25519Batch:
         """The items at positions ``idx``, in that order, as a new batch."""
         msgs, offsets = _gather_ragged(self.messages, self.message_offsets, idx)
         slots = None if self.key_slots is None else self.key_slots[idx]
-        return Ed25519Batch(self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx], slots)
+        return Ed25519Batch(
+            self.public_keys[idx], self.signatures[idx], msgs, offsets, self.malformed[idx], slots
+        )
 
     @classmethod
     def concat(cls, batches: Sequence[Ed25519Batch]) -> Ed25519Batch:
@@ -203,8 +221,13 @@ class Ed25519Batch:
             messages=np.concatenate([b.messages for b in batches]),
             message_offsets=_concat_offsets([b.message_offsets for b in batches]),
             malformed=np.concatenate([b.malformed for b in batches]),
-            key_slots=None if all(b.key_slots is None for b in batches) else np.concatenate(
-                [b.key_slots if b.key_slots is not None else np.full(len(b), NO_KEY_SLOT, np.uint32) for b in batches]
+            key_slots=None
+            if all(b.key_slots is None for b in batches)
+            else np.concatenate(
+                [
+                    b.key_slots if b.key_slots is not None else np.full(len(b), NO_KEY_SLOT, np.uint32)
+                    for b in batches
+                ]
             ),
         )
 
@@ -328,12 +351,20 @@ class MerkleBatch:
             return batches[0]
         by_hash = all(b.leaf_hashes is not None for b in batches)
         if not by_hash and any(b.leaf_hashes is not None for b in batches):
-            raise InvalidRequestError("cannot merge Merkle batches with leaf hashes and batches with leaf data")
+            raise InvalidRequestError(
+                "cannot merge Merkle batches with leaf hashes and batches with leaf data"
+            )
         root_base = np.cumsum([0] + [len(b.roots) for b in batches[:-1]]).astype(np.uint32)
         return cls(
-            leaf_hashes=np.concatenate([b.leaf_hashes for b in batches if b.leaf_hashes is not None]) if by_hash else None,
-            leaf_data=None if by_hash else np.concatenate([b.leaf_data for b in batches if b.leaf_data is not None]),
-            leaf_offsets=None if by_hash else _concat_offsets([b.leaf_offsets for b in batches if b.leaf_offsets is not None]),
+            leaf_hashes=np.concatenate([b.leaf_hashes for b in batches if b.leaf_hashes is not None])
+            if by_hash
+            else None,
+            leaf_data=None
+            if by_hash
+            else np.concatenate([b.leaf_data for b in batches if b.leaf_data is not None]),
+            leaf_offsets=None
+            if by_hash
+            else _concat_offsets([b.leaf_offsets for b in batches if b.leaf_offsets is not None]),
             leaf_indices=np.concatenate([b.leaf_indices for b in batches]),
             tree_sizes=np.concatenate([b.tree_sizes for b in batches]),
             path_hashes=np.concatenate([b.path_hashes for b in batches]),
@@ -377,7 +408,11 @@ class MerkleBatch:
                 "columns differ in length: " + ", ".join(f"{k} {v}" for k, v in lengths.items())
             )
         bad |= bad_leaf
-        root_list = [_as_bytes(roots, "roots")] if single_root else [_as_bytes(r, f"roots[{i}]") for i, r in enumerate(roots)]
+        root_list = (
+            [_as_bytes(roots, "roots")]
+            if single_root
+            else [_as_bytes(r, f"roots[{i}]") for i, r in enumerate(roots)]
+        )
         table: dict[bytes, int] = {}
         root_indices = np.zeros(n, dtype=np.uint32)
         for i in range(n):
@@ -391,7 +426,9 @@ class MerkleBatch:
         path_offsets = np.zeros(n + 1, dtype=np.uint64)
         for i, path in enumerate(paths):
             if isinstance(path, (bytes, bytearray, memoryview, str)):
-                raise TypeError(f"paths[{i}] must be a sequence of 32-byte hashes, not a single {type(path).__name__}")
+                raise TypeError(
+                    f"paths[{i}] must be a sequence of 32-byte hashes, not a single {type(path).__name__}"
+                )
             hs = [_as_bytes(h, f"paths[{i}][{j}]") for j, h in enumerate(path)]
             if any(len(h) != HASH_SIZE for h in hs):
                 bad[i] = True
@@ -425,16 +462,22 @@ class MerkleBatch:
                 f"path_lengths {len(path_lengths)}"
             )
         if len(path_hashes) % HASH_SIZE:
-            raise InvalidRequestError(f"path_hashes holds {len(path_hashes)} bytes, not a multiple of {HASH_SIZE}")
+            raise InvalidRequestError(
+                f"path_hashes holds {len(path_hashes)} bytes, not a multiple of {HASH_SIZE}"
+            )
         path_offsets = _offsets_from_lengths(
             path_lengths, len(path_hashes) // HASH_SIZE, "path_lengths", "path_hashes", unit="hashes"
         )
         if len(roots) == 0 or len(roots) % HASH_SIZE:
-            raise InvalidRequestError(f"roots holds {len(roots)} bytes; need one or more {HASH_SIZE}-byte roots")
+            raise InvalidRequestError(
+                f"roots holds {len(roots)} bytes; need one or more {HASH_SIZE}-byte roots"
+            )
         m = len(roots) // HASH_SIZE
         if len(root_indices) == 0:
             if m != 1 and n > 0:
-                raise InvalidRequestError(f"root_indices is empty but {m} roots are given; name a root per proof")
+                raise InvalidRequestError(
+                    f"root_indices is empty but {m} roots are given; name a root per proof"
+                )
             ridx = np.zeros(n, dtype=np.uint32)
         else:
             if len(root_indices) != n:
@@ -444,15 +487,21 @@ class MerkleBatch:
                 i = int(np.argmax(ridx >= m))
                 raise InvalidRequestError(f"root_indices[{i}] = {int(ridx[i])} but only {m} roots are given")
         hashes = data = offsets = None
-        if (leaf_hashes is not None and len(leaf_hashes) > 0) or (leaf_data_lengths is None or len(leaf_data_lengths) == 0):
+        if (leaf_hashes is not None and len(leaf_hashes) > 0) or (
+            leaf_data_lengths is None or len(leaf_data_lengths) == 0
+        ):
             if leaf_data:
                 raise InvalidRequestError("give leaf_hashes or leaf_data with leaf_data_lengths, not both")
             hashes = _packed_rows(leaf_hashes or b"", HASH_SIZE, n, "leaf_hashes", "leaf_indices")
         else:
             if len(leaf_data_lengths) != n:
-                raise InvalidRequestError(f"leaf_data_lengths has {len(leaf_data_lengths)} entries for {n} proofs")
+                raise InvalidRequestError(
+                    f"leaf_data_lengths has {len(leaf_data_lengths)} entries for {n} proofs"
+                )
             data = np.frombuffer(leaf_data or b"", dtype=np.uint8)
-            offsets = _offsets_from_lengths(leaf_data_lengths, data.shape[0], "leaf_data_lengths", "leaf_data")
+            offsets = _offsets_from_lengths(
+                leaf_data_lengths, data.shape[0], "leaf_data_lengths", "leaf_data"
+            )
         return cls(
             leaf_hashes=hashes,
             leaf_data=data,

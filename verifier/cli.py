@@ -107,7 +107,9 @@ def _run_lines(
     return 0
 
 
-def _verifier(args: argparse.Namespace) -> tuple[Callable[[Scheme, Any, str | None], VerifyResult], Callable[[], None]]:
+def _verifier(
+    args: argparse.Namespace,
+) -> tuple[Callable[[Scheme, Any, str | None], VerifyResult], Callable[[], None]]:
     """(verify(scheme, batch, policy), closer) on a remote server (--target) or a local engine."""
     if args.target:
         from verifier.client import Client
@@ -126,8 +128,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     policy = getattr(args, "policy", None)
     try:
         return _run_lines(
-            stream, sys.stdout, args.batch_size, scheme.line.parse,
-            lambda items: verify(scheme, scheme.line.batch(items), policy), scheme.malformed,
+            stream,
+            sys.stdout,
+            args.batch_size,
+            scheme.line.parse,
+            lambda items: verify(scheme, scheme.line.batch(items), policy),
+            scheme.malformed,
         )
     finally:
         close()
@@ -213,8 +219,16 @@ def _cmd_verify_commit(args: argparse.Namespace) -> int:
 # field present, numbers as numbers. tests/test_cli.py checks it covers every GetInfoResponse field.
 _INFO_SECTIONS: dict[str, tuple[str, ...]] = {
     "limits": ("max_items", "max_message_bytes", "max_commit_bytes", "max_inflight_bytes"),
-    "scheduling": ("max_batch_items", "max_queue_delay_us", "queue_capacity_items", "queue_capacity_bytes",
-                   "crossover_batch", "stream_window", "crossover_batch_zip215", "crossover_batch_merkle"),
+    "scheduling": (
+        "max_batch_items",
+        "max_queue_delay_us",
+        "queue_capacity_items",
+        "queue_capacity_bytes",
+        "crossover_batch",
+        "stream_window",
+        "crossover_batch_zip215",
+        "crossover_batch_merkle",
+    ),
     "validator_sets": ("registered", "max_sets", "key_store_rows", "key_store_free"),
 }
 _DEVICE_FIELDS = ("kind", "name", "index", "memory_bytes", "compute_capability", "workers")
@@ -301,7 +315,9 @@ def _health_target(args: argparse.Namespace) -> str:
     if args.health_target:
         return str(args.health_target)
     if args.port == 0:
-        raise settings.SettingError(f"{args.setting_sources['port']}: port 0 is picked at startup; give --target")
+        raise settings.SettingError(
+            f"{args.setting_sources['port']}: port 0 is picked at startup; give --target"
+        )
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(args.host, args.host)
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
@@ -319,8 +335,10 @@ def _health_credentials(args: argparse.Namespace) -> Any:
         return None
     if bool(cert) != bool(key):
         have = "tls-cert" if cert else "tls-key"
-        raise settings.SettingError(f"{args.setting_sources['health_' + have.replace('-', '_')]} is set but "
-                                    f"{'tls-key' if cert else 'tls-cert'} is not: a client certificate needs its key")
+        raise settings.SettingError(
+            f"{args.setting_sources['health_' + have.replace('-', '_')]} is set but "
+            f"{'tls-key' if cert else 'tls-cert'} is not: a client certificate needs its key"
+        )
     if ca:
         roots: bytes | None = _read(ca)
     elif args.tls_cert:
@@ -361,9 +379,16 @@ def _cmd_health(args: argparse.Namespace) -> int:
     target = _health_target(args)
     credentials = _health_credentials(args)
     service = args.health_service
-    options = [("grpc.ssl_target_name_override", args.health_tls_server_name)] if args.health_tls_server_name else []
-    channel = (grpc.insecure_channel(target, options=options) if credentials is None
-               else grpc.secure_channel(target, credentials, options=options))
+    options = (
+        [("grpc.ssl_target_name_override", args.health_tls_server_name)]
+        if args.health_tls_server_name
+        else []
+    )
+    channel = (
+        grpc.insecure_channel(target, options=options)
+        if credentials is None
+        else grpc.secure_channel(target, credentials, options=options)
+    )
     try:
         with _native_stderr_discarded(), channel:
             answer = health_pb2_grpc.HealthStub(channel).Check(
@@ -373,8 +398,10 @@ def _cmd_health(args: argparse.Namespace) -> int:
         code = exc.code() if isinstance(exc, grpc.Call) else None
         name = code.name if code is not None else "ERROR"
         details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
-        print(f"verifier health: {target} {service or '(server)'}: {name}: {_one_line(details or '')}",
-              file=sys.stderr)
+        print(
+            f"verifier health: {target} {service or '(server)'}: {name}: {_one_line(details or '')}",
+            file=sys.stderr,
+        )
         return 1
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
     print(f"verifier health: {target} {service or '(server)'}: {status}")
@@ -386,23 +413,37 @@ _CONFIG = next(s for s in settings.SERVE_SETTINGS if s.name == "config")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="verifier", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="verifier", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     settings.add_flags(parser, settings.COMMON_SETTINGS)
     sub = parser.add_subparsers(dest="command")
 
-    serve = sub.add_parser("serve", help="run the gRPC server",
-                           description="Run the gRPC server. Every flag also reads VERIFIER_<FLAG> and the "
-                           "--config file's key of its name: flag > environment > file > default.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the gRPC server. Every flag also reads VERIFIER_<FLAG> and the "
+        "--config file's key of its name: flag > environment > file > default.",
+    )
     settings.add_flags(serve, settings.SERVE_SETTINGS)
-    serve.set_defaults(func=_cmd_serve, settings=settings.SERVE_SETTINGS, server_settings=(), config_file=True)
+    serve.set_defaults(
+        func=_cmd_serve, settings=settings.SERVE_SETTINGS, server_settings=(), config_file=True
+    )
 
-    health = sub.add_parser("health", help="ask a server's grpc.health.v1: exit 0 when SERVING, 1 otherwise",
-                            description="Ask a server's grpc.health.v1 Check; exit 0 when SERVING, 1 otherwise. "
-                            "Address and TLS come from the server's own settings (VERIFIER_HOST, VERIFIER_PORT, "
-                            "VERIFIER_TLS_*, the --config file) unless given.")
+    health = sub.add_parser(
+        "health",
+        help="ask a server's grpc.health.v1: exit 0 when SERVING, 1 otherwise",
+        description="Ask a server's grpc.health.v1 Check; exit 0 when SERVING, 1 otherwise. "
+        "Address and TLS come from the server's own settings (VERIFIER_HOST, VERIFIER_PORT, "
+        "VERIFIER_TLS_*, the --config file) unless given.",
+    )
     settings.add_flags(health, (_CONFIG, *settings.HEALTH_SETTINGS))
-    health.set_defaults(func=_cmd_health, settings=(_CONFIG, *settings.COMMON_SETTINGS, *settings.HEALTH_SETTINGS),
-                        server_settings=settings.HEALTH_READS, config_file=True)
+    health.set_defaults(
+        func=_cmd_health,
+        settings=(_CONFIG, *settings.COMMON_SETTINGS, *settings.HEALTH_SETTINGS),
+        server_settings=settings.HEALTH_READS,
+        config_file=True,
+    )
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
     kinds = verify.add_subparsers(dest="kind", required=True)
@@ -411,19 +452,34 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
         settings.add_flags(p, (_BACKEND,))
         if scheme.policies:
-            p.add_argument("--policy", choices=[x.value for x in scheme.policies], default=scheme.policies[0].value)
+            p.add_argument(
+                "--policy", choices=[x.value for x in scheme.policies], default=scheme.policies[0].value
+            )
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
         p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")
         p.set_defaults(func=_cmd_verify)
     commit = kinds.add_parser(
-        "commit", help="a CometBFT commit against its validator set, as the node's /commit and /validators serve them"
+        "commit",
+        help="a CometBFT commit against its validator set, as the node's /commit and /validators serve them",
     )
-    commit.add_argument("--commit", required=True, help="JSON of /commit (the answer, its result or the commit), - for stdin")
-    commit.add_argument("--validators", required=True, nargs="+",
-                        help="JSON of /validators: one file per page, in order (or one file with a list)")
-    commit.add_argument("--mode", choices=["full", "light", "trusting"], default="full",
-                        help="full: VerifyCommit; light: VerifyCommitLight; trusting: VerifyCommitLightTrusting")
-    commit.add_argument("--trust-level", help="trusting mode: fraction of the power that must sign, e.g. 1/3 (default)")
+    commit.add_argument(
+        "--commit", required=True, help="JSON of /commit (the answer, its result or the commit), - for stdin"
+    )
+    commit.add_argument(
+        "--validators",
+        required=True,
+        nargs="+",
+        help="JSON of /validators: one file per page, in order (or one file with a list)",
+    )
+    commit.add_argument(
+        "--mode",
+        choices=["full", "light", "trusting"],
+        default="full",
+        help="full: VerifyCommit; light: VerifyCommitLight; trusting: VerifyCommitLightTrusting",
+    )
+    commit.add_argument(
+        "--trust-level", help="trusting mode: fraction of the power that must sign, e.g. 1/3 (default)"
+    )
     commit.add_argument("--chain-id", help="chain the votes were signed for (default: the header's)")
     commit.add_argument("--height", type=int, help="the height expected (default: the header's)")
     settings.add_flags(commit, (_BACKEND,))
@@ -436,7 +492,9 @@ def _parser() -> argparse.ArgumentParser:
     verifier.bench.add_arguments(bench)
     bench.set_defaults(func=verifier.bench.run_args, settings=settings.COMMON_SETTINGS)
 
-    info = sub.add_parser("info", help="print version, backend, devices, limits, policies, scheduling, validator sets")
+    info = sub.add_parser(
+        "info", help="print version, backend, devices, limits, policies, scheduling, validator sets"
+    )
     settings.add_flags(info, (_BACKEND,))
     info.add_argument("--target", help="ask a server at HOST:PORT instead of this machine")
     info.set_defaults(func=_cmd_info)
@@ -452,8 +510,9 @@ def _resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> settings.R
     for part in (server, resolved):
         vars(args).update(part.values)
     args.setting_sources = {**server.sources, **resolved.sources}
-    return settings.Resolved({**server.values, **resolved.values}, args.setting_sources,
-                             server.warnings + resolved.warnings)
+    return settings.Resolved(
+        {**server.values, **resolved.values}, args.setting_sources, server.warnings + resolved.warnings
+    )
 
 
 def _quiet_stdout() -> None:

@@ -72,6 +72,7 @@ class Client:
         self._pb2 = pb2
         options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
         if credentials is None and (tls_ca or tls_cert or tls_key):
+
             def read(path: str | None) -> bytes | None:
                 if path is None:
                     return None
@@ -161,7 +162,9 @@ class Client:
         leaf_hashes: Sequence[Any] | None = None,
         leaves: Sequence[Any] | None = None,
     ) -> VerifyResult:
-        batch = MerkleBatch.from_items(leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves)
+        batch = MerkleBatch.from_items(
+            leaf_indices, tree_sizes, paths, roots, leaf_hashes=leaf_hashes, leaves=leaves
+        )
         return self.verify(MERKLE, batch)
 
     def verify_commit(

@@ -263,97 +263,292 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
 )
 
 SERVE_SETTINGS: tuple[Setting, ...] = (
-    Setting("config", Text(path=True), "TOML file of settings, keys named as these flags", default="",
-            shown_default="none", metavar="FILE"),
+    Setting(
+        "config",
+        Text(path=True),
+        "TOML file of settings, keys named as these flags",
+        default="",
+        shown_default="none",
+        metavar="FILE",
+    ),
     *COMMON_SETTINGS,
     Setting("log-format", Choice(("text", "json")), "text, or json: one JSON object per line", "log_format"),
-    Setting("access-log", Bool(), "one INFO line per call (method, peer, request id, items, code, duration)",
-            "access_log"),
+    Setting(
+        "access-log",
+        Bool(),
+        "one INFO line per call (method, peer, request id, items, code, duration)",
+        "access_log",
+    ),
     Setting("host", Text(empty=False), "address to bind", "host", metavar="HOST"),
     Setting("port", _PORT, "gRPC port (0: a free port, logged)", "port"),
-    Setting("reuse-port", Bool(), "SO_REUSEPORT: let several processes share the port, on purpose", "reuse_port"),
-    Setting("metrics-host", Text(), "address of the metrics endpoint", "metrics_host", unset="",
-            shown_default="the --host", metavar="HOST"),
+    Setting(
+        "reuse-port", Bool(), "SO_REUSEPORT: let several processes share the port, on purpose", "reuse_port"
+    ),
+    Setting(
+        "metrics-host",
+        Text(),
+        "address of the metrics endpoint",
+        "metrics_host",
+        unset="",
+        shown_default="the --host",
+        metavar="HOST",
+    ),
     Setting("metrics-port", _PORT, "Prometheus port (0: no metrics endpoint)", "metrics_port", unset=0),
-    Setting("metrics-tls-cert", Text(path=True), "certificate (PEM): serve /metrics over HTTPS",
-            "metrics_tls_cert", unset="", shown_default="none", metavar="FILE"),
-    Setting("metrics-tls-key", Text(path=True), "its private key (PEM)", "metrics_tls_key", unset="",
-            shown_default="none", metavar="FILE"),
-    Setting("metrics-tls-client-ca", Text(path=True), "CA (PEM) scrapers' certificates must chain to: mutual TLS",
-            "metrics_tls_client_ca", unset="", shown_default="none", metavar="FILE"),
-    Setting("backend", Choice(BACKEND_NAMES), "auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)",
-            "backend"),
+    Setting(
+        "metrics-tls-cert",
+        Text(path=True),
+        "certificate (PEM): serve /metrics over HTTPS",
+        "metrics_tls_cert",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "metrics-tls-key",
+        Text(path=True),
+        "its private key (PEM)",
+        "metrics_tls_key",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "metrics-tls-client-ca",
+        Text(path=True),
+        "CA (PEM) scrapers' certificates must chain to: mutual TLS",
+        "metrics_tls_client_ca",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "backend",
+        Choice(BACKEND_NAMES),
+        "auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)",
+        "backend",
+    ),
     Setting("max-items", Int(1, _UINT32_MAX), "items per request", "limits.max_items"),
     Setting("max-message-bytes", Int(1, _INT32_MAX), "bytes per request message", "limits.max_message_bytes"),
-    Setting("grace", Float(0, 86400), "seconds accepted requests get to finish at shutdown", "grace_seconds",
-            aliases=("VERIFIER_GRACE_SECONDS",)),
-    Setting("max-batch-items", Int(0, _UINT32_MAX), "items per scheduling unit at most (0: by backend)",
-            "scheduler.max_batch_items"),
-    Setting("unit-target-ms", Int(0, 60_000), "CPU backends: units sized to take about this long (0: not by time)",
-            "scheduler.unit_target_ms"),
+    Setting(
+        "grace",
+        Float(0, 86400),
+        "seconds accepted requests get to finish at shutdown",
+        "grace_seconds",
+        aliases=("VERIFIER_GRACE_SECONDS",),
+    ),
+    Setting(
+        "max-batch-items",
+        Int(0, _UINT32_MAX),
+        "items per scheduling unit at most (0: by backend)",
+        "scheduler.max_batch_items",
+    ),
+    Setting(
+        "unit-target-ms",
+        Int(0, 60_000),
+        "CPU backends: units sized to take about this long (0: not by time)",
+        "scheduler.unit_target_ms",
+    ),
     Setting("max-inflight", Int(1, 1024), "units running at once, any priority", "scheduler.max_inflight"),
-    Setting("consensus-slots", Int(0, 1024), "further units only consensus work may use",
-            "scheduler.consensus_slots"),
-    Setting("max-queue-delay-us", Int(0, 10_000_000), "microseconds the first queued item waits for others",
-            "scheduler.max_queue_delay_us"),
-    Setting("queue-capacity-items", Int(1, _UINT32_MAX), "items the queues hold before refusing",
-            "scheduler.queue_capacity_items"),
-    Setting("queue-capacity-bytes", Int(1), "bytes the queues hold before refusing", "scheduler.queue_capacity_bytes"),
+    Setting(
+        "consensus-slots",
+        Int(0, 1024),
+        "further units only consensus work may use",
+        "scheduler.consensus_slots",
+    ),
+    Setting(
+        "max-queue-delay-us",
+        Int(0, 10_000_000),
+        "microseconds the first queued item waits for others",
+        "scheduler.max_queue_delay_us",
+    ),
+    Setting(
+        "queue-capacity-items",
+        Int(1, _UINT32_MAX),
+        "items the queues hold before refusing",
+        "scheduler.queue_capacity_items",
+    ),
+    Setting(
+        "queue-capacity-bytes",
+        Int(1),
+        "bytes the queues hold before refusing",
+        "scheduler.queue_capacity_bytes",
+    ),
     Setting("stream-window", Int(1, 65536), "batches a stream may have in flight", "scheduler.stream_window"),
-    Setting("crossover-batch", Int(-1, _UINT32_MAX),
-            "device batches smaller than this run on the CPU (GPU backends); -1: the benchmark's crossover.json",
-            "crossover_batch", default=-1, unset=-1),
-    Setting("max-validator-sets", Int(1, 1 << 20), "validator sets RegisterValidatorSet keeps (LRU)",
-            "max_validator_sets"),
-    Setting("tls-cert", Text(path=True), "server certificate (PEM): turns on TLS", "tls_cert", unset="",
-            shown_default="none", metavar="FILE"),
-    Setting("tls-key", Text(path=True), "server private key (PEM)", "tls_key", unset="", shown_default="none",
-            metavar="FILE"),
-    Setting("tls-client-ca", Text(path=True), "CA (PEM) client certificates must chain to: mutual TLS",
-            "tls_client_ca", unset="", shown_default="none", metavar="FILE"),
-    Setting("max-commit-bytes", Int(1), "bytes per VerifyCommit or RegisterValidatorSet request",
-            "max_commit_bytes"),
-    Setting("max-inflight-bytes", Int(1), "wire bytes of requests accepted and not yet answered, all callers",
-            "max_inflight_bytes"),
-    Setting("max-concurrent-streams", Int(0, _INT32_MAX), "streams per connection (0: gRPC's default)",
-            "max_concurrent_streams"),
-    Setting("max-concurrent-rpcs", Int(0, _INT32_MAX), "calls in progress in the server (0: no limit)",
-            "max_concurrent_rpcs"),
-    Setting("keepalive-min-interval", Float(0, _MAX_SECONDS),
-            "seconds a client must leave between keepalive pings with no data sent", "keepalive_min_interval_s"),
-    Setting("keepalive-max-ping-strikes", Int(0, _INT32_MAX), "pings too early before the connection is closed",
-            "keepalive_max_ping_strikes"),
-    Setting("keepalive-permit-without-calls", Bool(valued=True),
-            "1: keepalive pings allowed on a connection with no call open; 0: not",
-            "keepalive_permit_without_calls"),
-    Setting("max-connection-idle", Float(0, _MAX_SECONDS), "seconds a connection with no call open lives (0: no limit)",
-            "max_connection_idle_s"),
-    Setting("max-connection-age", Float(0, _MAX_SECONDS), "seconds after which a connection is asked to go away "
-            "(0: never)", "max_connection_age_s"),
-    Setting("max-connection-age-grace", Float(0, _MAX_SECONDS),
-            "seconds its calls then get before the connection is closed (0: no limit)", "max_connection_age_grace_s"),
+    Setting(
+        "crossover-batch",
+        Int(-1, _UINT32_MAX),
+        "device batches smaller than this run on the CPU (GPU backends); -1: the benchmark's crossover.json",
+        "crossover_batch",
+        default=-1,
+        unset=-1,
+    ),
+    Setting(
+        "max-validator-sets",
+        Int(1, 1 << 20),
+        "validator sets RegisterValidatorSet keeps (LRU)",
+        "max_validator_sets",
+    ),
+    Setting(
+        "tls-cert",
+        Text(path=True),
+        "server certificate (PEM): turns on TLS",
+        "tls_cert",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "tls-key",
+        Text(path=True),
+        "server private key (PEM)",
+        "tls_key",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "tls-client-ca",
+        Text(path=True),
+        "CA (PEM) client certificates must chain to: mutual TLS",
+        "tls_client_ca",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "max-commit-bytes",
+        Int(1),
+        "bytes per VerifyCommit or RegisterValidatorSet request",
+        "max_commit_bytes",
+    ),
+    Setting(
+        "max-inflight-bytes",
+        Int(1),
+        "wire bytes of requests accepted and not yet answered, all callers",
+        "max_inflight_bytes",
+    ),
+    Setting(
+        "max-concurrent-streams",
+        Int(0, _INT32_MAX),
+        "streams per connection (0: gRPC's default)",
+        "max_concurrent_streams",
+    ),
+    Setting(
+        "max-concurrent-rpcs",
+        Int(0, _INT32_MAX),
+        "calls in progress in the server (0: no limit)",
+        "max_concurrent_rpcs",
+    ),
+    Setting(
+        "keepalive-min-interval",
+        Float(0, _MAX_SECONDS),
+        "seconds a client must leave between keepalive pings with no data sent",
+        "keepalive_min_interval_s",
+    ),
+    Setting(
+        "keepalive-max-ping-strikes",
+        Int(0, _INT32_MAX),
+        "pings too early before the connection is closed",
+        "keepalive_max_ping_strikes",
+    ),
+    Setting(
+        "keepalive-permit-without-calls",
+        Bool(valued=True),
+        "1: keepalive pings allowed on a connection with no call open; 0: not",
+        "keepalive_permit_without_calls",
+    ),
+    Setting(
+        "max-connection-idle",
+        Float(0, _MAX_SECONDS),
+        "seconds a connection with no call open lives (0: no limit)",
+        "max_connection_idle_s",
+    ),
+    Setting(
+        "max-connection-age",
+        Float(0, _MAX_SECONDS),
+        "seconds after which a connection is asked to go away (0: never)",
+        "max_connection_age_s",
+    ),
+    Setting(
+        "max-connection-age-grace",
+        Float(0, _MAX_SECONDS),
+        "seconds its calls then get before the connection is closed (0: no limit)",
+        "max_connection_age_grace_s",
+    ),
     # Read (and checked against --tls-client-ca) by the server at startup, whose errors are one line too.
-    Setting("consensus-clients", Text(path=True, check=False), "with --tls-client-ca: file of client certificate names, one a "
-            "line, that may send PRIORITY_CONSENSUS and call RegisterValidatorSet", "consensus_clients", unset="",
-            shown_default="none", metavar="FILE"),
-    Setting("consensus-priority", Choice(("open", "bulk-only")), "without --consensus-clients: open (anyone may "
-            "claim consensus priority) or bulk-only (nobody)", "consensus_priority"),
+    Setting(
+        "consensus-clients",
+        Text(path=True, check=False),
+        "with --tls-client-ca: file of client certificate names, one a "
+        "line, that may send PRIORITY_CONSENSUS and call RegisterValidatorSet",
+        "consensus_clients",
+        unset="",
+        shown_default="none",
+        metavar="FILE",
+    ),
+    Setting(
+        "consensus-priority",
+        Choice(("open", "bulk-only")),
+        "without --consensus-clients: open (anyone may claim consensus priority) or bulk-only (nobody)",
+        "consensus_priority",
+    ),
 )
 
 HEALTH_SETTINGS: tuple[Setting, ...] = (
-    Setting("target", Text(), "server to ask", default="", group="health", metavar="HOST:PORT",
-            shown_default="the server's --host:--port (0.0.0.0 and :: asked on loopback)"),
-    Setting("service", Text(), "service name to check ('' for the whole server)", default="verifier.v1.Verifier",
-            group="health", metavar="NAME"),
+    Setting(
+        "target",
+        Text(),
+        "server to ask",
+        default="",
+        group="health",
+        metavar="HOST:PORT",
+        shown_default="the server's --host:--port (0.0.0.0 and :: asked on loopback)",
+    ),
+    Setting(
+        "service",
+        Text(),
+        "service name to check ('' for the whole server)",
+        default="verifier.v1.Verifier",
+        group="health",
+        metavar="NAME",
+    ),
     Setting("timeout", Float(0.1, 3600), "seconds to wait for the answer", default=4.0, group="health"),
-    Setting("tls-ca", Text(path=True), "CA (PEM) the server's certificate must chain to", default="",
-            group="health", shown_default="the server's --tls-cert and --tls-client-ca", metavar="FILE"),
-    Setting("tls-cert", Text(path=True), "client certificate (PEM) for mutual TLS", default="", group="health",
-            shown_default="with mutual TLS, the server's --tls-cert", metavar="FILE"),
-    Setting("tls-key", Text(path=True), "its private key (PEM)", default="", group="health",
-            shown_default="with mutual TLS, the server's --tls-key", metavar="FILE"),
-    Setting("tls-server-name", Text(), "name the server's certificate must hold", default="", group="health", metavar="NAME",
-            shown_default="the target's host"),
+    Setting(
+        "tls-ca",
+        Text(path=True),
+        "CA (PEM) the server's certificate must chain to",
+        default="",
+        group="health",
+        shown_default="the server's --tls-cert and --tls-client-ca",
+        metavar="FILE",
+    ),
+    Setting(
+        "tls-cert",
+        Text(path=True),
+        "client certificate (PEM) for mutual TLS",
+        default="",
+        group="health",
+        shown_default="with mutual TLS, the server's --tls-cert",
+        metavar="FILE",
+    ),
+    Setting(
+        "tls-key",
+        Text(path=True),
+        "its private key (PEM)",
+        default="",
+        group="health",
+        shown_default="with mutual TLS, the server's --tls-key",
+        metavar="FILE",
+    ),
+    Setting(
+        "tls-server-name",
+        Text(),
+        "name the server's certificate must hold",
+        default="",
+        group="health",
+        metavar="NAME",
+        shown_default="the target's host",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SERVE_SETTINGS}
@@ -365,11 +560,17 @@ def add_flags(parser: argparse.ArgumentParser, settings: Iterable[Setting]) -> N
     """One flag per setting; values stay strings until ``resolve`` (absent flags leave no attribute)."""
     for s in settings:
         if isinstance(s.kind, Bool) and not s.kind.valued:
-            parser.add_argument(s.flag, dest=s.dest, action=argparse.BooleanOptionalAction,
-                                default=argparse.SUPPRESS, help=s.help_text())
+            parser.add_argument(
+                s.flag,
+                dest=s.dest,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=s.help_text(),
+            )
         else:
-            parser.add_argument(s.flag, dest=s.dest, default=argparse.SUPPRESS, metavar=_metavar(s),
-                                help=s.help_text())
+            parser.add_argument(
+                s.flag, dest=s.dest, default=argparse.SUPPRESS, metavar=_metavar(s), help=s.help_text()
+            )
 
 
 def _metavar(s: Setting) -> str:
@@ -405,8 +606,13 @@ def load_config_file(path: str, source: str) -> ConfigFile:
     return ConfigFile(path, values)
 
 
-def _load_table(doc: Mapping[str, Any], allowed: Mapping[str, Setting], path: str, prefix: str,
-                values: dict[str, tuple[Any, str]]) -> None:
+def _load_table(
+    doc: Mapping[str, Any],
+    allowed: Mapping[str, Setting],
+    path: str,
+    prefix: str,
+    values: dict[str, tuple[Any, str]],
+) -> None:
     seen: dict[str, str] = {}
     for key, value in doc.items():
         name = key.replace("_", "-")
@@ -458,8 +664,9 @@ def resolve(
             value, source = given, s.flag
         elif s.env in environ:
             value, source = environ[s.env], s.env
-            out.warnings += [f"{alias} is deprecated and ignored beside {s.env}" for alias in s.aliases
-                             if alias in environ]
+            out.warnings += [
+                f"{alias} is deprecated and ignored beside {s.env}" for alias in s.aliases if alias in environ
+            ]
         elif alias := next((a for a in s.aliases if a in environ), None):
             value, source = environ[alias], alias
             out.warnings.append(f"{alias} is deprecated: use {s.env}")
@@ -492,9 +699,13 @@ def check_serve(r: Resolved) -> None:
     for cert, key in (("tls-cert", "tls-key"), ("metrics-tls-cert", "metrics-tls-key")):
         if bool(v[cert.replace("-", "_")]) != bool(v[key.replace("-", "_")]):
             have, lack = (cert, key) if v[cert.replace("-", "_")] else (key, cert)
-            raise SettingError(f"{_label(r, have)} is set but {lack} is not: TLS needs both a certificate and a key")
+            raise SettingError(
+                f"{_label(r, have)} is set but {lack} is not: TLS needs both a certificate and a key"
+            )
     if v["tls_client_ca"] and not v["tls_cert"]:
-        raise SettingError(f"{_label(r, 'tls-client-ca')} needs tls-cert and tls-key: mutual TLS is TLS first")
+        raise SettingError(
+            f"{_label(r, 'tls-client-ca')} needs tls-cert and tls-key: mutual TLS is TLS first"
+        )
     if v["metrics_tls_client_ca"] and not v["metrics_tls_cert"]:
         raise SettingError(
             f"{_label(r, 'metrics-tls-client-ca')} needs metrics-tls-cert and metrics-tls-key: mutual TLS is TLS first"
@@ -516,14 +727,20 @@ def server_config(values: Mapping[str, Any]) -> Any:
             value = None
         group, _, attr = s.field.rpartition(".")
         parts[group][attr] = value
-    return ServerConfig(**parts[""], limits=Limits(**parts["limits"]), scheduler=SchedulerConfig(**parts["scheduler"]))
+    return ServerConfig(
+        **parts[""], limits=Limits(**parts["limits"]), scheduler=SchedulerConfig(**parts["scheduler"])
+    )
 
 
 def markdown_table(settings: Iterable[Setting] = SERVE_SETTINGS) -> list[str]:
     """The README's rows: flag, variable, default, range, meaning."""
     rows = ["| flag | environment | default | range | meaning |", "| --- | --- | --- | --- | --- |"]
     for s in settings:
-        flag = f"`{s.flag}` / `--no-{s.name}`" if isinstance(s.kind, Bool) and not s.kind.valued else f"`{s.flag}`"
+        flag = (
+            f"`{s.flag}` / `--no-{s.name}`"
+            if isinstance(s.kind, Bool) and not s.kind.valued
+            else f"`{s.flag}`"
+        )
         env = f"`{s.env}`" + "".join(f" (deprecated: `{a}`)" for a in s.aliases)
         rows.append(f"| {flag} | {env} | {s.default_cell()} | {s.kind.range} | {s.help} |")
     return rows

@@ -67,7 +67,10 @@ _POLICIES: dict[int, Policy] = {
     _pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
     _pb2.POLICY_ZIP215: Policy.ZIP215,
 }
-POLICY_VALUES: dict[Policy, Any] = {Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM, Policy.ZIP215: _pb2.POLICY_ZIP215}
+POLICY_VALUES: dict[Policy, Any] = {
+    Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM,
+    Policy.ZIP215: _pb2.POLICY_ZIP215,
+}
 _PRIORITIES: dict[int, Priority] = {
     _pb2.PRIORITY_BULK: Priority.BULK,
     _pb2.PRIORITY_CONSENSUS: Priority.CONSENSUS,
@@ -104,7 +107,9 @@ def parse(message_type: type[_M], raw: bytes) -> _M:
     try:
         return cast(_M, message_type.FromString(raw))
     except DecodeError as exc:
-        reason = cut(str(exc).rpartition("': ")[2] or "cannot be decoded", 200)  # drop "Error parsing ... type 'X'"
+        reason = cut(
+            str(exc).rpartition("': ")[2] or "cannot be decoded", 200
+        )  # drop "Error parsing ... type 'X'"
     raise MalformedRequestError(f"request is not a valid {message_type.DESCRIPTOR.full_name}: {reason}")
 
 
@@ -134,7 +139,9 @@ def policy(value: int) -> Policy:
     try:
         return _POLICIES[value]
     except KeyError:
-        raise InvalidRequestError(f"policy: unknown value {cut(value)}; known: {', '.join(_pb2.Policy.keys())}") from None
+        raise InvalidRequestError(
+            f"policy: unknown value {cut(value)}; known: {', '.join(_pb2.Policy.keys())}"
+        ) from None
 
 
 def priority_given(value: int) -> bool:
@@ -178,7 +185,9 @@ class Wire:
 def _decode_signatures(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
     _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
     pol = policy(request.policy)
-    batch = Ed25519Batch.from_packed(request.public_keys, request.signatures, request.messages, request.message_lengths)
+    batch = Ed25519Batch.from_packed(
+        request.public_keys, request.signatures, request.messages, request.message_lengths
+    )
     return batch, pol
 
 
@@ -242,10 +251,25 @@ def _proof_bytes(batch: MerkleBatch) -> npt.NDArray[np.int64]:
 WIRES: dict[str, Wire] = {
     w.scheme.name: w
     for w in (
-        Wire(ED25519, _pb2.VerifySignaturesRequest, _pb2.VerifySignaturesResponse, "signatures",
-             _decode_signatures, _encode_signatures, _signature_bytes),
-        Wire(MERKLE, _pb2.VerifyMerkleProofsRequest, _pb2.VerifyMerkleProofsResponse, "merkle_proofs",
-             _decode_proofs, _encode_proofs, _proof_bytes, shared_bytes=lambda batch: int(batch.roots.nbytes)),
+        Wire(
+            ED25519,
+            _pb2.VerifySignaturesRequest,
+            _pb2.VerifySignaturesResponse,
+            "signatures",
+            _decode_signatures,
+            _encode_signatures,
+            _signature_bytes,
+        ),
+        Wire(
+            MERKLE,
+            _pb2.VerifyMerkleProofsRequest,
+            _pb2.VerifyMerkleProofsResponse,
+            "merkle_proofs",
+            _decode_proofs,
+            _encode_proofs,
+            _proof_bytes,
+            shared_bytes=lambda batch: int(batch.roots.nbytes),
+        ),
     )
 }
 _BY_REQUEST = {w.request: w for w in WIRES.values()}
@@ -292,8 +316,12 @@ def info_response(
         backend=engine.backend.name,
         devices=[
             _pb2.Device(
-                kind=d.kind, name=d.name, index=d.index, memory_bytes=d.memory_bytes,
-                compute_capability=d.compute_capability, workers=d.workers,
+                kind=d.kind,
+                name=d.name,
+                index=d.index,
+                memory_bytes=d.memory_bytes,
+                compute_capability=d.compute_capability,
+                workers=d.workers,
             )
             for d in engine.backend.devices()
         ],
@@ -313,7 +341,10 @@ def info_response(
             **{field: engine.crossovers.get(r, 0) for r, field in _CROSSOVER_FIELDS.items()},
         ),
         validator_sets=_pb2.ValidatorSets(
-            registered=registered_sets, max_sets=max_sets, key_store_rows=store.rows, key_store_free=store.free
+            registered=registered_sets,
+            max_sets=max_sets,
+            key_store_rows=store.rows,
+            key_store_free=store.free,
         ),
     )
 
@@ -367,10 +398,14 @@ def _commit_from_proto(msg: _pb2.Commit, header: cb.Header | None, max_items: in
         else:
             when = zero
         sigs.append(make(s.block_id_flag, s.validator_address, when, s.signature, "commit.signatures", i))
-    return cb.make_commit(msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), tuple(sigs), header, "commit")
+    return cb.make_commit(
+        msg.height, msg.round, _block_id(msg.block_id, "commit.block_id"), tuple(sigs), header, "commit"
+    )
 
 
-def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str) -> cb.ValidatorSet:
+def validator_set(
+    source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_items: int, where: str
+) -> cb.ValidatorSet:
     """A validator set from its protobuf form or its /validators JSON (exactly one of them)."""
     if source is not None:
         _check_items(len(source.validators), max_items, "validators")
@@ -378,9 +413,14 @@ def validator_set(source: _pb2.ValidatorSet | None, json_doc: bytes | None, max_
         for i, v in enumerate(source.validators):
             pk = bytes(v.pub_key.ed25519)
             if not v.HasField("pub_key") or not pk:
-                raise InvalidRequestError(f"{where}.validators[{i}].pub_key.ed25519: missing (only Ed25519 keys are served)")
-            vals.append(cb.Validator(bytes(v.address), pk, v.voting_power) if v.address
-                        else cb.Validator.from_pub_key(pk, v.voting_power))
+                raise InvalidRequestError(
+                    f"{where}.validators[{i}].pub_key.ed25519: missing (only Ed25519 keys are served)"
+                )
+            vals.append(
+                cb.Validator(bytes(v.address), pk, v.voting_power)
+                if v.address
+                else cb.Validator.from_pub_key(pk, v.voting_power)
+            )
         return cb.ValidatorSet(vals)
     assert json_doc is not None
     if isinstance(json_doc, bytes):
@@ -396,7 +436,9 @@ def _trust_level(msg: _pb2.TrustLevel, present: bool) -> Fraction:
     return cb.parse_trust_level((msg.numerator, msg.denominator))
 
 
-def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegistry, max_items: int) -> CommitCall:
+def commit_call(
+    request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegistry, max_items: int
+) -> CommitCall:
     """Read a VerifyCommitRequest; an unknown ``validator_set_hash`` raises ``UnknownValidatorSetError``."""
     which_commit = request.WhichOneof("commit_source")
     if which_commit == "commit":
@@ -421,7 +463,9 @@ def commit_call(request: _pb2.VerifyCommitRequest, registry: cb.ValidatorSetRegi
     elif which_vals == "validator_set_hash":
         validators = registry.get(bytes(request.validator_set_hash))
     else:
-        raise InvalidRequestError("validators_source: none of validators, validators_json, validator_set_hash is set")
+        raise InvalidRequestError(
+            "validators_source: none of validators, validators_json, validator_set_hash is set"
+        )
 
     try:
         mode = _MODES[request.mode]
@@ -460,8 +504,14 @@ def commit_response(result: cb.CommitResult, backend: str) -> _pb2.VerifyCommitR
     if err is not None:
         response.error.CopyFrom(
             _pb2.CommitError(
-                code=cast(Any, int(err.code)), message=err.message, index=err.index, first_index=err.first_index,
-                got=err.got, needed=err.needed, expected=err.expected or "", actual=err.actual or "",
+                code=cast(Any, int(err.code)),
+                message=err.message,
+                index=err.index,
+                first_index=err.first_index,
+                got=err.got,
+                needed=err.needed,
+                expected=err.expected or "",
+                actual=err.actual or "",
             )
         )
     return response
@@ -477,8 +527,14 @@ def commit_result(response: _pb2.VerifyCommitResponse) -> cb.CommitResult:
             return int(getattr(e, name)) if e.HasField(name) else None
 
         error = cb.CommitError(
-            code=cb.ErrorCode(e.code), message=e.message, index=opt("index"), first_index=opt("first_index"),
-            got=opt("got"), needed=opt("needed"), expected=e.expected or None, actual=e.actual or None,
+            code=cb.ErrorCode(e.code),
+            message=e.message,
+            index=opt("index"),
+            first_index=opt("first_index"),
+            got=opt("got"),
+            needed=opt("needed"),
+            expected=e.expected or None,
+            actual=e.actual or None,
         )
     verdicts = np.frombuffer(response.verdicts, dtype=np.uint8)
     return cb.CommitResult(
@@ -511,19 +567,27 @@ def commit_to_proto(commit: cb.Commit) -> tuple[_pb2.Commit, _pb2.CommitHeader |
         if s.timestamp != cb.ZERO_TIME:
             entry.timestamp.seconds, entry.timestamp.nanos = s.timestamp.seconds, s.timestamp.nanos
     h = commit.header
-    header = None if h is None else _pb2.CommitHeader(chain_id=h.chain_id, height=h.height, validators_hash=h.validators_hash)
+    header = (
+        None
+        if h is None
+        else _pb2.CommitHeader(chain_id=h.chain_id, height=h.height, validators_hash=h.validators_hash)
+    )
     return msg, header
 
 
 def block_id_to_proto(block_id: cb.BlockID) -> _pb2.BlockID:
     psh = block_id.part_set_header
-    return _pb2.BlockID(hash=block_id.hash, part_set_header=_pb2.PartSetHeader(total=psh.total, hash=psh.hash))
+    return _pb2.BlockID(
+        hash=block_id.hash, part_set_header=_pb2.PartSetHeader(total=psh.total, hash=psh.hash)
+    )
 
 
 def validators_to_proto(validators: cb.ValidatorSet) -> _pb2.ValidatorSet:
     return _pb2.ValidatorSet(
         validators=[
-            _pb2.Validator(address=v.address, pub_key=_pb2.PublicKey(ed25519=v.pub_key), voting_power=v.voting_power)
+            _pb2.Validator(
+                address=v.address, pub_key=_pb2.PublicKey(ed25519=v.pub_key), voting_power=v.voting_power
+            )
             for v in validators
         ]
     )

@@ -74,7 +74,9 @@ def route_crossovers(per_scheme: Mapping[str, int], cpu: Backend) -> dict[tuple[
             ratio = 1.0 if base == 0 or pol == s.default_policy else _cpu_rate_ratio(s, pol, cpu)
             out[route(s, pol)] = 0 if base == 0 else max(1, min(base, round(base * ratio)))
         if len(s.policies) > 1 and base:
-            _log.info("crossovers of %s: %s", s.name, ", ".join(f"{p.value} {out[route(s, p)]}" for p in s.policies))
+            _log.info(
+                "crossovers of %s: %s", s.name, ", ".join(f"{p.value} {out[route(s, p)]}" for p in s.policies)
+            )
     return out
 
 

@@ -87,7 +87,9 @@ class Engine:
     def set_crossovers(self, crossovers: Routes) -> None:
         """Route by these crossovers from now on (0 everywhere when the backend is the CPU itself)."""
         on_device = self.backend is not self.cpu
-        self.crossovers = {r: int(crossovers.get(r, 0)) if on_device else 0 for s in SCHEMES for r in s.routes()}
+        self.crossovers = {
+            r: int(crossovers.get(r, 0)) if on_device else 0 for s in SCHEMES for r in s.routes()
+        }
 
     @property
     def policies(self) -> frozenset[Policy]:
@@ -140,13 +142,22 @@ class Engine:
                 try:
                     backend.store_keys(scheme, slots, public_keys)
                 except KernelError as exc:
-                    _log.error("backend %s could not store %d keys (they will be decoded per item): %s",
-                               backend.name, len(slots), exc)
+                    _log.error(
+                        "backend %s could not store %d keys (they will be decoded per item): %s",
+                        backend.name,
+                        len(slots),
+                        exc,
+                    )
 
         return write
 
     def _run(
-        self, scheme: Scheme, batch: Any, call: Callable[[Backend, Any], Any], crossover: int, cpu_can: bool = True
+        self,
+        scheme: Scheme,
+        batch: Any,
+        call: Callable[[Backend, Any], Any],
+        crossover: int,
+        cpu_can: bool = True,
     ) -> VerifyResult:
         """``crossover``: chunks smaller than this run on the CPU. ``cpu_can``: whether the CPU backend can
         run this batch (policy zip215 needs its host kernel); when it cannot, small batches stay on the
@@ -164,8 +175,13 @@ class Engine:
             except KernelError as exc:
                 if backend.name == "cpu" or not cpu_can:
                     raise
-                _log.error("%s batch of %d on %s failed, re-running on cpu: %s", scheme.name, len(chunk),
-                           backend.name, exc)
+                _log.error(
+                    "%s batch of %d on %s failed, re-running on cpu: %s",
+                    scheme.name,
+                    len(chunk),
+                    backend.name,
+                    exc,
+                )
                 self._mark_unhealthy()
                 for fobs in self.fallback_observers:
                     fobs(scheme.name, backend.name, "cpu")

@@ -41,10 +41,17 @@ _MAX_REQUEST_ID = 128  # a caller's id longer than this is cut (it is logged and
 _OK = grpc.StatusCode.OK.name
 # Codes that say the caller asked for something wrong or not allowed: logged at WARNING.
 _CLIENT_ERRORS = frozenset(
-    c.name for c in (
-        grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.UNIMPLEMENTED,
+    c.name
+    for c in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.UNIMPLEMENTED,
     )
 )
 _CODE_NAMES = {c.value[0]: c.name for c in grpc.StatusCode}
@@ -125,7 +132,9 @@ class AccessLog:
         """At most one line per ``key`` (default: method and code) per interval."""
         method = fields["method"]
         self._warnings.log(
-            logging.WARNING, key or f"{method} {code}", f"client error: {method} {code}: {message}",
+            logging.WARNING,
+            key or f"{method} {code}",
+            f"client error: {method} {code}: {message}",
             dict(fields, code=code, details=message),
         )
 
@@ -133,8 +142,11 @@ class AccessLog:
         """A call of a method no service here has (gRPC answers it UNIMPLEMENTED): logged like any client
         error, under one key whatever the name, which is the caller's and cut."""
         code = grpc.StatusCode.UNIMPLEMENTED.name
-        fields = {"method": str(details.method)[:200], "request_id": _request_id(details.invocation_metadata),
-                  "code": code}
+        fields = {
+            "method": str(details.method)[:200],
+            "request_id": _request_id(details.invocation_metadata),
+            "code": code,
+        }
         self.ended(fields)
         self.client_error(fields, code, "no such method", key="unknown method")
 
@@ -168,7 +180,9 @@ class _Call:
     def __enter__(self) -> _Call:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if kind is None:
             code = _status_name(self._context, grpc.StatusCode.OK)
         elif issubclass(kind, (asyncio.CancelledError, GeneratorExit)):
@@ -280,7 +294,9 @@ class CallInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Wraps every async handler (unary, server-, client- and bidirectional streaming) so each call is
     recorded once (module docstring). ``tally`` reads an answer's items and verdict counts."""
 
-    def __init__(self, metrics: Metrics, access: AccessLog | None = None, tally: TallyFn | None = None) -> None:
+    def __init__(
+        self, metrics: Metrics, access: AccessLog | None = None, tally: TallyFn | None = None
+    ) -> None:
         self.metrics = metrics
         self.access = access if access is not None else AccessLog()
         self.tally = tally if tally is not None else _no_tally
@@ -311,7 +327,9 @@ class CallInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         else:
             wrapped = self._writer(inner, service, method, client_streams)
         return make(
-            wrapped, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
         )
 
     def _unary(self, inner: Any, service: str, method: str, client_streams: bool) -> Any:

@@ -72,8 +72,12 @@ class JsonFormatter(logging.Formatter):
     traceback as one string) when the record carries one. A field never replaces the four first keys."""
 
     def format(self, record: logging.LogRecord) -> str:
-        obj: dict[str, Any] = {"time": _time(record), "level": record.levelname, "logger": record.name,
-                               "message": record.getMessage()}
+        obj: dict[str, Any] = {
+            "time": _time(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for key, value in _fields(record).items():
             if key not in _BASE_KEYS:
                 obj[key] = value

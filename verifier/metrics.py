@@ -19,10 +19,44 @@ __all__ = ["Metrics"]
 
 # Request latency buckets: 100 us to 30 s (a single signature on the CPU up to a 1M-item batch).
 _DURATION_BUCKETS = (
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
 )
 # Queue wait and device compute: 10 us to 10 s.
-_WAIT_BUCKETS = (1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+_WAIT_BUCKETS = (
+    1e-5,
+    5e-5,
+    1e-4,
+    2.5e-4,
+    5e-4,
+    1e-3,
+    2.5e-3,
+    5e-3,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    10.0,
+)
 # Device batch sizes: powers of four from 1 to 2^20 items.
 _BATCH_BUCKETS = tuple(float(4**i) for i in range(11))
 _VERDICT_NAMES = {int(v): v.name.lower() for v in Verdict}
@@ -133,7 +167,9 @@ class Metrics:
             registry=r,
         )
         self.validator_sets = Gauge(
-            "verifier_validator_sets", "Validator sets registered (RegisterValidatorSet) and held.", registry=r
+            "verifier_validator_sets",
+            "Validator sets registered (RegisterValidatorSet) and held.",
+            registry=r,
         )
         self.requests_in_flight = Gauge(
             "verifier_requests_in_flight",

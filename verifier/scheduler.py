@@ -141,13 +141,17 @@ class Scheduler:
         self.config = config or SchedulerConfig()
         self.metrics = metrics
         host = engine.backend.name in _HOST_BACKENDS
-        self.unit_items = max(1, self.config.max_batch_items or (_CPU_UNIT_ITEMS if host else _DEVICE_UNIT_ITEMS))
+        self.unit_items = max(
+            1, self.config.max_batch_items or (_CPU_UNIT_ITEMS if host else _DEVICE_UNIT_ITEMS)
+        )
         # Units sized by time rather than items: on the CPU, 4,096 zip215 items take most of a second
         # (benchmarks/NOTES.md, "Sizes in code").
         self._timed_units = host and not self.config.max_batch_items and self.config.unit_target_ms > 0
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}
-        self._waiting_items: dict[tuple[_Key, Priority], int] = {}  # items not yet in a unit, per queue and class
+        self._waiting_items: dict[
+            tuple[_Key, Priority], int
+        ] = {}  # items not yet in a unit, per queue and class
         self._queued_bytes = 0  # bytes of requests not yet answered
         self._running = 0
         self._rates: dict[_Key, float] = {}  # items/s per queue, measured
@@ -196,9 +200,7 @@ class Scheduler:
 
     # ------------------------------------------------------------------ queueing
 
-    async def _submit(
-        self, key: _Key, batch: Any, priority: Priority, timeout: float | None
-    ) -> VerifyResult:
+    async def _submit(self, key: _Key, batch: Any, priority: Priority, timeout: float | None) -> VerifyResult:
         if len(batch) == 0:
             return VerifyResult(np.zeros(0, np.uint8), self.engine.backend.name)
         cfg = self.config
@@ -219,8 +221,13 @@ class Scheduler:
         deadline = None if timeout is None else now + max(0.0, timeout)
         due = deadline if deadline is not None else now + _NO_DEADLINE_DUE
         req = _Request(
-            key=key, batch=batch, priority=priority, deadline=deadline, enqueued=now,
-            order=(due, next(self._seq)), future=loop.create_future(),
+            key=key,
+            batch=batch,
+            priority=priority,
+            deadline=deadline,
+            enqueued=now,
+            order=(due, next(self._seq)),
+            future=loop.create_future(),
         )
         queues = self._queues.setdefault(key, {Priority.CONSENSUS: [], Priority.BULK: []})
         heapq.heappush(queues[priority], (req.order, req))
@@ -433,7 +440,9 @@ class Scheduler:
         if self.metrics is None:
             return
         after = req.left is not None and req.left < unit.started
-        self.metrics.items_unclaimed.labels(unit.key.scheme.name, "after_caller_left" if after else "before_caller_left").inc(items)
+        self.metrics.items_unclaimed.labels(
+            unit.key.scheme.name, "after_caller_left" if after else "before_caller_left"
+        ).inc(items)
 
     def _measure(self, key: _Key, items: int, start: float, end: float) -> None:
         """The queue's throughput, all its units together: a unit's items over the time since the queue's
@@ -457,4 +466,3 @@ class Scheduler:
         parts = sorted(req.parts, key=lambda p: p[0])
         verdicts = parts[0][1] if len(parts) == 1 else np.concatenate([v for _, v in parts])
         return VerifyResult(verdicts, "+".join(req.backends))
-

@@ -118,10 +118,13 @@ class ServerConfig:
         if self.tls_client_ca:
             with open(self.tls_client_ca, "rb") as f:
                 ca = f.read()
-        return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
+        return grpc.ssl_server_credentials(
+            [(key, cert)], root_certificates=ca, require_client_auth=ca is not None
+        )
 
     def grpc_options(self) -> list[tuple[str, int]]:
         """The grpc core channel arguments of the server: message sizes, streams, keepalive, connections."""
+
         def ms(seconds: float) -> int:
             return round(seconds * 1000)
 
@@ -144,7 +147,9 @@ class ServerConfig:
         return options
 
     def consensus_access(self) -> ConsensusAccess:
-        return ConsensusAccess.from_config(self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca))
+        return ConsensusAccess.from_config(
+            self.consensus_clients, self.consensus_priority, bool(self.tls_client_ca)
+        )
 
     def metrics_tls(self) -> dict[str, Any]:
         """start_http_server's TLS arguments (none for plain HTTP); the files are loaded once here, so a bad
@@ -162,7 +167,9 @@ class ServerConfig:
             if ca:
                 context.load_verify_locations(ca)
         except ssl.SSLError as exc:
-            raise ValueError(f"metrics TLS: cannot load {cert}, {key}{', ' + ca if ca else ''}: {exc}") from None
+            raise ValueError(
+                f"metrics TLS: cannot load {cert}, {key}{', ' + ca if ca else ''}: {exc}"
+            ) from None
         return {"certfile": cert, "keyfile": key, "client_cafile": ca, "client_auth_required": bool(ca)}
 
     def settings(self) -> dict[str, Any]:
@@ -192,7 +199,9 @@ def _check_port(what: str, host: str, port: int, reuse_port: bool = False) -> No
     if port == 0:
         return
     try:
-        addresses = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        addresses = socket.getaddrinfo(
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except socket.gaierror as exc:
         raise PortInUseError(f"{what} address {host}:{port} cannot be resolved: {exc.strerror}") from None
     for family, kind, proto, _, address in addresses:
@@ -277,7 +286,10 @@ def _add_v1_reflection_file() -> None:
     proto.name, proto.package = _REFLECTION_V1_FILE, "grpc.reflection.v1"
     proto.options.Clear()
     proto.options.go_package = "google.golang.org/grpc/reflection/grpc_reflection_v1"
-    proto.options.java_package, proto.options.java_outer_classname = "io.grpc.reflection.v1", "ServerReflectionProto"
+    proto.options.java_package, proto.options.java_outer_classname = (
+        "io.grpc.reflection.v1",
+        "ServerReflectionProto",
+    )
     proto.options.java_multiple_files = True
     for message in proto.message_type:
         for field in message.field:
@@ -302,7 +314,9 @@ def _add_reflection(server: grpc.aio.Server, service_names: tuple[str, ...]) -> 
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
         response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
     )
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_REFLECTION_V1, {"ServerReflectionInfo": v1}),))
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(_REFLECTION_V1, {"ServerReflectionInfo": v1}),)
+    )
 
 
 class VerifierServer:
@@ -330,9 +344,15 @@ class VerifierServer:
             config.max_validator_sets, on_evict=lambda vals: release_set_keys(self.engine, vals)
         )
         self._servicer = VerifierServicer(
-            lambda: self.scheduler, __version__, self.validator_sets, self.metrics, access=access,
-            max_commit_bytes=config.max_commit_bytes, max_inflight_bytes=config.max_inflight_bytes,
-            big_commit_bytes=config.commit_lane_bytes, big_commit_waiting=config.commit_lane_waiting,
+            lambda: self.scheduler,
+            __version__,
+            self.validator_sets,
+            self.metrics,
+            access=access,
+            max_commit_bytes=config.max_commit_bytes,
+            max_inflight_bytes=config.max_inflight_bytes,
+            big_commit_bytes=config.commit_lane_bytes,
+            big_commit_waiting=config.commit_lane_waiting,
         )
         handlers = method_handlers(self._servicer)
         self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
@@ -373,14 +393,18 @@ class VerifierServer:
             else:
                 self.port = self._server.add_secure_port(address, credentials)
         except RuntimeError:  # taken between the check and now; gRPC's own message has no reason
-            raise PortInUseError(f"gRPC port {address} cannot be bound (in use, or not this host's)") from None
+            raise PortInUseError(
+                f"gRPC port {address} cannot be bound (in use, or not this host's)"
+            ) from None
         if cfg.metrics_port is not None:
             try:
                 self._metrics_server, _ = start_http_server(
                     cfg.metrics_port, addr=metrics_host, registry=self.metrics.registry, **self._metrics_tls
                 )
             except OSError as exc:
-                raise PortInUseError(f"metrics port {metrics_host}:{cfg.metrics_port} {_bind_reason(exc)}") from None
+                raise PortInUseError(
+                    f"metrics port {metrics_host}:{cfg.metrics_port} {_bind_reason(exc)}"
+                ) from None
             self.metrics_port = self._metrics_server.server_port
         return credentials
 
@@ -397,7 +421,9 @@ class VerifierServer:
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
         self.metrics.set_backend(backend.name)
-        self.metrics.watch_device_memory(backend.memory_in_use, sum(d.memory_bytes for d in backend.devices()))
+        self.metrics.watch_device_memory(
+            backend.memory_in_use, sum(d.memory_bytes for d in backend.devices())
+        )
         self.engine = engine
         self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
         # The unit size as resolved (a configured 0 means "by backend").
@@ -413,13 +439,17 @@ class VerifierServer:
 
         cfg = self.config
         settings: dict[str, Any] = {"version": __version__, **cfg.settings()}
-        settings.update(port=self.port, metrics_port=self.metrics_port, metrics_host=cfg.metrics_host or cfg.host)
+        settings.update(
+            port=self.port, metrics_port=self.metrics_port, metrics_host=cfg.metrics_host or cfg.host
+        )
         if self.engine is not None and self.scheduler is not None:
             settings["backend"] = self.engine.backend.name
             settings["scheduler.max_batch_items"] = self.scheduler.unit_items
             del settings["crossover_batch"]  # as resolved, per scheme and policy:
             for (name, policy), items in self.engine.crossovers.items():
-                settings[".".join(("crossover_batch", name, policy) if policy else ("crossover_batch", name))] = items
+                settings[
+                    ".".join(("crossover_batch", name, policy) if policy else ("crossover_batch", name))
+                ] = items
         return settings
 
     def _announce(self, engine: Engine, tls: bool) -> None:
@@ -437,7 +467,13 @@ class VerifierServer:
             metrics += "; TLS with client certificates" if cfg.tls_client_ca else "; TLS"
         _log.info(
             "verifier %s serving %s on %s:%d with backend %s (%s, self-test passed)%s",
-            _pb2.DESCRIPTOR.package, SERVICE_NAME, cfg.host, self.port, backend.name, devices, metrics,
+            _pb2.DESCRIPTOR.package,
+            SERVICE_NAME,
+            cfg.host,
+            self.port,
+            backend.name,
+            devices,
+            metrics,
         )
 
     async def wait_ready(self) -> None:

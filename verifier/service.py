@@ -130,7 +130,12 @@ def _plan_commit(call: convert.CommitCall, engine: Engine) -> tuple[cb.CommitPla
     verify (None when the walk alone decides), naming the rows of the set's decoded keys when it is
     registered."""
     plan = cb.plan_commit(
-        call.chain_id, call.validators, call.commit, mode=call.mode, height=call.height, block_id=call.block_id,
+        call.chain_id,
+        call.validators,
+        call.commit,
+        mode=call.mode,
+        height=call.height,
+        block_id=call.block_id,
         trust_level=call.trust_level,
     )
     if plan.result is not None or not plan.collected:
@@ -195,7 +200,9 @@ class VerifierServicer:
         self._decode_on_thread = decode_on_thread_bytes
         self._big = Lane(big_commit_bytes, big_commit_waiting)
         # Decoding of large requests, and commits' plan and tally: short CPU work that never waits.
-        self._decode_pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 1)), thread_name_prefix="verifier-decode")
+        self._decode_pool = ThreadPoolExecutor(
+            max(2, min(4, os.cpu_count() or 1)), thread_name_prefix="verifier-decode"
+        )
         self._throttled = Throttled()
 
     def close(self) -> None:
@@ -286,7 +293,13 @@ class VerifierServicer:
         return await asyncio.get_running_loop().run_in_executor(self._decode_pool, fn, *args)
 
     async def _verify(
-        self, w: convert.Wire, sched: Scheduler, request: Any, caller: Caller, timeout: float | None, nbytes: int
+        self,
+        w: convert.Wire,
+        sched: Scheduler,
+        request: Any,
+        caller: Caller,
+        timeout: float | None,
+        nbytes: int,
     ) -> Message:
         batch, pol = await self._decode(nbytes, w.decode, request, sched.engine.limits.max_items)
         prio, _ = caller.priority(request.priority, Priority.BULK)
@@ -344,7 +357,9 @@ class VerifierServicer:
             loop = asyncio.get_running_loop()
             pool = await self._commit_lane(len(raw))
             try:
-                vals = await loop.run_in_executor(pool, _read_validator_set, raw, sched.engine.limits.max_items)
+                vals = await loop.run_in_executor(
+                    pool, _read_validator_set, raw, sched.engine.limits.max_items
+                )
                 set_hash = registry.register(vals)
                 held = registry.get(set_hash)  # the set kept under this hash (maybe an earlier, equal one)
                 store = sched.engine.key_stores[ED25519.name]
@@ -356,8 +371,11 @@ class VerifierServicer:
             if self._metrics is not None:
                 self._metrics.validator_sets.set(len(registry))
             return _pb2.RegisterValidatorSetResponse(
-                validator_set_hash=set_hash, validators=len(vals), total_voting_power=vals.total_voting_power,
-                registered_sets=len(registry), max_sets=registry.max_sets,
+                validator_set_hash=set_hash,
+                validators=len(vals),
+                total_voting_power=vals.total_voting_power,
+                registered_sets=len(registry),
+                max_sets=registry.max_sets,
             )
 
         return await self._unary(
@@ -414,7 +432,9 @@ class VerifierServicer:
             try:
                 messages = aiter(request_iterator)
                 while True:
-                    await window.acquire()  # a full window stops reading: HTTP/2 flow control slows the caller
+                    await (
+                        window.acquire()
+                    )  # a full window stops reading: HTTP/2 flow control slows the caller
                     raw = await anext(messages, None)
                     if raw is None:
                         window.release()
@@ -463,14 +483,20 @@ class VerifierServicer:
 
 
 def _stream_error(request_id: int, failure: _Failure) -> _pb2.StreamResponse:
-    return _pb2.StreamResponse(id=request_id, error=_pb2.StreamError(code=failure.code.value[0], message=failure.message))
+    return _pb2.StreamResponse(
+        id=request_id, error=_pb2.StreamError(code=failure.code.value[0], message=failure.message)
+    )
 
 
 _VERDICT_OK = 1  # verdict.Verdict.OK's byte
 _CODES = {c.value[0]: c.name for c in grpc.StatusCode}
 _TALLIES: dict[str, Callable[[Any], Tally]] = {
-    _pb2.VerifySignaturesResponse.DESCRIPTOR.full_name: lambda r: Tally(len(r.verdicts), r.valid_count, r.invalid_count),
-    _pb2.VerifyMerkleProofsResponse.DESCRIPTOR.full_name: lambda r: Tally(len(r.verdicts), r.valid_count, r.invalid_count),
+    _pb2.VerifySignaturesResponse.DESCRIPTOR.full_name: lambda r: Tally(
+        len(r.verdicts), r.valid_count, r.invalid_count
+    ),
+    _pb2.VerifyMerkleProofsResponse.DESCRIPTOR.full_name: lambda r: Tally(
+        len(r.verdicts), r.valid_count, r.invalid_count
+    ),
     _pb2.VerifyCommitResponse.DESCRIPTOR.full_name: lambda r: _commit_tally(r.verdicts),
     _pb2.RegisterValidatorSetResponse.DESCRIPTOR.full_name: lambda r: Tally(r.validators),
 }
@@ -489,7 +515,9 @@ def tally(response: Any) -> Tally | None:
     if isinstance(response, _pb2.StreamResponse):
         which = response.WhichOneof("result")
         if which == "error":
-            return Tally(error=(_CODES.get(response.error.code, str(response.error.code)), response.error.message))
+            return Tally(
+                error=(_CODES.get(response.error.code, str(response.error.code)), response.error.message)
+            )
         return tally(getattr(response, which)) if which else None
     count = _TALLIES.get(getattr(getattr(response, "DESCRIPTOR", None), "full_name", ""))
     return count(response) if count is not None else None
@@ -503,7 +531,9 @@ def method_handlers(servicer: VerifierServicer) -> dict[str, grpc.RpcMethodHandl
         (True, True): grpc.stream_stream_rpc_method_handler,
     }
     handlers = {}
-    wires = {w.request.DESCRIPTOR.name: w for w in convert.WIRES.values()}  # one handler serves every scheme's RPC
+    wires = {
+        w.request.DESCRIPTOR.name: w for w in convert.WIRES.values()
+    }  # one handler serves every scheme's RPC
     for method in _pb2.DESCRIPTOR.services_by_name["Verifier"].methods:
         make = makers[(method.client_streaming, method.server_streaming)]
         serialize = getattr(_pb2, method.output_type.name).SerializeToString

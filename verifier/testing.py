@@ -18,7 +18,9 @@ from collections.abc import Sequence
 __all__ = ["READY", "ServeProcess", "free_port", "serve_command"]
 
 # The line the server logs when it is ready (README): where it listens, the backend, the metrics port.
-READY = re.compile(r"serving \S+ on ([\w.:\[\]-]+):(\d+) with backend (\w+)(?:.*?; metrics on [\w.:\[\]-]+:(\d+))?")
+READY = re.compile(
+    r"serving \S+ on ([\w.:\[\]-]+):(\d+) with backend (\w+)(?:.*?; metrics on [\w.:\[\]-]+:(\d+))?"
+)
 
 
 def free_port() -> int:
@@ -31,7 +33,19 @@ def free_port() -> int:
 def serve_command(*flags: str) -> list[str]:
     """``verifier serve`` on free loopback ports with the CPU backend; ``flags`` come last and override."""
     metrics = str(free_port())
-    return [sys.executable, "-m", "verifier", "serve", "--port", "0", "--metrics-port", metrics, "--backend", "cpu", *flags]
+    return [
+        sys.executable,
+        "-m",
+        "verifier",
+        "serve",
+        "--port",
+        "0",
+        "--metrics-port",
+        metrics,
+        "--backend",
+        "cpu",
+        *flags,
+    ]
 
 
 class ServeProcess:
@@ -50,7 +64,10 @@ class ServeProcess:
         self.metrics_port: int | None = None
         self._seen = threading.Condition()
         self.proc = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            self.command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -83,7 +100,9 @@ class ServeProcess:
                         return match
                 left = deadline - time.monotonic()
                 if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError(f"no line matching {pattern!r}; the process wrote:\n" + "\n".join(self.lines))
+                    raise AssertionError(
+                        f"no line matching {pattern!r}; the process wrote:\n" + "\n".join(self.lines)
+                    )
                 self._seen.wait(min(left, 0.5))
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -109,5 +128,3 @@ class ServeProcess:
             self.proc.kill()
             self.proc.wait(10)
         self._reader.join(10)
-
-

@@ -36,25 +36,43 @@ class Primitive:
 
 
 def _add8() -> Primitive:
-    s = Asm(outs=[f"r{i}" for i in range(8)] + ["c"], ins=[f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)])
+    s = Asm(
+        outs=[f"r{i}" for i in range(8)] + ["c"],
+        ins=[f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)],
+    )
     s.code.append("add.cc.u32 {r0}, {a0}, {b0};")
     s.code += [f"addc.cc.u32 {{r{i}}}, {{a{i}}}, {{b{i}}};" for i in range(1, 8)]
     s.code.append("addc.u32 {c}, 0, 0;")
     m = {f"r{i}": f"r[{i}]" for i in range(8)} | {f"a{i}": f"a[{i}]" for i in range(8)}
     m |= {f"b{i}": f"b[{i}]" for i in range(8)} | {"c": "c"}
-    return Primitive("arith_add8_ptx", "uint32_t arith_add8_ptx(uint32_t r[8], const uint32_t a[8], const uint32_t b[8])",
-                     "uint32_t c = 0;", [(s, m)], "return c;", "r = a + b mod 2^256; returns the carry (0 or 1).")
+    return Primitive(
+        "arith_add8_ptx",
+        "uint32_t arith_add8_ptx(uint32_t r[8], const uint32_t a[8], const uint32_t b[8])",
+        "uint32_t c = 0;",
+        [(s, m)],
+        "return c;",
+        "r = a + b mod 2^256; returns the carry (0 or 1).",
+    )
 
 
 def _sub8() -> Primitive:
-    s = Asm(outs=[f"r{i}" for i in range(8)] + ["c"], ins=[f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)])
+    s = Asm(
+        outs=[f"r{i}" for i in range(8)] + ["c"],
+        ins=[f"a{i}" for i in range(8)] + [f"b{i}" for i in range(8)],
+    )
     s.code.append("sub.cc.u32 {r0}, {a0}, {b0};")
     s.code += [f"subc.cc.u32 {{r{i}}}, {{a{i}}}, {{b{i}}};" for i in range(1, 8)]
     s.code.append("subc.u32 {c}, 0, 0;")  # 0 - borrow: 0 or 0xffffffff
     m = {f"r{i}": f"r[{i}]" for i in range(8)} | {f"a{i}": f"a[{i}]" for i in range(8)}
     m |= {f"b{i}": f"b[{i}]" for i in range(8)} | {"c": "c"}
-    return Primitive("arith_sub8_ptx", "uint32_t arith_sub8_ptx(uint32_t r[8], const uint32_t a[8], const uint32_t b[8])",
-                     "uint32_t c = 0;", [(s, m)], "return c & 1u;", "r = a - b mod 2^256; returns the borrow (0 or 1).")
+    return Primitive(
+        "arith_sub8_ptx",
+        "uint32_t arith_sub8_ptx(uint32_t r[8], const uint32_t a[8], const uint32_t b[8])",
+        "uint32_t c = 0;",
+        [(s, m)],
+        "return c & 1u;",
+        "r = a - b mod 2^256; returns the borrow (0 or 1).",
+    )
 
 
 def _add8_u32() -> Primitive:
@@ -63,8 +81,14 @@ def _add8_u32() -> Primitive:
     s.code += [f"addc.cc.u32 {{r{i}}}, {{a{i}}}, 0;" for i in range(1, 8)]
     s.code.append("addc.u32 {c}, 0, 0;")
     m = {f"r{i}": f"r[{i}]" for i in range(8)} | {f"a{i}": f"a[{i}]" for i in range(8)} | {"s": "s", "c": "c"}
-    return Primitive("arith_add8_u32_ptx", "uint32_t arith_add8_u32_ptx(uint32_t r[8], const uint32_t a[8], uint32_t s)",
-                     "uint32_t c = 0;", [(s, m)], "return c;", "r = a + s mod 2^256 for one 32-bit s; returns the carry.")
+    return Primitive(
+        "arith_add8_u32_ptx",
+        "uint32_t arith_add8_u32_ptx(uint32_t r[8], const uint32_t a[8], uint32_t s)",
+        "uint32_t c = 0;",
+        [(s, m)],
+        "return c;",
+        "r = a + s mod 2^256 for one 32-bit s; returns the carry.",
+    )
 
 
 def _sub8_u32() -> Primitive:
@@ -73,13 +97,22 @@ def _sub8_u32() -> Primitive:
     s.code += [f"subc.cc.u32 {{r{i}}}, {{a{i}}}, 0;" for i in range(1, 8)]
     s.code.append("subc.u32 {c}, 0, 0;")
     m = {f"r{i}": f"r[{i}]" for i in range(8)} | {f"a{i}": f"a[{i}]" for i in range(8)} | {"s": "s", "c": "c"}
-    return Primitive("arith_sub8_u32_ptx", "uint32_t arith_sub8_u32_ptx(uint32_t r[8], const uint32_t a[8], uint32_t s)",
-                     "uint32_t c = 0;", [(s, m)], "return c & 1u;", "r = a - s mod 2^256 for one 32-bit s; returns the borrow.")
+    return Primitive(
+        "arith_sub8_u32_ptx",
+        "uint32_t arith_sub8_u32_ptx(uint32_t r[8], const uint32_t a[8], uint32_t s)",
+        "uint32_t c = 0;",
+        [(s, m)],
+        "return c & 1u;",
+        "r = a - s mod 2^256 for one 32-bit s; returns the borrow.",
+    )
 
 
 def _mad8_u32() -> Primitive:
     # r[0..9) = c[0..8) + a[0..8) * s. Even chain: lo products; odd chain: hi products one limb up.
-    s = Asm(outs=[f"r{i}" for i in range(9)], ins=[f"a{i}" for i in range(8)] + ["s"] + [f"c{i}" for i in range(8)])
+    s = Asm(
+        outs=[f"r{i}" for i in range(9)],
+        ins=[f"a{i}" for i in range(8)] + ["s"] + [f"c{i}" for i in range(8)],
+    )
     s.code.append("mad.lo.cc.u32 {r0}, {a0}, {s}, {c0};")
     s.code += [f"madc.lo.cc.u32 {{r{i}}}, {{a{i}}}, {{s}}, {{c{i}}};" for i in range(1, 8)]
     s.code.append("addc.u32 {r8}, 0, 0;")
@@ -88,9 +121,14 @@ def _mad8_u32() -> Primitive:
     s.code.append("madc.hi.u32 {r8}, {a7}, {s}, {r8};")  # no carry out: c + a*s < 2^288
     m = {f"r{i}": f"r[{i}]" for i in range(9)} | {f"a{i}": f"a[{i}]" for i in range(8)} | {"s": "s"}
     m |= {f"c{i}": f"c[{i}]" for i in range(8)}
-    return Primitive("arith_mad8_u32_ptx",
-                     "void arith_mad8_u32_ptx(uint32_t r[9], const uint32_t a[8], uint32_t s, const uint32_t c[8])",
-                     "", [(s, m)], "", "r (9 limbs) = c + a * s; never overflows (c + a*s < 2^288).")
+    return Primitive(
+        "arith_mad8_u32_ptx",
+        "void arith_mad8_u32_ptx(uint32_t r[9], const uint32_t a[8], uint32_t s, const uint32_t c[8])",
+        "",
+        [(s, m)],
+        "",
+        "r (9 limbs) = c + a * s; never overflows (c + a*s < 2^288).",
+    )
 
 
 def _row(i: int, js: list[int], shift: int, bname: str, fresh: bool = False) -> Asm:
@@ -114,7 +152,15 @@ def _row(i: int, js: list[int], shift: int, bname: str, fresh: bool = False) -> 
     first = True
     for j in js:
         last = j == js[-1]
-        op = "mad.hi.u32" if (first and last) else "mad.hi.cc.u32" if first else "madc.hi.u32" if last else "madc.hi.cc.u32"
+        op = (
+            "mad.hi.u32"
+            if (first and last)
+            else "mad.hi.cc.u32"
+            if first
+            else "madc.hi.u32"
+            if last
+            else "madc.hi.cc.u32"
+        )
         first = False
         s.code.append(f"{op} {{r{shift + j + 1}}}, {{a{j}}}, {{{bname}}}, {{r{shift + j + 1}}};")
     return s
@@ -126,11 +172,16 @@ def _mul8() -> Primitive:
         s = _row(i, list(range(8)), i, "b", fresh=i == 0)
         m = {n: f"r[{n[1:]}]" for n in s.outs} | {f"a{j}": f"a[{j}]" for j in range(8)} | {"b": f"b[{i}]"}
         stmts.append((s, m))
-    return Primitive("arith_mul8_ptx", "void arith_mul8_ptx(uint32_t r[16], const uint32_t a[8], const uint32_t b[8])",
-                     "for (int i = 0; i < 16; ++i) r[i] = 0;", stmts, "",
-                     "r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row (row 0,\n"
-                     "// onto zeros, has plain mul.lo and one chain).\n"
-                     "// After row i the partial sum is (b mod 2^(32(i+1))) * a < 2^(32(i+9)): the hi chain never carries out.")
+    return Primitive(
+        "arith_mul8_ptx",
+        "void arith_mul8_ptx(uint32_t r[16], const uint32_t a[8], const uint32_t b[8])",
+        "for (int i = 0; i < 16; ++i) r[i] = 0;",
+        stmts,
+        "",
+        "r (16 limbs) = a * b, schoolbook by rows: 64 mul.lo + 64 mul.hi, two carry chains per row (row 0,\n"
+        "// onto zeros, has plain mul.lo and one chain).\n"
+        "// After row i the partial sum is (b mod 2^(32(i+1))) * a < 2^(32(i+9)): the hi chain never carries out.",
+    )
 
 
 def _sqr8() -> Primitive:
@@ -151,10 +202,15 @@ def _sqr8() -> Primitive:
         d.code.append(f"{op} {{r{2 * j + 1}}}, {{a{j}}}, {{a{j}}}, {{r{2 * j + 1}}};")
     m = {f"r{k}": f"r[{k}]" for k in range(16)} | {f"a{j}": f"a[{j}]" for j in range(8)}
     stmts.append((d, m))
-    return Primitive("arith_sqr8_ptx", "void arith_sqr8_ptx(uint32_t r[16], const uint32_t a[8])",
-                     "for (int i = 0; i < 16; ++i) r[i] = 0;", stmts, "",
-                     "r (16 limbs) = a^2: 28 cross products (each row's partial sum bounded as in mul8), doubled,\n"
-                     "// plus the 8 squares: 36 mul.lo + 36 mul.hi instead of 64 + 64.")
+    return Primitive(
+        "arith_sqr8_ptx",
+        "void arith_sqr8_ptx(uint32_t r[16], const uint32_t a[8])",
+        "for (int i = 0; i < 16; ++i) r[i] = 0;",
+        stmts,
+        "",
+        "r (16 limbs) = a^2: 28 cross products (each row's partial sum bounded as in mul8), doubled,\n"
+        "// plus the 8 squares: 36 mul.lo + 36 mul.hi instead of 64 + 64.",
+    )
 
 
 PRIMITIVES = [_add8(), _sub8(), _add8_u32(), _sub8_u32(), _mad8_u32(), _mul8(), _sqr8()]

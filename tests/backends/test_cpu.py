@@ -40,7 +40,9 @@ def test_without_the_host_kernel_only_libsodium() -> None:
         be.close()
 
 
-def test_no_compiler_leaves_zip215_out(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_compiler_leaves_zip215_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """No host compiler: the backend still starts, serving libsodium, with one log line saying why."""
     from verifier.backends._host import HostEd25519
     from verifier.errors import BackendUnavailableError
@@ -81,8 +83,11 @@ def test_every_ed25519_vector(cpu: CpuBackend) -> None:
 def test_every_merkle_inclusion_vector(cpu: CpuBackend) -> None:
     vectors = merkle_inclusion_vectors()
     batch = MerkleBatch.from_items(
-        [v.leaf_index for v in vectors], [v.tree_size for v in vectors], [list(v.path) for v in vectors],
-        [v.root for v in vectors], leaf_hashes=[v.leaf_hash for v in vectors],
+        [v.leaf_index for v in vectors],
+        [v.tree_size for v in vectors],
+        [list(v.path) for v in vectors],
+        [v.root for v in vectors],
+        leaf_hashes=[v.leaf_hash for v in vectors],
     )
     got = cpu.run(MERKLE, batch)
     for v, code in zip(vectors, got):
@@ -95,16 +100,26 @@ def test_every_merkle_inclusion_vector(cpu: CpuBackend) -> None:
 def test_rfc6962_tree_proofs(cpu: CpuBackend, form: str) -> None:
     tree = rfc6962_tree()
     proofs = tree.inclusion_proofs
-    leaf = {"leaf_hashes": [p.leaf_hash for p in proofs]} if form == "leaf_hashes" else {"leaves": [p.leaf for p in proofs]}
+    leaf = (
+        {"leaf_hashes": [p.leaf_hash for p in proofs]}
+        if form == "leaf_hashes"
+        else {"leaves": [p.leaf for p in proofs]}
+    )
     batch = MerkleBatch.from_items(
-        [p.leaf_index for p in proofs], [p.tree_size for p in proofs], [list(p.path) for p in proofs],
-        [tree.roots[p.tree_size] for p in proofs], **leaf,
+        [p.leaf_index for p in proofs],
+        [p.tree_size for p in proofs],
+        [list(p.path) for p in proofs],
+        [tree.roots[p.tree_size] for p in proofs],
+        **leaf,
     )
     assert (cpu.run(MERKLE, batch) == Verdict.OK).all()
     # Each proof against the next tree size's root: a mismatch or a wrong-shaped proof, never OK.
     shifted = MerkleBatch.from_items(
-        [p.leaf_index for p in proofs], [p.tree_size for p in proofs], [list(p.path) for p in proofs],
-        [tree.roots[p.tree_size % 8 + 1] for p in proofs], **leaf,
+        [p.leaf_index for p in proofs],
+        [p.tree_size for p in proofs],
+        [list(p.path) for p in proofs],
+        [tree.roots[p.tree_size % 8 + 1] for p in proofs],
+        **leaf,
     )
     assert (cpu.run(MERKLE, shifted) == Verdict.ROOT_MISMATCH).all()
 

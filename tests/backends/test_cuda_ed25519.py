@@ -29,7 +29,6 @@ from verifier.schemes import ED25519
 from verifier.verdict import Policy, Verdict
 
 
-
 @pytest.mark.gpu
 def test_split_batches_on_device(backends: Backends, seed: int) -> None:
     """100,000 items through a backend whose launches take at most 7,777: same verdicts as one launch."""
@@ -87,7 +86,11 @@ def test_host_logic_key_store(fake_cupy: FakeCupy, seed: int) -> None:
         fb = make_ed25519_batch(rng, 1000, fault_rate=0.4)
         batch = Ed25519Batch.from_items(fb.public_keys, fb.signatures, fb.messages)
         distinct = list(dict.fromkeys(k for k in fb.public_keys if len(k) == 32))[:64]
-        be.store_keys(ED25519, np.arange(len(distinct), dtype=np.uint32), np.frombuffer(b"".join(distinct), np.uint8).reshape(-1, 32))
+        be.store_keys(
+            ED25519,
+            np.arange(len(distinct), dtype=np.uint32),
+            np.frombuffer(b"".join(distinct), np.uint8).reshape(-1, 32),
+        )
         row = {k: i for i, k in enumerate(distinct)}
         right = [row.get(k, 0xFFFFFFFF) for k in fb.public_keys]
         wrong = [rng.randrange(70) for _ in fb.public_keys]  # other keys' rows, empty rows, out of range
@@ -106,7 +109,9 @@ def test_host_logic_wraps_cuda_errors_once(fake_cupy: FakeCupy) -> None:
     seed = bytes(32)
     from tests.support import ed25519_ref as ref
 
-    batch = Ed25519Batch.from_items([ref.public_key_from_seed(seed)] * 250, [ref.sign(seed, b"m")] * 250, [b"m"] * 250)
+    batch = Ed25519Batch.from_items(
+        [ref.public_key_from_seed(seed)] * 250, [ref.sign(seed, b"m")] * 250, [b"m"] * 250
+    )
     fake_cupy.fail_launch = True
     with pytest.raises(KernelError, match=r"ed25519_verify_kernel failed on a batch of 250 items"):
         be.run(ED25519, batch, Policy.LIBSODIUM)
@@ -149,7 +154,9 @@ def test_kernel_benchmark_runs_its_cuda_path(fake_cupy: FakeCupy, capsys: pytest
     assert "Fake GPU" in out and out.count("M verifies/s") == 2
 
 
-def test_a_verdict_the_kernel_did_not_write_is_caught_even_after_an_earlier_batch(fake_cupy: FakeCupy) -> None:
+def test_a_verdict_the_kernel_did_not_write_is_caught_even_after_an_earlier_batch(
+    fake_cupy: FakeCupy,
+) -> None:
     """The device verdict buffer is reused: it is zeroed before each launch, so a slot a thread leaves
     unwritten reads UNSPECIFIED (a KernelError) instead of the previous batch's OK."""
     import nacl.signing

@@ -18,7 +18,15 @@ def test_stage_copies_every_byte(dtype: type, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(_module, "_STAGE_THREADS", 3)
     rng = np.random.default_rng(5)
     item = np.dtype(dtype).itemsize
-    for n in (0, 1, (1 << 12) // item - 1, (1 << 13) // item, (1 << 13) // item + 1, 3 * (1 << 12) // item + 7, 100_003):
+    for n in (
+        0,
+        1,
+        (1 << 12) // item - 1,
+        (1 << 13) // item,
+        (1 << 13) // item + 1,
+        3 * (1 << 12) // item + 7,
+        100_003,
+    ):
         src = rng.integers(0, 255, size=n).astype(dtype)
         dst = np.zeros(n + 5, dtype=dtype)  # a view shorter than its buffer, as upload passes
         _module.stage(dst[:n], src)
@@ -40,11 +48,15 @@ def test_stage_uses_threads_for_large_columns(monkeypatch: pytest.MonkeyPatch) -
 def test_offsets_that_decrease_or_overrun_are_refused_on_the_host() -> None:
     from verifier.errors import InvalidRequestError
 
-    _module.check_offsets("message_offsets", np.array([0, 3, 3, 9], np.uint64), 9)  # fine: equal steps allowed
+    _module.check_offsets(
+        "message_offsets", np.array([0, 3, 3, 9], np.uint64), 9
+    )  # fine: equal steps allowed
     _module.check_offsets("message_offsets", np.zeros(0, np.uint64), 0)
     with pytest.raises(InvalidRequestError, match="message_offsets: offsets must not decrease"):
         _module.check_offsets("message_offsets", np.array([0, 5, 4, 9], np.uint64), 9)
-    with pytest.raises(InvalidRequestError, match=r"path_offsets: .*end within the data \(8\); they run 0..9"):
+    with pytest.raises(
+        InvalidRequestError, match=r"path_offsets: .*end within the data \(8\); they run 0..9"
+    ):
         _module.check_offsets("path_offsets", np.array([0, 9], np.uint64), 8)
 
 
@@ -58,12 +70,17 @@ def test_misaligned_device_rows_are_a_kernel_error() -> None:
         _module.check_aligned(SimpleNamespace(data=SimpleNamespace(ptr=0x7F0000000108)), "roots")
 
 
-def test_variant_defines_read_the_environment_and_refuse_unknown_values(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_variant_defines_read_the_environment_and_refuse_unknown_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from verifier.errors import BackendUnavailableError
 
     monkeypatch.delenv("VERIFIER_CUDA_ARITH", raising=False)
     monkeypatch.delenv("VERIFIER_CUDA_DBL_LOOP", raising=False)
-    assert _module.variant_defines() == ("VERIFIER_ARITH_MUL=2", "VERIFIER_DBL_LOOP=0")  # wide: no spills on sm_90
+    assert _module.variant_defines() == (
+        "VERIFIER_ARITH_MUL=2",
+        "VERIFIER_DBL_LOOP=0",
+    )  # wide: no spills on sm_90
     monkeypatch.setenv("VERIFIER_CUDA_ARITH", "wide")
     monkeypatch.setenv("VERIFIER_CUDA_DBL_LOOP", "1")
     assert _module.variant_defines() == ("VERIFIER_ARITH_MUL=2", "VERIFIER_DBL_LOOP=1")

@@ -64,8 +64,10 @@ def check_against_reference(
         for pol in _POLICIES:
             want = reference(pol, pk, sig, msg)
             if int(got[pol][i]) != want:
-                wrong.append(f"{what}[{i}] {pol.value}: got {Verdict(int(got[pol][i])).name}, want {want.name} "
-                             f"pk={pk.hex()} sig={sig.hex()} msg={msg[:32].hex()}")
+                wrong.append(
+                    f"{what}[{i}] {pol.value}: got {Verdict(int(got[pol][i])).name}, want {want.name} "
+                    f"pk={pk.hex()} sig={sig.hex()} msg={msg[:32].hex()}"
+                )
         if (int(got[Policy.LIBSODIUM][i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg):
             wrong.append(f"{what}[{i}]: PyNaCl disagrees (got {Verdict(int(got[Policy.LIBSODIUM][i])).name})")
     assert not wrong, "\n".join(wrong[:20]) + f"\n({len(wrong)} mismatches)"
@@ -78,7 +80,11 @@ def check_against_reference(
 @pytest.mark.slow
 def test_every_vector_both_policies(backend: Backend, cpu_reference: Backend | None) -> None:
     vectors = ed25519_vectors()
-    pks, sigs, msgs = [v.public_key for v in vectors], [v.signature for v in vectors], [v.message for v in vectors]
+    pks, sigs, msgs = (
+        [v.public_key for v in vectors],
+        [v.signature for v in vectors],
+        [v.message for v in vectors],
+    )
     got = check_against_reference(backend, pks, sigs, msgs, "vector")
     wrong = [
         f"{v.name}: {Verdict(int(c)).name} but the vector says valid={v.expected_valid_libsodium}"
@@ -89,9 +95,13 @@ def test_every_vector_both_policies(backend: Backend, cpu_reference: Backend | N
     if cpu_reference is not None:
         cpu = cpu_reference.run(ED25519, batch_of(pks, sigs, msgs), Policy.LIBSODIUM)
         diff = np.flatnonzero(cpu != got[Policy.LIBSODIUM])
-        assert diff.size == 0, [(vectors[i].name, int(cpu[i]), int(got[Policy.LIBSODIUM][i])) for i in diff[:10]]
+        assert diff.size == 0, [
+            (vectors[i].name, int(cpu[i]), int(got[Policy.LIBSODIUM][i])) for i in diff[:10]
+        ]
     assert len(vectors) >= 1180
-    print(f"\n{len(vectors)} vectors: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}")
+    print(
+        f"\n{len(vectors)} vectors: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}"
+    )
 
 
 def test_zip215_small_order_196(backend: Backend) -> None:
@@ -137,12 +147,18 @@ def _hostile_items(rng: random.Random) -> tuple[list[bytes], list[bytes], list[b
 def test_hostile_encodings_and_check_order(backend: Backend, rng: random.Random) -> None:
     pks, sigs, msgs = _hostile_items(rng)
     got = check_against_reference(backend, pks, sigs, msgs, "hostile")
-    print(f"\n{len(pks)} hostile items: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}")
+    print(
+        f"\n{len(pks)} hostile items: libsodium {names(got[Policy.LIBSODIUM])}; zip215 {names(got[Policy.ZIP215])}"
+    )
 
 
 @pytest.mark.slow
 def test_planted_faults_random(
-    backend: Backend, cpu_reference: Backend | None, random_items: int, unique_random_items: int | None, seed: int
+    backend: Backend,
+    cpu_reference: Backend | None,
+    random_items: int,
+    unique_random_items: int | None,
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     batch, expected, kinds, fb = planted_fault_batch(rng, random_items, unique_random_items)
@@ -159,13 +175,16 @@ def test_planted_faults_random(
             f"pk={batch.public_keys[i].tobytes().hex()} sig={batch.signatures[i].tobytes().hex()}"
             for i in bad[:10]
         ]
-        assert bad.size == 0, f"seed {seed}, policy {pol.value}: {bad.size} of {n} wrong\n" + "\n".join(detail)
+        assert bad.size == 0, f"seed {seed}, policy {pol.value}: {bad.size} of {n} wrong\n" + "\n".join(
+            detail
+        )
         print(f"\nseed {seed} {pol.value}: {n} items, {n / dt:,.0f} items/s on {backend.name}; {names(got)}")
     # The planted labels themselves, re-checked against PyNaCl and the CPU backend (distinct items only).
     uniq = batch_of(fb.public_keys, fb.signatures, fb.messages)  # type: ignore[attr-defined]
     lib = backend.run(ED25519, uniq, Policy.LIBSODIUM)
     disagree = [
-        i for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages))  # type: ignore[attr-defined]
+        i
+        for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages))  # type: ignore[attr-defined]
         if (int(lib[i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg)
     ]
     assert not disagree, [fb.describe(i) for i in disagree[:10]]  # type: ignore[attr-defined]
@@ -190,8 +209,10 @@ def test_libsodium_accepts_imply_zip215_accepts(backend: Backend, seed: int) -> 
     broken = np.flatnonzero(accepted & (zip_ != Verdict.OK))
     assert accepted.sum() > 1_000, "too few accepted items for the check to mean anything"
     assert broken.size == 0, [(int(i), Verdict(int(zip_[i])).name) for i in broken[:10]]
-    print(f"\nseed {seed}: {int(accepted.sum())} of {len(batch)} accepted by libsodium, all by zip215 on {backend.name}; "
-          f"zip215 alone accepts {int(np.count_nonzero(~accepted & (zip_ == Verdict.OK)))} more")
+    print(
+        f"\nseed {seed}: {int(accepted.sum())} of {len(batch)} accepted by libsodium, all by zip215 on {backend.name}; "
+        f"zip215 alone accepts {int(np.count_nonzero(~accepted & (zip_ == Verdict.OK)))} more"
+    )
 
 
 @pytest.mark.slow
@@ -209,15 +230,19 @@ def test_key_store_never_changes_a_verdict(backend: Backend, seed: int) -> None:
     assert rows >= 1024, f"backend {backend.name} has no key store"
     distinct = distinct[: rows // 2]
     slot_of = {k: 2 * i + 1 for i, k in enumerate(distinct)}  # odd rows; even rows stay empty
-    backend.store_keys(ED25519, np.array(list(slot_of.values()), dtype=np.uint32),
-                       np.frombuffer(b"".join(slot_of), dtype=np.uint8).reshape(-1, 32))
+    backend.store_keys(
+        ED25519,
+        np.array(list(slot_of.values()), dtype=np.uint32),
+        np.frombuffer(b"".join(slot_of), dtype=np.uint8).reshape(-1, 32),
+    )
     plain = batch_of(pks, sigs, msgs)
     want = {pol: backend.run(ED25519, plain, pol) for pol in _POLICIES}
     stored = sum(1 for k in pks if k in slot_of)
     cases = {
         "own row": [slot_of.get(k, 0xFFFFFFFF) for k in pks],
-        "another key's row": [slot_of[distinct[(distinct.index(k) + 1) % len(distinct)]] if k in slot_of else 1
-                              for k in pks],
+        "another key's row": [
+            slot_of[distinct[(distinct.index(k) + 1) % len(distinct)]] if k in slot_of else 1 for k in pks
+        ],
         "empty row": [2 * rng.randrange(rows // 2) for _ in pks],
         "out of range": [rows + rng.randrange(1 << 20) for _ in pks],
         "random": [rng.randrange(rows) for _ in pks],
@@ -226,11 +251,16 @@ def test_key_store_never_changes_a_verdict(backend: Backend, seed: int) -> None:
         for pol in _POLICIES:
             got = backend.run(ED25519, plain.with_key_slots(slots), pol)
             bad = np.flatnonzero(got != want[pol])
-            assert bad.size == 0, (what, pol.value, [(int(i), Verdict(int(got[i])).name, Verdict(int(want[pol][i])).name)
-                                                     for i in bad[:5]])
+            assert bad.size == 0, (
+                what,
+                pol.value,
+                [(int(i), Verdict(int(got[i])).name, Verdict(int(want[pol][i])).name) for i in bad[:5]],
+            )
     assert stored > 1_000 and names(want[Policy.ZIP215]).get("UNDECODABLE_KEY", 0) > 0
-    print(f"\nseed {seed}: {len(pks)} items, {stored} with a stored key, {len(distinct)} keys stored, "
-          f"5 slot patterns x 2 policies agree on {backend.name}")
+    print(
+        f"\nseed {seed}: {len(pks)} items, {stored} with a stored key, {len(distinct)} keys stored, "
+        f"5 slot patterns x 2 policies agree on {backend.name}"
+    )
 
 
 def test_message_offsets_need_not_start_at_zero(backend: Backend, rng: random.Random) -> None:
@@ -257,7 +287,9 @@ def test_empty_and_malformed_only(backend: Backend) -> None:
     empty = batch_of([], [], [])
     for pol in _POLICIES:
         assert backend.run(ED25519, empty, pol).shape == (0,)
-    bad = batch_of([b"\x01" * 31, b"\x02" * 32, b""], [b"\x00" * 64, b"\x00" * 65, b"\x00" * 64], [b"", b"x", b"y"])
+    bad = batch_of(
+        [b"\x01" * 31, b"\x02" * 32, b""], [b"\x00" * 64, b"\x00" * 65, b"\x00" * 64], [b"", b"x", b"y"]
+    )
     for pol in _POLICIES:
         assert names(backend.run(ED25519, bad, pol)) == {"MALFORMED_LENGTH": 3}
 
@@ -288,5 +320,3 @@ def test_policies_declared(backend: Backend) -> None:
     assert backend.policies["ed25519"] == frozenset(_POLICIES)
     with pytest.raises(UnsupportedPolicyError):
         backend.run(ED25519, batch_of([], [], []), "bogus")  # type: ignore[arg-type]
-
-

@@ -71,10 +71,14 @@ def test_a_consensus_batch_overtakes_a_running_bulk_batch_on_the_cpu() -> None:
         assert (verdicts == 1).all()
         finished[name] = time.monotonic()
 
-    bulk_thread = threading.Thread(target=contextvars.copy_context().run, args=(run, "bulk", bulk, WorkOrder()))
+    bulk_thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(run, "bulk", bulk, WorkOrder())
+    )
     bulk_thread.start()
     give_up = time.monotonic() + 30
-    while backend._pool.queued() < 8 and time.monotonic() < give_up:  # bulk tasks queued behind the running one
+    while (
+        backend._pool.queued() < 8 and time.monotonic() < give_up
+    ):  # bulk tasks queued behind the running one
         time.sleep(0.001)
     assert backend._pool.queued() >= 8
     contextvars.copy_context().run(run, "consensus", small, WorkOrder(0))
@@ -94,7 +98,11 @@ def test_the_lock_goes_to_the_most_urgent_waiter() -> None:
             got.append(name)
 
     threads = []
-    for name, order in (("bulk-a", WorkOrder()), ("bulk-soon", WorkOrder(1, 1.0)), ("consensus", WorkOrder(0))):
+    for name, order in (
+        ("bulk-a", WorkOrder()),
+        ("bulk-soon", WorkOrder(1, 1.0)),
+        ("consensus", WorkOrder(0)),
+    ):
         t = threading.Thread(target=contextvars.copy_context().run, args=(wait_for_lock, name, order))
         t.start()
         threads.append(t)

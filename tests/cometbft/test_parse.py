@@ -81,7 +81,11 @@ def test_validator_shapes_are_equivalent(rng: random.Random) -> None:
             "2023-02-24T24:00:00Z",
             r"^signatures\[0\]\.timestamp: not RFC 3339",
         ),
-        (f"{COMMIT_PATH}/signatures/0/block_id_flag", 7, r"^signatures\[0\]\.block_id_flag: unknown BlockIDFlag"),
+        (
+            f"{COMMIT_PATH}/signatures/0/block_id_flag",
+            7,
+            r"^signatures\[0\]\.block_id_flag: unknown BlockIDFlag",
+        ),
         (
             f"{COMMIT_PATH}/signatures/0/block_id_flag",
             "BLOCK_ID_FLAG_UNKNOWN",
@@ -95,7 +99,11 @@ def test_validator_shapes_are_equivalent(rng: random.Random) -> None:
             base64.b64encode(bytes(65)).decode(),
             r"^signatures\[0\]\.signature: 65 bytes, at most 64",
         ),
-        (f"{COMMIT_PATH}/signatures/0/validator_address", "XYZ", r"^signatures\[0\]\.validator_address: not hex"),
+        (
+            f"{COMMIT_PATH}/signatures/0/validator_address",
+            "XYZ",
+            r"^signatures\[0\]\.validator_address: not hex",
+        ),
         (
             f"{COMMIT_PATH}/signatures/0/validator_address",
             "AB" * 19,

@@ -173,7 +173,9 @@ def test_negative_needed_power_passes_with_nothing_signed(engine_verify: cb.Veri
     assert r.checked_count == 0 and r.statuses == (cb.SignatureStatus.SKIPPED,)
     # A power of 2 overflows (_check expects the refusal the reference names).
     assert ref.ref_trusting_needed(2, trust) == ref.TRUST_LEVEL_OVERFLOW
-    assert not check_against_reference(fixed_commit(1, [ref.NIL], [2])[0], engine_verify, trust=trust, modes=["trusting"])
+    assert not check_against_reference(
+        fixed_commit(1, [ref.NIL], [2])[0], engine_verify, trust=trust, modes=["trusting"]
+    )
 
 
 # ------------------------------------------------------------------------------ messages and order

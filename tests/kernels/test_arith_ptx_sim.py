@@ -128,7 +128,11 @@ def from_limbs(a: list[int]) -> int:
 
 def _values(rng: random.Random) -> list[int]:
     edge = [0, 1, 2**32 - 1, 2**256 - 1, 2**255 - 19, 2**255, 2**256 - 38, 2**224, 2**128 - 1]
-    return edge + [rng.getrandbits(256) for _ in range(150)] + [rng.getrandbits(rng.randrange(1, 256)) for _ in range(50)]
+    return (
+        edge
+        + [rng.getrandbits(256) for _ in range(150)]
+        + [rng.getrandbits(rng.randrange(1, 256)) for _ in range(50)]
+    )
 
 
 def test_generated_ptx_semantics(rng: random.Random) -> None:
@@ -209,5 +213,9 @@ def test_base_table_entries_are_multiples_of_b() -> None:
         x, y, z, _ = ref.base_mult(j)
         zi = pow(z, -1, ref.P)
         x, y = x * zi % ref.P, y * zi % ref.P
-        want = to_limbs((y + x) % ref.P, 8) + to_limbs((y - x) % ref.P, 8) + to_limbs(2 * ref.D * x * y % ref.P, 8)
+        want = (
+            to_limbs((y + x) % ref.P, 8)
+            + to_limbs((y - x) % ref.P, 8)
+            + to_limbs(2 * ref.D * x * y % ref.P, 8)
+        )
         assert rows[j] == want, j

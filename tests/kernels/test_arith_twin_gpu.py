@@ -41,7 +41,11 @@ def cupy() -> Any:
 def _edge_words(rng: random.Random, n: int) -> np.ndarray:
     edge = [0, 1, 2**32 - 1, 2**256 - 1, 2**255 - 19, 2**255, 2**256 - 38, 2**224, 2**128 - 1, 2**32]
     vals = edge + [rng.getrandbits(256) for _ in range(4096)]
-    out = np.frombuffer(np.random.default_rng(rng.getrandbits(64)).bytes(32 * n), dtype=np.uint32).reshape(n, 8).copy()
+    out = (
+        np.frombuffer(np.random.default_rng(rng.getrandbits(64)).bytes(32 * n), dtype=np.uint32)
+        .reshape(n, 8)
+        .copy()
+    )
     for i, v in enumerate(vals):
         out[i] = [(v >> (32 * k)) & 0xFFFFFFFF for k in range(8)]
     return out
@@ -60,7 +64,11 @@ def test_ptx_primitives_equal_portable_twins(cupy: Any, seed: int) -> None:
     kernel = module.get_function("arith_twin_kernel")
     d_ptx = cp.zeros(_N * _WORDS, dtype=cp.uint32)
     d_port = cp.ones(_N * _WORDS, dtype=cp.uint32)
-    kernel(((_N + 255) // 256,), (256,), (cp.asarray(a), cp.asarray(b), cp.asarray(s), d_ptx, d_port, np.uint32(_N)))
+    kernel(
+        ((_N + 255) // 256,),
+        (256,),
+        (cp.asarray(a), cp.asarray(b), cp.asarray(s), d_ptx, d_port, np.uint32(_N)),
+    )
     ptx, port = d_ptx.get().reshape(_N, _WORDS), d_port.get().reshape(_N, _WORDS)
     bad = np.flatnonzero((ptx != port).any(axis=1))
     assert bad.size == 0, f"seed {seed}: {bad.size} items differ, first {int(bad[0])}"

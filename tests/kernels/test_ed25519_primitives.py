@@ -20,8 +20,29 @@ P, L = ref.P, ref.L
 M256 = 2**256
 U32x8 = ctypes.c_uint32 * 8
 EDGE_256 = (
-    0, 1, 2, 19, 37, 38, 39, P - 1, P, P + 1, 2 * P - 1, 2 * P, 2 * P + 37, 2**255 - 1, 2**255, M256 - 39,
-    M256 - 38, M256 - 37, M256 - 1, 2**32 - 1, 2**224, L - 1, L,
+    0,
+    1,
+    2,
+    19,
+    37,
+    38,
+    39,
+    P - 1,
+    P,
+    P + 1,
+    2 * P - 1,
+    2 * P,
+    2 * P + 37,
+    2**255 - 1,
+    2**255,
+    M256 - 39,
+    M256 - 38,
+    M256 - 37,
+    M256 - 1,
+    2**32 - 1,
+    2**224,
+    L - 1,
+    L,
 )
 
 
@@ -107,9 +128,24 @@ def test_sc25519_canonical_and_reduce(lib: ctypes.CDLL, rng: random.Random) -> N
     for s in (*EDGE_256, L - 2, L - 1, L, L + 1, 2 * L, 2**252, 2**253):
         assert lib.shim_sc_is_canonical(limbs(s % M256)) == int(s % M256 < L), hex(s)
     top = (2**512 // L) * L  # the largest multiple of L below 2^512
-    wide = [0, 1, L - 1, L, L + 1, 2**512 - 1, L * (2**259), L * (2**259) - 1, 2**511, top, top - 1, 2**512 - top - 1]
+    wide = [
+        0,
+        1,
+        L - 1,
+        L,
+        L + 1,
+        2**512 - 1,
+        L * (2**259),
+        L * (2**259) - 1,
+        2**511,
+        top,
+        top - 1,
+        2**512 - top - 1,
+    ]
     assert max(wide) < 2**512
-    wide += [rng.getrandbits(512) for _ in range(2000)] + [rng.getrandbits(rng.randrange(1, 512)) for _ in range(500)]
+    wide += [rng.getrandbits(512) for _ in range(2000)] + [
+        rng.getrandbits(rng.randrange(1, 512)) for _ in range(500)
+    ]
     r = limbs(0)
     for x in wide:
         lib.shim_sc_reduce(r, limbs(x, 16))
@@ -139,7 +175,11 @@ def test_sha512_challenge(lib: ctypes.CDLL, rng: random.Random) -> None:
 
 def _encodings(rng: random.Random, count: int) -> list[bytes]:
     out = list(ref.SMALL_ORDER_ENCODINGS)
-    out += [(y | (s << 255)).to_bytes(32, "little") for y in (0, 1, 2, P - 2, P - 1, P, P + 1, P + 18, 2**255 - 1) for s in (0, 1)]
+    out += [
+        (y | (s << 255)).to_bytes(32, "little")
+        for y in (0, 1, 2, P - 2, P - 1, P, P + 1, P + 18, 2**255 - 1)
+        for s in (0, 1)
+    ]
     out += [bytes(rng.randbytes(32)) for _ in range(count)]
     out += [ref.encode(ref.base_mult(rng.randrange(1, L))) for _ in range(count // 4)]
     return out
@@ -183,7 +223,13 @@ def test_ge25519_double_scalarmult(lib: ctypes.CDLL, rng: random.Random) -> None
             a_pt = ref.point_add(a_pt, rng.choice(ref.SMALL_ORDER_POINTS[1:]))
         elif kind == 2:
             a_pt = rng.choice(ref.SMALL_ORDER_POINTS)
-        cases.append((ref.encode(a_pt), rng.choice(scalars + [rng.randrange(L)]), rng.choice(scalars + [rng.randrange(L)])))
+        cases.append(
+            (
+                ref.encode(a_pt),
+                rng.choice(scalars + [rng.randrange(L)]),
+                rng.choice(scalars + [rng.randrange(L)]),
+            )
+        )
     for a_enc, a, b in cases:
         assert lib.shim_ge_double_scalarmult(out, limbs(a), a_enc, limbs(b)) == 0
         a_pt = ref.decode_zip215(a_enc)

@@ -34,8 +34,15 @@ ENTRIES = [
 
 def _find_nvrtc() -> ctypes.CDLL | None:
     candidates = [os.environ.get("VERIFIER_NVRTC_LIB", "")]
-    for base in [*site.getsitepackages(), *sys.path, "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"]:
-        candidates += sorted(glob.glob(os.path.join(base, "nvidia", "*", "lib", "libnvrtc.so*")), reverse=True)
+    for base in [
+        *site.getsitepackages(),
+        *sys.path,
+        "/usr/local/cuda/lib64",
+        "/usr/local/cuda/targets/x86_64-linux/lib",
+    ]:
+        candidates += sorted(
+            glob.glob(os.path.join(base, "nvidia", "*", "lib", "libnvrtc.so*")), reverse=True
+        )
         candidates += sorted(glob.glob(os.path.join(base, "libnvrtc.so*")), reverse=True)
     found = ctypes.util.find_library("nvrtc")
     if found:

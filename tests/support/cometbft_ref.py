@@ -362,7 +362,9 @@ class Generated:
         precommit at ``timestamp``: for the block, or nil."""
         key = next(k for k in _KEYS if bytes(k.verify_key) == pub_key)
         bh, pt, ph = (self.block_hash, self.parts_total, self.parts_hash) if for_block else (b"", 0, b"")
-        return key.sign(ref_sign_bytes(self.chain_id, self.height, self.round, bh, pt, ph, timestamp)).signature
+        return key.sign(
+            ref_sign_bytes(self.chain_id, self.height, self.round, bh, pt, ph, timestamp)
+        ).signature
 
     def sig_ok(self, i: int, pub_key: bytes) -> bool:
         """The oracle: entry i verifies under ``pub_key`` iff it was not spoiled and that key signed it."""

@@ -250,9 +250,7 @@ _T8 = _find_order8_point()
 
 # SMALL_ORDER_POINTS[j] = [j]T8: order 8 / gcd(j, 8). Index arithmetic mod 8 is the group law on them.
 SMALL_ORDER_POINTS: tuple[Point, ...] = tuple(scalar_mult(j, _T8) for j in range(8))
-assert is_identity(SMALL_ORDER_POINTS[0]) and all(
-    is_identity(scalar_mult(8, t)) for t in SMALL_ORDER_POINTS
-)
+assert is_identity(SMALL_ORDER_POINTS[0]) and all(is_identity(scalar_mult(8, t)) for t in SMALL_ORDER_POINTS)
 
 # The 8 canonical encodings, in the order of SMALL_ORDER_POINTS.
 SMALL_ORDER_CANONICAL_ENCODINGS: tuple[bytes, ...] = tuple(encode(t) for t in SMALL_ORDER_POINTS)

@@ -102,8 +102,24 @@ class FakeKernel:
         self._fake = fake
         self._fn = build_emu_library("ed25519_verify.cu").ed25519_verify_kernel_emu
         p, u32 = ctypes.c_void_p, ctypes.c_uint32
-        self._fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, p, p, p, p, p, p, u32, ctypes.c_int,
-                             p, p, p, p, u32]
+        self._fn.argtypes = [
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            p,
+            p,
+            p,
+            p,
+            p,
+            p,
+            u32,
+            ctypes.c_int,
+            p,
+            p,
+            p,
+            p,
+            u32,
+        ]
 
     def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
         assert FakeStream.current is not None, "launch outside a stream context"
@@ -114,14 +130,25 @@ class FakeKernel:
         assert grid[0] * block[0] >= int(args[6])
         slots = args[8]
         # CuPy passes None as 0xffffffff, not NULL (cupy/cupy#9046): the backend must pass 0 for "none".
-        assert slots is not None and (isinstance(slots, FakeArray) or (isinstance(slots, np.uint64) and slots == 0))
+        assert slots is not None and (
+            isinstance(slots, FakeArray) or (isinstance(slots, np.uint64) and slots == 0)
+        )
         if isinstance(slots, FakeArray):
             self._fake.slot_launches += 1
         store = [int(a.host.ctypes.data) for a in args[9:12]]
         out = args[5].host
         before = out.copy()
-        self._fn(0, grid[0], block[0], *ptrs, int(args[6]), int(args[7]),
-                 int(slots.host.ctypes.data) if isinstance(slots, FakeArray) else None, *store, int(args[12]))
+        self._fn(
+            0,
+            grid[0],
+            block[0],
+            *ptrs,
+            int(args[6]),
+            int(args[7]),
+            int(slots.host.ctypes.data) if isinstance(slots, FakeArray) else None,
+            *store,
+            int(args[12]),
+        )
         if self._fake.skip_write is not None:  # a thread that never wrote its verdict
             out[self._fake.skip_write] = before[self._fake.skip_write]
 
@@ -141,8 +168,18 @@ class FakeStoreKernel:
     def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
         assert FakeStream.current is not None, "launch outside a stream context"
         keys, slots, n, sk, sp, ss, rows = args
-        self._fn(0, grid[0], block[0], int(keys.host.ctypes.data), int(slots.host.ctypes.data), int(n),
-                 int(sk.host.ctypes.data), int(sp.host.ctypes.data), int(ss.host.ctypes.data), int(rows))
+        self._fn(
+            0,
+            grid[0],
+            block[0],
+            int(keys.host.ctypes.data),
+            int(slots.host.ctypes.data),
+            int(n),
+            int(sk.host.ctypes.data),
+            int(sp.host.ctypes.data),
+            int(ss.host.ctypes.data),
+            int(rows),
+        )
 
 
 class FakeMerkleKernel:
@@ -222,8 +259,13 @@ class FakeCupy(types.ModuleType):
 
         runtime = types.SimpleNamespace(
             getDeviceCount=lambda: 1,
-            getDeviceProperties=lambda i: {"name": b"Fake GPU", "totalGlobalMem": 1 << 30, "major": 9, "minor": 0,
-                                           "multiProcessorCount": 2},
+            getDeviceProperties=lambda i: {
+                "name": b"Fake GPU",
+                "totalGlobalMem": 1 << 30,
+                "major": 9,
+                "minor": 0,
+                "multiProcessorCount": 2,
+            },
         )
 
         class Event:
@@ -251,7 +293,9 @@ class FakeCupy(types.ModuleType):
         return FakeArray(np.zeros(n, dtype=dtype))
 
     def empty(self, n: int, dtype: Any) -> FakeArray:
-        return FakeArray(np.full(n, 0xA5, dtype=dtype) if np.dtype(dtype) == np.uint8 else np.empty(n, dtype=dtype))
+        return FakeArray(
+            np.full(n, 0xA5, dtype=dtype) if np.dtype(dtype) == np.uint8 else np.empty(n, dtype=dtype)
+        )
 
 
 def install(monkeypatch: pytest.MonkeyPatch, *, merkle: bool = False) -> FakeCupy:

@@ -97,7 +97,30 @@ ED25519_FAULT_KINDS: tuple[str, ...] = (
 # Message lengths that straddle SHA-512 block boundaries after the 64-byte R || A prefix
 # (one block holds 64 + m <= 111 bytes, two hold <= 239, ...), plus the empty message.
 DEFAULT_MESSAGE_SIZES: tuple[int, ...] = (
-    0, 1, 2, 31, 32, 33, 47, 48, 49, 63, 64, 65, 111, 112, 113, 127, 128, 175, 176, 177, 239, 240, 1000, 4096,
+    0,
+    1,
+    2,
+    31,
+    32,
+    33,
+    47,
+    48,
+    49,
+    63,
+    64,
+    65,
+    111,
+    112,
+    113,
+    127,
+    128,
+    175,
+    176,
+    177,
+    239,
+    240,
+    1000,
+    4096,
 )
 
 

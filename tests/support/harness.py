@@ -17,7 +17,16 @@ from verifier.schemes import ED25519
 from verifier.server import ServerConfig, VerifierServer
 from verifier.testing import READY, ServeProcess, free_port, serve_command
 
-__all__ = ["READY", "GatedCpu", "RunningServer", "ServeProcess", "free_port", "running_server", "serve_command", "serve_process"]
+__all__ = [
+    "READY",
+    "GatedCpu",
+    "RunningServer",
+    "ServeProcess",
+    "free_port",
+    "running_server",
+    "serve_command",
+    "serve_process",
+]
 
 
 class RunningServer:

@@ -78,8 +78,12 @@ def ed25519_cases() -> list[Ed25519Case]:
             pk2, sig2, bytes([msg2[0] ^ 0x01]), "EQUATION_FAILED", "EQUATION_FAILED", "rfc8032-test2-msg-flip"
         ),
         Ed25519Case(
-            pk2, sig2[:32] + _s(int.from_bytes(sig2[32:], "little") + ref.L), msg2,
-            "NON_CANONICAL_S", "NON_CANONICAL_S", "rfc8032-test2-s-plus-l",
+            pk2,
+            sig2[:32] + _s(int.from_bytes(sig2[32:], "little") + ref.L),
+            msg2,
+            "NON_CANONICAL_S",
+            "NON_CANONICAL_S",
+            "rfc8032-test2-s-plus-l",
         ),
     ]
     # Small-order R (order 8), S = k*a: libsodium's blocklist rejects, ZIP-215's cofactored equation holds.
@@ -132,7 +136,9 @@ def ed25519_cases() -> list[Ed25519Case]:
             ref.SMALL_ORDER_NON_CANONICAL_ENCODINGS[4],
             ref.SMALL_ORDER_NON_CANONICAL_ENCODINGS[2] + _s(0),
             msg,
-            "SMALL_ORDER_R", "OK", "zip215-small-order-s-zero",
+            "SMALL_ORDER_R",
+            "OK",
+            "zip215-small-order-s-zero",
         )
     )
     for c in cases:

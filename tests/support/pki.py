@@ -14,8 +14,14 @@ from cryptography.x509.oid import NameOID
 _LOOPBACK = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
 
 
-def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-          *, ca: bool, sans: list[x509.GeneralName]) -> x509.Certificate:
+def _cert(
+    name: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
+    *,
+    ca: bool,
+    sans: list[x509.GeneralName],
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     builder = (
@@ -41,7 +47,9 @@ def make_pki(out: Path) -> dict[str, str]:
 
     def write(name: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
         (out / f"{name}.key").write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         (out / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         files[f"{name}_key"], files[f"{name}_crt"] = str(out / f"{name}.key"), str(out / f"{name}.crt")
@@ -50,8 +58,11 @@ def make_pki(out: Path) -> dict[str, str]:
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca = _cert(f"{ca_name} root", ca_key, None, ca=True, sans=[])
         write(ca_name, ca_key, ca)
-        leaves = (("server", "server"), ("client", "client"), ("bulk_client", "bulk-client")) if ca_name == "ca" \
+        leaves = (
+            (("server", "server"), ("client", "client"), ("bulk_client", "bulk-client"))
+            if ca_name == "ca"
             else (("stranger", "client"),)
+        )
         for file_name, common_name in leaves:
             key = ec.generate_private_key(ec.SECP256R1())
             write(file_name, key, _cert(common_name, key, (ca, ca_key), ca=False, sans=_LOOPBACK))

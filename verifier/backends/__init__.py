@@ -34,7 +34,9 @@ def create_backend(name: str) -> Backend:
     try:
         target = _REGISTRY[name]
     except KeyError:
-        raise BackendUnavailableError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}") from None
+        raise BackendUnavailableError(
+            f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}"
+        ) from None
     module_name, _, cls_name = target.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -14,7 +14,14 @@ import numpy.typing as npt
 from verifier.errors import KernelError
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["DEFAULT_KEY_STORE_ROWS", "ED25519_POLICY_CODES", "MAX_ITEMS", "POINT_BYTES", "check_written", "cpu_model"]
+__all__ = [
+    "DEFAULT_KEY_STORE_ROWS",
+    "ED25519_POLICY_CODES",
+    "MAX_ITEMS",
+    "POINT_BYTES",
+    "check_written",
+    "cpu_model",
+]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
 ED25519_POLICY_CODES: dict[Policy, int] = {Policy.LIBSODIUM: 0, Policy.ZIP215: 1}

@@ -25,7 +25,16 @@ from verifier.errors import LimitExceededError
 from verifier.schemes import HostContext, NoKeyStore
 from verifier.verdict import Policy
 
-__all__ = ["BLOCK_DIM", "EmuKernel", "EmuKernelSpec", "HostEd25519", "HostMerkle", "MERKLE_KERNEL", "run_ed25519", "run_merkle"]
+__all__ = [
+    "BLOCK_DIM",
+    "EmuKernel",
+    "EmuKernelSpec",
+    "HostEd25519",
+    "HostMerkle",
+    "MERKLE_KERNEL",
+    "run_ed25519",
+    "run_merkle",
+]
 
 BLOCK_DIM = 64
 # Items per pool task at most: about 40 ms of the host Ed25519 kernel (benchmarks/NOTES.md, "Sizes in code").
@@ -48,7 +57,21 @@ _ED25519 = EmuKernelSpec(
     symbol="ed25519_verify_kernel",
     # keys, sigs, msgs, offsets, malformed, out, n, policy, key_slots, store_keys, store_points,
     # store_status, store_rows
-    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_int, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32),
+    argtypes=(
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        ctypes.c_uint32,
+    ),
 )
 
 _STORE_KEYS = EmuKernelSpec(
@@ -63,7 +86,21 @@ MERKLE_KERNEL = EmuKernelSpec(
     symbol="merkle_verify_kernel",
     # leaf_hashes, leaf_data, leaf_offsets, leaf_indices, tree_sizes, path_hashes, path_offsets, roots,
     # root_indices, malformed, out, n, num_roots
-    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_uint32),
+    argtypes=(
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        _PTR,
+        ctypes.c_uint32,
+        ctypes.c_uint32,
+    ),
 )
 
 
@@ -114,7 +151,12 @@ class HostEd25519:
     policies = frozenset(ED25519_POLICY_CODES)
 
     def __init__(
-        self, pool: PriorityPool, workers: int, block_dim: int = BLOCK_DIM, rows: int = 0, defines: tuple[str, ...] = ()
+        self,
+        pool: PriorityPool,
+        workers: int,
+        block_dim: int = BLOCK_DIM,
+        rows: int = 0,
+        defines: tuple[str, ...] = (),
     ) -> None:
         """``defines``: -D values of a build-time variant (kernels/common/arith.cuh), e.g. VERIFIER_DBL_LOOP=1."""
         self.verify = EmuKernel(dataclasses.replace(_ED25519, defines=defines), pool, workers, block_dim)
@@ -150,8 +192,14 @@ class HostEd25519:
         if len(slots) and int(slots.max()) >= self.rows:
             raise ValueError(f"slot {int(slots.max())} is outside the store's {self.rows} rows")
         self._store.launch(
-            len(keys), _ptr(keys), _ptr(slots), len(keys), _ptr(self.store_keys), _ptr(self.store_points),
-            _ptr(self.store_status), self.rows,
+            len(keys),
+            _ptr(keys),
+            _ptr(slots),
+            len(keys),
+            _ptr(self.store_keys),
+            _ptr(self.store_points),
+            _ptr(self.store_status),
+            self.rows,
         )
 
 
@@ -175,7 +223,9 @@ class HostMerkle(NoKeyStore):
 def _verdict_slots(n: int, kernel: str) -> npt.NDArray[np.uint8]:
     """``n`` zeroed verdict slots (UNSPECIFIED until the kernel writes them); a launch takes n as uint32."""
     if n > MAX_ITEMS:
-        raise LimitExceededError(f"the host {kernel} kernel takes at most {MAX_ITEMS} items per call, got {n}")
+        raise LimitExceededError(
+            f"the host {kernel} kernel takes at most {MAX_ITEMS} items per call, got {n}"
+        )
     return np.zeros(n, dtype=np.uint8)
 
 
@@ -194,9 +244,20 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
     if msgs.size == 0:
         msgs = np.zeros(1, dtype=np.uint8)  # a valid pointer; no item reads it
     kernel.verify.launch(
-        n, _ptr(keys), _ptr(sigs), _ptr(msgs), _ptr(offsets), _ptr(malformed), _ptr(out), n,
-        ED25519_POLICY_CODES[policy], None if slots is None else _ptr(slots), _ptr(kernel.store_keys),
-        _ptr(kernel.store_points), _ptr(kernel.store_status), kernel.rows,
+        n,
+        _ptr(keys),
+        _ptr(sigs),
+        _ptr(msgs),
+        _ptr(offsets),
+        _ptr(malformed),
+        _ptr(out),
+        n,
+        ED25519_POLICY_CODES[policy],
+        None if slots is None else _ptr(slots),
+        _ptr(kernel.store_keys),
+        _ptr(kernel.store_points),
+        _ptr(kernel.store_status),
+        kernel.rows,
     )
     return out
 
@@ -217,13 +278,22 @@ def run_merkle(kernel: EmuKernel, batch: MerkleBatch) -> npt.NDArray[np.uint8]:
     leaf_data, leaf_offsets = col(batch.leaf_data, np.uint8), col(batch.leaf_offsets, np.uint64)
     roots = col(batch.roots, np.uint8)
     keep = [
-        col(batch.leaf_indices, np.uint64), col(batch.tree_sizes, np.uint64), col(batch.path_hashes, np.uint8),
-        col(batch.path_offsets, np.uint64), roots, col(batch.root_indices, np.uint32),
+        col(batch.leaf_indices, np.uint64),
+        col(batch.tree_sizes, np.uint64),
+        col(batch.path_hashes, np.uint8),
+        col(batch.path_offsets, np.uint64),
+        roots,
+        col(batch.root_indices, np.uint32),
         np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8),
     ]
     kernel.launch(
-        n, _ptr(leaf_hashes) if by_hash else None, None if by_hash else _ptr(leaf_data),
-        None if by_hash else _ptr(leaf_offsets), *(_ptr(a) for a in keep), _ptr(out), n,
+        n,
+        _ptr(leaf_hashes) if by_hash else None,
+        None if by_hash else _ptr(leaf_data),
+        None if by_hash else _ptr(leaf_offsets),
+        *(_ptr(a) for a in keep),
+        _ptr(out),
+        n,
         int(batch.roots.shape[0]),
     )
     return out

@@ -73,6 +73,8 @@ def build_emu_library(entry: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 os.unlink(tmp)
-                raise BackendUnavailableError(f"emu build of {entry} failed:\n{' '.join(cmd)}\n{proc.stderr[-4000:]}")
+                raise BackendUnavailableError(
+                    f"emu build of {entry} failed:\n{' '.join(cmd)}\n{proc.stderr[-4000:]}"
+                )
             os.replace(tmp, target)  # atomic: a concurrent process sees the old name or the whole file
     return ctypes.CDLL(str(target))

@@ -61,7 +61,9 @@ class Backend(Protocol):
 
     def run(self, scheme: Scheme, batch: Any, policy: Policy | None = None) -> npt.NDArray[np.uint8]: ...
 
-    def store_keys(self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+    def store_keys(
+        self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]
+    ) -> None:
         """Decode ``public_keys`` into rows ``slots`` of the scheme's key store, for items whose
         ``key_slots`` name them. Called with no verification running."""
         ...
@@ -104,11 +106,15 @@ class SchemeBackend:
         unwritten (zero never means valid), else ``KernelError``."""
         out = np.asarray(self._runner(scheme, policy).run(batch, policy), dtype=np.uint8)
         if out.shape != (len(batch),):
-            raise KernelError(f"backend {self.name} returned {out.shape} {scheme.name} verdicts for {len(batch)} items")
+            raise KernelError(
+                f"backend {self.name} returned {out.shape} {scheme.name} verdicts for {len(batch)} items"
+            )
         check_written(out, f"backend {self.name} ({scheme.name})")
         return out
 
-    def store_keys(self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+    def store_keys(
+        self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]
+    ) -> None:
         runner = self.runners.get(scheme.name)
         if runner is not None and runner.key_store_rows:
             runner.put_keys(slots, public_keys)

@@ -27,7 +27,9 @@ class CpuBackend(SchemeBackend):
 
     name = "cpu"
 
-    def __init__(self, workers: int | None = None, *, zip215: bool = True, key_store_rows: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, *, zip215: bool = True, key_store_rows: int | None = None
+    ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-cpu")
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS

@@ -26,7 +26,9 @@ class EmuBackend(SchemeBackend):
 
     name = "emu"
 
-    def __init__(self, workers: int | None = None, block_dim: int = BLOCK_DIM, key_store_rows: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, block_dim: int = BLOCK_DIM, key_store_rows: int | None = None
+    ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()

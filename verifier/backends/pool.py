@@ -34,7 +34,9 @@ class WorkOrder(NamedTuple):
     due: float = math.inf
 
 
-work_order: contextvars.ContextVar[WorkOrder] = contextvars.ContextVar("verifier_work_order", default=WorkOrder())
+work_order: contextvars.ContextVar[WorkOrder] = contextvars.ContextVar(
+    "verifier_work_order", default=WorkOrder()
+)
 
 _Task = tuple[WorkOrder, int, "Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
@@ -49,7 +51,8 @@ class PriorityPool:
         self._cond = threading.Condition()
         self._closed = False
         self._threads = [
-            threading.Thread(target=self._work, name=f"{thread_name_prefix}_{i}", daemon=True) for i in range(workers)
+            threading.Thread(target=self._work, name=f"{thread_name_prefix}_{i}", daemon=True)
+            for i in range(workers)
         ]
         for t in self._threads:
             t.start()

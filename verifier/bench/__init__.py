@@ -27,7 +27,15 @@ from typing import Any
 
 from verifier.crossover import CROSSOVER_ENV, default_crossover_path, load_crossover
 
-__all__ = ["CROSSOVER_ENV", "DEFAULT_OUT", "add_arguments", "default_crossover_path", "load_crossover", "main", "run_args"]
+__all__ = [
+    "CROSSOVER_ENV",
+    "DEFAULT_OUT",
+    "add_arguments",
+    "default_crossover_path",
+    "load_crossover",
+    "main",
+    "run_args",
+]
 
 DEFAULT_OUT = "bench-out"  # relative to the working directory
 
@@ -54,31 +62,87 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from verifier.bench.suite import BACKENDS, SCOPES
 
     a = parser.add_argument
-    a("--quick", action="store_true",
-      help="CI mode, under a minute on 2 cores: batches 1 16 256 1024, message 128 B, depth 20, threads 1 and all, "
-           "2 repetitions (options given explicitly still win)")
-    a("--out", type=Path, default=None,
-      help=f"output directory (default ./{DEFAULT_OUT}; benchmarks/results to record the figures and the "
-           "crossover that verifier serve reads)")
+    a(
+        "--quick",
+        action="store_true",
+        help="CI mode, under a minute on 2 cores: batches 1 16 256 1024, message 128 B, depth 20, threads 1 and all, "
+        "2 repetitions (options given explicitly still win)",
+    )
+    a(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"output directory (default ./{DEFAULT_OUT}; benchmarks/results to record the figures and the "
+        "crossover that verifier serve reads)",
+    )
     a("--crossover-out", type=Path, default=None, help="crossover file (default <out>/crossover.json)")
     a("--kinds", nargs="+", choices=KINDS, default=None, help=f"default: {' '.join(KINDS)}")
-    a("--backends", nargs="+", choices=BACKENDS, default=None,
-      help="default: cpu cuda (cuda is skipped, with the reason recorded, when no GPU is usable); "
-           "emu is measured only when named here")
-    a("--scopes", nargs="+", choices=SCOPES, default=None, help="default: kernel engine grpc (kernel is cuda only)")
-    a("--threads", type=_positive_int, nargs="+", default=None, help="cpu thread counts (default 1 2 4 .. cores)")
-    a("--batches", type=_positive_int, nargs="+", default=None, help="cpu/emu batch sizes (default 1 4 16 .. 16384)")
-    a("--cuda-batches", type=_positive_int, nargs="+", default=None, help="cuda batch sizes (default 1 4 16 .. 1048576)")
-    a("--message-bytes", type=_positive_int, nargs="+", default=None, help="Ed25519 message sizes (default 32 128 1232)")
+    a(
+        "--backends",
+        nargs="+",
+        choices=BACKENDS,
+        default=None,
+        help="default: cpu cuda (cuda is skipped, with the reason recorded, when no GPU is usable); "
+        "emu is measured only when named here",
+    )
+    a(
+        "--scopes",
+        nargs="+",
+        choices=SCOPES,
+        default=None,
+        help="default: kernel engine grpc (kernel is cuda only)",
+    )
+    a(
+        "--threads",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        help="cpu thread counts (default 1 2 4 .. cores)",
+    )
+    a(
+        "--batches",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        help="cpu/emu batch sizes (default 1 4 16 .. 16384)",
+    )
+    a(
+        "--cuda-batches",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        help="cuda batch sizes (default 1 4 16 .. 1048576)",
+    )
+    a(
+        "--message-bytes",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        help="Ed25519 message sizes (default 32 128 1232)",
+    )
     a("--depths", type=_positive_int, nargs="+", default=None, help="Merkle proof depths (default 8 20 32)")
     a("--repeats", type=int, default=None, help="timed repetitions per figure (default 5; quick 2)")
     a("--warmup", type=int, default=None, help="untimed calls before (default 1)")
-    a("--min-time", type=float, default=None, help="seconds each repetition runs at least (default 0.2; quick 0.05)")
-    a("--grpc-clients", type=int, default=None, help="concurrent client threads in scope grpc (default 4; quick 2)")
+    a(
+        "--min-time",
+        type=float,
+        default=None,
+        help="seconds each repetition runs at least (default 0.2; quick 0.05)",
+    )
+    a(
+        "--grpc-clients",
+        type=int,
+        default=None,
+        help="concurrent client threads in scope grpc (default 4; quick 2)",
+    )
     a("--grpc-max-batch", type=int, default=None, help="largest batch sent over gRPC (default 65536)")
-    a("--peer-max-batch", type=int, default=None,
-      help="largest batch the single-thread peers run (default 16384; quick 4096); larger batches take the "
-           "peer's figure at this size for their ratio")
+    a(
+        "--peer-max-batch",
+        type=int,
+        default=None,
+        help="largest batch the single-thread peers run (default 16384; quick 4096); larger batches take the "
+        "peer's figure at this size for their ratio",
+    )
     a("--seed", type=int, default=0, help="items seed (default 0)")
     a("--no-plots", action="store_true", help="skip the PNG plots (matplotlib not needed)")
     a("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -142,15 +206,22 @@ def run_args(args: argparse.Namespace) -> int:
         try:
             plots = report.write_plots(run, crossovers, out / prefix)
         except ImportError as exc:
-            print(f"verifier bench: no plots: matplotlib is not installed ({exc}); "
-                  "pip install 'verifier[bench]'", file=sys.stderr)
+            print(
+                f"verifier bench: no plots: matplotlib is not installed ({exc}); "
+                "pip install 'verifier[bench]'",
+                file=sys.stderr,
+            )
     md_path = report.write_markdown(run, crossovers, plots, out / f"{prefix}.md")
-    cross_path, cross_note = report.write_crossover(run, crossovers, args.crossover_out or out / "crossover.json")
+    cross_path, cross_note = report.write_crossover(
+        run, crossovers, args.crossover_out or out / "crossover.json"
+    )
 
     print(f"{report.hardware_line(run)}; commit {run.commit}; {len(run.results)} figures")
     print("\n".join(report._summary_table(run)))
     for c in crossovers.values():
-        print(f"crossover {c.kind} {c.param_field} {c.param}: {c.batch if c.batch is not None else 'none'} ({c.note})")
+        print(
+            f"crossover {c.kind} {c.param_field} {c.param}: {c.batch if c.batch is not None else 'none'} ({c.note})"
+        )
     for s in run.skipped:
         print(f"skipped {s['kind']} {s['backend']} {s['scope']}: {s['reason']}")
     print(f"wrote {json_path}")
@@ -163,10 +234,13 @@ def run_args(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="verifier bench", description=_DESCRIPTION,
+        prog="verifier bench",
+        description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     return run_args(args)

@@ -11,7 +11,16 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "commit", "cpu_cores", "cpu_model", "cuda_environment", "host_environment", "now_utc", "slug"]
+__all__ = [
+    "REPO_ROOT",
+    "commit",
+    "cpu_cores",
+    "cpu_model",
+    "cuda_environment",
+    "host_environment",
+    "now_utc",
+    "slug",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,11 +30,17 @@ def commit() -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         )
         dirty = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=False, timeout=10,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
         )
         return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -107,7 +122,10 @@ def cuda_environment() -> tuple[dict[str, Any] | None, str]:
         try:
             out = subprocess.run(
                 ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                capture_output=True, text=True, check=True, timeout=20,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=20,
             )
             info["driver"] = out.stdout.strip().splitlines()[0]
         except (OSError, subprocess.SubprocessError, IndexError):

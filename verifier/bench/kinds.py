@@ -41,12 +41,32 @@ class BenchKind:
 BENCH_KINDS: dict[str, BenchKind] = {
     k.name: k
     for k in (
-        BenchKind(ED25519, Ed25519Workload, "message_bytes", "message bytes", "message", " B", "message_bytes", 128,
-                  ("pynacl", "cryptography"), "benchmarks.bench_ed25519_kernel",
-                  "verifier.bench.runners:ed25519_timer"),
-        BenchKind(MERKLE, MerkleWorkload, "depth", "depth", "depth", "", "depths", 20,
-                  ("hashlib",), "benchmarks.bench_merkle_kernel",
-                  "verifier.bench.runners:merkle_timer"),
+        BenchKind(
+            ED25519,
+            Ed25519Workload,
+            "message_bytes",
+            "message bytes",
+            "message",
+            " B",
+            "message_bytes",
+            128,
+            ("pynacl", "cryptography"),
+            "benchmarks.bench_ed25519_kernel",
+            "verifier.bench.runners:ed25519_timer",
+        ),
+        BenchKind(
+            MERKLE,
+            MerkleWorkload,
+            "depth",
+            "depth",
+            "depth",
+            "",
+            "depths",
+            20,
+            ("hashlib",),
+            "benchmarks.bench_merkle_kernel",
+            "verifier.bench.runners:merkle_timer",
+        ),
     )
 }
 KINDS = tuple(BENCH_KINDS)

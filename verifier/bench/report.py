@@ -70,8 +70,11 @@ def series_key(r: Record) -> tuple[str, str, int | None, int | None]:
 def series_label(r: Record) -> str:
     backend, scope, threads, clients = series_key(r)
     if scope == "peer":
-        return {"pynacl": "PyNaCl 1 thread", "cryptography": "cryptography 1 thread",
-                "hashlib": "hashlib 1 thread"}.get(backend, backend)
+        return {
+            "pynacl": "PyNaCl 1 thread",
+            "cryptography": "cryptography 1 thread",
+            "hashlib": "hashlib 1 thread",
+        }.get(backend, backend)
     if scope == "grpc":
         return f"{backend} gRPC ({clients} clients)"
     if backend == "cpu" and threads:
@@ -139,8 +142,11 @@ def find_crossovers(run: RunResult) -> dict[tuple[str, int], Crossover]:
                 break
             crossover = batch
         top = cand[-1][0] if cand else 0
-        note = (f"{cand_name} beats {against} from batch {crossover}" if crossover is not None
-                else f"{cand_name} never beat {against} up to batch {top}")
+        note = (
+            f"{cand_name} beats {against} from batch {crossover}"
+            if crossover is not None
+            else f"{cand_name} never beat {against} up to batch {top}"
+        )
         out[(kind, param)] = Crossover(kind, field, param, crossover, cand_name, against, note)
     return out
 
@@ -152,7 +158,9 @@ def _primary(crossovers: dict[tuple[str, int], Crossover], kind: str) -> Crossov
     return next((c for c in mine if c.param == bench_kind(kind).primary_param), mine[0])
 
 
-def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover], path: Path) -> tuple[Path | None, str]:
+def write_crossover(
+    run: RunResult, crossovers: dict[tuple[str, int], Crossover], path: Path
+) -> tuple[Path | None, str]:
     """Write the crossover file the server's router reads. A run that measured no GPU does not replace a
     file that holds a GPU's crossover (a CPU-only CI run must not erase the H100's figure)."""
     kinds: dict[str, Any] = {}
@@ -169,7 +177,10 @@ def write_crossover(run: RunResult, crossovers: dict[tuple[str, int], Crossover]
     raw = old.get("kinds")
     old_kinds: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if not measured_gpu and any(isinstance(v, dict) and v.get("backend") for v in old_kinds.values()):
-        return None, f"kept {path}: it holds figures measured on {old.get('device')}; this run measured no GPU"
+        return (
+            None,
+            f"kept {path}: it holds figures measured on {old.get('device')}; this run measured no GPU",
+        )
     if old.get("device") == run.device:  # a run of one kind keeps the other kinds of the same machine
         kinds = {k: v for k, v in old_kinds.items() if k not in kinds} | kinds
     first = next((k for k in KINDS if k in kinds), next(iter(kinds)))  # the first scheme: the legacy fields
@@ -227,7 +238,9 @@ def _summary_table(run: RunResult) -> list[str]:
     groups = _groups(run.results)
     cols = sorted(groups, key=lambda kp: (kp[0], kp[1]))
     series = _series(run.results)
-    head = ["series"] + [f"{k} {'msg ' + str(p) + ' B' if k == 'ed25519' else 'depth ' + str(p)}" for k, p in cols]
+    head = ["series"] + [
+        f"{k} {'msg ' + str(p) + ' B' if k == 'ed25519' else 'depth ' + str(p)}" for k, p in cols
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for rows in series.values():
         cells = [series_label(rows[0])]
@@ -268,40 +281,55 @@ def hardware_line(run: RunResult) -> str:
     env = run.environment
     parts = [f"CPU {env.get('cpu')} ({env.get('cores')} cores)"]
     if env.get("gpu"):
-        gpu = (f"GPU {env['gpu']} (driver {env.get('driver', '?')}, CUDA {env.get('cuda_runtime', '?')}, "
-               f"CuPy {env.get('cupy', '?')})")
+        gpu = (
+            f"GPU {env['gpu']} (driver {env.get('driver', '?')}, CUDA {env.get('cuda_runtime', '?')}, "
+            f"CuPy {env.get('cupy', '?')})"
+        )
         parts.insert(0, gpu)
     return "; ".join(parts)
 
 
-def markdown(run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots: list[Path], base: Path) -> str:
+def markdown(
+    run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots: list[Path], base: Path
+) -> str:
     cfg = run.config
     out = [
         f"# verifier benchmark{' (quick)' if cfg.get('quick') else ''}",
         "",
-        (f"{hardware_line(run)}; commit `{run.commit}`, {run.date}. Python {run.environment.get('python')}, "
-         f"PyNaCl {run.environment.get('pynacl')}, cryptography {run.environment.get('cryptography')}"
-         f" ({run.environment.get('openssl', 'OpenSSL')})."),
+        (
+            f"{hardware_line(run)}; commit `{run.commit}`, {run.date}. Python {run.environment.get('python')}, "
+            f"PyNaCl {run.environment.get('pynacl')}, cryptography {run.environment.get('cryptography')}"
+            f" ({run.environment.get('openssl', 'OpenSSL')})."
+        ),
         "",
-        (f"Items/s, median of {cfg['repeats']} repetitions after {cfg['warmup']} warm-up call(s), each repetition "
-         f"at least {cfg['min_time']} s; in brackets the ratio to single-thread PyNaCl (Ed25519) or the hashlib "
-         "loop (Merkle) on the same items. engine: `Engine.verify_*` on a packed batch (device copies included); "
-         "gRPC: `verifier.Client` threads against `verifier serve` on loopback; kernel: CUDA events, "
-         "device-resident buffers. One item in 64 is invalid, and every figure was checked to count the same "
-         "verdicts."),
+        (
+            f"Items/s, median of {cfg['repeats']} repetitions after {cfg['warmup']} warm-up call(s), each repetition "
+            f"at least {cfg['min_time']} s; in brackets the ratio to single-thread PyNaCl (Ed25519) or the hashlib "
+            "loop (Merkle) on the same items. engine: `Engine.verify_*` on a packed batch (device copies included); "
+            "gRPC: `verifier.Client` threads against `verifier serve` on loopback; kernel: CUDA events, "
+            "device-resident buffers. One item in 64 is invalid, and every figure was checked to count the same "
+            "verdicts."
+        ),
         "",
         "## Crossover",
         "",
     ]
     for c in crossovers.values():
         field = bench_kind(c.kind).param_label
-        out.append(f"- {c.kind}, {field} {c.param}: **{c.batch if c.batch is not None else 'none'}** ({c.note})")
+        out.append(
+            f"- {c.kind}, {field} {c.param}: **{c.batch if c.batch is not None else 'none'}** ({c.note})"
+        )
     out += ["", "## Summary (largest batch measured per series)", "", *_summary_table(run), ""]
     if plots:
         out += ["## Plots", ""] + [f"![{p.stem}]({_rel(p, base)})" for p in plots] + [""]
     for (kind, param), rows in sorted(_groups(run.results).items()):
         field = bench_kind(kind).param_label
-        out += [f"## {kind}, {field} {param}: items/s (x {bench_kind(kind).reference_peer})", "", *_full_table(rows), ""]
+        out += [
+            f"## {kind}, {field} {param}: items/s (x {bench_kind(kind).reference_peer})",
+            "",
+            *_full_table(rows),
+            "",
+        ]
         lat = _latency_table(rows)
         if lat:
             out += [f"Latency per call, ms (p50 / p99), {kind} {field} {param}:", "", *lat, ""]
@@ -319,7 +347,9 @@ def _rel(p: Path, base: Path) -> str:
         return str(p)
 
 
-def write_markdown(run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots: list[Path], path: Path) -> Path:
+def write_markdown(
+    run: RunResult, crossovers: dict[tuple[str, int], Crossover], plots: list[Path], path: Path
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown(run, crossovers, plots, path.parent))
     return path
@@ -394,18 +424,42 @@ def _throughput_panel(ax: Any, rows: list[Record], color_of: dict[Any, str], cro
         lo = [r["items_per_second"] - r.get("items_per_second_min", r["items_per_second"]) for r in srs]
         hi = [r.get("items_per_second_max", r["items_per_second"]) - r["items_per_second"] for r in srs]
         style = "--" if key[1] == "peer" else ":" if key[1] == "grpc" else "-"
-        ax.errorbar(xs, ys, yerr=[lo, hi], fmt=style, marker="o", markersize=3, capsize=2,
-                    color=color_of[key], label=series_label(srs[0]), linewidth=1.2)
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[lo, hi],
+            fmt=style,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            color=color_of[key],
+            label=series_label(srs[0]),
+            linewidth=1.2,
+        )
     if cross is None:
         return
     if cross.batch is not None:
         ax.axvline(cross.batch, color="black", linestyle="-.", linewidth=1)
-        ax.annotate(f"crossover {cross.batch:,}\n({cross.backend} > {cross.against})", xy=(cross.batch, 0.98),
-                    xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top")
+        ax.annotate(
+            f"crossover {cross.batch:,}\n({cross.backend} > {cross.against})",
+            xy=(cross.batch, 0.98),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            ha="left",
+            va="top",
+        )
     else:
         short = cross.note.split(" (")[0]  # the reason's detail is in the Markdown and the JSON
-        ax.text(0.02, 0.98, f"crossover: none\n{_wrap(short)}", transform=ax.transAxes, fontsize=7,
-                va="top", ha="left", bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"})
+        ax.text(
+            0.02,
+            0.98,
+            f"crossover: none\n{_wrap(short)}",
+            transform=ax.transAxes,
+            fontsize=7,
+            va="top",
+            ha="left",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"},
+        )
 
 
 def _latency_panel(ax: Any, rows: list[Record], color_of: dict[Any, str]) -> None:
@@ -416,8 +470,17 @@ def _latency_panel(ax: Any, rows: list[Record], color_of: dict[Any, str]) -> Non
             continue
         xs = [r["batch"] for r in srs]
         label = series_label(srs[0])
-        ax.plot(xs, [r["latency_p50_ms"] for r in srs], "-o", markersize=3, color=color_of[key], label=f"{label} p50")
-        ax.plot(xs, [r["latency_p99_ms"] for r in srs], "--", color=color_of[key], label=f"{label} p99", alpha=0.8)
+        ax.plot(
+            xs,
+            [r["latency_p50_ms"] for r in srs],
+            "-o",
+            markersize=3,
+            color=color_of[key],
+            label=f"{label} p50",
+        )
+        ax.plot(
+            xs, [r["latency_p99_ms"] for r in srs], "--", color=color_of[key], label=f"{label} p99", alpha=0.8
+        )
 
 
 def _batch_tick(x: float, _pos: int) -> str:
@@ -444,8 +507,11 @@ def _wrap(text: str, width: int = 48) -> str:
 
 def output_prefix(run: RunResult, out: Path) -> str:
     env = run.environment
-    name = env.get("gpu") if env.get("gpu") and "cuda" in run.device else f"cpu-{env.get('cpu')}-{env.get('cores')}c"
+    name = (
+        env.get("gpu")
+        if env.get("gpu") and "cuda" in run.device
+        else f"cpu-{env.get('cpu')}-{env.get('cores')}c"
+    )
     kinds = run.config.get("kinds") or []
     only = "" if sorted(kinds) == sorted(KINDS) else "-" + "-".join(kinds)
     return f"suite-{slug(str(name))}{only}{'-quick' if run.config.get('quick') else ''}"
-

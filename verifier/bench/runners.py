@@ -44,8 +44,9 @@ Call = Callable[[], int]
 # ------------------------------------------------------------------------------------------------ peers
 
 
-def _signature_peer(w: Ed25519Workload, n: int, check: Callable[[bytes, bytes, bytes], object],
-                    rejected: type[Exception]) -> Call:
+def _signature_peer(
+    w: Ed25519Workload, n: int, check: Callable[[bytes, bytes, bytes], object], rejected: type[Exception]
+) -> Call:
     """A plain loop over Python objects: ``check(pk, sig, msg)`` per item, valid unless it raises
     ``rejected``."""
     items = w.items(n)
@@ -162,15 +163,33 @@ class ServerProcess:
         self._log = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115  closed by close()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-        cmd = [sys.executable, "-m", "verifier", "--log-level", "WARNING", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--metrics-port", "0", "--backend", backend, "--grace", "2"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "verifier",
+            "--log-level",
+            "WARNING",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--metrics-port",
+            "0",
+            "--backend",
+            backend,
+            "--grace",
+            "2",
+        ]
         self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         with grpc.insecure_channel(self.target) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while True:
                 if self._proc.poll() is not None:
-                    raise RuntimeError(f"server (backend {backend}) exited with {self._proc.returncode}: {self.log_tail()}")
+                    raise RuntimeError(
+                        f"server (backend {backend}) exited with {self._proc.returncode}: {self.log_tail()}"
+                    )
                 try:
                     status = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0).status
                     if status == health_pb2.HealthCheckResponse.SERVING:
@@ -179,7 +198,9 @@ class ServerProcess:
                     pass
                 if time.monotonic() > deadline:
                     self.close()
-                    raise RuntimeError(f"server (backend {backend}) not serving after {timeout:.0f} s: {self.log_tail()}")
+                    raise RuntimeError(
+                        f"server (backend {backend}) not serving after {timeout:.0f} s: {self.log_tail()}"
+                    )
                 time.sleep(0.05)
 
     def log_tail(self, limit: int = 2000) -> str:
@@ -206,7 +227,9 @@ def grpc_call(client: Any, w: Workload, n: int) -> Call:
         return lambda: int(client.verify_ed25519(e.public_keys, e.signatures, e.messages).valid_count)
     m = w.items(n)
     return lambda: int(
-        client.verify_merkle(m.leaf_indices, m.tree_sizes, m.paths, m.root, leaf_hashes=m.leaf_hashes).valid_count
+        client.verify_merkle(
+            m.leaf_indices, m.tree_sizes, m.paths, m.root, leaf_hashes=m.leaf_hashes
+        ).valid_count
     )
 
 
@@ -268,13 +291,24 @@ def ed25519_timer(cp: Any) -> KernelTimer:
 
     def ed_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
         n = len(batch)
-        keys, sigs, msgs, offsets, malformed = (cp.asarray(np.ascontiguousarray(c)) for c in (
-            batch.public_keys, batch.signatures, batch.messages, batch.message_offsets,
-            batch.malformed.view(np.uint8)))
+        keys, sigs, msgs, offsets, malformed = (
+            cp.asarray(np.ascontiguousarray(c))
+            for c in (
+                batch.public_keys,
+                batch.signatures,
+                batch.messages,
+                batch.message_offsets,
+                batch.malformed.view(np.uint8),
+            )
+        )
         out = cp.zeros(n, dtype=cp.uint8)
         stream = cp.cuda.Stream(non_blocking=True)
         times = _event_seconds(
-            cp, stream, lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy), repeats)
+            cp,
+            stream,
+            lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy),
+            repeats,
+        )
         verdicts: npt.NDArray[np.uint8] = out.get()
         return times, verdicts
 
@@ -291,15 +325,38 @@ def merkle_timer(cp: Any) -> KernelTimer:
 
     def merkle_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
         n = len(batch)
-        dev = {k: cp.asarray(np.ascontiguousarray(getattr(batch, k))) for k in (
-            "leaf_hashes", "leaf_indices", "tree_sizes", "path_hashes", "path_offsets", "roots", "root_indices")}
+        dev = {
+            k: cp.asarray(np.ascontiguousarray(getattr(batch, k)))
+            for k in (
+                "leaf_hashes",
+                "leaf_indices",
+                "tree_sizes",
+                "path_hashes",
+                "path_offsets",
+                "roots",
+                "root_indices",
+            )
+        }
         out = cp.zeros(n, dtype=cp.uint8)
         stream = cp.cuda.Stream(non_blocking=True)
 
         def launch() -> None:
-            mk.launch(stream, n, dev["leaf_hashes"], null, null, dev["leaf_indices"], dev["tree_sizes"],
-                      dev["path_hashes"], dev["path_offsets"], dev["roots"], int(batch.roots.shape[0]),
-                      dev["root_indices"], null, out)
+            mk.launch(
+                stream,
+                n,
+                dev["leaf_hashes"],
+                null,
+                null,
+                dev["leaf_indices"],
+                dev["tree_sizes"],
+                dev["path_hashes"],
+                dev["path_offsets"],
+                dev["roots"],
+                int(batch.roots.shape[0]),
+                dev["root_indices"],
+                null,
+                out,
+            )
 
         times = _event_seconds(cp, stream, launch, repeats)
         verdicts: npt.NDArray[np.uint8] = out.get()
@@ -332,7 +389,9 @@ def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
         made: KernelTimer = load(bench_kind(kind).backend_timer)(cp)  # type: ignore[assignment]
         return made, f"verifier.backends.cuda {kind} kernel launch", ""
     except Exception as exc:  # noqa: BLE001  a kernel that does not compile is a skip with its reason
-        reasons = [r for r in (why_not, f"the cuda backend's kernel failed: {type(exc).__name__}: {exc}") if r]
+        reasons = [
+            r for r in (why_not, f"the cuda backend's kernel failed: {type(exc).__name__}: {exc}") if r
+        ]
         return None, "", "; ".join(reasons)
 
 

@@ -161,7 +161,9 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
             skip("cuda", "kernel", "backend cuda not asked for")
         if "grpc" in cfg.scopes:
             for name in cfg.backends:
-                if name in ("emu", "cuda") and name in {s["backend"] for s in skipped if s["scope"] == "engine"}:
+                if name in ("emu", "cuda") and name in {
+                    s["backend"] for s in skipped if s["scope"] == "engine"
+                }:
                     skip(name, "grpc", "backend unavailable (see engine)")
                     continue
                 try:
@@ -187,21 +189,26 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
                 except VerdictMismatchError:
                     raise  # wrong answers: no figure of this run can be trusted
                 except Exception as exc:  # noqa: BLE001  e.g. out of device memory at 2^20: the rest goes on
-                    skip(task.fields["backend"], task.fields["scope"],
-                         f"batch {task.batch}, {_param_field(task.kind)} {task.param}: {type(exc).__name__}: {exc}",
-                         task.kind)
+                    skip(
+                        task.fields["backend"],
+                        task.fields["scope"],
+                        f"batch {task.batch}, {_param_field(task.kind)} {task.param}: {type(exc).__name__}: {exc}",
+                        task.kind,
+                    )
                     progress.advance()
                     continue
                 valid = sample.valid
-                results.append({
-                    "kind": task.kind,
-                    **task.fields,
-                    "batch": task.batch,
-                    _param_field(task.kind): task.param,
-                    **sample.summary(),
-                    "valid_count": valid,
-                    "invalid_count": task.batch - valid,
-                })
+                results.append(
+                    {
+                        "kind": task.kind,
+                        **task.fields,
+                        "batch": task.batch,
+                        _param_field(task.kind): task.param,
+                        **sample.summary(),
+                        "valid_count": valid,
+                        "invalid_count": task.batch - valid,
+                    }
+                )
                 progress.advance()
         finally:
             progress.close()
@@ -209,7 +216,11 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
     _add_ratios(results)
     cores = cpu_cores()
     cpu_desc = f"{cpu_model()} ({cores} cores)"
-    device = f"cuda: {gpu['gpu']}; cpu: {cpu_desc}" if gpu is not None and "cuda" in cfg.backends else f"cpu: {cpu_desc}"
+    device = (
+        f"cuda: {gpu['gpu']}; cpu: {cpu_desc}"
+        if gpu is not None and "cuda" in cfg.backends
+        else f"cpu: {cpu_desc}"
+    )
     if gpu is None and "cuda" in cfg.backends and not any(s["backend"] == "cuda" for s in skipped):
         skip("cuda", "all scopes", gpu_why)
     config = dataclasses.asdict(cfg)
@@ -233,9 +244,18 @@ def _plan(
     )
     timing = _Timing(cfg.warmup, cfg.repeats, cfg.min_time)
 
-    def timed(make: Callable[[Workload, int], runners.Call], n: int, what: str) -> Callable[[Workload], Sample]:
-        return lambda w: measure(make(w, n), n, w.expected_valid(n), what=what, warmup=timing.warmup,
-                                 repeats=timing.repeats, min_time=timing.min_time)
+    def timed(
+        make: Callable[[Workload, int], runners.Call], n: int, what: str
+    ) -> Callable[[Workload], Sample]:
+        return lambda w: measure(
+            make(w, n),
+            n,
+            w.expected_valid(n),
+            what=what,
+            warmup=timing.warmup,
+            repeats=timing.repeats,
+            min_time=timing.min_time,
+        )
 
     for kind in cfg.kinds:
         for param in cfg.params(kind):
@@ -243,16 +263,31 @@ def _plan(
             for n in peer_batches:
                 for peer in bench_kind(kind).peers:
                     what = f"{kind} {peer} batch {n} {pdesc}"
-                    yield _Task(what, kind, param, n, {"backend": peer, "scope": "peer", "threads": 1},
-                                timed(functools.partial(_peer, peer), n, what))
+                    yield _Task(
+                        what,
+                        kind,
+                        param,
+                        n,
+                        {"backend": peer, "scope": "peer", "threads": 1},
+                        timed(functools.partial(_peer, peer), n, what),
+                    )
             for name, eng in engines.items():
                 backend, _, threads = name.partition(":")
                 for n in cuda_batches if backend == "cuda" else cpu_batches:
                     what = f"{kind} {backend}{'x' + threads if threads else ''} engine batch {n} {pdesc}"
-                    fields = {"backend": backend, "scope": "engine",
-                              "threads": int(threads) if threads else _workers(eng)}
-                    yield _Task(what, kind, param, n, fields,
-                                timed(functools.partial(runners.engine_call, eng), n, what))
+                    fields = {
+                        "backend": backend,
+                        "scope": "engine",
+                        "threads": int(threads) if threads else _workers(eng),
+                    }
+                    yield _Task(
+                        what,
+                        kind,
+                        param,
+                        n,
+                        fields,
+                        timed(functools.partial(runners.engine_call, eng), n, what),
+                    )
             if kind in kernel_timers:
                 timer, source = kernel_timers[kind]
                 for n in cuda_batches:
@@ -260,14 +295,24 @@ def _plan(
                     fields = {"backend": "cuda", "scope": "kernel", "threads": None, "kernel_timer": source}
                     yield _Task(what, kind, param, n, fields, _kernel_run(timer, n, cfg.repeats, what))
             for name, server in servers.items():
-                for n in (cuda_batches if name == "cuda" else cpu_batches):
+                for n in cuda_batches if name == "cuda" else cpu_batches:
                     if n > cfg.grpc_max_batch:
                         continue
                     what = f"{kind} {name} grpc x{cfg.grpc_clients} clients batch {n} {pdesc}"
-                    fields = {"backend": name, "scope": "grpc",
-                              "threads": cpu_cores() if name == "cpu" else None, "clients": cfg.grpc_clients}
-                    yield _Task(what, kind, param, n, fields,
-                                _grpc_run(server.target, cfg.grpc_clients, n, what, timing))
+                    fields = {
+                        "backend": name,
+                        "scope": "grpc",
+                        "threads": cpu_cores() if name == "cpu" else None,
+                        "clients": cfg.grpc_clients,
+                    }
+                    yield _Task(
+                        what,
+                        kind,
+                        param,
+                        n,
+                        fields,
+                        _grpc_run(server.target, cfg.grpc_clients, n, what, timing),
+                    )
 
 
 def _peer(peer: str, w: Workload, n: int) -> runners.Call:
@@ -293,8 +338,15 @@ def _grpc_run(target: str, clients: int, n: int, what: str, timing: _Timing) -> 
         with ExitStack() as stack:
             conns = [stack.enter_context(Client(target, timeout=600)) for _ in range(clients)]
             calls = [runners.grpc_call(c, w, n) for c in conns]
-            return measure_concurrent(calls, n, w.expected_valid(n), what=what, warmup=timing.warmup,
-                                      repeats=timing.repeats, min_time=timing.min_time)
+            return measure_concurrent(
+                calls,
+                n,
+                w.expected_valid(n),
+                what=what,
+                warmup=timing.warmup,
+                repeats=timing.repeats,
+                min_time=timing.min_time,
+            )
 
     return run
 
@@ -325,8 +377,13 @@ def _add_ratios(results: list[Record]) -> None:
         if not table:
             r["ratio"] = None
             continue
-        batch = r["batch"] if r["batch"] in table else max(b for b in table if b <= r["batch"]) if any(
-            b <= r["batch"] for b in table) else min(table)
+        batch = (
+            r["batch"]
+            if r["batch"] in table
+            else max(b for b in table if b <= r["batch"])
+            if any(b <= r["batch"] for b in table)
+            else min(table)
+        )
         r["ratio"] = r["items_per_second"] / table[batch]
         if batch != r["batch"]:
             r["ratio_reference_batch"] = batch

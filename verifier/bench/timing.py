@@ -30,7 +30,9 @@ class Sample:
 
     def summary(self) -> dict[str, float | int]:
         rates = sorted(self.rates)
-        q1, q3 = (statistics.quantiles(rates, n=4, method="inclusive")[::2] if len(rates) > 1 else (rates[0],) * 2)
+        q1, q3 = (
+            statistics.quantiles(rates, n=4, method="inclusive")[::2] if len(rates) > 1 else (rates[0],) * 2
+        )
         out: dict[str, float | int] = {
             "items_per_second": statistics.median(rates),
             "items_per_second_min": rates[0],
@@ -125,8 +127,15 @@ def measure_concurrent(
 class _Worker:
     """One client thread's loop: ``calls`` calls, or calls until ``min_time`` has passed (at least one)."""
 
-    def __init__(self, call: Callable[[], int], expected_valid: int, what: str, *, calls: int = 0,
-                 min_time: float | None = None) -> None:
+    def __init__(
+        self,
+        call: Callable[[], int],
+        expected_valid: int,
+        what: str,
+        *,
+        calls: int = 0,
+        min_time: float | None = None,
+    ) -> None:
         self.call, self.expected_valid, self.what = call, expected_valid, what
         self.calls, self.min_time = calls, min_time
         self.latencies: list[float] = []
@@ -137,8 +146,11 @@ class _Worker:
         barrier.wait()
         begin = time.perf_counter()
         try:
-            while (len(self.latencies) < self.calls if self.min_time is None
-                   else not self.latencies or time.perf_counter() - begin < self.min_time):
+            while (
+                len(self.latencies) < self.calls
+                if self.min_time is None
+                else not self.latencies or time.perf_counter() - begin < self.min_time
+            ):
                 t = time.perf_counter()
                 self.valid = self.call()
                 self.latencies.append(time.perf_counter() - t)
@@ -167,7 +179,9 @@ def _run_together(workers: list[_Worker]) -> float:
 class Progress:
     """A one-line progress bar on stderr (redrawn in place on a terminal, every tenth elsewhere)."""
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, width: int = 30, enabled: bool = True) -> None:
+    def __init__(
+        self, total: int, *, stream: TextIO | None = None, width: int = 30, enabled: bool = True
+    ) -> None:
         self.total = max(1, total)
         self.done = 0
         self.stream = stream if stream is not None else sys.stderr

@@ -74,7 +74,9 @@ class Ed25519Workload:
         self.pool = max(1, pool)
         rng = np.random.default_rng([seed, message_bytes])
         keys = [nacl.signing.SigningKey(rng.bytes(32)) for _ in range(_KEYS)]
-        msgs = np.frombuffer(rng.bytes(self.pool * message_bytes), dtype=np.uint8).reshape(self.pool, message_bytes)
+        msgs = np.frombuffer(rng.bytes(self.pool * message_bytes), dtype=np.uint8).reshape(
+            self.pool, message_bytes
+        )
         msgs = msgs.copy()
         pks = np.zeros((self.pool, 32), dtype=np.uint8)
         sigs = np.zeros((self.pool, 64), dtype=np.uint8)
@@ -163,7 +165,9 @@ class MerkleWorkload:
         self._path_list = paths
         self._leaves = np.frombuffer(b"".join(leaf_hashes), dtype=np.uint8).reshape(k, 32)
         self._indices = np.asarray(indices, dtype=np.uint64)
-        self._paths = np.frombuffer(b"".join(b"".join(p) for p in paths), dtype=np.uint8).reshape(k, depth, 32)
+        self._paths = np.frombuffer(b"".join(b"".join(p) for p in paths), dtype=np.uint8).reshape(
+            k, depth, 32
+        )
 
     @property
     def param(self) -> tuple[str, int]:

@@ -38,7 +38,6 @@ _PUB_KEY_SIZE = 32  # ed25519.PubKeySize
 MAX_TOTAL_VOTING_POWER = INT64_MAX // 8
 
 
-
 def address_from_pub_key(pub_key: bytes) -> bytes:
     """cometbft ``ed25519.PubKey.Address``: SHA-256(key)[:20]."""
     return hashlib.sha256(pub_key).digest()[:_ADDRESS_SIZE]

@@ -352,7 +352,9 @@ class CommitPlan:
     def signatures(self) -> tuple[U8, U8, list[bytes]]:
         """(public keys (k, 32), signatures (k, 64), sign bytes) of the collected signatures."""
         keys = self.validators.public_keys[np.asarray(self.collected_val, dtype=np.intp)]
-        sigs = np.frombuffer(b"".join(self.commit.signatures[i].signature for i in self.collected), dtype=np.uint8)
+        sigs = np.frombuffer(
+            b"".join(self.commit.signatures[i].signature for i in self.collected), dtype=np.uint8
+        )
         messages = self.commit.vote_sign_bytes_many(self.chain_id, self.collected)
         return keys, sigs.reshape(len(self.collected), _SIGNATURE_SIZE), messages
 
@@ -394,7 +396,13 @@ def verify_commit(
     result, never an exception; exceptions mean the request could not be computed.
     """
     plan = plan_commit(
-        chain_id, validators, commit, mode=mode, height=height, block_id=block_id, trust_level=trust_level,
+        chain_id,
+        validators,
+        commit,
+        mode=mode,
+        height=height,
+        block_id=block_id,
+        trust_level=trust_level,
         check_validators_hash=check_validators_hash,
     )
     if plan.result is not None:
@@ -440,7 +448,9 @@ def plan_commit(
         validators=validators,
         commit=commit,
         needed=voting_power_needed(validators.total_voting_power, mode, level),
-        statuses=[SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures],
+        statuses=[
+            SignatureStatus.ABSENT if s.absent else SignatureStatus.NOT_REACHED for s in commit.signatures
+        ],
         verdicts=np.full(n, NOT_CHECKED, dtype=np.uint8),
         collected=[],
         collected_val=[],
@@ -525,7 +535,9 @@ def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResu
     collected, validators, tallied, needed = plan.collected, plan.validators, plan.tallied, plan.needed
     out = np.asarray(batch_verdicts, dtype=np.uint8)
     if out.shape != (len(collected),):
-        raise VerifierError(f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures")
+        raise VerifierError(
+            f"verify returned {out.shape} verdicts for a batch of {len(collected)} signatures"
+        )
     if np.any(out == Verdict.UNSPECIFIED):
         raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
     for idx, v in zip(collected, out, strict=True):
@@ -533,7 +545,9 @@ def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResu
         plan.verdicts[idx] = v
     ok = [int(plan.verdicts[idx]) == Verdict.OK for idx in collected]
     signed = sum(
-        validators[vi].voting_power for vi, c, good in zip(plan.collected_val, plan.counts, ok, strict=True) if c and good
+        validators[vi].voting_power
+        for vi, c, good in zip(plan.collected_val, plan.counts, ok, strict=True)
+        if c and good
     )
     first_bad = next((idx for idx, good in zip(collected, ok, strict=True) if not good), None)
     power_error = (
@@ -547,14 +561,18 @@ def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResu
         else None
     )
     sig_error = (
-        None if first_bad is None else _invalid_signature(first_bad, plan.commit.signatures[first_bad].signature)
+        None
+        if first_bad is None
+        else _invalid_signature(first_bad, plan.commit.signatures[first_bad].signature)
     )
     error = (power_error or sig_error) if plan.batch_path else (sig_error or plan.walk_error or power_error)
     return plan.answer(error, tallied, signed)
 
 
 def _invalid_signature(idx: int, signature: bytes) -> CommitError:
-    return CommitError(ErrorCode.INVALID_SIGNATURE, f"wrong signature (#{idx}): {_upper_hex(signature)}", index=idx)
+    return CommitError(
+        ErrorCode.INVALID_SIGNATURE, f"wrong signature (#{idx}): {_upper_hex(signature)}", index=idx
+    )
 
 
 def _basic_checks(

@@ -150,8 +150,11 @@ def _known_answers() -> KnownAnswers:
 
 
 def _parse_line(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
-    return (hex_field(obj, "public_key", PUBLIC_KEY_SIZE), hex_field(obj, "signature", SIGNATURE_SIZE),
-            hex_field(obj, "message"))
+    return (
+        hex_field(obj, "public_key", PUBLIC_KEY_SIZE),
+        hex_field(obj, "signature", SIGNATURE_SIZE),
+        hex_field(obj, "message"),
+    )
 
 
 def _line_batch(items: Sequence[tuple[bytes, bytes, bytes]]) -> Ed25519Batch:
@@ -165,11 +168,19 @@ SCHEME = Scheme(
     rpc="VerifySignatures",
     batch=Ed25519Batch,
     policies=(Policy.LIBSODIUM, Policy.ZIP215),
-    verdicts=frozenset({
-        Verdict.OK, Verdict.MALFORMED_LENGTH, Verdict.NON_CANONICAL_S, Verdict.SMALL_ORDER_R,
-        Verdict.NON_CANONICAL_KEY, Verdict.SMALL_ORDER_KEY, Verdict.UNDECODABLE_KEY, Verdict.EQUATION_FAILED,
-        Verdict.UNDECODABLE_R,
-    }),
+    verdicts=frozenset(
+        {
+            Verdict.OK,
+            Verdict.MALFORMED_LENGTH,
+            Verdict.NON_CANONICAL_S,
+            Verdict.SMALL_ORDER_R,
+            Verdict.NON_CANONICAL_KEY,
+            Verdict.SMALL_ORDER_KEY,
+            Verdict.UNDECODABLE_KEY,
+            Verdict.EQUATION_FAILED,
+            Verdict.UNDECODABLE_R,
+        }
+    ),
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ed25519:CpuEd25519",
     host="verifier.backends._host:HostEd25519.runner",

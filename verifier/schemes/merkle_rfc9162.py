@@ -117,7 +117,9 @@ def _known_answers() -> KnownAnswers:
         leaf_hashes=[c.leaf_hash for c in cases],
     )
     return KnownAnswers(
-        names=tuple(c.name for c in cases), batch=batch, expected={None: tuple(Verdict[c.expected] for c in cases)}
+        names=tuple(c.name for c in cases),
+        batch=batch,
+        expected={None: tuple(Verdict[c.expected] for c in cases)},
     )
 
 
@@ -137,7 +139,9 @@ def _parse_line(obj: dict[str, Any]) -> tuple[bytes, int, int, list[bytes], byte
 
 def _line_batch(items: Sequence[tuple[bytes, int, int, list[bytes], bytes]]) -> MerkleBatch:
     leaves, indices, sizes, paths, roots = zip(*items, strict=True)
-    return MerkleBatch.from_items(list(indices), list(sizes), list(paths), list(roots), leaf_hashes=list(leaves))
+    return MerkleBatch.from_items(
+        list(indices), list(sizes), list(paths), list(roots), leaf_hashes=list(leaves)
+    )
 
 
 SCHEME = Scheme(

@@ -103,13 +103,17 @@ def usable_device(cp: ModuleType, index: int = 0) -> DeviceInfo:
     try:
         count = int(cp.cuda.runtime.getDeviceCount())
     except Exception as exc:  # CUDARuntimeError: no driver, no device, driver too old
-        raise BackendUnavailableError(f"backend cuda: no usable CUDA device ({type(exc).__name__}: {exc})") from exc
+        raise BackendUnavailableError(
+            f"backend cuda: no usable CUDA device ({type(exc).__name__}: {exc})"
+        ) from exc
     if count <= index:
         raise BackendUnavailableError(f"backend cuda: CUDA device {index} requested, {count} present")
     try:
         props = cp.cuda.runtime.getDeviceProperties(index)
     except Exception as exc:
-        raise BackendUnavailableError(f"backend cuda: device {index} unusable ({type(exc).__name__}: {exc})") from exc
+        raise BackendUnavailableError(
+            f"backend cuda: device {index} unusable ({type(exc).__name__}: {exc})"
+        ) from exc
     name = props.get("name", b"")
     return DeviceInfo(
         kind="cuda",
@@ -143,7 +147,11 @@ def compile_kernels(
         for name, k in kernels.items():  # touching an attribute loads the binary onto the device
             _log.info(
                 "cuda: %s:%s compiled: %s registers, %s bytes local, %s bytes static shared",
-                entry, name, k.num_regs, k.local_size_bytes, k.shared_size_bytes,
+                entry,
+                name,
+                k.num_regs,
+                k.local_size_bytes,
+                k.shared_size_bytes,
             )
     except VerifierError:
         raise

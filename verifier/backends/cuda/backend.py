@@ -75,7 +75,9 @@ class CudaBackend(SchemeBackend):
         with self._device:
             return super().run(scheme, batch, policy)
 
-    def store_keys(self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
+    def store_keys(
+        self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]
+    ) -> None:
         with self._device:
             super().store_keys(scheme, slots, public_keys)
 

@@ -71,7 +71,13 @@ class Ed25519Kernel:
     policies = frozenset(ED25519_POLICY_CODES)
 
     def __init__(
-        self, cp: ModuleType, *, block_dim: int = 128, max_batch: int = 1 << 20, streams: int = 2, store_rows: int = 0,
+        self,
+        cp: ModuleType,
+        *,
+        block_dim: int = 128,
+        max_batch: int = 1 << 20,
+        streams: int = 2,
+        store_rows: int = 0,
         variant: Sequence[str] | None = None,
     ) -> None:
         """``variant``: the build-time variant's -D values (``_module.variant_defines``; default: the
@@ -92,15 +98,40 @@ class Ed25519Kernel:
         self._store_points = cp.zeros((rows, _POINT_BYTES), dtype=np.uint8)
         self._store_status = cp.zeros(rows, dtype=np.uint8)
 
-    def launch(self, stream: Any, n: int, keys: Any, sigs: Any, msgs: Any, offsets: Any, malformed: Any,
-               out: Any, policy: int, key_slots: Any = _NULL) -> None:
+    def launch(
+        self,
+        stream: Any,
+        n: int,
+        keys: Any,
+        sigs: Any,
+        msgs: Any,
+        offsets: Any,
+        malformed: Any,
+        out: Any,
+        policy: int,
+        key_slots: Any = _NULL,
+    ) -> None:
         """Enqueue the kernel on ``stream`` over device arrays (also used by the kernel benchmark)."""
         grid = (n + self.block_dim - 1) // self.block_dim
         with stream:
             self.function(
-                (grid,), (self.block_dim,),
-                (keys, sigs, msgs, offsets, malformed, out, np.uint32(n), np.int32(policy), key_slots,
-                 self._store_keys, self._store_points, self._store_status, np.uint32(self.store_rows)),
+                (grid,),
+                (self.block_dim,),
+                (
+                    keys,
+                    sigs,
+                    msgs,
+                    offsets,
+                    malformed,
+                    out,
+                    np.uint32(n),
+                    np.int32(policy),
+                    key_slots,
+                    self._store_keys,
+                    self._store_points,
+                    self._store_status,
+                    np.uint32(self.store_rows),
+                ),
             )
 
     def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
@@ -118,9 +149,17 @@ class Ed25519Kernel:
                 d_slots = cp.asarray(np.ascontiguousarray(slots, dtype=np.uint32))
                 grid = (n + self.block_dim - 1) // self.block_dim
                 self._store_function(
-                    (grid,), (self.block_dim,),
-                    (d_keys, d_slots, np.uint32(n), self._store_keys, self._store_points, self._store_status,
-                     np.uint32(self.store_rows)),
+                    (grid,),
+                    (self.block_dim,),
+                    (
+                        d_keys,
+                        d_slots,
+                        np.uint32(n),
+                        self._store_keys,
+                        self._store_points,
+                        self._store_status,
+                        np.uint32(self.store_rows),
+                    ),
                 )
             stream.synchronize()
 

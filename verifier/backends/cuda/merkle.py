@@ -190,7 +190,9 @@ class MerkleKernel(NoKeyStore):
             d_indices = upload(slot.d_indices, slot.h_indices, indices[a:b], s)
             d_sizes = upload(slot.d_sizes, slot.h_sizes, sizes[a:b], s)
             d_root_indices = upload(slot.d_root_indices, slot.h_root_indices, root_indices[a:b], s)
-            d_malformed = upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s) if any_malformed else null
+            d_malformed = (
+                upload(slot.d_malformed, slot.h_malformed, malformed[a:b], s) if any_malformed else null
+            )
             d_out = clear(slot.d_out.ensure(b - a)[: b - a], s)
             check_aligned(d_path, "path_hashes")
             if leaf_hashes is not None:
