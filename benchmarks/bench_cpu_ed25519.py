@@ -31,7 +31,11 @@ def _items(n: int, message_bytes: int) -> tuple[list[bytes], list[bytes], list[b
     keys = [nacl.signing.SigningKey.generate() for _ in range(64)]
     msgs = [os.urandom(message_bytes) for _ in range(n)]
     sks = [keys[i % len(keys)] for i in range(n)]
-    return [bytes(k.verify_key) for k in sks], [k.sign(m).signature for k, m in zip(sks, msgs)], msgs
+    return (
+        [bytes(k.verify_key) for k in sks],
+        [k.sign(m).signature for k, m in zip(sks, msgs, strict=True)],
+        msgs,
+    )
 
 
 def _rate(fn, n: int, repeat: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
@@ -54,7 +58,7 @@ def main() -> int:
     keys, sigs, msgs = _items(args.batch, args.message_bytes)
 
     def raw() -> None:
-        for pk, sig, msg in zip(keys, sigs, msgs):
+        for pk, sig, msg in zip(keys, sigs, msgs, strict=True):
             crypto_sign_open(sig + msg, pk)
 
     backend = CpuBackend()

@@ -74,7 +74,7 @@ def bench_cuda(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dic
             for mb in args.message_bytes:
                 batch = signed_batch(args.batch, mb)
                 n = len(batch)
-                d = [
+                keys, sigs, msgs, offsets, malformed = (
                     cp.asarray(a)
                     for a in (
                         batch.public_keys,
@@ -83,19 +83,19 @@ def bench_cuda(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]], dic
                         batch.message_offsets,
                         batch.malformed.view(np.uint8),
                     )
-                ]
+                )
                 out = cp.zeros(n, dtype=cp.uint8)
                 # Those copies ran on the legacy default stream, which a non-blocking stream does not wait
                 # for: finish them before the first launch reads the inputs.
                 cp.cuda.Device(args.device).synchronize()
                 stream = cp.cuda.Stream(non_blocking=True)
                 policy = ED25519_POLICY_CODES[Policy(args.policy)]
-                runner.launch(stream, n, *d, out, policy)  # warm-up
+                runner.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy)  # warm-up
                 stream.synchronize()
                 start, end = cp.cuda.Event(), cp.cuda.Event()
                 start.record(stream)
                 for _ in range(args.repeat):
-                    runner.launch(stream, n, *d, out, policy)
+                    runner.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy)
                 end.record(stream)
                 end.synchronize()
                 ms = cp.cuda.get_elapsed_time(start, end)

@@ -104,7 +104,11 @@ def _nvidia_smi() -> dict[str, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": f"nvidia-smi: {exc}"}
     values = [v.strip() for v in out.stdout.splitlines()[0].split(",")] if out.stdout.strip() else []
-    return dict(zip(fields.split(","), values)) if values else {"error": out.stderr.strip() or "no output"}
+    return (
+        dict(zip(fields.split(","), values, strict=True))
+        if values
+        else {"error": out.stderr.strip() or "no output"}
+    )
 
 
 def cmd_env(args: argparse.Namespace) -> int:

@@ -364,7 +364,11 @@ def signature_pool(seed: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
     keys = [nacl.signing.SigningKey(rng.randbytes(32)) for _ in range(32)]
     msgs = [rng.randbytes(rng.choice((32, 64, 128))) for _ in range(_POOL)]
     signers = [keys[i % 32] for i in range(_POOL)]
-    return [bytes(k.verify_key) for k in signers], [k.sign(m).signature for k, m in zip(signers, msgs)], msgs
+    return (
+        [bytes(k.verify_key) for k in signers],
+        [k.sign(m).signature for k, m in zip(signers, msgs, strict=True)],
+        msgs,
+    )
 
 
 def bulk_request(

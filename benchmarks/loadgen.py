@@ -323,7 +323,7 @@ def _main_load(args: argparse.Namespace) -> int:
             for prio in priorities:
                 bulk: dict[str, Any] = {}
                 worker = threading.Thread(
-                    target=lambda: bulk.update(
+                    target=lambda into=bulk: into.update(
                         run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)
                     )
                 )
@@ -333,7 +333,7 @@ def _main_load(args: argparse.Namespace) -> int:
                 )
                 worker.join()
                 commit_reports[-1]["bulk_items_per_second"] = bulk["items_per_second"]
-                report = bulk if not report else report
+                report = report or bulk
         else:
             report = run_load(target, args.clients, sizes, args.seconds, args.requests, args.seed)
     finally:

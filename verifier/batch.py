@@ -370,7 +370,9 @@ class MerkleBatch:
             path_hashes=np.concatenate([b.path_hashes for b in batches]),
             path_offsets=_concat_offsets([b.path_offsets for b in batches]),
             roots=np.concatenate([b.roots for b in batches]),
-            root_indices=np.concatenate([b.root_indices + base for b, base in zip(batches, root_base)]),
+            root_indices=np.concatenate(
+                [b.root_indices + base for b, base in zip(batches, root_base, strict=True)]
+            ),
             malformed=np.concatenate([b.malformed for b in batches]),
         )
 

@@ -98,7 +98,7 @@ def _run_lines(
                 record.update(valid=False, verdict=malformed.name, error=str(exc))
         if items:
             result = verify(items)
-            for pos, code in zip(positions, result.verdicts):
+            for pos, code in zip(positions, result.verdicts, strict=True):
                 verdict = Verdict(int(code))
                 records[pos].update(valid=verdict is Verdict.OK, verdict=verdict.name)
         for record in records:
@@ -123,22 +123,21 @@ def _verifier(
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     scheme = schemes.scheme(args.kind)
-    stream: IO[str] = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
     verify, close = _verifier(args)
     policy = getattr(args, "policy", None)
     try:
-        return _run_lines(
-            stream,
-            sys.stdout,
-            args.batch_size,
-            scheme.line.parse,
-            lambda items: verify(scheme, scheme.line.batch(items), policy),
-            scheme.malformed,
-        )
+        with contextlib.ExitStack() as files:
+            stream = sys.stdin if args.file == "-" else files.enter_context(open(args.file, encoding="utf-8"))
+            return _run_lines(
+                stream,
+                sys.stdout,
+                args.batch_size,
+                scheme.line.parse,
+                lambda items: verify(scheme, scheme.line.batch(items), policy),
+                scheme.malformed,
+            )
     finally:
         close()
-        if stream is not sys.stdin:
-            stream.close()
 
 
 _COMMIT_INVALID_EXIT = 3

@@ -311,12 +311,11 @@ class CallInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             self.access.unknown_method(handler_call_details)
             return handler
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        for kind, make in _KINDS:
-            inner = getattr(handler, kind)
-            if inner is not None:
-                break
-        else:
+        found = next(((kind, make) for kind, make in _KINDS if getattr(handler, kind) is not None), None)
+        if found is None:
             return handler
+        kind, make = found
+        inner = getattr(handler, kind)
         if not (inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)):
             return handler  # a synchronous handler: not served by this (asyncio) server's methods
         client_streams, server_streams = kind.startswith("stream"), kind.endswith("stream")

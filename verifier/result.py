@@ -45,4 +45,4 @@ class VerifyResult:
     def counts(self) -> dict[Verdict, int]:
         """Items per verdict, only the verdicts that occur."""
         values, counts = np.unique(self.verdicts, return_counts=True)
-        return {Verdict(int(v)): int(c) for v, c in zip(values, counts)}
+        return {Verdict(int(v)): int(c) for v, c in zip(values, counts, strict=True)}

@@ -25,6 +25,7 @@ rather than computed for nobody. Every dropped item is counted (``verifier_items
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import heapq
 import itertools
@@ -174,10 +175,8 @@ class Scheduler:
             await asyncio.sleep(0.001)
         if self._worker is not None:
             self._worker.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-            except asyncio.CancelledError:
-                pass
             self._worker = None
 
     @property
@@ -372,10 +371,8 @@ class Scheduler:
             ready = self._ready()
             if ready is None or isinstance(ready, float):
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), None if ready is None else ready)
-                except TimeoutError:
-                    pass
                 continue
             unit = self._take(*ready)
             if not unit.pieces:

@@ -241,7 +241,11 @@ class _Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
         sent = None
         while True:
             async with self._changed:
-                await self._changed.wait_for(lambda: self._closing or self._current(request.service) != sent)
+
+                def changed(seen: Any = sent) -> bool:  # this iteration's value, bound now
+                    return self._closing or self._current(request.service) != seen
+
+                await self._changed.wait_for(changed)
                 status, closing = self._current(request.service), self._closing
             if status != sent:
                 await context.write(health_pb2.HealthCheckResponse(status=status))

@@ -34,8 +34,9 @@ class WorkOrder(NamedTuple):
     due: float = math.inf
 
 
+_NO_ORDER = WorkOrder()  # a NamedTuple: immutable, so one default is safe to share
 work_order: contextvars.ContextVar[WorkOrder] = contextvars.ContextVar(
-    "verifier_work_order", default=WorkOrder()
+    "verifier_work_order", default=_NO_ORDER
 )
 
 _Task = tuple[WorkOrder, int, "Future[Any]", Callable[..., Any], tuple[Any, ...]]

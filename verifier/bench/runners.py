@@ -84,7 +84,7 @@ def _cryptography(w: Ed25519Workload, n: int) -> Call:
 def _hashlib(w: MerkleWorkload, n: int) -> Call:
     """RFC 9162 section 2.1.3.2 as a plain loop over Python objects with hashlib."""
     items = w.items(n)
-    rows = list(zip(items.leaf_hashes, items.leaf_indices, items.tree_sizes, items.paths))
+    rows = list(zip(items.leaf_hashes, items.leaf_indices, items.tree_sizes, items.paths, strict=True))
     root = items.root
     sha256 = hashlib.sha256
     node = NODE_PREFIX

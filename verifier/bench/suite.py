@@ -112,6 +112,9 @@ def _param_field(kind: str) -> str:
     return bench_kind(kind).param_field
 
 
+_Skip = Callable[..., None]  # skip(backend, scope, reason, kind="all kinds")
+
+
 def run_sweep(cfg: SweepConfig) -> RunResult:
     """Measure everything ``cfg`` asks for; what cannot run is listed in ``skipped`` with the reason."""
     started = now_utc()
@@ -126,92 +129,8 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
         _log.debug("bench: %s %s %s skipped: %s", kind, backend, scope, reason)
 
     with ExitStack() as stack:
-        engines: dict[str, Engine] = {}  # "cpu:<threads>", "emu", "cuda"
-        servers: dict[str, runners.ServerProcess] = {}
-        kernel_timers: dict[str, tuple[runners.KernelTimer, str]] = {}
-        limits = Limits(max_items=max([*cfg.batches, *cfg.cuda_batches, 1]))
-
-        if "cpu" in cfg.backends and "engine" in cfg.scopes:
-            for t in cfg.threads:
-                eng = Engine(CpuBackend(workers=t), limits)
-                stack.callback(eng.close)
-                engines[f"cpu:{t}"] = eng
-        for name in ("emu", "cuda"):
-            if name not in cfg.backends:
-                continue
-            if "engine" in cfg.scopes:
-                try:
-                    from verifier.selftest import run_selftest
-
-                    backend = create_backend(name)
-                    run_selftest(backend)
-                    eng = Engine(backend, limits)
-                    stack.callback(eng.close)
-                    engines[name] = eng
-                except VerifierError as exc:
-                    skip(name, "engine", str(exc))
-        if "cuda" in cfg.backends and "kernel" in cfg.scopes:
-            for kind in cfg.kinds:
-                timer, source, why = runners.kernel_timer(kind)
-                if timer is None:
-                    skip("cuda", "kernel", why, kind)
-                else:
-                    kernel_timers[kind] = (timer, source)
-        elif "kernel" in cfg.scopes and "cuda" not in cfg.backends:
-            skip("cuda", "kernel", "backend cuda not asked for")
-        if "grpc" in cfg.scopes:
-            for name in cfg.backends:
-                if name in ("emu", "cuda") and name in {
-                    s["backend"] for s in skipped if s["scope"] == "engine"
-                }:
-                    skip(name, "grpc", "backend unavailable (see engine)")
-                    continue
-                try:
-                    servers[name] = runners.ServerProcess(name)
-                    stack.callback(servers[name].close)
-                except (RuntimeError, OSError) as exc:
-                    skip(name, "grpc", str(exc))
-
-        tasks = list(_plan(cfg, engines, servers, kernel_timers))
-        progress = Progress(len(tasks), enabled=cfg.progress)
-        results: list[Record] = []
-        workloads: dict[tuple[str, int], Workload] = {}
-        try:
-            for task in tasks:
-                progress.step(task.label)
-                key = (task.kind, task.param)
-                if key not in workloads:
-                    top = max([*cfg.batches, *cfg.cuda_batches, 1])
-                    workloads[key] = _workload(task.kind, task.param, min(POOL, top), cfg.seed)
-                w = workloads[key]
-                try:
-                    sample = task.run(w)
-                except VerdictMismatchError:
-                    raise  # wrong answers: no figure of this run can be trusted
-                except Exception as exc:  # noqa: BLE001  e.g. out of device memory at 2^20: the rest goes on
-                    skip(
-                        task.fields["backend"],
-                        task.fields["scope"],
-                        f"batch {task.batch}, {_param_field(task.kind)} {task.param}: {type(exc).__name__}: {exc}",
-                        task.kind,
-                    )
-                    progress.advance()
-                    continue
-                valid = sample.valid
-                results.append(
-                    {
-                        "kind": task.kind,
-                        **task.fields,
-                        "batch": task.batch,
-                        _param_field(task.kind): task.param,
-                        **sample.summary(),
-                        "valid_count": valid,
-                        "invalid_count": task.batch - valid,
-                    }
-                )
-                progress.advance()
-        finally:
-            progress.close()
+        engines, servers, kernel_timers = _start(cfg, stack, skip, skipped)
+        results = _measure_tasks(cfg, list(_plan(cfg, engines, servers, kernel_timers)), skip)
 
     _add_ratios(results)
     cores = cpu_cores()
@@ -228,6 +147,97 @@ def run_sweep(cfg: SweepConfig) -> RunResult:
     config["pool"] = POOL
     config["gpu_unavailable_reason"] = gpu_why or None
     return RunResult(device, commit(), started.isoformat(), env, config, results, skipped)
+
+
+def _start(
+    cfg: SweepConfig, stack: ExitStack, skip: _Skip, skipped: list[dict[str, str]]
+) -> tuple[dict[str, Engine], dict[str, runners.ServerProcess], dict[str, tuple[runners.KernelTimer, str]]]:
+    """The engines ("cpu:<threads>", "emu", "cuda"), servers and kernel timers the sweep measures, closed
+    with ``stack``; what cannot start is skipped with its reason."""
+    engines: dict[str, Engine] = {}
+    servers: dict[str, runners.ServerProcess] = {}
+    kernel_timers: dict[str, tuple[runners.KernelTimer, str]] = {}
+    limits = Limits(max_items=max([*cfg.batches, *cfg.cuda_batches, 1]))
+    if "cpu" in cfg.backends and "engine" in cfg.scopes:
+        for t in cfg.threads:
+            eng = Engine(CpuBackend(workers=t), limits)
+            stack.callback(eng.close)
+            engines[f"cpu:{t}"] = eng
+    for name in ("emu", "cuda"):
+        if name in cfg.backends and "engine" in cfg.scopes:
+            try:
+                from verifier.selftest import run_selftest
+
+                backend = create_backend(name)
+                run_selftest(backend)
+                eng = Engine(backend, limits)
+                stack.callback(eng.close)
+                engines[name] = eng
+            except VerifierError as exc:
+                skip(name, "engine", str(exc))
+    if "cuda" in cfg.backends and "kernel" in cfg.scopes:
+        for kind in cfg.kinds:
+            timer, source, why = runners.kernel_timer(kind)
+            if timer is None:
+                skip("cuda", "kernel", why, kind)
+            else:
+                kernel_timers[kind] = (timer, source)
+    elif "kernel" in cfg.scopes and "cuda" not in cfg.backends:
+        skip("cuda", "kernel", "backend cuda not asked for")
+    if "grpc" in cfg.scopes:
+        unavailable = {s["backend"] for s in skipped if s["scope"] == "engine"}
+        for name in cfg.backends:
+            if name in ("emu", "cuda") and name in unavailable:
+                skip(name, "grpc", "backend unavailable (see engine)")
+                continue
+            try:
+                servers[name] = runners.ServerProcess(name)
+                stack.callback(servers[name].close)
+            except (RuntimeError, OSError) as exc:
+                skip(name, "grpc", str(exc))
+    return engines, servers, kernel_timers
+
+
+def _measure_tasks(cfg: SweepConfig, tasks: list[_Task], skip: _Skip) -> list[Record]:
+    """Each task's record, in order; a task that fails (other than with wrong verdicts) is skipped."""
+    progress = Progress(len(tasks), enabled=cfg.progress)
+    results: list[Record] = []
+    workloads: dict[tuple[str, int], Workload] = {}
+    top = max([*cfg.batches, *cfg.cuda_batches, 1])
+    try:
+        for task in tasks:
+            progress.step(task.label)
+            key = (task.kind, task.param)
+            if key not in workloads:
+                workloads[key] = _workload(task.kind, task.param, min(POOL, top), cfg.seed)
+            try:
+                sample = task.run(workloads[key])
+            except VerdictMismatchError:
+                raise  # wrong answers: no figure of this run can be trusted
+            except Exception as exc:  # noqa: BLE001  e.g. out of device memory at 2^20: the rest goes on
+                skip(
+                    task.fields["backend"],
+                    task.fields["scope"],
+                    f"batch {task.batch}, {_param_field(task.kind)} {task.param}: {type(exc).__name__}: {exc}",
+                    task.kind,
+                )
+                progress.advance()
+                continue
+            results.append(
+                {
+                    "kind": task.kind,
+                    **task.fields,
+                    "batch": task.batch,
+                    _param_field(task.kind): task.param,
+                    **sample.summary(),
+                    "valid_count": sample.valid,
+                    "invalid_count": task.batch - sample.valid,
+                }
+            )
+            progress.advance()
+    finally:
+        progress.close()
+    return results
 
 
 def _plan(

@@ -141,7 +141,7 @@ class MerkleWorkload:
         leaf_hashes = [rng.bytes(32) for _ in range(k)]
         randoms = iter(np.frombuffer(rng.bytes(32 * k * depth), dtype=np.uint8).reshape(-1, 32))
         paths: list[list[bytes]] = [[] for _ in range(k)]
-        level = {int(idx): h for idx, h in zip(indices, leaf_hashes)}
+        level = {int(idx): h for idx, h in zip(indices, leaf_hashes, strict=True)}
         node_of = [int(i) for i in indices]
         for _ in range(depth):
             # a sibling not on any pool path is a random hash
