@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 import verifier
 from tests.support import cometbft_ref as ref
 from tests.support.cometbft import real_commit_doc, real_validators_doc
-from tests.support.harness import RunningServer, running_server
+from tests.support.harness import GatedCpu, RunningServer, running_server
 from tests.support.vectors import cometbft_real_commits
 from verifier import cometbft as cb
 from verifier import convert
@@ -182,7 +183,7 @@ def test_registered_set_by_hash_and_eviction(
     info = stub.GetInfo(pb2.GetInfoRequest()).validator_sets
     assert (info.registered, info.max_sets, info.key_store_rows - info.key_store_free) == (2, 2, 11)
     # The newest two are held: a commit refers to its set by hash only.
-    for g, h in zip(gens[1:], hashes[1:]):
+    for g, h in zip(gens[1:], hashes[1:], strict=True):
         r = client.verify_commit(json.dumps(g.commit_json()), validator_set_hash=h)
         assert r.valid and r.validators_hash == h and r.total_power == sum(v.power for v in g.validators)
     # The first was evicted (max_validator_sets=2): NOT_FOUND naming the hash.
@@ -324,8 +325,8 @@ def test_expected_height_block_id_and_trust_level(client: Client) -> None:
 
 
 def test_many_concurrent_commits_all_answered(client: Client, local_verify: cb.VerifyFn) -> None:
-    """More concurrent commits than the loop's default executor has threads: each walk waits on the
-    scheduler, which must still find a thread to run the batch (a shared executor would deadlock)."""
+    """More concurrent commits than the server has worker threads: each is planned on a worker, awaits its
+    batch on the event loop and is finished on a worker, so every one is answered, right."""
     import concurrent.futures
 
     rng = random.Random(10)
@@ -340,6 +341,41 @@ def test_many_concurrent_commits_all_answered(client: Client, local_verify: cb.V
         got = [f.result(timeout=120) for f in futures]
     for k, r in enumerate(got):
         assert_same(r, want[k % 8], f"call {k}")
+
+
+def test_commits_waiting_for_their_batch_hold_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan, await, finish: with the backend held, twice as many commits as the server has worker threads
+    all reach the scheduler (none holds a thread while its batch waits), and all are answered once it
+    is let go."""
+    import concurrent.futures
+    import threading
+
+    from verifier.scheduler import Scheduler
+
+    gated = GatedCpu()
+    gated.install(monkeypatch)
+    waiting = threading.Semaphore(0)
+    inner = Scheduler.verify
+
+    async def counting(self: Scheduler, *args: Any, **kwargs: Any) -> Any:
+        waiting.release()
+        return await inner(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scheduler, "verify", counting)
+    gen = ref.generate(random.Random(11), 8, p_absent=0.0, p_nil=0.0)
+    commit, vals = json.dumps(gen.commit_json()), json.dumps(ref.validators_json(gen.validators))
+    # More than any pool of the server has threads (the old commit pool had one per core, at least 4).
+    n = 2 * max(4, os.cpu_count() or 1) + 4
+    with running_server() as srv, Client(srv.target, timeout=60) as cl:
+        gated.open.clear()
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            futures = [pool.submit(cl.verify_commit, commit, vals) for _ in range(n)]
+            for k in range(n):
+                assert waiting.acquire(timeout=30), f"only {k} of {n} commits reached the scheduler"
+            assert not any(f.done() for f in futures)
+            gated.open.set()
+            results = [f.result(timeout=60) for f in futures]
+    assert all(r.valid for r in results) and len(results) == n
 
 
 def test_commit_metrics(server: RunningServer, client: Client) -> None:
