@@ -49,9 +49,9 @@ def test_commit_round_trip_through_protobuf_bytes() -> None:
         assert call.mode == cb.Mode.FULL and call.priority == Priority.CONSENSUS and call.height is None
         # Sign bytes from the protobuf form equal those from the JSON form, byte for byte.
         idx = [i for i, s in enumerate(commit.signatures) if not s.absent]
-        assert call.commit.vote_sign_bytes_many(commit.header.chain_id, idx) == commit.vote_sign_bytes_many(  # type: ignore[union-attr]
+        assert call.commit.vote_sign_bytes_many(commit.header.chain_id, idx) == commit.vote_sign_bytes_many(
             commit.header.chain_id,
-            idx,  # type: ignore[union-attr]
+            idx,
         )
 
 

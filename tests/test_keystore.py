@@ -13,7 +13,7 @@ from verifier.batch import NO_KEY_SLOT
 from verifier.keystore import KeyStore, StoreLock
 
 
-def _started(target: Callable[[], None]) -> threading.Thread:
+def _started(target: Callable[[], object]) -> threading.Thread:
     t = threading.Thread(target=target, daemon=True)
     t.start()
     return t

@@ -56,6 +56,13 @@ def restore_root() -> Iterator[None]:
     root.setLevel(level)
 
 
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    """The record's structured fields (the attribute ``extra={logs.FIELDS: ...}`` set)."""
+    fields = getattr(record, logs.FIELDS)
+    assert isinstance(fields, dict)
+    return fields
+
+
 class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -66,10 +73,10 @@ class _Records(logging.Handler):
 
     def calls(self, method: str) -> list[dict[str, object]]:
         return [
-            r.fields
-            for r in self.records  # type: ignore[attr-defined]
-            if r.name == "verifier.access" and r.fields.get("method") == _SERVICE + method
-        ]  # type: ignore[attr-defined]
+            _fields(r)
+            for r in self.records
+            if r.name == "verifier.access" and _fields(r).get("method") == _SERVICE + method
+        ]
 
     def warnings(self) -> list[logging.LogRecord]:
         return [r for r in self.records if r.levelno == logging.WARNING]

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import nacl.signing
@@ -107,8 +108,11 @@ def _expect(code: grpc.StatusCode, match: str, call: object, request: object) ->
 
 
 def test_request_level_errors_name_field_and_numbers(stub: pb2_grpc.VerifierStub) -> None:
-    ok = dict(public_keys=PK * 2, signatures=b"\x00" * 128, messages=b"ab", message_lengths=[1, 1])
-    bad_cases = [
+    # Request fields as keyword arguments of the pb2 constructors (some deliberately out of range).
+    ok: dict[str, Any] = dict(
+        public_keys=PK * 2, signatures=b"\x00" * 128, messages=b"ab", message_lengths=[1, 1]
+    )
+    bad_cases: list[tuple[dict[str, Any], grpc.StatusCode, str]] = [
         (dict(ok, public_keys=PK), grpc.StatusCode.INVALID_ARGUMENT, "public_keys holds 32 bytes; 2 items"),
         (
             dict(ok, messages=b"abc"),
@@ -131,7 +135,7 @@ def test_request_level_errors_name_field_and_numbers(stub: pb2_grpc.VerifierStub
     ]
     for fields, code, match in bad_cases:
         _expect(code, match, stub.VerifySignatures, pb2.VerifySignaturesRequest(**fields))
-    merkle = dict(
+    merkle: dict[str, Any] = dict(
         leaf_indices=[0],
         tree_sizes=[1],
         path_hashes=b"",
@@ -163,7 +167,7 @@ def test_zip215_over_grpc_on_the_cpu_backend(stub: pb2_grpc.VerifierStub) -> Non
     from verifier import _selftest_vectors as kat
 
     cases = kat.ED25519_CASES
-    fields = dict(
+    fields: dict[str, Any] = dict(
         public_keys=b"".join(c.public_key for c in cases),
         signatures=b"".join(c.signature for c in cases),
         messages=b"".join(c.message for c in cases),

@@ -87,7 +87,8 @@ def _rejected_requests() -> list[tuple[str, bytes, grpc.StatusCode, str]]:
         ),
         (
             "VerifySignatures",
-            pb2.VerifySignaturesRequest(messages=big, message_lengths=[1], policy=7).SerializeToString(),
+            # policy=7 names no Policy: the wrong type is the point, the server must reject it.
+            pb2.VerifySignaturesRequest(messages=big, message_lengths=[1], policy=7).SerializeToString(),  # type: ignore[arg-type]
             grpc.StatusCode.INVALID_ARGUMENT,
             "policy: unknown value 7",
         ),

@@ -6,7 +6,10 @@ it, whatever the size (around the thresholds, odd splits) and dtype.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from verifier.backends.cuda import _module
@@ -27,8 +30,10 @@ def test_stage_copies_every_byte(dtype: type, monkeypatch: pytest.MonkeyPatch) -
         3 * (1 << 12) // item + 7,
         100_003,
     ):
-        src = rng.integers(0, 255, size=n).astype(dtype)
-        dst = np.zeros(n + 5, dtype=dtype)  # a view shorter than its buffer, as upload passes
+        src: npt.NDArray[Any] = rng.integers(0, 255, size=n).astype(dtype)
+        dst: npt.NDArray[Any] = np.zeros(
+            n + 5, dtype=dtype
+        )  # a view shorter than its buffer, as upload passes
         _module.stage(dst[:n], src)
         assert np.array_equal(dst[:n], src) and not dst[n:].any(), (np.dtype(dtype).name, n)
 

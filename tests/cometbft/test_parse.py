@@ -326,5 +326,5 @@ def test_timestamp_range_edges_accepted(engine_verify: cb.VerifyFn) -> None:
         commit = cb.parse_commit(gen.commit_json())
         assert commit.signatures[1].timestamp == (seconds, nanos)
         assert cb.verify_commit(None, vs, commit, verify=engine_verify).valid
-        sig = cb.make_commit_sig(2, e.address, cb.Timestamp(seconds, nanos), bytes(64), "s", 0)
-        assert sig.timestamp == (seconds, nanos)
+        made = cb.make_commit_sig(2, e.address, cb.Timestamp(seconds, nanos), bytes(64), "s", 0)
+        assert made.timestamp == (seconds, nanos)

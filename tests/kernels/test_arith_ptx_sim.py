@@ -36,6 +36,10 @@ def _load_tool(name: str) -> ModuleType:
 GEN = _load_tool("gen_arith_ptx")
 
 
+# C-level arrays (lists of 32-bit limbs) and scalars by name, as a primitive's statements see them.
+Env = dict[str, list[int] | int]
+
+
 class CarryUnset(AssertionError):
     pass
 
@@ -84,7 +88,7 @@ def run_stmt(code: list[str], regs: dict[str, int]) -> None:
             cf = new_cf
 
 
-def run_primitive(p: object, env: dict[str, list[int] | int]) -> int | None:
+def run_primitive(p: object, env: Env) -> int | None:
     """Run a generator ``Primitive`` with C-level arrays/scalars in ``env``; returns its return value."""
     if "r[i] = 0" in p.prologue:  # type: ignore[attr-defined]
         env["r"] = [0] * len(env["r"])  # type: ignore[arg-type]
@@ -126,6 +130,13 @@ def from_limbs(a: list[int]) -> int:
     return sum(w << (32 * i) for i, w in enumerate(a))
 
 
+def _result(env: Env) -> list[int]:
+    """``env["r"]``, the result array (run_primitive may have replaced it with a zeroed one)."""
+    r = env["r"]
+    assert isinstance(r, list)
+    return r
+
+
 def _values(rng: random.Random) -> list[int]:
     edge = [0, 1, 2**32 - 1, 2**256 - 1, 2**255 - 19, 2**255, 2**256 - 38, 2**224, 2**128 - 1]
     return (
@@ -141,27 +152,27 @@ def test_generated_ptx_semantics(rng: random.Random) -> None:
     for a in xs:
         b = rng.choice(xs)
         s = rng.choice([0, 1, 19, 38, 2**32 - 1, rng.getrandbits(32)])
-        env = {"r": [0] * 8, "a": to_limbs(a, 8), "b": to_limbs(b, 8), "c": 0}
+        env: Env = {"r": [0] * 8, "a": to_limbs(a, 8), "b": to_limbs(b, 8), "c": 0}
         assert run_primitive(prims["arith_add8_ptx"], env) == (a + b) >> 256
-        assert from_limbs(env["r"]) == (a + b) % 2**256
+        assert from_limbs(_result(env)) == (a + b) % 2**256
         env = {"r": [0] * 8, "a": to_limbs(a, 8), "b": to_limbs(b, 8), "c": 0}
         assert run_primitive(prims["arith_sub8_ptx"], env) == int(a < b)
-        assert from_limbs(env["r"]) == (a - b) % 2**256
+        assert from_limbs(_result(env)) == (a - b) % 2**256
         env = {"r": [0] * 8, "a": to_limbs(a, 8), "s": s, "c": 0}
         assert run_primitive(prims["arith_add8_u32_ptx"], env) == (a + s) >> 256
-        assert from_limbs(env["r"]) == (a + s) % 2**256
+        assert from_limbs(_result(env)) == (a + s) % 2**256
         env = {"r": [0] * 8, "a": to_limbs(a, 8), "s": s, "c": 0}
         assert run_primitive(prims["arith_sub8_u32_ptx"], env) == int(a < s)
-        assert from_limbs(env["r"]) == (a - s) % 2**256
+        assert from_limbs(_result(env)) == (a - s) % 2**256
         env = {"r": [0xDEADBEEF] * 9, "a": to_limbs(a, 8), "s": s, "c": to_limbs(b, 8)}
         run_primitive(prims["arith_mad8_u32_ptx"], env)
-        assert from_limbs(env["r"]) == b + a * s
+        assert from_limbs(_result(env)) == b + a * s
         env = {"r": [0xDEADBEEF] * 16, "a": to_limbs(a, 8), "b": to_limbs(b, 8)}
         run_primitive(prims["arith_mul8_ptx"], env)
-        assert from_limbs(env["r"]) == a * b
+        assert from_limbs(_result(env)) == a * b
         env = {"r": [0xDEADBEEF] * 16, "a": to_limbs(a, 8)}
         run_primitive(prims["arith_sqr8_ptx"], env)
-        assert from_limbs(env["r"]) == a * a
+        assert from_limbs(_result(env)) == a * a
 
 
 def test_no_carry_crosses_statements() -> None:
