@@ -65,7 +65,7 @@ ED25519_WANT = [
 def _check(out: str, want: list[tuple[str, str | None]]) -> list[dict[str, object]]:
     lines = [json.loads(line) for line in out.splitlines()]
     assert [r["line"] for r in lines] == list(range(1, len(want) + 1))
-    for record, (verdict, error) in zip(lines, want):
+    for record, (verdict, error) in zip(lines, want, strict=True):
         assert record["verdict"] == verdict, record
         assert record["valid"] is (verdict == "OK"), record
         if error:

@@ -184,7 +184,7 @@ def test_public_api_round_trip() -> None:
 def _many_signers(n: int, bad: tuple[int, ...] = ()) -> tuple[Ed25519Batch, list[bytes]]:
     keys = [nacl.signing.SigningKey(bytes([i % 256, i // 256]) * 16) for i in range(n)]
     msgs = [b"vote %d" % i for i in range(n)]
-    sigs = [k.sign(m).signature for k, m in zip(keys, msgs)]
+    sigs = [k.sign(m).signature for k, m in zip(keys, msgs, strict=True)]
     for i in bad:
         sigs[i] = bytes([sigs[i][0] ^ 4]) + sigs[i][1:]
     pks = [bytes(k.verify_key) for k in keys]

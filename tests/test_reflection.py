@@ -93,7 +93,7 @@ def test_each_version_lists_the_services_and_describes_them(server: RunningServe
         response,
     )
     assert {s.name for s in answers[0].list_services_response.service} == _SERVICES
-    for answer, symbol in zip(answers[1:], symbols):
+    for answer, symbol in zip(answers[1:], symbols, strict=True):
         assert answer.WhichOneof("message_response") == "file_descriptor_response", answer
         files = [
             descriptor_pb2.FileDescriptorProto.FromString(b)

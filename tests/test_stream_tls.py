@@ -42,32 +42,32 @@ def _request(n: int, bad: int | None = None) -> pb2.VerifySignaturesRequest:
 
 
 def test_stream_answers_every_batch_once_with_its_id() -> None:
-    with running_server(scheduler=SchedulerConfig(stream_window=2, max_queue_delay_us=2000)) as server:
-        with grpc.insecure_channel(server.target) as channel:
-            stub = pb2_grpc.VerifierStub(channel)
+    with (
+        running_server(scheduler=SchedulerConfig(stream_window=2, max_queue_delay_us=2000)) as server,
+        grpc.insecure_channel(server.target) as channel,
+    ):
+        stub = pb2_grpc.VerifierStub(channel)
 
-            def requests() -> Iterator[pb2.StreamRequest]:
-                for i in range(40):
-                    if i == 17:  # a malformed batch is answered with an error, the stream goes on
-                        yield pb2.StreamRequest(
-                            id=i,
-                            signatures=pb2.VerifySignaturesRequest(public_keys=b"x", message_lengths=[0]),
-                        )
-                    elif i % 3 == 0:
-                        proof = pb2.VerifyMerkleProofsRequest(
-                            leaf_hashes=b"h" * 32,
-                            leaf_indices=[0],
-                            tree_sizes=[1],
-                            path_lengths=[0],
-                            roots=b"h" * 32,
-                        )
-                        yield pb2.StreamRequest(id=i, merkle_proofs=proof)
-                    else:
-                        yield pb2.StreamRequest(
-                            id=i, signatures=_request(1 + i % 5, bad=0 if i % 2 else None)
-                        )
+        def requests() -> Iterator[pb2.StreamRequest]:
+            for i in range(40):
+                if i == 17:  # a malformed batch is answered with an error, the stream goes on
+                    yield pb2.StreamRequest(
+                        id=i,
+                        signatures=pb2.VerifySignaturesRequest(public_keys=b"x", message_lengths=[0]),
+                    )
+                elif i % 3 == 0:
+                    proof = pb2.VerifyMerkleProofsRequest(
+                        leaf_hashes=b"h" * 32,
+                        leaf_indices=[0],
+                        tree_sizes=[1],
+                        path_lengths=[0],
+                        roots=b"h" * 32,
+                    )
+                    yield pb2.StreamRequest(id=i, merkle_proofs=proof)
+                else:
+                    yield pb2.StreamRequest(id=i, signatures=_request(1 + i % 5, bad=0 if i % 2 else None))
 
-            answers = {r.id: r for r in stub.VerifyStream(requests(), timeout=60)}
+        answers = {r.id: r for r in stub.VerifyStream(requests(), timeout=60)}
     assert sorted(answers) == list(range(40))
     assert answers[17].WhichOneof("result") == "error"
     assert answers[17].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
@@ -84,13 +84,12 @@ def test_stream_answers_every_batch_once_with_its_id() -> None:
 
 
 def test_expired_deadline_is_deadline_exceeded() -> None:
-    with running_server() as server:
-        with grpc.insecure_channel(server.target) as channel:
-            stub = pb2_grpc.VerifierStub(channel)
-            with pytest.raises(grpc.RpcError) as info:
-                stub.VerifySignatures(_request(2000), timeout=0.001)
-            assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-            assert stub.VerifySignatures(_request(3), timeout=30).all_valid  # and the server is fine
+    with running_server() as server, grpc.insecure_channel(server.target) as channel:
+        stub = pb2_grpc.VerifierStub(channel)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.VerifySignatures(_request(2000), timeout=0.001)
+        assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert stub.VerifySignatures(_request(3), timeout=30).all_valid  # and the server is fine
 
 
 @pytest.fixture(scope="module")

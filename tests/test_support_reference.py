@@ -30,7 +30,7 @@ def test_constants_and_small_order_points() -> None:
     assert ref.P == 2**255 - 19
     assert ref.L == 2**252 + 27742317777372353535851937790883648493
     assert ref.ORDER8_Y == (_LIBSODIUM_ORDER8_Y, ref.P - _LIBSODIUM_ORDER8_Y)
-    assert ref.LIBSODIUM_BLOCKLIST == {0, 1, ref.P - 1, ref.P, ref.P + 1, *ref.ORDER8_Y}
+    assert {0, 1, ref.P - 1, ref.P, ref.P + 1, *ref.ORDER8_Y} == ref.LIBSODIUM_BLOCKLIST
     assert len(ref.SMALL_ORDER_POINTS) == 8
     orders = []
     for t in ref.SMALL_ORDER_POINTS:
@@ -223,10 +223,10 @@ def test_ed25519_fault_batch_matches_pynacl_20000() -> None:
         != (batch.expected_libsodium[i] is Verdict.OK)
     ]
     assert not wrong, f"seed={seed}: {len(wrong)} labels PyNaCl disagrees with, e.g. {wrong[:3]}"
-    for lib, zip_ in zip(batch.expected_libsodium, batch.expected_zip215):
+    for lib, zip_ in zip(batch.expected_libsodium, batch.expected_zip215, strict=True):
         assert lib is not Verdict.OK or zip_ is Verdict.OK
     # Both outcomes of the torsioned-key constructions occur (libsodium has no subgroup check).
-    seen = {(k, lib) for k, lib in zip(batch.kinds, batch.expected_libsodium)}
+    seen = {(k, lib) for k, lib in zip(batch.kinds, batch.expected_libsodium, strict=True)}
     for kind in ("torsion_key", "torsion_key_and_r"):
         assert (kind, Verdict.OK) in seen and (kind, Verdict.EQUATION_FAILED) in seen
 
@@ -264,7 +264,7 @@ def test_merkle_fault_batch(leaf_form: str) -> None:
     kinds = set(faults.MERKLE_FAULT_KINDS) - ({"leaf_hash_short"} if leaf_form == "data" else set())
     assert set(batch.kinds) == {"valid"} | kinds
     assert max(batch.built_tree_sizes) <= 20_000 and 1 in batch.built_tree_sizes
-    for i, (kind, want) in enumerate(zip(batch.kinds, batch.expected)):
+    for i, (kind, want) in enumerate(zip(batch.kinds, batch.expected, strict=True)):
         if kind == "valid":
             assert want is Verdict.OK, batch.describe(i)
         if kind in _ALWAYS_MALFORMED:

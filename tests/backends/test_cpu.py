@@ -68,7 +68,7 @@ def test_every_ed25519_vector(cpu: CpuBackend) -> None:
     )
     got = cpu.run(ED25519, batch, Policy.LIBSODIUM)
     wrong = []
-    for v, code in zip(vectors, got):
+    for v, code in zip(vectors, got, strict=True):
         verdict = Verdict(int(code))
         if (verdict is Verdict.OK) != v.expected_valid_libsodium:
             wrong.append(f"{v.name}: {verdict.name}, vector says valid={v.expected_valid_libsodium}")
@@ -90,7 +90,7 @@ def test_every_merkle_inclusion_vector(cpu: CpuBackend) -> None:
         leaf_hashes=[v.leaf_hash for v in vectors],
     )
     got = cpu.run(MERKLE, batch)
-    for v, code in zip(vectors, got):
+    for v, code in zip(vectors, got, strict=True):
         want = merkle_ref.verify_inclusion(v.leaf_index, v.tree_size, v.path, v.root, leaf_hash_=v.leaf_hash)
         assert Verdict(int(code)) is want, v.name
         assert (want is Verdict.OK) == (not v.want_err), v.name

@@ -60,7 +60,7 @@ def check_against_reference(
     batch = batch_of(pks, sigs, msgs)
     got = {pol: backend.run(ED25519, batch, pol) for pol in _POLICIES}
     wrong = []
-    for i, (pk, sig, msg) in enumerate(zip(pks, sigs, msgs)):
+    for i, (pk, sig, msg) in enumerate(zip(pks, sigs, msgs, strict=True)):
         for pol in _POLICIES:
             want = reference(pol, pk, sig, msg)
             if int(got[pol][i]) != want:
@@ -88,7 +88,7 @@ def test_every_vector_both_policies(backend: Backend, cpu_reference: Backend | N
     got = check_against_reference(backend, pks, sigs, msgs, "vector")
     wrong = [
         f"{v.name}: {Verdict(int(c)).name} but the vector says valid={v.expected_valid_libsodium}"
-        for v, c in zip(vectors, got[Policy.LIBSODIUM])
+        for v, c in zip(vectors, got[Policy.LIBSODIUM], strict=True)
         if (int(c) == Verdict.OK) != v.expected_valid_libsodium
     ]
     assert not wrong, wrong
@@ -184,7 +184,7 @@ def test_planted_faults_random(
     lib = backend.run(ED25519, uniq, Policy.LIBSODIUM)
     disagree = [
         i
-        for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages))  # type: ignore[attr-defined]
+        for i, (pk, sig, msg) in enumerate(zip(fb.public_keys, fb.signatures, fb.messages, strict=True))  # type: ignore[attr-defined]
         if (int(lib[i]) == Verdict.OK) != pynacl_accepts(pk, sig, msg)
     ]
     assert not disagree, [fb.describe(i) for i in disagree[:10]]  # type: ignore[attr-defined]

@@ -81,7 +81,7 @@ def test_transparency_dev_inclusion_vectors(verify: Verify) -> None:
         leaf_hashes=[v.leaf_hash for v in vectors],
     )
     got = verify(batch).tolist()
-    for v, verdict in zip(vectors, got):
+    for v, verdict in zip(vectors, got, strict=True):
         assert verdict == _ref(v.leaf_index, v.tree_size, v.leaf_hash, v.path, v.root), v.name
         assert (verdict != _OK) == v.want_err, v.name
     assert len(vectors) == 49
@@ -102,7 +102,7 @@ def test_rfc6962_reference_tree(verify: Verify, leaf_form: str) -> None:
         **kw,
     )
     got = verify(batch).tolist()
-    for (p, size, root), verdict in zip(cases, got):
+    for (p, size, root), verdict in zip(cases, got, strict=True):
         want = _ref(p.leaf_index, p.tree_size, p.leaf_hash, p.path, root)
         assert verdict == want, (p.name, size)
         assert (verdict == _OK) == (size == p.tree_size), (p.name, size)

@@ -67,7 +67,7 @@ def ref_verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8
     return np.array(
         [
             verify_zip215(bytes(pk), bytes(sig), msg)
-            for pk, sig, msg in zip(public_keys, signatures, messages)
+            for pk, sig, msg in zip(public_keys, signatures, messages, strict=True)
         ],
         dtype=np.uint8,
     )
@@ -136,9 +136,9 @@ def fixed_commit(
     n: int, flags: Sequence[int], powers: Sequence[int]
 ) -> tuple[ref.Generated, cb.ValidatorSet]:
     gen = ref.generate(random.Random(11), n, p_absent=0, p_nil=0)
-    vals = [ref.RefValidator(v.pub_key, p) for v, p in zip(gen.validators, powers)]
+    vals = [ref.RefValidator(v.pub_key, p) for v, p in zip(gen.validators, powers, strict=True)]
     entries = []
-    for v, e, f in zip(vals, gen.entries, flags):
+    for v, e, f in zip(vals, gen.entries, flags, strict=True):
         if f == ref.ABSENT:
             entries.append(ref.RefEntry(ref.ABSENT, b"", (-62135596800, 0), b""))
             continue

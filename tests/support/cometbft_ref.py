@@ -233,7 +233,7 @@ class RefOutcome:
     checked: tuple[int, ...] = ()
 
 
-def ref_tally(
+def ref_tally(  # noqa: C901 - mirrors types/validation.go branch for branch, on purpose
     mode: str,
     validators: Sequence[RefValidator],
     entries: Sequence[RefEntry],
@@ -311,9 +311,9 @@ def ref_tally(
         if mode != "full" and got > needed:
             break
 
-    good = [sig_ok(i, key) for i, key in zip(checked, keys)]
-    bad = [i for i, ok in zip(checked, good) if not ok]
-    signed = sum(p for p, ok in zip(powers, good) if ok)
+    good = [sig_ok(i, key) for i, key in zip(checked, keys, strict=True)]
+    bad = [i for i, ok in zip(checked, good, strict=True) if not ok]
+    signed = sum(p for p, ok in zip(powers, good, strict=True) if ok)
     power_error = RefOutcome("INSUFFICIENT_POWER") if got <= needed else None
     sig_error = RefOutcome("INVALID_SIGNATURE", index=bad[0]) if bad else None
     if len(entries) >= 2:
@@ -483,7 +483,7 @@ def generate(
     else:
         raise ValueError(powers)
     chosen = rng.sample(range(len(keys)), n)
-    vals = [RefValidator(bytes(keys[k].verify_key), p) for k, p in zip(chosen, pw)]
+    vals = [RefValidator(bytes(keys[k].verify_key), p) for k, p in zip(chosen, pw, strict=True)]
     order = sorted(range(n), key=lambda i: (-vals[i].power, vals[i].address))
     vals = [vals[i] for i in order]
     signers = {bytes(keys[k].verify_key): keys[k] for k in chosen}
@@ -519,7 +519,7 @@ def generate(
         plant(rng, vals, entries, i, rng.choice(list(bad_kinds)), chain_id, height, round_, signers)
         bad.add(i)
         notes.append(f"bad signature at {i}")
-    signer = [b"" if e.flag == ABSENT else v.pub_key for v, e in zip(vals, entries)]
+    signer = [b"" if e.flag == ABSENT else v.pub_key for v, e in zip(vals, entries, strict=True)]
     return Generated(
         chain_id, height, round_, block_hash, parts_total, parts_hash, vals, entries, bad, notes, signer
     )

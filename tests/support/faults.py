@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nacl.bindings as _nb
@@ -162,7 +162,7 @@ class Ed25519FaultBatch:
             raise ValueError(f"{len(got)} verdicts for {len(want)} items")
         return [
             f"{self.describe(i)} got={_vname(int(g))}"
-            for i, (g, w) in enumerate(zip(got, want))
+            for i, (g, w) in enumerate(zip(got, want, strict=True))
             if int(g) != w
         ]
 
@@ -469,7 +469,7 @@ class MerkleFaultBatch:
             raise ValueError(f"{len(got)} verdicts for {len(self.expected)} proofs")
         return [
             f"{self.describe(i)} got={_vname(int(g))}"
-            for i, (g, w) in enumerate(zip(got, self.expected))
+            for i, (g, w) in enumerate(zip(got, self.expected, strict=True))
             if int(g) != w
         ]
 
@@ -482,6 +482,77 @@ def _tree_sizes(rng: random.Random, trees: int, max_leaves: int) -> list[int]:
     while len(sizes) < trees:
         sizes.append(rng.randint(1, max_leaves))
     return sizes
+
+
+@dataclasses.dataclass
+class _Proof:
+    """One proof being mutated by a fault kind."""
+
+    idx: int
+    size: int
+    path: list[bytes]
+    root: bytes
+    leaf: bytes
+
+
+def _set(
+    **fields: Callable[[_Proof, random.Random, Any], Any],
+) -> Callable[[_Proof, random.Random, Any], None]:
+    """A mutation that sets each named field of the proof to its function's value (computed in order)."""
+
+    def mutate(p: _Proof, rng: random.Random, tree: Any) -> None:
+        for name, value in fields.items():
+            setattr(p, name, value(p, rng, tree))
+
+    return mutate
+
+
+def _path_at(change: Callable[[bytes, random.Random], bytes]) -> Callable[[_Proof, random.Random, Any], None]:
+    """A mutation of one random hash of the path."""
+
+    def mutate(p: _Proof, rng: random.Random, tree: Any) -> None:
+        j = rng.randrange(len(p.path))
+        p.path[j] = change(p.path[j], rng)
+
+    return mutate
+
+
+def _remove_hash(p: _Proof, rng: random.Random, tree: Any) -> None:
+    del p.path[rng.randrange(len(p.path))]
+
+
+def _insert_hash(p: _Proof, rng: random.Random, tree: Any) -> None:
+    extra = rng.choice([rng.randbytes(32), p.root, tree.leaf_hash(0)])
+    p.path.insert(rng.randrange(len(p.path) + 1), extra)
+
+
+# Fault kind -> how it changes a valid proof (kinds not here leave it as it is).
+_MERKLE_MUTATIONS: dict[str, Callable[[_Proof, random.Random, Any], None]] = {
+    "index_plus_1": _set(idx=lambda p, r, t: p.idx + 1),
+    "index_minus_1": _set(idx=lambda p, r, t: (p.idx - 1) % 2**64),
+    "index_doubled": _set(idx=lambda p, r, t: p.idx * 2),
+    "index_ge_size": _set(idx=lambda p, r, t: p.size + r.randrange(1000)),
+    "index_max_u64": _set(idx=lambda p, r, t: _U64_MAX),
+    "size_plus_1": _set(size=lambda p, r, t: p.size + 1),
+    "size_minus_1": _set(size=lambda p, r, t: p.size - 1),
+    "size_doubled": _set(size=lambda p, r, t: p.size * 2),
+    "size_halved": _set(size=lambda p, r, t: p.size // 2),
+    "size_zero": _set(idx=lambda p, r, t: 0, size=lambda p, r, t: 0),
+    "size_max_u64": _set(size=lambda p, r, t: _U64_MAX),
+    "path_bit_flip": _path_at(lambda h, r: _flip(h, r.randrange(256))),
+    "path_hash_removed": _remove_hash,
+    "path_hash_inserted": _insert_hash,
+    "path_hash_short": _path_at(lambda h, r: h[:31]),
+    "path_hash_long": _path_at(lambda h, r: h + r.randbytes(1)),
+    "wrong_root": _set(root=lambda p, r, t: r.randbytes(32)),
+    "root_bit_flip": _set(root=lambda p, r, t: _flip(p.root, r.randrange(256))),
+    "root_short": _set(root=lambda p, r, t: p.root[:31]),
+    # empty data: one byte
+    "wrong_leaf": _set(
+        leaf=lambda p, r, t: _flip(p.leaf, r.randrange(8 * len(p.leaf))) if p.leaf else b"\x00"
+    ),
+    "leaf_hash_short": _set(leaf=lambda p, r, t: p.leaf[:31]),
+}
 
 
 def make_merkle_batch(
@@ -526,54 +597,13 @@ def make_merkle_batch(
         idx = rng.randrange(tree.size)
         size, path, root = tree.size, tree.inclusion_path(idx), tree.root
         leaf = tree.leaf_hash(idx) if leaf_form == "hash" else data[idx]
-        if kind == "index_plus_1":
-            idx += 1
-        elif kind == "index_minus_1":
-            idx = (idx - 1) % 2**64
-        elif kind == "index_doubled":
-            idx *= 2
-        elif kind == "index_ge_size":
-            idx = size + rng.randrange(1000)
-        elif kind == "index_max_u64":
-            idx = _U64_MAX
-        elif kind == "size_plus_1":
-            size += 1
-        elif kind == "size_minus_1":
-            size -= 1
-        elif kind == "size_doubled":
-            size *= 2
-        elif kind == "size_halved":
-            size //= 2
-        elif kind == "size_zero":
-            idx, size = 0, 0
-        elif kind == "size_max_u64":
-            size = _U64_MAX
-        elif kind in _PATH_KINDS and not path:
+        if kind in _PATH_KINDS and not path:
             kind = "path_hash_inserted"  # only trees of one leaf: nothing to mutate
-        if kind == "path_bit_flip":
-            j = rng.randrange(len(path))
-            path[j] = _flip(path[j], rng.randrange(256))
-        elif kind == "path_hash_removed":
-            del path[rng.randrange(len(path))]
-        elif kind == "path_hash_inserted":
-            extra = rng.choice([rng.randbytes(32), root, tree.leaf_hash(0)])
-            path.insert(rng.randrange(len(path) + 1), extra)
-        elif kind == "path_hash_short":
-            j = rng.randrange(len(path))
-            path[j] = path[j][:31]
-        elif kind == "path_hash_long":
-            j = rng.randrange(len(path))
-            path[j] = path[j] + rng.randbytes(1)
-        elif kind == "wrong_root":
-            root = rng.randbytes(32)
-        elif kind == "root_bit_flip":
-            root = _flip(root, rng.randrange(256))
-        elif kind == "root_short":
-            root = root[:31]
-        elif kind == "wrong_leaf":
-            leaf = _flip(leaf, rng.randrange(8 * len(leaf))) if leaf else b"\x00"  # empty data: one byte
-        elif kind == "leaf_hash_short":
-            leaf = leaf[:31]
+        proof = _Proof(idx, size, path, root, leaf)
+        mutate = _MERKLE_MUTATIONS.get(kind)
+        if mutate is not None:
+            mutate(proof, rng, tree)
+        idx, size, path, root, leaf = proof.idx, proof.size, proof.path, proof.root, proof.leaf
         if leaf_form == "hash":
             verdict = _mref.verify_inclusion(idx, size, path, root, leaf_hash_=leaf)
         else:
