@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.support import cometbft_ref as ref
+from tests.support.cometbft import COMMIT_RESULT_FIELDS
 from verifier import cometbft as cb
 from verifier import convert, text
 from verifier.errors import InvalidRequestError, LimitExceededError
@@ -81,18 +82,7 @@ def test_commit_result_round_trip_keeps_zero_and_unset() -> None:
         wire = pb2.VerifyCommitResponse.FromString(convert.commit_response(result, "cpu").SerializeToString())
         back = convert.commit_result(wire)
         assert back.error == error  # index 0 stays 0; unset stays None
-        for field in (
-            "valid",
-            "mode",
-            "chain_id",
-            "height",
-            "signed_power",
-            "tallied_power",
-            "total_power",
-            "needed_power",
-            "statuses",
-            "validators_hash",
-        ):
+        for field in COMMIT_RESULT_FIELDS:  # error compared above, by its index rule
             assert getattr(back, field) == getattr(result, field), field
         assert back.verdicts.tolist() == [1, 255, 2] and wire.backend == "cpu"
     assert convert.commit_result(pb2.VerifyCommitResponse()).mode == cb.Mode.FULL  # unspecified reads as full

@@ -38,6 +38,16 @@ def _items(n: int, msg_len: int = 40) -> tuple[list[bytes], list[bytes], list[by
     return [PK] * n, [SK.sign(m).signature for m in msgs], msgs
 
 
+def _request(keys: list[bytes], sigs: list[bytes], msgs: list[bytes]) -> pb2.VerifySignaturesRequest:
+    """The items as one packed VerifySignaturesRequest."""
+    return pb2.VerifySignaturesRequest(
+        public_keys=b"".join(keys),
+        signatures=b"".join(sigs),
+        messages=b"".join(msgs),
+        message_lengths=[len(m) for m in msgs],
+    )
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
     with running_server(limits=Limits(max_items=500, max_message_bytes=64 * 1024)) as s:
@@ -207,14 +217,7 @@ def test_metrics_pass_promtool_check(server: RunningServer, stub: pb2_grpc.Verif
         print(f"\ntest_metrics_pass_promtool_check: skipped: {reason}")
         pytest.skip(reason)
     pks, sigs, msgs = _items(3)
-    stub.VerifySignatures(
-        pb2.VerifySignaturesRequest(
-            public_keys=b"".join(pks),
-            signatures=b"".join(sigs),
-            messages=b"".join(msgs),
-            message_lengths=[len(m) for m in msgs],
-        )
-    )
+    stub.VerifySignatures(_request(pks, sigs, msgs))
     stub.VerifyMerkleProofs(
         pb2.VerifyMerkleProofsRequest(
             leaf_indices=[0],
@@ -245,12 +248,7 @@ def test_empty_request_is_answered(stub: pb2_grpc.VerifierStub) -> None:
 def test_metrics_endpoint(server: RunningServer, stub: pb2_grpc.VerifierStub) -> None:
     keys, sigs, msgs = _items(3)
     stub.VerifySignatures(
-        pb2.VerifySignaturesRequest(
-            public_keys=b"".join(keys),
-            signatures=b"".join(sigs),
-            messages=b"".join(msgs),
-            message_lengths=[len(m) for m in msgs],
-        ),
+        _request(keys, sigs, msgs),
         timeout=10,
     )
     assert server.server is not None
@@ -279,12 +277,7 @@ def test_an_internal_bug_is_internal_not_the_callers_fault(monkeypatch: pytest.M
     monkeypatch.setattr("verifier.server.select_backend", lambda name: BuggyCpu())
     with running_server() as srv, grpc.insecure_channel(srv.target) as channel:
         keys, sigs, msgs = _items(3)
-        request = pb2.VerifySignaturesRequest(
-            public_keys=b"".join(keys),
-            signatures=b"".join(sigs),
-            messages=b"".join(msgs),
-            message_lengths=[len(m) for m in msgs],
-        )
+        request = _request(keys, sigs, msgs)
         with pytest.raises(grpc.RpcError) as info:
             pb2_grpc.VerifierStub(channel).VerifySignatures(request, timeout=30)
         assert info.value.code() == grpc.StatusCode.INTERNAL
@@ -386,12 +379,7 @@ def test_every_rpc_is_in_the_request_metrics_and_streams_per_message(server: Run
     }
     before = {k: _sample(server, name, **labels) for k, (name, labels) in counters.items()}
     keys, sigs, msgs = _items(2)
-    batch = pb2.VerifySignaturesRequest(
-        public_keys=b"".join(keys),
-        signatures=b"".join(sigs),
-        messages=b"".join(msgs),
-        message_lengths=[len(m) for m in msgs],
-    )
+    batch = _request(keys, sigs, msgs)
     with grpc.insecure_channel(server.target) as channel:
         answers = list(
             pb2_grpc.VerifierStub(channel).VerifyStream(

@@ -23,7 +23,7 @@ import pytest
 
 import verifier
 from tests.support import cometbft_ref as ref
-from tests.support.cometbft import real_commit_doc, real_validators_doc
+from tests.support.cometbft import COMMIT_RESULT_FIELDS, real_commit_doc, real_validators_doc
 from tests.support.harness import GatedCpu, RunningServer, running_server
 from tests.support.vectors import cometbft_real_commits
 from verifier import cometbft as cb
@@ -63,19 +63,7 @@ def local_verify() -> cb.VerifyFn:
 
 
 def assert_same(got: cb.CommitResult, want: cb.CommitResult, what: str) -> None:
-    for field in (
-        "valid",
-        "error",
-        "mode",
-        "chain_id",
-        "height",
-        "signed_power",
-        "tallied_power",
-        "total_power",
-        "needed_power",
-        "statuses",
-        "validators_hash",
-    ):
+    for field in COMMIT_RESULT_FIELDS:
         assert getattr(got, field) == getattr(want, field), (
             f"{what}: {field}: {getattr(got, field)!r} != {getattr(want, field)!r}"
         )

@@ -14,9 +14,9 @@ from typing import cast
 import numpy as np
 import pytest
 
-from tests.support import ed25519_ref, merkle_ref
+from tests.support import ed25519_ref
 from tests.support.backends import Backends
-from tests.support.vectors import ed25519_vectors, merkle_inclusion_vectors, rfc6962_tree
+from tests.support.vectors import ed25519_vectors
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import Ed25519Batch, MerkleBatch
 from verifier.errors import UnsupportedPolicyError
@@ -78,50 +78,6 @@ def test_every_ed25519_vector(cpu: CpuBackend) -> None:
                 wrong.append(f"{v.name}: reason {verdict.name}, reference says {want.name}")
     assert not wrong, wrong
     assert len(vectors) >= 1000 and int(np.count_nonzero(got != Verdict.OK)) > 50
-
-
-def test_every_merkle_inclusion_vector(cpu: CpuBackend) -> None:
-    vectors = merkle_inclusion_vectors()
-    batch = MerkleBatch.from_items(
-        [v.leaf_index for v in vectors],
-        [v.tree_size for v in vectors],
-        [list(v.path) for v in vectors],
-        [v.root for v in vectors],
-        leaf_hashes=[v.leaf_hash for v in vectors],
-    )
-    got = cpu.run(MERKLE, batch)
-    for v, code in zip(vectors, got, strict=True):
-        want = merkle_ref.verify_inclusion(v.leaf_index, v.tree_size, v.path, v.root, leaf_hash_=v.leaf_hash)
-        assert Verdict(int(code)) is want, v.name
-        assert (want is Verdict.OK) == (not v.want_err), v.name
-
-
-@pytest.mark.parametrize("form", ["leaf_hashes", "leaves"])
-def test_rfc6962_tree_proofs(cpu: CpuBackend, form: str) -> None:
-    tree = rfc6962_tree()
-    proofs = tree.inclusion_proofs
-    leaf = (
-        {"leaf_hashes": [p.leaf_hash for p in proofs]}
-        if form == "leaf_hashes"
-        else {"leaves": [p.leaf for p in proofs]}
-    )
-    batch = MerkleBatch.from_items(
-        [p.leaf_index for p in proofs],
-        [p.tree_size for p in proofs],
-        [list(p.path) for p in proofs],
-        [tree.roots[p.tree_size] for p in proofs],
-        **leaf,
-    )
-    assert (cpu.run(MERKLE, batch) == Verdict.OK).all()
-    # Each proof against the next tree size's root: a mismatch or a wrong-shaped proof, never OK.
-    shifted = MerkleBatch.from_items(
-        [p.leaf_index for p in proofs],
-        [p.tree_size for p in proofs],
-        [list(p.path) for p in proofs],
-        [tree.roots[p.tree_size % 8 + 1] for p in proofs],
-        **leaf,
-    )
-    assert (cpu.run(MERKLE, shifted) == Verdict.ROOT_MISMATCH).all()
 
 
 @pytest.mark.slow

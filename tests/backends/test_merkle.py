@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.backends import Verify, merkle_ways
 from tests.support.faults import MERKLE_FAULT_KINDS, make_merkle_batch
-from tests.support.merkle_ref import Tree, leaf_hash, node_hash, verify_inclusion
+from tests.support.merkle_ref import Tree, leaf_hash, root_from_path, verify_inclusion
 from tests.support.vectors import merkle_inclusion_vectors, rfc6962_tree
 from verifier.backends.base import Backend
 from verifier.batch import MerkleBatch
@@ -37,30 +37,6 @@ _OK, _MALFORMED, _MISMATCH = int(Verdict.OK), int(Verdict.MALFORMED_PROOF), int(
 
 
 # ------------------------------------------------------------------------------------------- reference
-
-
-def _spec_root(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes | None:
-    """The root that docs/RULES.md section 3's loop computes, or None where it rejects the shape.
-
-    merkle_ref.verify_inclusion gives only the verdict; the shape tests need the root itself to build
-    accepting proofs for trees far too large to build (sizes up to 2^64 - 1).
-    """
-    if index >= size:
-        return None
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return r if sn == 0 else None
 
 
 def _ref(index: int, size: int, leaf_hash_: bytes, path: Sequence[bytes], root: bytes) -> int:
@@ -172,7 +148,7 @@ def test_shape_and_directions_match_spec_loop_exhaustively(verify: Verify) -> No
             for plen in range(0, 9):
                 leaf = rng.randbytes(32)
                 path = [rng.randbytes(32) for _ in range(plen)]
-                spec = _spec_root(index, size, leaf, path)
+                spec = root_from_path(index, size, leaf, path)
                 for root in ([spec] if spec is not None else []) + [rng.randbytes(32)]:
                     idx.append(index)
                     sizes.append(size)
@@ -199,13 +175,13 @@ def test_shape_matches_spec_loop_at_64_bits(verify: Verify, seed: int) -> None:
         leaf = rng.randbytes(32)
         # the length the docs/RULES.md loop needs: grow until it stops being too short (or index is out of range)
         path: list[bytes] = []
-        while index < size and _spec_root(index, size, leaf, path) is None and len(path) < 64:
+        while index < size and root_from_path(index, size, leaf, path) is None and len(path) < 64:
             path.append(rng.randbytes(32))
         for delta in (0, -1, 1):
             p = path[: len(path) + delta] if delta <= 0 else path + [rng.randbytes(32)]
             if delta < 0 and not path:
                 continue
-            root = _spec_root(index, size, leaf, p) or rng.randbytes(32)
+            root = root_from_path(index, size, leaf, p) or rng.randbytes(32)
             idx.append(index)
             sizes.append(size)
             paths.append(p)

@@ -231,3 +231,19 @@ def check_against_reference(
                 assert r.verdict(i) is None
         out[mode] = r
     return out
+
+
+# The fields of a CommitResult that must survive every path (wire and back, JSON or protobuf input).
+COMMIT_RESULT_FIELDS = (
+    "valid",
+    "error",
+    "mode",
+    "chain_id",
+    "height",
+    "signed_power",
+    "tallied_power",
+    "total_power",
+    "needed_power",
+    "statuses",
+    "validators_hash",
+)

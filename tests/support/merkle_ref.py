@@ -68,6 +68,28 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def root_from_path(leaf_index: int, tree_size: int, leaf_hash_: bytes, path: Sequence[bytes]) -> bytes | None:
+    """The root that docs/RULES.md section 3's loop computes from a leaf hash and its path, or None where
+    it rejects the shape (index >= size, path too long or too short). The shape tests use it to build
+    accepting proofs for trees far too large to build (sizes up to 2^64 - 1)."""
+    if leaf_index >= tree_size:
+        return None
+    fn, sn, r = leaf_index, tree_size - 1, leaf_hash_
+    for p in path:
+        if sn == 0:
+            return None  # path too long
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None  # else: path too short
+
+
 def verify_inclusion(
     leaf_index: int,
     tree_size: int,
@@ -92,23 +114,10 @@ def verify_inclusion(
         raise ValueError("leaf_index and tree_size are unsigned")
     if leaf_index >= tree_size:
         return Verdict.MALFORMED_PROOF
-    fn, sn = leaf_index, tree_size - 1
-    for p in path:
-        if sn == 0:
-            return Verdict.MALFORMED_PROOF  # path too long
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        return Verdict.MALFORMED_PROOF  # path too short
-    return Verdict.OK if r == root else Verdict.ROOT_MISMATCH
+    computed = root_from_path(leaf_index, tree_size, r, path)
+    if computed is None:
+        return Verdict.MALFORMED_PROOF  # index >= size, or a path too long or too short
+    return Verdict.OK if computed == root else Verdict.ROOT_MISMATCH
 
 
 class Tree:
