@@ -25,6 +25,7 @@ def test_short_load_run_loses_nothing() -> None:
     assert report["items"] > 0 and report["latency_p99_s"] >= report["latency_p50_s"] > 0
 
 
+@pytest.mark.slow
 def test_short_commit_load_during_bulk_every_answer_right() -> None:
     """Commit callers (a valid commit and one with a planted bad signature, alternating) beside bulk
     callers: every commit answered, each with the right validity and error index."""
@@ -92,6 +93,7 @@ def _against(server: hostile.Server) -> list[str]:
     return ["--target", server.target, "--server-pid", str(server.pid), "--metrics-url", server.metrics_url]
 
 
+@pytest.mark.slow
 def test_flood_mode_starts_its_server_with_the_serve_args_and_refuses_every_flood_request(
     tmp_path: Path,
 ) -> None:
@@ -121,6 +123,7 @@ def test_commit_beside_bulk_mode_gets_valid_commits_and_right_bulk_verdicts(
     assert set(r) >= {"p99_budget_s", "p99_over_budget"}
 
 
+@pytest.mark.slow
 def test_deadlines_mode_counts_every_short_call_once(quick_server: hostile.Server, tmp_path: Path) -> None:
     r = _run_mode("deadlines", tmp_path, *_against(quick_server))
     short = r["short_calls"]
@@ -130,6 +133,7 @@ def test_deadlines_mode_counts_every_short_call_once(quick_server: hostile.Serve
     assert 0 <= short["share_ok_in_time"] <= 1
 
 
+@pytest.mark.slow
 def test_abandoned_mode_reads_the_servers_counters(quick_server: hostile.Server, tmp_path: Path) -> None:
     r = _run_mode("abandoned", tmp_path, *_against(quick_server))
     assert r["requests"] > 0 and r["items_sent"] == r["requests"] * r["items_per_request"], r
@@ -138,6 +142,7 @@ def test_abandoned_mode_reads_the_servers_counters(quick_server: hostile.Server,
     assert sum(r["requests_by_grpc_code"].values()) >= r["requests"] - 1, r  # the server saw the calls
 
 
+@pytest.mark.slow
 def test_stream_stall_mode_sends_without_reading_and_samples_rss(
     quick_server: hostile.Server, tmp_path: Path
 ) -> None:

@@ -65,6 +65,7 @@ def test_vector_counts() -> None:
     assert len(tree.leaves) == 8 and len(tree.inclusion_proofs) == 36 and sorted(tree.roots) == list(range(9))
 
 
+@pytest.mark.slow
 def test_ed25519_vectors_pynacl_and_reference_agree() -> None:
     """PyNaCl matches each vector's expectation; the reference's libsodium verdict is OK exactly when
     PyNaCl accepts; everything libsodium accepts, zip215 accepts."""
@@ -83,6 +84,7 @@ def test_ed25519_vectors_pynacl_and_reference_agree() -> None:
     assert not disagree, disagree
 
 
+@pytest.mark.slow
 def test_generated_items_reference_matches_labels_and_pynacl() -> None:
     """A few thousand fault-heavy items: the slow reference gives exactly the generator's verdict under
     both policies, and PyNaCl accepts exactly the libsodium-OK ones."""
@@ -206,6 +208,7 @@ def test_merkle_level_tree_matches_recursive_definition() -> None:
 # ------------------------------------------------------------------------------ fault generators
 
 
+@pytest.mark.slow
 def test_ed25519_fault_batch_matches_pynacl_20000() -> None:
     seed = faults.test_seed()
     print(f"seed={seed}")
