@@ -17,6 +17,7 @@ import pytest
 
 from verifier.backends.cpu import CpuBackend
 from verifier.bench import load_crossover, main, report, runners
+from verifier.bench.kinds import BENCH_KINDS
 from verifier.bench.suite import RunResult
 from verifier.bench.timing import VerdictMismatchError, measure, measure_concurrent
 from verifier.bench.workload import INVALID_EVERY, Ed25519Workload, MerkleWorkload
@@ -89,19 +90,22 @@ def test_json_schema(quick_run: tuple[int, Path, str]) -> None:
     datetime.datetime.fromisoformat(doc["date"])
     assert doc["environment"]["cores"] >= 1 and doc["environment"]["cpu"]
     assert doc["results"]
+    peers = {p for k in BENCH_KINDS.values() for p in k.peers}
+    param_fields = {k.param_field for k in BENCH_KINDS.values()}
+    assert {r["kind"] for r in doc["results"]} == set(BENCH_KINDS)  # every scheme is measured
     for r in doc["results"]:
-        assert r["kind"] in ("ed25519", "merkle")
-        assert r["backend"] in ("pynacl", "cryptography", "hashlib", "cpu", "emu", "cuda")
+        assert r["kind"] in BENCH_KINDS
+        assert r["backend"] in peers | {"cpu", "emu", "cuda"}
         assert r["scope"] in ("peer", "engine", "grpc", "kernel")
         assert isinstance(r["batch"], int) and r["batch"] >= 1
-        assert ("message_bytes" in r) == (r["kind"] == "ed25519")
-        assert ("depth" in r) == (r["kind"] == "merkle")
+        own = BENCH_KINDS[r["kind"]].param_field
+        assert own in r and not (param_fields - {own}) & set(r), r
         assert "threads" in r
         assert r["items_per_second"] > 0, r
         assert r["items_per_second_min"] <= r["items_per_second"] <= r["items_per_second_max"]
         assert r["repetitions"] == 2
         assert r["ratio"] is not None and r["ratio"] > 0
-        assert r["ratio_to"] == ("pynacl" if r["kind"] == "ed25519" else "hashlib")
+        assert r["ratio_to"] == BENCH_KINDS[r["kind"]].reference_peer
         if r["scope"] in ("engine", "grpc"):
             assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"]
         if r["scope"] == "grpc":
@@ -124,6 +128,10 @@ def test_every_scope_backend_and_thread_count_measured(quick_run: tuple[int, Pat
         ("merkle", "cpu", "engine", 1),
         ("merkle", "cpu", "engine", 2),
         ("merkle", "cpu", "grpc", None),
+        ("ecdsa-secp256k1", "coincurve", "peer", None),
+        ("ecdsa-secp256k1", "cpu", "engine", 2),
+        ("ecdsa-p256", "cryptography", "peer", None),
+        ("ecdsa-p256", "cpu", "grpc", None),
     ]:
         assert want in seen, want
     peers = [r for r in doc["results"] if r["scope"] == "peer" and r["backend"] == "pynacl"]

@@ -186,7 +186,12 @@ def test_verify_against_a_server(tmp_path: Path, capsys: pytest.CaptureFixture[s
         _check(capsys.readouterr().out, ED25519_WANT)
         assert main(["info", "--target", server.target]) == 0
         info = json.loads(capsys.readouterr().out)
-        assert info["backend"] == "cpu" and info["policies"] == ["libsodium", "zip215"]
+        assert info["backend"] == "cpu"
+        assert info["policies"] == ["fabric", "lax", "libsecp256k1", "libsodium", "openssl", "zip215"]
+        assert [s["name"] for s in info["schemes"]] == ["ed25519", "merkle", "ecdsa-secp256k1", "ecdsa-p256"]
+        assert (
+            info["schemes"][2]["policies"] == ["libsecp256k1", "lax"] and not info["schemes"][2]["on_device"]
+        )
 
 
 def test_info_local(capsys: pytest.CaptureFixture[str]) -> None:

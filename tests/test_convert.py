@@ -123,7 +123,7 @@ def test_enums_and_limits() -> None:
         convert.priority(7)
     big = pb2.VerifySignaturesRequest(message_lengths=[0] * 11)
     with pytest.raises(LimitExceededError, match="request has 11 items; the limit is 10"):
-        convert.wire(pb2.VerifySignaturesRequest).decode(big, 10)
+        convert.wire_of(big).decode(big, 10)
 
 
 def test_parse_reads_wire_bytes_and_names_the_message_it_is_not() -> None:

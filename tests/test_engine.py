@@ -162,6 +162,10 @@ def test_crossover_per_route() -> None:
         ("ed25519", "libsodium"): 0,
         ("ed25519", "zip215"): 0,
         ("merkle", ""): 0,
+        ("ecdsa-secp256k1", "libsecp256k1"): 0,
+        ("ecdsa-secp256k1", "lax"): 0,
+        ("ecdsa-p256", "openssl"): 0,
+        ("ecdsa-p256", "fabric"): 0,
     }
 
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import EcdsaBatch, Ed25519Batch, MerkleBatch
 from verifier.client import Client
 from verifier.engine import Engine, Limits
 from verifier.errors import (
@@ -27,7 +27,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.result import VerifyResult
-from verifier.schemes import ED25519, MERKLE
+from verifier.schemes import ED25519, MERKLE, ecdsa_scheme
 from verifier.verdict import Policy, Verdict
 
 __version__ = "0.1.0"
@@ -36,6 +36,9 @@ __all__ = [
     "__version__",
     "verify_ed25519",
     "verify_merkle",
+    "verify_ecdsa",
+    "ecdsa_scheme",
+    "EcdsaBatch",
     "get_engine",
     "Client",
     "Engine",
@@ -83,6 +86,27 @@ def verify_ed25519(
     """
     batch = Ed25519Batch.from_items(public_keys, signatures, messages)
     return get_engine(backend).verify(ED25519, batch, policy)
+
+
+def verify_ecdsa(
+    public_keys: Sequence[Any],
+    signatures: Sequence[Any],
+    digests: Sequence[Any] | None = None,
+    *,
+    messages: Sequence[Any] | None = None,
+    curve: str = "secp256k1",
+    policy: str | Policy | None = None,
+    backend: str = "auto",
+) -> VerifyResult:
+    """Verify n ECDSA signatures on ``curve`` (``secp256k1`` or ``p256``); one verdict per item, in order.
+
+    ``public_keys``: SEC 1 (33 or 65 bytes); ``signatures``: 64-byte r || s or DER; ``digests``: the
+    32-byte hashes signed, or ``messages``, hashed here with SHA-256. ``policy``: ``libsecp256k1``
+    (default) or ``lax`` on secp256k1, ``openssl`` (default) or ``fabric`` on P-256 (docs/RULES.md section
+    5). A key or digest of the wrong length is that item's ``MALFORMED_LENGTH``, not an exception.
+    """
+    batch = EcdsaBatch.from_items(public_keys, signatures, digests, messages=messages)
+    return get_engine(backend).verify(ecdsa_scheme(curve), batch, policy)
 
 
 def verify_merkle(

@@ -12,6 +12,8 @@ a per-item wrong length into a ``malformed`` flag (that item's verdict), never a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -21,6 +23,9 @@ import numpy.typing as npt
 from verifier.errors import InvalidRequestError
 
 __all__ = [
+    "DIGEST_SIZE",
+    "ECDSA_KEY_SIZES",
+    "EcdsaBatch",
     "Ed25519Batch",
     "Ed25519Columns",
     "MerkleBatch",
@@ -34,6 +39,8 @@ NO_KEY_SLOT = 0xFFFFFFFF  # Ed25519Batch.key_slots: no row (kernels/ec/key_store
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 HASH_SIZE = 32
+DIGEST_SIZE = 32  # an ECDSA item's digest: the 256-bit hash the ledger signed
+ECDSA_KEY_SIZES = (33, 65)  # SEC 1 compressed (02/03 || x) and uncompressed or hybrid (04/06/07 || x || y)
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -533,3 +540,158 @@ def _u64_column(values: Any, what: str, *, check_types: bool = False) -> U64:
             if not 0 <= v < 2**64:
                 raise InvalidRequestError(f"{what}[{i}] = {v} is outside [0, 2^64)")
     return np.array(values, dtype=np.uint64).reshape(-1)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EcdsaBatch:
+    """n ECDSA items (docs/RULES.md section 5): SEC 1 public keys and signatures (64-byte r || s or DER) of
+    any length, each column concatenated with n + 1 offsets, and a 32-byte digest per item.
+    ``malformed[i]`` marks an item whose digest is not 32 bytes or whose key is neither 33 nor 65 bytes:
+    its verdict is MALFORMED_LENGTH. Signatures of any length are carried as given (an encoding the
+    reference cannot parse is a verdict, not an error)."""
+
+    public_keys: U8  # (sum of key lengths,)
+    key_offsets: U64  # (n + 1,), from 0
+    signatures: U8  # (sum of signature lengths,)
+    signature_offsets: U64  # (n + 1,), from 0
+    digests: U8  # (n, 32)
+    malformed: Bool  # (n,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key_offsets", _rebased(self.key_offsets))
+        object.__setattr__(self, "signature_offsets", _rebased(self.signature_offsets))
+
+    def __len__(self) -> int:
+        return int(self.digests.shape[0])
+
+    @property
+    def form(self) -> str:
+        """Every ECDSA batch of one scheme merges with every other."""
+        return ""
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.public_keys.nbytes + self.signatures.nbytes + self.digests.nbytes)
+
+    def public_key(self, i: int) -> bytes:
+        return self.public_keys[int(self.key_offsets[i]) : int(self.key_offsets[i + 1])].tobytes()
+
+    def signature(self, i: int) -> bytes:
+        return self.signatures[int(self.signature_offsets[i]) : int(self.signature_offsets[i + 1])].tobytes()
+
+    def slice(self, start: int, stop: int) -> EcdsaBatch:
+        """Items [start, stop) as a batch of their own (offsets re-based to 0)."""
+        k0, k1 = int(self.key_offsets[start]), int(self.key_offsets[stop])
+        s0, s1 = int(self.signature_offsets[start]), int(self.signature_offsets[stop])
+        return EcdsaBatch(
+            public_keys=self.public_keys[k0:k1],
+            key_offsets=self.key_offsets[start : stop + 1] - np.uint64(k0),
+            signatures=self.signatures[s0:s1],
+            signature_offsets=self.signature_offsets[start : stop + 1] - np.uint64(s0),
+            digests=self.digests[start:stop],
+            malformed=self.malformed[start:stop],
+        )
+
+    def take(self, idx: npt.NDArray[np.intp]) -> EcdsaBatch:
+        """The items at positions ``idx``, in that order, as a new batch."""
+        keys, key_offsets = _gather_ragged(self.public_keys, self.key_offsets, idx)
+        sigs, sig_offsets = _gather_ragged(self.signatures, self.signature_offsets, idx)
+        return EcdsaBatch(keys, key_offsets, sigs, sig_offsets, self.digests[idx], self.malformed[idx])
+
+    @classmethod
+    def concat(cls, batches: Sequence[EcdsaBatch]) -> EcdsaBatch:
+        """One batch holding the items of ``batches`` in order (how the scheduler merges callers)."""
+        if len(batches) == 1:
+            return batches[0]
+        return cls(
+            public_keys=np.concatenate([b.public_keys for b in batches]),
+            key_offsets=_concat_offsets([b.key_offsets for b in batches]),
+            signatures=np.concatenate([b.signatures for b in batches]),
+            signature_offsets=_concat_offsets([b.signature_offsets for b in batches]),
+            digests=np.concatenate([b.digests for b in batches]),
+            malformed=np.concatenate([b.malformed for b in batches]),
+        )
+
+    @classmethod
+    def from_items(
+        cls,
+        public_keys: Sequence[Any],
+        signatures: Sequence[Any],
+        digests: Sequence[Any] | None = None,
+        *,
+        messages: Sequence[Any] | None = None,
+    ) -> EcdsaBatch:
+        """Items from Python objects: ``digests`` (32 bytes each), or ``messages``, hashed here with
+        SHA-256."""
+        if (digests is None) == (messages is None):
+            raise InvalidRequestError("give exactly one of digests and messages")
+        if messages is not None:
+            digests = [
+                hashlib.sha256(_as_bytes(m, f"messages[{i}]")).digest() for i, m in enumerate(messages)
+            ]
+        assert digests is not None
+        keys, key_offsets = _concat(public_keys, "public_keys")
+        sigs, sig_offsets = _concat(signatures, "signatures")
+        digest_rows, bad_digests = _fixed_column(digests, DIGEST_SIZE, "digests")
+        n = digest_rows.shape[0]
+        if key_offsets.shape[0] - 1 != n or sig_offsets.shape[0] - 1 != n:
+            raise InvalidRequestError(
+                f"columns differ in length: public_keys {key_offsets.shape[0] - 1}, "
+                f"signatures {sig_offsets.shape[0] - 1}, digests {n}"
+            )
+        key_lengths = np.diff(key_offsets)
+        bad_keys = ~np.isin(key_lengths, ECDSA_KEY_SIZES)
+        return cls(keys, key_offsets, sigs, sig_offsets, digest_rows, bad_digests | bad_keys)
+
+    @classmethod
+    def from_packed(
+        cls,
+        public_keys: bytes,
+        key_lengths: Any,
+        signatures: bytes,
+        signature_lengths: Any,
+        messages: bytes,
+        message_lengths: Any,
+        *,
+        hash_messages: bool = False,
+    ) -> EcdsaBatch:
+        """Wrap wire buffers: keys and signatures concatenated with their lengths, n digests (or, with
+        ``hash_messages``, n messages hashed here with SHA-256) concatenated with theirs."""
+        n = len(message_lengths)
+        for name, lengths in (("public_key_lengths", key_lengths), ("signature_lengths", signature_lengths)):
+            if len(lengths) != n:
+                raise InvalidRequestError(f"{name} has {len(lengths)} entries; message_lengths has {n}")
+        key_offsets = _offsets_from_lengths(
+            key_lengths, len(public_keys), "public_key_lengths", "public_keys"
+        )
+        sig_offsets = _offsets_from_lengths(
+            signature_lengths, len(signatures), "signature_lengths", "signatures"
+        )
+        msg_offsets = _offsets_from_lengths(message_lengths, len(messages), "message_lengths", "messages")
+        lengths = np.diff(msg_offsets)
+        if hash_messages:
+            digests = np.frombuffer(
+                b"".join(
+                    hashlib.sha256(messages[int(a) : int(b)]).digest()
+                    for a, b in itertools.pairwise(msg_offsets)
+                ),
+                dtype=np.uint8,
+            ).reshape(n, DIGEST_SIZE)
+            bad_digests = np.zeros(n, dtype=np.bool_)
+        else:
+            digests = np.zeros((n, DIGEST_SIZE), dtype=np.uint8)
+            bad_digests = lengths != DIGEST_SIZE
+            good = np.flatnonzero(~bad_digests)
+            if len(good):
+                raw = np.frombuffer(messages, dtype=np.uint8)
+                starts = msg_offsets[good].astype(np.int64)
+                digests[good] = raw[starts[:, None] + np.arange(DIGEST_SIZE)]
+        bad_keys = ~np.isin(np.diff(key_offsets), ECDSA_KEY_SIZES)
+        return cls(
+            np.frombuffer(public_keys, dtype=np.uint8),
+            key_offsets,
+            np.frombuffer(signatures, dtype=np.uint8),
+            sig_offsets,
+            digests,
+            bad_digests | bad_keys,
+        )

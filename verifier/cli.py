@@ -122,9 +122,14 @@ def _verifier(
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    scheme = schemes.scheme(args.kind)
-    verify, close = _verifier(args)
+    scheme = schemes.ecdsa_scheme(args.curve) if args.kind == "ecdsa" else schemes.scheme(args.kind)
     policy = getattr(args, "policy", None)
+    try:
+        scheme.parse_policy(policy)
+    except VerifierError as exc:
+        print(f"verifier verify: {exc}", file=sys.stderr)
+        return 2
+    verify, close = _verifier(args)
     try:
         with contextlib.ExitStack() as files:
             stream = sys.stdin if args.file == "-" else files.enter_context(open(args.file, encoding="utf-8"))
@@ -244,6 +249,10 @@ def info_dict(info: Any) -> dict[str, Any]:
         "backend": info.backend,
         "devices": [{f: _plain(getattr(d, f)) for f in _DEVICE_FIELDS} for d in info.devices],
         "policies": list(info.policies),
+        "schemes": [
+            {"name": s.name, "rpc": s.rpc, "policies": list(s.policies), "on_device": s.on_device}
+            for s in info.schemes
+        ],
     }
     for section, fields in _INFO_SECTIONS.items():
         part = getattr(info, section)
@@ -446,13 +455,18 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="verify JSON lines from a file or stdin")
     kinds = verify.add_subparsers(dest="kind", required=True)
-    for scheme in schemes.SCHEMES:
-        p = kinds.add_parser(scheme.name, help=f"one JSON object per line: {scheme.line.fields}")
+    ecdsa = [schemes.ecdsa_scheme(c) for c in schemes.CURVES]
+    # One subcommand per scheme, and `ecdsa --curve C` for the ECDSA schemes together.
+    for name, members in [(s.name, [s]) for s in schemes.SCHEMES] + [("ecdsa", ecdsa)]:
+        p = kinds.add_parser(name, help=f"one JSON object per line: {members[0].line.fields}")
         p.add_argument("file", nargs="?", default="-", help="JSON-lines file, or - for stdin (default)")
         settings.add_flags(p, (_BACKEND,))
-        if scheme.policies:
+        if name == "ecdsa":
+            p.add_argument("--curve", required=True, choices=list(schemes.CURVES))
+        policies = list(dict.fromkeys(x.value for s in members for x in s.policies))
+        if policies:
             p.add_argument(
-                "--policy", choices=[x.value for x in scheme.policies], default=scheme.policies[0].value
+                "--policy", choices=policies, default=None, help="default: the scheme's first policy"
             )
         p.add_argument("--target", help="verify on a server at HOST:PORT instead of in this process")
         p.add_argument("--batch-size", type=int, default=4096, help="lines verified together (default 4096)")

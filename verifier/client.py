@@ -17,10 +17,10 @@ import grpc
 import numpy as np
 import numpy.typing as npt
 
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import EcdsaBatch, Ed25519Batch, MerkleBatch
 from verifier.errors import InvalidRequestError, VerifierError, error_for
 from verifier.result import VerifyResult
-from verifier.schemes import ED25519, MERKLE, Scheme
+from verifier.schemes import ED25519, MERKLE, Scheme, ecdsa_scheme
 from verifier.verdict import Policy
 
 if TYPE_CHECKING:
@@ -151,6 +151,20 @@ class Client:
         policy: str | Policy = Policy.LIBSODIUM,
     ) -> VerifyResult:
         return self.verify(ED25519, Ed25519Batch.from_items(public_keys, signatures, messages), policy)
+
+    def verify_ecdsa(
+        self,
+        public_keys: Sequence[Any],
+        signatures: Sequence[Any],
+        digests: Sequence[Any] | None = None,
+        *,
+        messages: Sequence[Any] | None = None,
+        curve: str = "secp256k1",
+        policy: str | Policy | None = None,
+    ) -> VerifyResult:
+        """``verifier.verify_ecdsa`` over gRPC (messages are hashed here, then sent as digests)."""
+        batch = EcdsaBatch.from_items(public_keys, signatures, digests, messages=messages)
+        return self.verify(ecdsa_scheme(curve), batch, policy)
 
     def verify_merkle(
         self,

@@ -24,13 +24,21 @@ import numpy.typing as npt
 from google.protobuf.message import DecodeError, Message
 
 from verifier import cometbft as cb
-from verifier.batch import HASH_SIZE, PUBLIC_KEY_SIZE, SIGNATURE_SIZE, Ed25519Batch, MerkleBatch
+from verifier.batch import (
+    DIGEST_SIZE,
+    HASH_SIZE,
+    PUBLIC_KEY_SIZE,
+    SIGNATURE_SIZE,
+    EcdsaBatch,
+    Ed25519Batch,
+    MerkleBatch,
+)
 from verifier.cometbft.parse import load_json
 from verifier.errors import InvalidRequestError, LimitExceededError
 from verifier.ints import UINT64_MAX
 from verifier.priority import Priority
 from verifier.result import VerifyResult
-from verifier.schemes import ED25519, MERKLE, SCHEMES, Scheme
+from verifier.schemes import ECDSA_P256, ECDSA_SECP256K1, ED25519, MERKLE, SCHEMES, Scheme
 from verifier.text import cut
 from verifier.v1 import verifier_pb2 as _pb2
 from verifier.verdict import Policy
@@ -55,21 +63,26 @@ __all__ = [
     "validators_to_proto",
     "Wire",
     "WIRES",
-    "stream_wire",
-    "wire",
+    "REQUEST_TYPES",
+    "stream_batch",
+    "wire_of",
 ]
 
 if TYPE_CHECKING:
     from verifier.engine import Engine
 
-_POLICIES: dict[int, Policy] = {
-    _pb2.POLICY_UNSPECIFIED: Policy.LIBSODIUM,
-    _pb2.POLICY_LIBSODIUM: Policy.LIBSODIUM,
-    _pb2.POLICY_ZIP215: Policy.ZIP215,
+# Wire policy -> Policy (POLICY_UNSPECIFIED: the scheme's default).
+POLICY_VALUES: dict[Policy, Any] = {p: _pb2.Policy.Value(f"POLICY_{p.name}") for p in Policy}
+_POLICIES: dict[int, Policy] = {v: p for p, v in POLICY_VALUES.items()}
+# A VerifySignaturesRequest's scheme (SIGNATURE_SCHEME_UNSPECIFIED: Ed25519, as before the field existed).
+_SIGNATURE_SCHEMES: dict[int, Scheme] = {
+    _pb2.SIGNATURE_SCHEME_UNSPECIFIED: ED25519,
+    _pb2.SIGNATURE_SCHEME_ED25519: ED25519,
+    _pb2.SIGNATURE_SCHEME_ECDSA_SECP256K1: ECDSA_SECP256K1,
+    _pb2.SIGNATURE_SCHEME_ECDSA_P256: ECDSA_P256,
 }
-POLICY_VALUES: dict[Policy, Any] = {
-    Policy.LIBSODIUM: _pb2.POLICY_LIBSODIUM,
-    Policy.ZIP215: _pb2.POLICY_ZIP215,
+_SCHEME_VALUES: dict[str, Any] = {
+    s.name: v for v, s in _SIGNATURE_SCHEMES.items() if v != _pb2.SIGNATURE_SCHEME_UNSPECIFIED
 }
 _PRIORITIES: dict[int, Priority] = {
     _pb2.PRIORITY_BULK: Priority.BULK,
@@ -135,13 +148,25 @@ def _check_json_entries(doc: bytes, key: bytes, max_items: int, what: str) -> No
 # ------------------------------------------------------------------------------------------ batches
 
 
-def policy(value: int) -> Policy:
+def policy(value: int, scheme: Scheme = ED25519) -> Policy:
+    """The request's policy for ``scheme``: POLICY_UNSPECIFIED is the scheme's default; a policy of
+    another scheme is ``InvalidRequestError`` naming this scheme's."""
+    if value == _pb2.POLICY_UNSPECIFIED:
+        default = scheme.default_policy
+        assert default is not None
+        return default
     try:
-        return _POLICIES[value]
+        pol = _POLICIES[value]
     except KeyError:
         raise InvalidRequestError(
             f"policy: unknown value {cut(value)}; known: {', '.join(_pb2.Policy.keys())}"
         ) from None
+    if pol not in scheme.policies:
+        known = ", ".join(_pb2.Policy.Name(POLICY_VALUES[p]) for p in scheme.policies)
+        raise InvalidRequestError(
+            f"policy: {_pb2.Policy.Name(value)} is not a policy of {scheme.name}; known: {known}"
+        )
+    return pol
 
 
 def priority_given(value: int) -> bool:
@@ -184,7 +209,7 @@ class Wire:
 
 def _decode_signatures(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[Ed25519Batch, Policy]:
     _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
-    pol = policy(request.policy)
+    pol = policy(request.policy, ED25519)
     batch = Ed25519Batch.from_packed(
         request.public_keys, request.signatures, request.messages, request.message_lengths
     )
@@ -203,6 +228,57 @@ def _encode_signatures(batch: Ed25519Batch, pol: Policy | None) -> _pb2.VerifySi
 
 def _signature_bytes(batch: Ed25519Batch) -> npt.NDArray[np.int64]:
     return np.diff(batch.message_offsets).astype(np.int64) + PUBLIC_KEY_SIZE + SIGNATURE_SIZE + _VARINT_MAX
+
+
+def _decode_ecdsa(scheme: Scheme) -> Callable[[Any, int], tuple[EcdsaBatch, Policy]]:
+    def decode(request: _pb2.VerifySignaturesRequest, max_items: int) -> tuple[EcdsaBatch, Policy]:
+        _check_items(len(request.message_lengths), max_items)  # before any buffer is decoded
+        pol = policy(request.policy, scheme)
+        batch = EcdsaBatch.from_packed(
+            request.public_keys,
+            request.public_key_lengths,
+            request.signatures,
+            request.signature_lengths,
+            request.messages,
+            request.message_lengths,
+            hash_messages=request.hash_messages,
+        )
+        return batch, pol
+
+    return decode
+
+
+def _encode_ecdsa(scheme: Scheme) -> Callable[[Any, Policy | None], Message]:
+    def encode(batch: EcdsaBatch, pol: Policy | None) -> _pb2.VerifySignaturesRequest:
+        return _pb2.VerifySignaturesRequest(
+            scheme=_SCHEME_VALUES[scheme.name],
+            public_keys=batch.public_keys.tobytes(),
+            public_key_lengths=np.diff(batch.key_offsets).tolist(),
+            signatures=batch.signatures.tobytes(),
+            signature_lengths=np.diff(batch.signature_offsets).tolist(),
+            messages=batch.digests.tobytes(),
+            message_lengths=[DIGEST_SIZE] * len(batch),
+            policy=POLICY_VALUES[pol or scheme.policies[0]],
+        )
+
+    return encode
+
+
+def _ecdsa_bytes(batch: EcdsaBatch) -> npt.NDArray[np.int64]:
+    keys = np.diff(batch.key_offsets).astype(np.int64)
+    return keys + np.diff(batch.signature_offsets).astype(np.int64) + DIGEST_SIZE + 3 * _VARINT_MAX
+
+
+def _ecdsa_wire(scheme: Scheme) -> Wire:
+    return Wire(
+        scheme,
+        _pb2.VerifySignaturesRequest,
+        _pb2.VerifySignaturesResponse,
+        "signatures",
+        _decode_ecdsa(scheme),
+        _encode_ecdsa(scheme),
+        _ecdsa_bytes,
+    )
 
 
 def _decode_proofs(request: _pb2.VerifyMerkleProofsRequest, max_items: int) -> tuple[MerkleBatch, None]:
@@ -270,23 +346,36 @@ WIRES: dict[str, Wire] = {
             _proof_bytes,
             shared_bytes=lambda batch: int(batch.roots.nbytes),
         ),
+        _ecdsa_wire(ECDSA_SECP256K1),
+        _ecdsa_wire(ECDSA_P256),
     )
 }
-_BY_REQUEST = {w.request: w for w in WIRES.values()}
-_BY_STREAM_FIELD = {w.stream_field: w for w in WIRES.values()}
+# The request messages that carry batches, and the StreamRequest field of each.
+REQUEST_TYPES: tuple[type[Message], ...] = tuple(dict.fromkeys(w.request for w in WIRES.values()))
+_STREAM_FIELDS = {w.stream_field: w.request for w in WIRES.values()}
 assert set(WIRES) == {s.name for s in SCHEMES}, "every scheme has a wire form"
 
 
-def wire(request_type: type[Message]) -> Wire:
-    """The wire form whose request message is ``request_type``."""
-    return _BY_REQUEST[request_type]
+def wire_of(request: Message) -> Wire:
+    """The wire form of ``request``: by its message type, and for VerifySignaturesRequest by its
+    ``scheme`` field."""
+    if isinstance(request, _pb2.VerifySignaturesRequest):
+        try:
+            return WIRES[_SIGNATURE_SCHEMES[request.scheme].name]
+        except KeyError:
+            raise InvalidRequestError(
+                f"scheme: unknown value {cut(request.scheme)}; known: {', '.join(_pb2.SignatureScheme.keys())}"
+            ) from None
+    return next(w for w in WIRES.values() if isinstance(request, w.request))
 
 
-def stream_wire(field: str | None) -> Wire:
-    """The wire form a ``StreamRequest``'s set ``batch`` field carries."""
-    if field is None or field not in _BY_STREAM_FIELD:
-        raise InvalidRequestError(f"batch: none of {', '.join(_BY_STREAM_FIELD)} is set")
-    return _BY_STREAM_FIELD[field]
+def stream_batch(request: _pb2.StreamRequest) -> tuple[str, Message]:
+    """The set ``batch`` field of a ``StreamRequest`` and its message."""
+    field = request.WhichOneof("batch")
+    if field is None or field not in _STREAM_FIELDS:
+        raise InvalidRequestError(f"batch: none of {', '.join(_STREAM_FIELDS)} is set")
+    message: Message = getattr(request, field)
+    return field, message
 
 
 # GetInfo's crossover fields, per route (scheme, policy value or "").
@@ -346,6 +435,16 @@ def info_response(
             key_store_rows=store.rows,
             key_store_free=store.free,
         ),
+        schemes=[
+            _pb2.SchemeInfo(
+                name=s.name,
+                rpc=s.rpc,
+                policies=[p.value for p in s.policies],
+                on_device=engine.backend is not engine.cpu and s.name in engine.backend.policies,
+            )
+            for s in SCHEMES
+            if s.name in engine.backend.policies or s.name in engine.cpu.policies
+        ],
     )
 
 

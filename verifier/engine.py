@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -93,14 +94,19 @@ class Engine:
 
     @property
     def policies(self) -> frozenset[Policy]:
-        """Every policy of every scheme the backend implements (GetInfo's list)."""
-        return frozenset().union(*self.backend.policies.values())
+        """Every policy of every scheme served, on the backend or its CPU fallback (GetInfo's list)."""
+        return frozenset().union(*self.backend.policies.values(), *self.cpu.policies.values())
+
+    def _can(self, backend: Backend, scheme: Scheme, pol: Policy | None) -> bool:
+        supported = backend.policies.get(scheme.name)
+        return supported is not None and (pol is None or pol in supported)
 
     def check(self, scheme: Scheme, batch: Any, policy: str | Policy | None = None) -> Policy | None:
-        """Raise what ``verify`` would raise before any work; return the parsed policy."""
+        """Raise what ``verify`` would raise before any work; return the parsed policy. A scheme the
+        backend has no kernel for runs on the CPU."""
         pol = scheme.parse_policy(policy)
-        supported = self.backend.policies.get(scheme.name)
-        if supported is None or (pol is not None and pol not in supported):
+        if not (self._can(self.backend, scheme, pol) or self._can(self.cpu, scheme, pol)):
+            supported = self.backend.policies.get(scheme.name)
             raise UnsupportedPolicyError(
                 f"policy {getattr(pol, 'value', scheme.name)!r} is not implemented by backend {self.backend.name!r} "
                 f"(supported: {', '.join(sorted(p.value for p in supported or ())) or 'none'})"
@@ -115,7 +121,11 @@ class Engine:
     def verify_checked(self, scheme: Scheme, batch: Any, pol: Policy | None) -> VerifyResult:
         """``verify`` of a batch that ``check`` passed, with the policy it returned (the scheduler checks
         once, when a request is submitted, not again for each unit)."""
-        cpu_can = pol is None or pol in self.cpu.policies.get(scheme.name, ())
+        cpu_can = self._can(self.cpu, scheme, pol)
+        # A scheme or policy the device lacks runs on the CPU whatever the batch size.
+        crossover = (
+            self.crossovers[route(scheme, pol)] if self._can(self.backend, scheme, pol) else sys.maxsize
+        )
         store = self.key_stores.get(scheme.name)
 
         def call(be: Backend, b: Any) -> Any:
@@ -124,7 +134,7 @@ class Engine:
             with store.lock.reading():  # the rows it names are not being rewritten meanwhile
                 return be.run(scheme, b, pol)
 
-        return self._run(scheme, batch, call, self.crossovers[route(scheme, pol)], cpu_can=cpu_can)
+        return self._run(scheme, batch, call, crossover, cpu_can=cpu_can)
 
     def check_limits(self, n: int) -> None:
         if n > self.limits.max_items:

@@ -306,15 +306,18 @@ class VerifierServicer:
         result = await sched.verify(w.scheme, batch, pol, priority=prio, timeout=timeout)
         return convert.response(w, result)
 
-    def _verify_rpc(self, w: convert.Wire) -> Callable[[bytes, grpc.aio.ServicerContext], Awaitable[Any]]:
-        """The unary handler of ``w.scheme.rpc`` (VerifySignatures, VerifyMerkleProofs, ...)."""
+    def _verify_rpc(
+        self, method: str, request_type: type[Message]
+    ) -> Callable[[bytes, grpc.aio.ServicerContext], Awaitable[Any]]:
+        """The unary handler of a verification RPC (VerifySignatures, VerifyMerkleProofs): the request's
+        scheme picks its wire form."""
 
         async def handler(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
             async def work(sched: Scheduler, raw: bytes, caller: Caller, timeout: float | None) -> Any:
-                request = await self._decode(len(raw), convert.parse, w.request, raw)
-                return await self._verify(w, sched, request, caller, timeout, len(raw))
+                request = await self._decode(len(raw), convert.parse, request_type, raw)
+                return await self._verify(convert.wire_of(request), sched, request, caller, timeout, len(raw))
 
-            return await self._unary(context, w.scheme.rpc, raw, work)
+            return await self._unary(context, method, raw, work)
 
         return handler
 
@@ -474,9 +477,9 @@ class VerifierServicer:
         try:
             request = await self._decode(len(raw), convert.parse, _pb2.StreamRequest, raw)
             request_id = request.id
-            w = convert.stream_wire(request.WhichOneof("batch"))
-            answer = await self._verify(w, sched, getattr(request, w.stream_field), caller, None, len(raw))
-            return _pb2.StreamResponse(id=request_id, **{w.stream_field: answer})
+            field, batch = convert.stream_batch(request)
+            answer = await self._verify(convert.wire_of(batch), sched, batch, caller, None, len(raw))
+            return _pb2.StreamResponse(id=request_id, **{field: answer})
         except Exception as exc:
             failure = self._failure("VerifyStream", exc)
         return _stream_error(request_id, failure)
@@ -531,13 +534,16 @@ def method_handlers(servicer: VerifierServicer) -> dict[str, grpc.RpcMethodHandl
         (True, True): grpc.stream_stream_rpc_method_handler,
     }
     handlers = {}
-    wires = {
-        w.request.DESCRIPTOR.name: w for w in convert.WIRES.values()
-    }  # one handler serves every scheme's RPC
+    # One handler for each verification RPC, whatever schemes it carries.
+    request_types = {t.DESCRIPTOR.name: t for t in convert.REQUEST_TYPES}
     for method in _pb2.DESCRIPTOR.services_by_name["Verifier"].methods:
         make = makers[(method.client_streaming, method.server_streaming)]
         serialize = getattr(_pb2, method.output_type.name).SerializeToString
-        wire = wires.get(method.input_type.name)
-        behaviour = servicer._verify_rpc(wire) if wire is not None else getattr(servicer, method.name)
+        request_type = request_types.get(method.input_type.name)
+        behaviour = (
+            servicer._verify_rpc(method.name, request_type)
+            if request_type is not None
+            else getattr(servicer, method.name)
+        )
         handlers[method.name] = make(behaviour, request_deserializer=None, response_serializer=serialize)
     return handlers

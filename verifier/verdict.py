@@ -27,13 +27,25 @@ class Verdict(enum.IntEnum):
     # Merkle inclusion proofs (SPEC.md section 3).
     MALFORMED_PROOF = 10  # index >= size, size 0, path too long or too short, hash not 32 bytes
     ROOT_MISMATCH = 11  # well-formed proof whose computed root differs
+    # ECDSA on secp256k1 and P-256 (docs/RULES.md section 5), in the order of its checks; a key or digest of
+    # the wrong length is MALFORMED_LENGTH, a failed equation EQUATION_FAILED.
+    INVALID_SIGNATURE_ENCODING = 12  # neither 64 bytes (r || s) nor strict DER
+    R_OUT_OF_RANGE = 13  # r not in [1, n-1]
+    S_OUT_OF_RANGE = 14  # s not in [1, n-1]
+    HIGH_S = 15  # s > n/2 under a low-S policy (libsecp256k1, fabric)
+    INVALID_PUBLIC_KEY = 16  # bad prefix, coordinate >= p, not on the curve, infinity
 
 
 class Policy(enum.StrEnum):
-    """Ed25519 acceptance rules (SPEC.md sections 1 and 2)."""
+    """Acceptance rules: Ed25519's (docs/RULES.md sections 1 and 2) and ECDSA's (section 5). Each scheme
+    takes some of them (``Scheme.policies``)."""
 
     LIBSODIUM = "libsodium"
     ZIP215 = "zip215"
+    LIBSECP256K1 = "libsecp256k1"
+    LAX = "lax"
+    OPENSSL = "openssl"
+    FABRIC = "fabric"
 
 
 def parse_policy(policy: str | Policy) -> Policy:

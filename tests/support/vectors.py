@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,8 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "EcdsaVector",
+    "ecdsa_vectors",
     "VECTORS_DIR",
     "vector_path",
     "load_json",
@@ -281,3 +284,43 @@ def cometbft_signbytes_vectors() -> Any:
 def cometbft_real_commits() -> Any:
     """cometbft-real-commits.json as parsed JSON (keys: format, notes, cases, negative_sign_bytes)."""
     return load_json("cometbft", "cometbft-real-commits.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class EcdsaVector:
+    """One Wycheproof ECDSA case: the group's uncompressed key, the signature as given, the SHA-256 digest
+    of the message, and the recorded verdict of each reference policy (``valid`` by policy name)."""
+
+    name: str
+    public_key: bytes
+    signature: bytes
+    digest: bytes
+    valid: dict[str, bool]
+
+
+_ECDSA_FILES = {
+    "ecdsa-secp256k1": ("wycheproof_ecdsa_secp256k1_sha256",),
+    "ecdsa-p256": ("wycheproof_ecdsa_secp256r1_sha256", "wycheproof_ecdsa_secp256r1_sha256_p1363"),
+}
+
+
+def ecdsa_vectors(scheme: str) -> tuple[EcdsaVector, ...]:
+    """Every Wycheproof case of ``scheme``'s files, with each policy's verdict from ``*.expected.json``."""
+    out = []
+    for stem in _ECDSA_FILES[scheme]:
+        doc = load_json("ecdsa", f"{stem}.json")
+        expected = {c["tcId"]: c for c in load_json("ecdsa", f"{stem}.expected.json")["cases"]}
+        for group in doc["testGroups"]:
+            key = bytes.fromhex(group["publicKey"]["uncompressed"])
+            for t in group["tests"]:
+                row = expected[t["tcId"]]
+                out.append(
+                    EcdsaVector(
+                        name=f"{stem}#{t['tcId']} {t['comment']}",
+                        public_key=key,
+                        signature=bytes.fromhex(t["sig"]),
+                        digest=hashlib.sha256(bytes.fromhex(t["msg"])).digest(),
+                        valid={k.removeprefix("valid_"): v for k, v in row.items() if k.startswith("valid_")},
+                    )
+                )
+    return tuple(out)

@@ -14,6 +14,7 @@ import os
 from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model
 from verifier.backends.base import DeviceInfo, SchemeBackend
 from verifier.backends.pool import PriorityPool
+from verifier.errors import BackendUnavailableError
 from verifier.schemes import SCHEMES, HostContext, Runner, Scheme, load
 
 __all__ = ["CpuBackend"]
@@ -37,6 +38,8 @@ class CpuBackend(SchemeBackend):
         ctx = HostContext(self._pool, self.workers, block_dim=16, key_store_rows=rows)
 
         def host(s: Scheme) -> Runner:
+            if s.host is None:
+                raise BackendUnavailableError(f"scheme {s.name} has no host kernel")
             return load(s.host)(ctx)
 
         ctx = dataclasses.replace(ctx, host=host if zip215 else None)

@@ -34,7 +34,9 @@ class EmuBackend(SchemeBackend):
         self._closed = threading.Event()
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
         ctx = HostContext(self._pool, self.workers, block_dim, rows)
-        super().__init__({s.name: load(s.host)(ctx) for s in SCHEMES})  # builds now, not on first use
+        super().__init__(
+            {s.name: load(s.host)(ctx) for s in SCHEMES if s.host is not None}
+        )  # builds now, not on first use
 
     def devices(self) -> list[DeviceInfo]:
         return [DeviceInfo(kind="cpu", name=f"emu on {cpu_model()}", workers=self.workers)]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from verifier.bench.workload import Ed25519Workload, MerkleWorkload
-from verifier.schemes import ED25519, MERKLE, SCHEMES, Scheme
+from verifier.bench.workload import Ed25519Workload, MerkleWorkload, P256Workload, Secp256k1Workload
+from verifier.schemes import ECDSA_P256, ECDSA_SECP256K1, ED25519, MERKLE, SCHEMES, Scheme
 
 __all__ = ["BENCH_KINDS", "KINDS", "BenchKind", "bench_kind", "param_of"]
 
@@ -26,8 +26,8 @@ class BenchKind:
     config_field: str  # the SweepConfig list of values swept, e.g. "message_bytes"
     primary_param: int  # the crossover is taken at this value: typical vote sign-bytes, a ledger-sized tree
     peers: tuple[str, ...]  # libraries it is compared with; the first is the reference of the ratios
-    kernel_module: str  # the kernel benchmark under benchmarks/
-    backend_timer: str  # "module:function" (cupy) -> KernelTimer over the cuda backend's kernel, without one
+    kernel_module: str | None  # the kernel benchmark under benchmarks/ (None: no kernel yet)
+    backend_timer: str | None  # "module:function" (cupy) -> KernelTimer over the cuda backend's kernel
 
     @property
     def name(self) -> str:
@@ -66,6 +66,32 @@ BENCH_KINDS: dict[str, BenchKind] = {
             ("hashlib",),
             "benchmarks.bench_merkle_kernel",
             "verifier.bench.runners:merkle_timer",
+        ),
+        BenchKind(
+            ECDSA_SECP256K1,
+            Secp256k1Workload,
+            "key_bytes",
+            "key bytes",
+            "key",
+            " B",
+            "key_bytes",
+            33,
+            ("coincurve",),
+            None,
+            None,
+        ),
+        BenchKind(
+            ECDSA_P256,
+            P256Workload,
+            "key_bytes",
+            "key bytes",
+            "key",
+            " B",
+            "key_bytes",
+            33,
+            ("cryptography",),
+            None,
+            None,
         ),
     )
 }

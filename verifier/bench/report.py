@@ -238,9 +238,7 @@ def _summary_table(run: RunResult) -> list[str]:
     groups = _groups(run.results)
     cols = sorted(groups, key=lambda kp: (kp[0], kp[1]))
     series = _series(run.results)
-    head = ["series"] + [
-        f"{k} {'msg ' + str(p) + ' B' if k == 'ed25519' else 'depth ' + str(p)}" for k, p in cols
-    ]
+    head = ["series"] + [f"{k} {bench_kind(k).param_short} {p}{bench_kind(k).unit}" for k, p in cols]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for rows in series.values():
         cells = [series_label(rows[0])]

@@ -21,10 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from verifier import schemes
 from verifier.bench.environment import REPO_ROOT
-from verifier.bench.workload import Ed25519Workload, MerkleWorkload, Workload
+from verifier.bench.workload import EcdsaWorkload, Ed25519Workload, MerkleWorkload, Workload
 from verifier.engine import Engine
-from verifier.schemes import ED25519, MERKLE
 from verifier.schemes.merkle_rfc9162 import NODE_PREFIX
 from verifier.verdict import Verdict
 
@@ -116,14 +116,58 @@ def _hashlib(w: MerkleWorkload, n: int) -> Call:
     return run
 
 
+def _ecdsa_peer(w: EcdsaWorkload, n: int, check: Callable[[bytes, bytes, bytes], bool]) -> Call:
+    items = w.items(n)
+    rows = list(zip(items.public_keys, items.signatures, items.digests, strict=True))
+
+    def run() -> int:
+        return sum(1 for key, sig, digest in rows if check(key, sig, digest))
+
+    return run
+
+
+def _coincurve(w: EcdsaWorkload, n: int) -> Call:
+    """coincurve's public API per item (libsecp256k1; the key parsed each time, as a caller would)."""
+    import coincurve
+
+    return _ecdsa_peer(
+        w, n, lambda key, sig, digest: coincurve.PublicKey(key).verify(sig, digest, hasher=None)
+    )
+
+
+def _cryptography_p256(w: EcdsaWorkload, n: int) -> Call:
+    """cryptography per item (OpenSSL), the key decoded each time."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    algorithm = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+
+    def check(key: bytes, sig: bytes, digest: bytes) -> bool:
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key).verify(sig, digest, algorithm)
+        except InvalidSignature:
+            return False
+        return True
+
+    return _ecdsa_peer(w, n, check)
+
+
+# (scheme, peer) -> the peer's loop over the workload's items.
+_PEERS: dict[tuple[str, str], Callable[[Any, int], Call]] = {
+    ("ed25519", "pynacl"): _pynacl,
+    ("ed25519", "cryptography"): _cryptography,
+    ("merkle", "hashlib"): _hashlib,
+    ("ecdsa-secp256k1", "coincurve"): _coincurve,
+    ("ecdsa-p256", "cryptography"): _cryptography_p256,
+}
+
+
 def peer_call(peer: str, w: Workload, n: int) -> Call:
-    if peer == "pynacl" and isinstance(w, Ed25519Workload):
-        return _pynacl(w, n)
-    if peer == "cryptography" and isinstance(w, Ed25519Workload):
-        return _cryptography(w, n)
-    if peer == "hashlib" and isinstance(w, MerkleWorkload):
-        return _hashlib(w, n)
-    raise ValueError(f"no peer {peer!r} for {w.kind}")
+    try:
+        return _PEERS[(w.kind, peer)](w, n)
+    except KeyError:
+        raise ValueError(f"no peer {peer!r} for {w.kind}") from None
 
 
 # ------------------------------------------------------------------------------------------------ engine
@@ -132,11 +176,8 @@ def peer_call(peer: str, w: Workload, n: int) -> Call:
 def engine_call(engine: Engine, w: Workload, n: int) -> Call:
     """``Engine.verify_*`` on a packed batch, as the server calls it once a request is decoded; the
     backend's own copies (host to device and back) are inside the call."""
-    if isinstance(w, Ed25519Workload):
-        eb = w.batch(n)
-        return lambda: engine.verify(ED25519, eb).valid_count
-    mb = w.batch(n)
-    return lambda: engine.verify(MERKLE, mb).valid_count
+    scheme, batch = schemes.scheme(w.kind), w.batch(n)
+    return lambda: engine.verify(scheme, batch).valid_count
 
 
 # ------------------------------------------------------------------------------------------------ gRPC
@@ -225,12 +266,15 @@ def grpc_call(client: Any, w: Workload, n: int) -> Call:
     if isinstance(w, Ed25519Workload):
         e = w.items(n)
         return lambda: int(client.verify_ed25519(e.public_keys, e.signatures, e.messages).valid_count)
-    m = w.items(n)
-    return lambda: int(
-        client.verify_merkle(
-            m.leaf_indices, m.tree_sizes, m.paths, m.root, leaf_hashes=m.leaf_hashes
-        ).valid_count
-    )
+    if isinstance(w, MerkleWorkload):
+        m = w.items(n)
+        return lambda: int(
+            client.verify_merkle(
+                m.leaf_indices, m.tree_sizes, m.paths, m.root, leaf_hashes=m.leaf_hashes
+            ).valid_count
+        )
+    scheme, batch = schemes.scheme(w.kind), w.batch(n)  # schemes without a Python-objects call
+    return lambda: int(client.verify(scheme, batch).valid_count)
 
 
 # ------------------------------------------------------------------------------------------------ kernel
@@ -252,6 +296,7 @@ def _import_kernel_module(kind: str) -> tuple[Any, str]:
     from verifier.bench.kinds import bench_kind
 
     name = bench_kind(kind).kernel_module
+    assert name is not None
     path = REPO_ROOT / Path(*name.split(".")).with_suffix(".py")
     if not path.exists():
         return None, f"{path.relative_to(REPO_ROOT)} is not in this checkout"
@@ -372,10 +417,13 @@ def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
     the cuda backend's own kernel class (``Ed25519Kernel`` / ``MerkleKernel``).
     """
     from verifier.bench.environment import cuda_environment
+    from verifier.bench.kinds import bench_kind
 
     info, why = cuda_environment()
     if info is None:
         return None, "", why
+    if bench_kind(kind).kernel_module is None or bench_kind(kind).backend_timer is None:
+        return None, "", f"scheme {kind} has no CUDA kernel yet"
     mod, why_not = _import_kernel_module(kind)
     timer = getattr(mod, KERNEL_TIMER_NAME, None) if mod is not None else None
     if callable(timer):
@@ -383,10 +431,11 @@ def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
     import cupy as cp
 
     try:
-        from verifier.bench.kinds import bench_kind
         from verifier.schemes import load
 
-        made: KernelTimer = load(bench_kind(kind).backend_timer)(cp)  # type: ignore[assignment]
+        timer_ref = bench_kind(kind).backend_timer
+        assert timer_ref is not None
+        made: KernelTimer = load(timer_ref)(cp)  # type: ignore[assignment]
         return made, f"verifier.backends.cuda {kind} kernel launch", ""
     except Exception as exc:  # noqa: BLE001  a kernel that does not compile is a skip with its reason
         reasons = [

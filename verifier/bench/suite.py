@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from verifier import schemes
 from verifier.backends import create_backend
 from verifier.backends.cpu import CpuBackend
 from verifier.bench import runners
@@ -56,6 +57,7 @@ class SweepConfig:
     cuda_batches: list[int]
     message_bytes: list[int]
     depths: list[int]
+    key_bytes: list[int] = dataclasses.field(default_factory=lambda: [33])  # ECDSA: SEC 1 compressed keys
     repeats: int = 5
     warmup: int = 1
     min_time: float = 0.2
@@ -282,6 +284,8 @@ def _plan(
                         timed(functools.partial(_peer, peer), n, what),
                     )
             for name, eng in engines.items():
+                if kind not in eng.backend.policies:
+                    continue  # no kernel for it there: the engine would run it on the CPU, under this name
                 backend, _, threads = name.partition(":")
                 for n in cuda_batches if backend == "cuda" else cpu_batches:
                     what = f"{kind} {backend}{'x' + threads if threads else ''} engine batch {n} {pdesc}"
@@ -305,6 +309,9 @@ def _plan(
                     fields = {"backend": "cuda", "scope": "kernel", "threads": None, "kernel_timer": source}
                     yield _Task(what, kind, param, n, fields, _kernel_run(timer, n, cfg.repeats, what))
             for name, server in servers.items():
+                runner = {"cpu": "cpu", "emu": "host", "cuda": "cuda"}[name]
+                if getattr(schemes.scheme(kind), runner) is None:
+                    continue  # no kernel for it on that backend: the server would run it on the CPU
                 for n in cuda_batches if name == "cuda" else cpu_batches:
                     if n > cfg.grpc_max_batch:
                         continue

@@ -16,10 +16,21 @@ import nacl.signing
 import numpy as np
 import numpy.typing as npt
 
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import EcdsaBatch, Ed25519Batch, MerkleBatch
 from verifier.schemes.merkle_rfc9162 import node_hash
 
-__all__ = ["INVALID_EVERY", "Ed25519Items", "Ed25519Workload", "MerkleItems", "MerkleWorkload", "Workload"]
+__all__ = [
+    "INVALID_EVERY",
+    "EcdsaItems",
+    "EcdsaWorkload",
+    "Ed25519Items",
+    "Ed25519Workload",
+    "MerkleItems",
+    "MerkleWorkload",
+    "P256Workload",
+    "Secp256k1Workload",
+    "Workload",
+]
 
 INVALID_EVERY = 64  # item i is invalid when i % INVALID_EVERY == INVALID_EVERY - 1
 _KEYS = 64  # distinct signing keys in an Ed25519 pool
@@ -204,4 +215,95 @@ class MerkleWorkload:
         )
 
 
-Workload = Ed25519Workload | MerkleWorkload
+@dataclasses.dataclass(frozen=True)
+class EcdsaItems:
+    public_keys: list[bytes]
+    signatures: list[bytes]  # DER
+    digests: list[bytes]
+
+
+class EcdsaWorkload:
+    """ECDSA signatures (DER, low S) over random digests by ``_KEYS`` keys of ``key_bytes``-byte SEC 1 form
+    (33 compressed, 65 uncompressed); every ``INVALID_EVERY``-th digest is changed after signing."""
+
+    kind = "ecdsa"  # set per curve by the subclasses
+
+    def __init__(self, key_bytes: int, pool: int = 4096, seed: int = 0) -> None:
+        if key_bytes not in (33, 65):
+            raise ValueError("key_bytes must be 33 or 65")
+        self.key_bytes = key_bytes
+        self.pool = max(1, pool)
+        rng = np.random.default_rng([seed, key_bytes, 2])
+        secrets = [int.from_bytes(rng.bytes(32), "big") % (self._order() - 1) + 1 for _ in range(_KEYS)]
+        digests = [rng.bytes(32) for _ in range(self.pool)]
+        keys, sigs = self._sign(secrets, digests)
+        self._invalid = _invalid_mask(self.pool)
+        for j in map(int, np.flatnonzero(self._invalid)):
+            digests[j] = bytes([digests[j][0] ^ 1]) + digests[j][1:]
+        self._keys, self._sigs, self._digests = keys, sigs, digests
+
+    def _order(self) -> int:
+        raise NotImplementedError
+
+    def _sign(self, secrets: list[int], digests: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+        raise NotImplementedError
+
+    @property
+    def param(self) -> tuple[str, int]:
+        return "key_bytes", self.key_bytes
+
+    def expected_valid(self, n: int) -> int:
+        return int(np.count_nonzero(~self._invalid[_tile_index(self.pool, n)]))
+
+    def items(self, n: int) -> EcdsaItems:
+        idx = _tile_index(self.pool, n)
+        return EcdsaItems(
+            [self._keys[i] for i in idx], [self._sigs[i] for i in idx], [self._digests[i] for i in idx]
+        )
+
+    def batch(self, n: int) -> EcdsaBatch:
+        e = self.items(n)
+        return EcdsaBatch.from_items(e.public_keys, e.signatures, e.digests)
+
+
+class Secp256k1Workload(EcdsaWorkload):
+    kind = "ecdsa-secp256k1"
+
+    def _order(self) -> int:
+        return 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+    def _sign(self, secrets: list[int], digests: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+        import coincurve
+
+        sks = [coincurve.PrivateKey(s.to_bytes(32, "big")) for s in secrets]
+        keys = [sks[i % _KEYS].public_key.format(compressed=self.key_bytes == 33) for i in range(self.pool)]
+        return keys, [sks[i % _KEYS].sign(d, hasher=None) for i, d in enumerate(digests)]
+
+
+class P256Workload(EcdsaWorkload):
+    kind = "ecdsa-p256"
+
+    def _order(self) -> int:
+        return 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+    def _sign(self, secrets: list[int], digests: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+        sks = [ec.derive_private_key(s, ec.SECP256R1()) for s in secrets]
+        fmt = (
+            serialization.PublicFormat.CompressedPoint
+            if self.key_bytes == 33
+            else serialization.PublicFormat.UncompressedPoint
+        )
+        pubs = [k.public_key().public_bytes(serialization.Encoding.X962, fmt) for k in sks]
+        algorithm = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+        n = self._order()
+        sigs = []
+        for i, d in enumerate(digests):
+            r, s = utils.decode_dss_signature(sks[i % _KEYS].sign(d, algorithm))
+            sigs.append(utils.encode_dss_signature(r, min(s, n - s)))  # low S: valid under every policy
+        return [pubs[i % _KEYS] for i in range(self.pool)], sigs
+
+
+Workload = Ed25519Workload | MerkleWorkload | EcdsaWorkload

@@ -29,6 +29,8 @@ from verifier.errors import InvalidRequestError
 from verifier.verdict import Policy, Verdict
 
 __all__ = [
+    "ECDSA_P256",
+    "ECDSA_SECP256K1",
     "ED25519",
     "MERKLE",
     "SCHEMES",
@@ -39,6 +41,8 @@ __all__ = [
     "NoKeyStore",
     "Runner",
     "Scheme",
+    "CURVES",
+    "ecdsa_scheme",
     "load",
     "route",
     "scheme",
@@ -152,8 +156,8 @@ class Scheme:
     # Runner factories, as "module:callable" (imported by the backend that builds them, so that a module
     # which only needs the declaration, such as the client, never imports a backend or CuPy):
     cpu: str  # the reference, (HostContext) -> Runner
-    host: str  # the kernel built for the host (backend emu), (HostContext) -> Runner
-    cuda: str  # (CudaContext) -> Runner
+    host: str | None  # the kernel built for the host (backend emu), (HostContext) -> Runner; None: none yet
+    cuda: str | None  # (CudaContext) -> Runner; None: no kernel yet (the engine runs the scheme on the CPU)
     known_answers: Callable[[], KnownAnswers]
     line: LineFormat
     key_store: bool = False  # whether registered keys are decoded into a store its kernel reads
@@ -177,7 +181,9 @@ class Scheme:
             pol = None
         if pol not in self.policies:
             known = ", ".join(p.value for p in self.policies)
-            raise InvalidRequestError(f"unknown policy {policy!r}; known policies: {known}")
+            raise InvalidRequestError(
+                f"unknown policy {getattr(policy, 'value', policy)!r}; known policies: {known}"
+            )
         return pol
 
     def routes(self) -> list[tuple[str, str]]:
@@ -200,9 +206,9 @@ def load(ref: str) -> Callable[..., Runner]:
 
 
 def _registry() -> tuple[Scheme, ...]:
-    from verifier.schemes import ed25519, merkle_rfc9162
+    from verifier.schemes import ecdsa_p256, ecdsa_secp256k1, ed25519, merkle_rfc9162
 
-    return (ed25519.SCHEME, merkle_rfc9162.SCHEME)
+    return (ed25519.SCHEME, merkle_rfc9162.SCHEME, ecdsa_secp256k1.SCHEME, ecdsa_p256.SCHEME)
 
 
 SCHEMES: tuple[Scheme, ...] = _registry()
@@ -210,6 +216,19 @@ _BY_NAME = {s.name: s for s in SCHEMES}
 # For callers that name a scheme in code (the public API, tests); every layer takes any ``Scheme``.
 ED25519 = _BY_NAME["ed25519"]
 MERKLE = _BY_NAME["merkle"]
+ECDSA_SECP256K1 = _BY_NAME["ecdsa-secp256k1"]
+ECDSA_P256 = _BY_NAME["ecdsa-p256"]
+
+
+CURVES = {"secp256k1": "ecdsa-secp256k1", "p256": "ecdsa-p256"}  # verify_ecdsa's curve= -> scheme name
+
+
+def ecdsa_scheme(curve: str) -> Scheme:
+    """The ECDSA scheme of ``curve`` (``secp256k1`` or ``p256``)."""
+    try:
+        return _BY_NAME[CURVES[curve]]
+    except KeyError:
+        raise InvalidRequestError(f"unknown curve {curve!r}; known curves: {', '.join(CURVES)}") from None
 
 
 def scheme(name: str) -> Scheme:

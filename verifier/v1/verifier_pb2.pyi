@@ -30,12 +30,28 @@ class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VERDICT_UNDECODABLE_R: _ClassVar[Verdict]
     VERDICT_MALFORMED_PROOF: _ClassVar[Verdict]
     VERDICT_ROOT_MISMATCH: _ClassVar[Verdict]
+    VERDICT_INVALID_SIGNATURE_ENCODING: _ClassVar[Verdict]
+    VERDICT_R_OUT_OF_RANGE: _ClassVar[Verdict]
+    VERDICT_S_OUT_OF_RANGE: _ClassVar[Verdict]
+    VERDICT_HIGH_S: _ClassVar[Verdict]
+    VERDICT_INVALID_PUBLIC_KEY: _ClassVar[Verdict]
 
 class Policy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     POLICY_UNSPECIFIED: _ClassVar[Policy]
     POLICY_LIBSODIUM: _ClassVar[Policy]
     POLICY_ZIP215: _ClassVar[Policy]
+    POLICY_LIBSECP256K1: _ClassVar[Policy]
+    POLICY_LAX: _ClassVar[Policy]
+    POLICY_OPENSSL: _ClassVar[Policy]
+    POLICY_FABRIC: _ClassVar[Policy]
+
+class SignatureScheme(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIGNATURE_SCHEME_UNSPECIFIED: _ClassVar[SignatureScheme]
+    SIGNATURE_SCHEME_ED25519: _ClassVar[SignatureScheme]
+    SIGNATURE_SCHEME_ECDSA_SECP256K1: _ClassVar[SignatureScheme]
+    SIGNATURE_SCHEME_ECDSA_P256: _ClassVar[SignatureScheme]
 
 class BlockIDFlag(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -87,9 +103,22 @@ VERDICT_EQUATION_FAILED: Verdict
 VERDICT_UNDECODABLE_R: Verdict
 VERDICT_MALFORMED_PROOF: Verdict
 VERDICT_ROOT_MISMATCH: Verdict
+VERDICT_INVALID_SIGNATURE_ENCODING: Verdict
+VERDICT_R_OUT_OF_RANGE: Verdict
+VERDICT_S_OUT_OF_RANGE: Verdict
+VERDICT_HIGH_S: Verdict
+VERDICT_INVALID_PUBLIC_KEY: Verdict
 POLICY_UNSPECIFIED: Policy
 POLICY_LIBSODIUM: Policy
 POLICY_ZIP215: Policy
+POLICY_LIBSECP256K1: Policy
+POLICY_LAX: Policy
+POLICY_OPENSSL: Policy
+POLICY_FABRIC: Policy
+SIGNATURE_SCHEME_UNSPECIFIED: SignatureScheme
+SIGNATURE_SCHEME_ED25519: SignatureScheme
+SIGNATURE_SCHEME_ECDSA_SECP256K1: SignatureScheme
+SIGNATURE_SCHEME_ECDSA_P256: SignatureScheme
 BLOCK_ID_FLAG_UNKNOWN: BlockIDFlag
 BLOCK_ID_FLAG_ABSENT: BlockIDFlag
 BLOCK_ID_FLAG_COMMIT: BlockIDFlag
@@ -116,20 +145,28 @@ SIGNATURE_STATUS_NOT_REACHED: SignatureStatus
 SIGNATURE_STATUS_REJECTED: SignatureStatus
 
 class VerifySignaturesRequest(_message.Message):
-    __slots__ = ("public_keys", "signatures", "messages", "message_lengths", "policy", "priority")
+    __slots__ = ("public_keys", "signatures", "messages", "message_lengths", "policy", "priority", "scheme", "public_key_lengths", "signature_lengths", "hash_messages")
     PUBLIC_KEYS_FIELD_NUMBER: _ClassVar[int]
     SIGNATURES_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_LENGTHS_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SCHEME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_LENGTHS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_LENGTHS_FIELD_NUMBER: _ClassVar[int]
+    HASH_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     public_keys: bytes
     signatures: bytes
     messages: bytes
     message_lengths: _containers.RepeatedScalarFieldContainer[int]
     policy: Policy
     priority: Priority
-    def __init__(self, public_keys: _Optional[bytes] = ..., signatures: _Optional[bytes] = ..., messages: _Optional[bytes] = ..., message_lengths: _Optional[_Iterable[int]] = ..., policy: _Optional[_Union[Policy, str]] = ..., priority: _Optional[_Union[Priority, str]] = ...) -> None: ...
+    scheme: SignatureScheme
+    public_key_lengths: _containers.RepeatedScalarFieldContainer[int]
+    signature_lengths: _containers.RepeatedScalarFieldContainer[int]
+    hash_messages: bool
+    def __init__(self, public_keys: _Optional[bytes] = ..., signatures: _Optional[bytes] = ..., messages: _Optional[bytes] = ..., message_lengths: _Optional[_Iterable[int]] = ..., policy: _Optional[_Union[Policy, str]] = ..., priority: _Optional[_Union[Priority, str]] = ..., scheme: _Optional[_Union[SignatureScheme, str]] = ..., public_key_lengths: _Optional[_Iterable[int]] = ..., signature_lengths: _Optional[_Iterable[int]] = ..., hash_messages: _Optional[bool] = ...) -> None: ...
 
 class VerifySignaturesResponse(_message.Message):
     __slots__ = ("verdicts", "valid_count", "invalid_count", "all_valid", "backend")
@@ -278,7 +315,7 @@ class ValidatorSets(_message.Message):
     def __init__(self, registered: _Optional[int] = ..., max_sets: _Optional[int] = ..., key_store_rows: _Optional[int] = ..., key_store_free: _Optional[int] = ...) -> None: ...
 
 class GetInfoResponse(_message.Message):
-    __slots__ = ("version", "backend", "devices", "limits", "policies", "scheduling", "validator_sets")
+    __slots__ = ("version", "backend", "devices", "limits", "policies", "scheduling", "validator_sets", "schemes")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +323,7 @@ class GetInfoResponse(_message.Message):
     POLICIES_FIELD_NUMBER: _ClassVar[int]
     SCHEDULING_FIELD_NUMBER: _ClassVar[int]
     VALIDATOR_SETS_FIELD_NUMBER: _ClassVar[int]
+    SCHEMES_FIELD_NUMBER: _ClassVar[int]
     version: str
     backend: str
     devices: _containers.RepeatedCompositeFieldContainer[Device]
@@ -293,7 +331,20 @@ class GetInfoResponse(_message.Message):
     policies: _containers.RepeatedScalarFieldContainer[str]
     scheduling: Scheduling
     validator_sets: ValidatorSets
-    def __init__(self, version: _Optional[str] = ..., backend: _Optional[str] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policies: _Optional[_Iterable[str]] = ..., scheduling: _Optional[_Union[Scheduling, _Mapping]] = ..., validator_sets: _Optional[_Union[ValidatorSets, _Mapping]] = ...) -> None: ...
+    schemes: _containers.RepeatedCompositeFieldContainer[SchemeInfo]
+    def __init__(self, version: _Optional[str] = ..., backend: _Optional[str] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., policies: _Optional[_Iterable[str]] = ..., scheduling: _Optional[_Union[Scheduling, _Mapping]] = ..., validator_sets: _Optional[_Union[ValidatorSets, _Mapping]] = ..., schemes: _Optional[_Iterable[_Union[SchemeInfo, _Mapping]]] = ...) -> None: ...
+
+class SchemeInfo(_message.Message):
+    __slots__ = ("name", "rpc", "policies", "on_device")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RPC_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    ON_DEVICE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    rpc: str
+    policies: _containers.RepeatedScalarFieldContainer[str]
+    on_device: bool
+    def __init__(self, name: _Optional[str] = ..., rpc: _Optional[str] = ..., policies: _Optional[_Iterable[str]] = ..., on_device: _Optional[bool] = ...) -> None: ...
 
 class PartSetHeader(_message.Message):
     __slots__ = ("total", "hash")

@@ -65,7 +65,7 @@ class CudaBackend(SchemeBackend):
         self._device = cp.cuda.Device(index)
         ctx = CudaContext(cp, self.block_dim, self.max_batch, rows)
         with self._device:
-            super().__init__({s.name: load(s.cuda)(ctx) for s in SCHEMES})
+            super().__init__({s.name: load(s.cuda)(ctx) for s in SCHEMES if s.cuda is not None})
         self._closed = threading.Event()
 
     def devices(self) -> list[DeviceInfo]:

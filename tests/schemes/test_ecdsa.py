@@ -1,0 +1,253 @@
+"""The ECDSA schemes (docs/RULES.md section 5) on the CPU backend, their reference: every Wycheproof case
+under every policy against the verdict recorded from the reference libraries, each rejection's reason
+checked against the rules' cheap checks, the strict DER reader and the key decoder against the
+references, the known answers, and the routing of a backend without an ECDSA kernel to the CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+
+import verifier
+from tests.support.harness import running_server
+from tests.support.vectors import ecdsa_vectors
+from verifier.backends.cpu import CpuBackend
+from verifier.batch import EcdsaBatch
+from verifier.cli import main
+from verifier.engine import Engine
+from verifier.errors import InvalidRequestError
+from verifier.schemes import ECDSA_P256, ECDSA_SECP256K1, Scheme
+from verifier.schemes._ecdsa import P256, SECP256K1, Curve, decode_point, parse_signature, reject_reason
+from verifier.schemes.ecdsa_p256 import check as p256_check
+from verifier.schemes.ecdsa_secp256k1 import check as secp256k1_check
+from verifier.v1 import verifier_pb2 as pb2
+from verifier.v1 import verifier_pb2_grpc as pb2_grpc
+from verifier.verdict import Policy, Verdict
+
+_CURVES: dict[str, Curve] = {ECDSA_SECP256K1.name: SECP256K1, ECDSA_P256.name: P256}
+_ECDSA = pytest.mark.parametrize("scheme", [ECDSA_SECP256K1, ECDSA_P256], ids=lambda s: s.name)
+
+
+@pytest.fixture(scope="module")
+def cpu() -> Iterator[CpuBackend]:
+    be = CpuBackend()
+    yield be
+    be.close()
+
+
+@_ECDSA
+def test_every_wycheproof_case_every_policy(cpu: CpuBackend, scheme: Scheme) -> None:
+    """Accept exactly where the reference library accepted (recorded in *.expected.json), and every
+    rejection labelled by the first failing check of section 5."""
+    vectors = ecdsa_vectors(scheme.name)
+    batch = EcdsaBatch.from_items(
+        [v.public_key for v in vectors], [v.signature for v in vectors], [v.digest for v in vectors]
+    )
+    curve = _CURVES[scheme.name]
+    for policy in scheme.policies:
+        got = cpu.run(scheme, batch, policy)
+        wrong = [
+            f"{v.name}: {Verdict(int(code)).name}, recorded valid={v.valid[policy.value]}"
+            for v, code in zip(vectors, got, strict=True)
+            if (int(code) == Verdict.OK) != v.valid[policy.value]
+        ]
+        assert not wrong, wrong[:10]
+        for v, code in zip(vectors, got, strict=True):
+            if int(code) != Verdict.OK:
+                assert Verdict(int(code)) is reject_reason(curve, v.public_key, v.signature, policy), v.name
+        valid = int(np.count_nonzero(got == Verdict.OK))
+        assert valid == sum(v.valid[policy.value] for v in vectors) and valid > 90, (policy, valid)
+
+
+@_ECDSA
+def test_a_policy_with_the_low_s_rule_rejects_exactly_the_high_s_the_other_accepts(
+    cpu: CpuBackend, scheme: Scheme
+) -> None:
+    vectors = ecdsa_vectors(scheme.name)
+    batch = EcdsaBatch.from_items(
+        [v.public_key for v in vectors], [v.signature for v in vectors], [v.digest for v in vectors]
+    )
+    strict, lax = (
+        cpu.run(scheme, batch, p)
+        for p in sorted(scheme.policies, key=lambda p: p not in _CURVES[scheme.name].low_s_policies)
+    )
+    diff = np.flatnonzero(strict != lax)
+    # Where they part, the low-S policy says HIGH_S (checked before the equation) and the other accepts,
+    # or finds the equation failed.
+    assert set(strict[diff].tolist()) == {Verdict.HIGH_S}
+    assert set(lax[diff].tolist()) <= {Verdict.OK, Verdict.EQUATION_FAILED}
+    assert int(np.count_nonzero(lax[diff] == Verdict.OK)) > 10
+    assert not np.any((lax == Verdict.OK) & (strict != Verdict.OK) & (strict != Verdict.HIGH_S))
+
+
+def test_strict_der_reader() -> None:
+    r, s = 0x1234, 0x80
+    good = bytes([0x30, 8, 2, 2, 0x12, 0x34, 2, 2, 0x00, 0x80])
+    assert parse_signature(good) == (r, s)
+    assert parse_signature(bytes(64)) == (0, 0)  # 64 bytes: always r || s
+    bad = {
+        "trailing byte": good + b"\x00",
+        "sequence length off": bytes([0x30, 9]) + good[2:],
+        "long-form length": bytes([0x30, 0x81, 8]) + good[2:],
+        "negative r": bytes([0x30, 7, 2, 1, 0x80, 2, 2, 0x00, 0x80]),
+        "padding zero": bytes([0x30, 9, 2, 3, 0x00, 0x12, 0x34, 2, 2, 0x00, 0x80]),
+        "empty integer": bytes([0x30, 6, 2, 0, 2, 2, 0x00, 0x80]),
+        "not an integer": bytes([0x30, 8, 3, 2, 0x12, 0x34, 2, 2, 0x00, 0x80]),
+        "third integer": bytes([0x30, 11, 2, 2, 0x12, 0x34, 2, 2, 0x00, 0x80, 2, 1, 1]),
+    }
+    for name, sig in bad.items():
+        assert parse_signature(sig) is None, name
+
+
+@_ECDSA
+def test_key_decoder_against_the_reference(scheme: Scheme) -> None:
+    """A key decodes exactly when the reference parses it (tried through a signature the key makes valid)."""
+    curve = _CURVES[scheme.name]
+    v = next(v for v in ecdsa_vectors(scheme.name) if all(v.valid.values()))
+    check = secp256k1_check if scheme is ECDSA_SECP256K1 else p256_check
+    policy = scheme.policies[0]
+    x, y = v.public_key[1:33], v.public_key[33:]
+    parity = int.from_bytes(y, "big") & 1
+    keys = {
+        "uncompressed": v.public_key,
+        "compressed": bytes([2 + parity]) + x,
+        "compressed, wrong parity": bytes([3 - parity]) + x,
+        "hybrid": bytes([6 + parity]) + x + y,
+        "hybrid, wrong parity": bytes([7 - parity]) + x + y,
+        "x = p": b"\x04" + curve.p.to_bytes(32, "big") + y,
+        "y flipped": b"\x04" + x + bytes([y[0] ^ 1]) + y[1:],
+        "prefix 05": b"\x05" + x + y,
+        "infinity": b"\x00",
+    }
+    for name, key in keys.items():
+        accepted = check(key, v.signature, v.digest, policy)
+        decodes = decode_point(curve, key) is not None
+        # A key that decodes to another point (wrong parity) makes the signature fail, but still decodes.
+        if accepted:
+            assert decodes, name
+        if not decodes:
+            assert not accepted, name
+    assert (
+        decode_point(curve, keys["hybrid"]) is not None
+        if curve.hybrid_keys
+        else decode_point(curve, keys["hybrid"]) is None
+    )
+
+
+@_ECDSA
+def test_known_answers_and_default_policy(scheme: Scheme) -> None:
+    kat = scheme.known_answers()
+    be = CpuBackend(workers=1)
+    try:
+        for policy in scheme.policies:
+            got = be.run(scheme, kat.batch, policy)
+            assert [Verdict(int(c)) for c in got] == list(kat.expected[policy]), policy
+    finally:
+        be.close()
+    assert scheme.parse_policy(None) is scheme.policies[0]
+    with pytest.raises(InvalidRequestError, match="unknown policy 'zip215'"):
+        scheme.parse_policy(Policy.ZIP215)
+
+
+def test_public_api_messages_are_hashed_and_curves_named() -> None:
+    kat = ECDSA_SECP256K1.known_answers()
+    key, sig = kat.batch.public_key(0), kat.batch.signature(0)
+    digest = kat.batch.digests[0].tobytes()
+    assert verifier.verify_ecdsa([key], [sig], [digest], backend="cpu").all_valid
+    message = b"any message"
+    wrong = verifier.verify_ecdsa([key], [sig], messages=[message], backend="cpu")
+    assert wrong.verdict(0) is Verdict.EQUATION_FAILED
+    assert hashlib.sha256(message).digest() != digest
+    with pytest.raises(InvalidRequestError, match="unknown curve 'ed448'"):
+        verifier.verify_ecdsa([key], [sig], [digest], curve="ed448", backend="cpu")
+
+
+def test_a_backend_without_an_ecdsa_kernel_runs_it_on_the_cpu() -> None:
+    from verifier.backends.emu import EmuBackend
+
+    engine = Engine(EmuBackend(workers=1))
+    try:
+        assert ECDSA_P256.name not in engine.backend.policies
+        kat = ECDSA_P256.known_answers()
+        result = engine.verify(ECDSA_P256, kat.batch, "fabric")
+        assert result.backend == "cpu"
+        assert [Verdict(int(c)) for c in result.verdicts] == list(kat.expected[Policy.FABRIC])
+    finally:
+        engine.close()
+
+
+def test_over_grpc_the_client_the_raw_request_and_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """VerifySignatures with ``scheme`` and length columns: the client's answers equal the CPU
+    backend's, ``hash_messages`` hashes on the server, a policy of another scheme is INVALID_ARGUMENT, and
+    ``verifier verify ecdsa --curve ... --target`` prints one line per input line."""
+    vectors = ecdsa_vectors(ECDSA_P256.name)[:200]
+    keys, sigs, digests = (
+        [v.public_key for v in vectors],
+        [v.signature for v in vectors],
+        [v.digest for v in vectors],
+    )
+    local = CpuBackend(workers=1)
+    try:
+        want = local.run(ECDSA_P256, EcdsaBatch.from_items(keys, sigs, digests), Policy.FABRIC)
+    finally:
+        local.close()
+    with running_server() as server, verifier.Client(server.target) as client:
+        got = client.verify_ecdsa(keys, sigs, digests, curve="p256", policy="fabric")
+        assert got.verdicts.tolist() == want.tolist() and got.backend == "cpu"
+        kat = ECDSA_SECP256K1.known_answers()
+        message = b"verifier ecdsa over grpc"
+        stub = pb2_grpc.VerifierStub(grpc.insecure_channel(server.target))
+        key, sig = kat.batch.public_key(0), kat.batch.signature(0)
+        request = pb2.VerifySignaturesRequest(
+            scheme=pb2.SIGNATURE_SCHEME_ECDSA_SECP256K1,
+            public_keys=key,
+            public_key_lengths=[len(key)],
+            signatures=sig,
+            signature_lengths=[len(sig)],
+            messages=message,
+            message_lengths=[len(message)],
+            hash_messages=True,
+        )
+        answer = stub.VerifySignatures(request, timeout=30)
+        assert list(answer.verdicts) == [Verdict.EQUATION_FAILED]  # the KAT signed another digest
+        request.policy = pb2.POLICY_ZIP215
+        with pytest.raises(grpc.RpcError) as info:
+            stub.VerifySignatures(request, timeout=30)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "POLICY_ZIP215 is not a policy of ecdsa-secp256k1" in (info.value.details() or "")
+        lines = tmp_path / "items.jsonl"
+        lines.write_text(
+            "\n".join(
+                [
+                    json.dumps(
+                        {
+                            "public_key": key.hex(),
+                            "signature": sig.hex(),
+                            "digest": kat.batch.digests[0].tobytes().hex(),
+                            "id": 7,
+                        }
+                    ),
+                    json.dumps({"public_key": key.hex(), "signature": sig.hex(), "message": message.hex()}),
+                    "not json",
+                ]
+            )
+            + "\n"
+        )
+        assert main(["verify", "ecdsa", "--curve", "secp256k1", "--target", server.target, str(lines)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert out[0] == {"line": 1, "id": 7, "valid": True, "verdict": "OK"}
+    assert out[1] == {"line": 2, "valid": False, "verdict": "EQUATION_FAILED"}
+    assert (
+        out[2]["line"] == 3
+        and out[2]["verdict"] == "MALFORMED_LENGTH"
+        and "not valid JSON" in out[2]["error"]
+    )
