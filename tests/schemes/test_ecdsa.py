@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 
 import verifier
+from tests.support.ecdsa_faults import ECDSA_FAULT_KINDS, make_ecdsa_faults
 from tests.support.harness import running_server
 from tests.support.vectors import ecdsa_vectors
 from verifier.backends.cpu import CpuBackend
@@ -62,6 +65,9 @@ def test_every_wycheproof_case_every_policy(cpu: CpuBackend, scheme: Scheme) -> 
         for v, code in zip(vectors, got, strict=True):
             if int(code) != Verdict.OK:
                 assert Verdict(int(code)) is reject_reason(curve, v.public_key, v.signature, policy), v.name
+        for v in vectors:  # the cheap checks never refuse what the reference accepts (RULES.md 5)
+            if parse_signature(v.signature) is None or decode_point(curve, v.public_key) is None:
+                assert not v.valid[policy.value], v.name
         valid = int(np.count_nonzero(got == Verdict.OK))
         assert valid == sum(v.valid[policy.value] for v in vectors) and valid > 90, (policy, valid)
 
@@ -251,3 +257,22 @@ def test_over_grpc_the_client_the_raw_request_and_the_cli(
         and out[2]["verdict"] == "MALFORMED_LENGTH"
         and "not valid JSON" in out[2]["error"]
     )
+
+
+@_ECDSA
+def test_planted_faults_reason_by_reason(cpu: CpuBackend, scheme: Scheme, seed: int) -> None:
+    """20,000 items (or $VERIFIER_ECDSA_ITEMS) with one planted fault each (tests/support/ecdsa_faults.py):
+    every verdict, under both policies, is the one the fault was made to produce."""
+    n = int(os.environ.get("VERIFIER_ECDSA_ITEMS") or 20_000)
+    faults = make_ecdsa_faults(scheme.name, random.Random(seed), n)
+    batch = EcdsaBatch.from_items(faults.public_keys, faults.signatures, faults.digests)
+    for policy in scheme.policies:
+        got = cpu.run(scheme, batch, policy)
+        want = faults.expected[policy]
+        wrong = [
+            f"{i} {faults.kinds[i]}: got {Verdict(int(got[i])).name}, want {want[i].name}"
+            for i in range(n)
+            if int(got[i]) != want[i]
+        ]
+        assert not wrong, f"seed {seed}, {policy.value}: {len(wrong)} wrong, e.g. {wrong[:5]}"
+    assert set(faults.kinds) == set(ECDSA_FAULT_KINDS)

@@ -78,7 +78,7 @@ def _der_integer(data: bytes, at: int) -> tuple[int, int] | None:
 
 def parse_signature(sig: bytes) -> tuple[int, int] | None:
     """(r, s) of a 64-byte r || s, or of a strict-DER ``SEQUENCE { INTEGER r, INTEGER s }`` with nothing
-    after it; None for anything else (docs/RULES.md section 5, step 2). The values are not range-checked."""
+    after it; None for anything else (docs/RULES.md section 5.2). The values are not range-checked."""
     if len(sig) == 64:
         return int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
     if len(sig) < 8 or sig[0] != 0x30 or sig[1] >= 0x80 or sig[1] != len(sig) - 2:
@@ -123,8 +123,8 @@ def _sqrt_mod(v: int, p: int) -> int | None:
 
 
 def reject_reason(curve: Curve, key: bytes, sig: bytes, policy: Policy) -> Verdict:
-    """Why the reference rejected (key, sig): the first failing check of docs/RULES.md section 5, steps
-    2-5; EQUATION_FAILED when they all pass. Called only after the reference rejected."""
+    """Why the reference rejected (key, sig): the first failing check of docs/RULES.md sections 5.2-5.6;
+    EQUATION_FAILED (5.7) when they all pass. Called only after the reference rejected."""
     rs = parse_signature(sig)
     if rs is None:
         return Verdict.INVALID_SIGNATURE_ENCODING
