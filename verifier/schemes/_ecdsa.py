@@ -159,20 +159,25 @@ class CpuEcdsa(NoKeyStore):
     def _chunk(
         self, batch: EcdsaBatch, policy: Policy, start: int, stop: int, out: npt.NDArray[np.uint8]
     ) -> None:
-        keys, key_offsets = batch.public_keys, batch.key_offsets.tolist()
-        sigs, sig_offsets = batch.signatures, batch.signature_offsets.tolist()
-        digests, malformed = batch.digests, batch.malformed
+        # The chunk's columns as bytes once: slicing bytes per item costs less than slicing numpy.
+        ko = batch.key_offsets[start : stop + 1].tolist()
+        so = batch.signature_offsets[start : stop + 1].tolist()
+        keys = batch.public_keys[ko[0] : ko[-1]].tobytes()
+        sigs = batch.signatures[so[0] : so[-1]].tobytes()
+        digests = batch.digests[start:stop].tobytes()
+        malformed = batch.malformed[start:stop].tolist()
         check, curve = self._check, self.curve
-        for i in range(start, stop):
-            if malformed[i]:
-                out[i] = Verdict.MALFORMED_LENGTH
+        k0, s0 = ko[0], so[0]
+        for j in range(stop - start):
+            if malformed[j]:
+                out[start + j] = Verdict.MALFORMED_LENGTH
                 continue
-            key = keys[key_offsets[i] : key_offsets[i + 1]].tobytes()
-            sig = sigs[sig_offsets[i] : sig_offsets[i + 1]].tobytes()
-            if check(key, sig, digests[i].tobytes(), policy):
-                out[i] = Verdict.OK
+            key = keys[ko[j] - k0 : ko[j + 1] - k0]
+            sig = sigs[so[j] - s0 : so[j + 1] - s0]
+            if check(key, sig, digests[32 * j : 32 * j + 32], policy):
+                out[start + j] = Verdict.OK
             else:
-                out[i] = reject_reason(curve, key, sig, policy)
+                out[start + j] = reject_reason(curve, key, sig, policy)
 
 
 def ecdsa_line(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:

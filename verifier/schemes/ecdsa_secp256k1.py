@@ -10,6 +10,9 @@ No kernel yet: backends emu and cuda leave this scheme to the CPU.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
@@ -24,11 +27,19 @@ _CTX = GLOBAL_CONTEXT.ctx  # verification only reads the context: one shared by 
 _POLICIES = (Policy.LIBSECP256K1, Policy.LAX)
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(key: bytes) -> Any:
+    """The key as libsecp256k1 parsed it, or None; cached, since ledgers' batches repeat signers (a
+    parsed key is only read by verification, so threads may share it)."""
+    pub = ffi.new("secp256k1_pubkey *")
+    return pub if lib.secp256k1_ec_pubkey_parse(_CTX, pub, key, len(key)) else None
+
+
 def check(key: bytes, sig: bytes, digest: bytes, policy: Policy) -> bool:
     """libsecp256k1's verdict: parse the key and the signature (compact or DER), normalise s under
     ``lax``, verify."""
-    pub = ffi.new("secp256k1_pubkey *")
-    if not lib.secp256k1_ec_pubkey_parse(_CTX, pub, key, len(key)):
+    pub = _public_key(key)
+    if pub is None:
         return False
     s = ffi.new("secp256k1_ecdsa_signature *")
     if len(sig) == 64:
