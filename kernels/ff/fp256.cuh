@@ -1,0 +1,197 @@
+// Arithmetic modulo a 256-bit odd modulus m, on 8 x 32-bit limbs in Montgomery form: the fields and the
+// scalar groups of secp256k1 and P-256 (docs/RULES.md section 5), one code for all four moduli.
+//
+// Representation (fp256): x R mod m with R = 2^256, fully reduced (< m) after every operation, so
+// equality is limb equality. A modulus (fp256_modulus) carries m, -m^-1 mod 2^32 (for the CIOS reduction),
+// R^2 mod m (to enter Montgomery form) and R mod m (the form of 1). Multiplication is CIOS (coarsely
+// integrated operand scanning): per limb of b, one row a * b[i] and one row m * q, 128 32x32->64 products
+// in all. Written with portable 64-bit arithmetic for now; a special-form reduction for the field primes
+// (secp256k1's p = 2^256 - 2^32 - 977, P-256's Solinas prime) and the carry-chain primitives of
+// common/arith.cuh come with the ECDSA kernel's measurements.
+//
+// Every input of signature verification is public: nothing here needs to run in constant time, but
+// nothing branches on limb values except the final conditional subtractions.
+#ifndef VERIFIER_KERNELS_FF_FP256_CUH
+#define VERIFIER_KERNELS_FF_FP256_CUH
+
+#include "common/arith.cuh"
+
+typedef struct {
+  uint32_t v[8];  // x R mod m, < m
+} fp256;
+
+typedef struct {
+  uint32_t m[8];    // the modulus, odd, 2^255 < m < 2^256
+  uint32_t m_inv;   // -m^-1 mod 2^32
+  uint32_t r2[8];   // R^2 mod m
+  uint32_t one[8];  // R mod m: 1 in Montgomery form
+} fp256_modulus;
+
+// The four moduli of the ECDSA curves; limbs computed with Python integers
+// (kernels/tools/gen_fp256_moduli.py prints them; tests/kernels/test_fp256.py checks them).
+VERIFIER_CONSTANT fp256_modulus fp256_secp256k1_p = {
+    {0xfffffc2fu, 0xfffffffeu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+    0xd2253531u,
+    {0x000e90a1u, 0x000007a2u, 0x00000001u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u},
+    {0x000003d1u, 0x00000001u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u}};
+VERIFIER_CONSTANT fp256_modulus fp256_secp256k1_n = {
+    {0xd0364141u, 0xbfd25e8cu, 0xaf48a03bu, 0xbaaedce6u, 0xfffffffeu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+    0x5588b13fu,
+    {0x67d7d140u, 0x896cf214u, 0x0e7cf878u, 0x741496c2u, 0x5bcd07c6u, 0xe697f5e4u, 0x81c69bc5u, 0x9d671cd5u},
+    {0x2fc9bebfu, 0x402da173u, 0x50b75fc4u, 0x45512319u, 0x00000001u, 0x00000000u, 0x00000000u, 0x00000000u}};
+VERIFIER_CONSTANT fp256_modulus fp256_p256_p = {
+    {0xffffffffu, 0xffffffffu, 0xffffffffu, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0xffffffffu},
+    0x00000001u,
+    {0x00000003u, 0x00000000u, 0xffffffffu, 0xfffffffbu, 0xfffffffeu, 0xffffffffu, 0xfffffffdu, 0x00000004u},
+    {0x00000001u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xfffffffeu, 0x00000000u}};
+VERIFIER_CONSTANT fp256_modulus fp256_p256_n = {
+    {0xfc632551u, 0xf3b9cac2u, 0xa7179e84u, 0xbce6faadu, 0xffffffffu, 0xffffffffu, 0x00000000u, 0xffffffffu},
+    0xee00bc4fu,
+    {0xbe79eea2u, 0x83244c95u, 0x49bd6fa6u, 0x4699799cu, 0x2b6bec59u, 0x2845b239u, 0xf3d95620u, 0x66e12d94u},
+    {0x039cdaafu, 0x0c46353du, 0x58e8617bu, 0x43190552u, 0x00000000u, 0x00000000u, 0xffffffffu, 0x00000000u}};
+
+// 1 when a < b (8 limbs each, unsigned), else 0.
+VERIFIER_DEVICE int fp256_limbs_lt(const uint32_t a[8], const uint32_t b[8]) {
+  for (int i = 7; i >= 0; --i) {
+    if (a[i] != b[i]) return a[i] < b[i];
+  }
+  return 0;
+}
+
+VERIFIER_DEVICE int fp256_is_zero(const fp256 *a) {
+  uint32_t acc = 0;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) acc |= a->v[i];
+  return acc == 0;
+}
+
+VERIFIER_DEVICE int fp256_eq(const fp256 *a, const fp256 *b) {
+  uint32_t acc = 0;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) acc |= a->v[i] ^ b->v[i];
+  return acc == 0;
+}
+
+// r = t - m when t (with carry bit `hi` above it) is >= m, else t: the final step of every operation.
+VERIFIER_DEVICE void fp256_reduce_once(fp256 *r, const uint32_t t[8], uint32_t hi, const fp256_modulus *M) {
+  uint32_t u[8];
+  const uint32_t borrow = arith_sub8(u, t, M->m);
+  const int take = hi || !borrow;  // t + hi 2^256 >= m
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) r->v[i] = take ? u[i] : t[i];
+}
+
+VERIFIER_DEVICE void fp256_add(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  uint32_t t[8];
+  const uint32_t carry = arith_add8(t, a->v, b->v);
+  fp256_reduce_once(r, t, carry, M);
+}
+
+VERIFIER_DEVICE void fp256_sub(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  uint32_t t[8], u[8];
+  const uint32_t borrow = arith_sub8(t, a->v, b->v);
+  arith_add8(u, t, M->m);  // t + m, correct when a < b
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) r->v[i] = borrow ? u[i] : t[i];
+}
+
+VERIFIER_DEVICE void fp256_neg(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+  fp256 zero;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) zero.v[i] = 0;
+  fp256_sub(r, &zero, a, M);
+}
+
+// r = a b R^-1 mod m (CIOS). Inputs < m; r may alias a or b.
+VERIFIER_DEVICE void fp256_mul(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  uint32_t t[10];
+  VERIFIER_UNROLL
+  for (int i = 0; i < 10; ++i) t[i] = 0;
+  for (int i = 0; i < 8; ++i) {
+    uint64_t c = 0;
+    VERIFIER_UNROLL
+    for (int j = 0; j < 8; ++j) {
+      c += (uint64_t)a->v[j] * b->v[i] + t[j];
+      t[j] = (uint32_t)c;
+      c >>= 32;
+    }
+    c += t[8];
+    t[8] = (uint32_t)c;
+    t[9] = (uint32_t)(c >> 32);
+    const uint32_t q = t[0] * M->m_inv;  // t + q m is divisible by 2^32
+    c = (uint64_t)q * M->m[0] + t[0];
+    c >>= 32;
+    VERIFIER_UNROLL
+    for (int j = 1; j < 8; ++j) {
+      c += (uint64_t)q * M->m[j] + t[j];
+      t[j - 1] = (uint32_t)c;
+      c >>= 32;
+    }
+    c += t[8];
+    t[7] = (uint32_t)c;
+    t[8] = t[9] + (uint32_t)(c >> 32);
+  }
+  fp256_reduce_once(r, t, t[8], M);  // t < 2m
+}
+
+VERIFIER_DEVICE void fp256_sqr(fp256 *r, const fp256 *a, const fp256_modulus *M) { fp256_mul(r, a, a, M); }
+
+// r = x R mod m for a plain x < m.
+VERIFIER_DEVICE void fp256_to_mont(fp256 *r, const uint32_t x[8], const fp256_modulus *M) {
+  fp256 a, r2;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) {
+    a.v[i] = x[i];
+    r2.v[i] = M->r2[i];
+  }
+  fp256_mul(r, &a, &r2, M);
+}
+
+// x = a R^-1 mod m: the plain value, < m.
+VERIFIER_DEVICE void fp256_from_mont(uint32_t x[8], const fp256 *a, const fp256_modulus *M) {
+  fp256 one, out;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) one.v[i] = i == 0;
+  fp256_mul(&out, a, &one, M);
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) x[i] = out.v[i];
+}
+
+VERIFIER_DEVICE void fp256_set_one(fp256 *r, const fp256_modulus *M) {
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) r->v[i] = M->one[i];
+}
+
+// r = a^e for a plain 256-bit exponent e (left to right, 4-bit fixed windows). r may alias a.
+VERIFIER_DEVICE void fp256_pow(fp256 *r, const fp256 *a, const uint32_t e[8], const fp256_modulus *M) {
+  fp256 table[16];
+  fp256_set_one(&table[0], M);
+  table[1] = *a;
+  for (int i = 2; i < 16; ++i) fp256_mul(&table[i], &table[i - 1], a, M);
+  fp256 acc;
+  fp256_set_one(&acc, M);
+  for (int w = 63; w >= 0; --w) {
+    for (int k = 0; k < 4; ++k) fp256_sqr(&acc, &acc, M);
+    const uint32_t digit = (e[w >> 3] >> (4 * (w & 7))) & 15;
+    fp256_mul(&acc, &acc, &table[digit], M);
+  }
+  *r = acc;
+}
+
+// r = a^-1 = a^(m-2) (Fermat: m is prime); a = 0 gives 0. r may alias a.
+VERIFIER_DEVICE void fp256_inv(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+  uint32_t e[8];
+  arith_sub8_u32(e, M->m, 2);
+  fp256_pow(r, a, e, M);
+}
+
+// x = the 32 bytes at p as a big-endian integer (the encoding of SEC 1 coordinates, r, s and digests).
+VERIFIER_DEVICE void fp256_load_be32(uint32_t x[8], const uint8_t *p) {
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) {
+    const uint8_t *q = p + 4 * (7 - i);
+    x[i] = ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | q[3];
+  }
+}
+
+#endif  // VERIFIER_KERNELS_FF_FP256_CUH
