@@ -20,7 +20,7 @@ import numpy.typing as npt
 from verifier.backends._abi import ED25519_POLICY_CODES, MAX_ITEMS, POINT_BYTES
 from verifier.backends._native import build_emu_library
 from verifier.backends.pool import PriorityPool
-from verifier.batch import Ed25519Batch, MerkleBatch
+from verifier.batch import EcdsaBatch, Ed25519Batch, MerkleBatch
 from verifier.errors import LimitExceededError
 from verifier.schemes import HostContext, NoKeyStore
 from verifier.verdict import Policy
@@ -29,6 +29,7 @@ __all__ = [
     "BLOCK_DIM",
     "EmuKernel",
     "EmuKernelSpec",
+    "HostEcdsa",
     "HostEd25519",
     "HostMerkle",
     "MERKLE_KERNEL",
@@ -79,6 +80,13 @@ _STORE_KEYS = EmuKernelSpec(
     symbol="ed25519_store_keys_kernel",
     # keys, slots, n, store_keys, store_points, store_status, store_rows
     argtypes=(_PTR, _PTR, ctypes.c_uint32, _PTR, _PTR, _PTR, ctypes.c_uint32),
+)
+
+ECDSA_KERNEL = EmuKernelSpec(
+    entry="ecdsa_verify.cu",
+    symbol="ecdsa_verify_kernel",
+    # keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, curve, low_s
+    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_int, ctypes.c_int),
 )
 
 MERKLE_KERNEL = EmuKernelSpec(
@@ -201,6 +209,50 @@ class HostEd25519:
             _ptr(self.store_status),
             self.rows,
         )
+
+
+class HostEcdsa(NoKeyStore):
+    """The ECDSA kernel built for the host, for one curve: the runner of the ECDSA schemes on backend emu.
+    ``low_s``: the policies that require s <= n/2 (the others take any s in [1, n-1])."""
+
+    def __init__(
+        self, pool: PriorityPool, workers: int, block_dim: int, curve: int, policies: dict[Policy, bool]
+    ) -> None:
+        self.kernel = EmuKernel(ECDSA_KERNEL, pool, workers, block_dim)
+        self.curve = curve
+        self._low_s = policies
+        self.policies = frozenset(policies)
+
+    @classmethod
+    def secp256k1(cls, ctx: HostContext) -> HostEcdsa:
+        """Scheme ecdsa-secp256k1's host runner (``Scheme.host``)."""
+        return cls(ctx.pool, ctx.workers, ctx.block_dim, 0, {Policy.LIBSECP256K1: True, Policy.LAX: False})  # type: ignore[arg-type]
+
+    @classmethod
+    def p256(cls, ctx: HostContext) -> HostEcdsa:
+        """Scheme ecdsa-p256's host runner (``Scheme.host``)."""
+        return cls(ctx.pool, ctx.workers, ctx.block_dim, 1, {Policy.OPENSSL: False, Policy.FABRIC: True})  # type: ignore[arg-type]
+
+    def run(self, batch: EcdsaBatch, policy: Policy | None) -> npt.NDArray[np.uint8]:
+        assert policy is not None
+        n, out = len(batch), _verdict_slots(len(batch), "ECDSA")
+        if n == 0:
+            return out
+
+        def col(a: npt.NDArray[Any], dtype: Any) -> npt.NDArray[Any]:
+            c = np.ascontiguousarray(a, dtype=dtype)
+            return c if c.size else np.zeros(1, dtype=dtype)  # a valid pointer; no item reads it
+
+        cols = [
+            col(batch.public_keys, np.uint8),
+            col(batch.key_offsets, np.uint64),
+            col(batch.signatures, np.uint8),
+            col(batch.signature_offsets, np.uint64),
+            col(batch.digests, np.uint8),
+            np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8),
+        ]
+        self.kernel.launch(n, *(_ptr(a) for a in cols), _ptr(out), n, self.curve, int(self._low_s[policy]))
+        return out
 
 
 class HostMerkle(NoKeyStore):

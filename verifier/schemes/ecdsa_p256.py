@@ -3,8 +3,9 @@
 
 Policies: ``openssl`` (default), exactly OpenSSL's ``ECDSA_verify`` through ``cryptography`` (any s in
 [1, n-1]: Canton, Corda, WebAuthn, TLS); ``fabric``, the same and s <= n/2, as Hyperledger Fabric's
-``bccsp`` requires. A 64-byte signature is r || s, handed to OpenSSL as its DER encoding. No kernel yet:
-backends emu and cuda leave this scheme to the CPU.
+``bccsp`` requires. A 64-byte signature is r || s, handed to OpenSSL as its DER encoding. The kernel
+(``kernels/ecdsa_verify.cu``) runs on backend emu; no CUDA runner yet, so backend cuda leaves this scheme
+to the CPU.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ SCHEME = Scheme(
     ),
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ecdsa_p256:CpuP256",
-    host=None,
+    host="verifier.backends._host:HostEcdsa.p256",
     cuda=None,
     known_answers=_known_answers,
     line=LineFormat(

@@ -1,0 +1,192 @@
+// Points of a short-Weierstrass curve y^2 = x^3 + a x + b over GF(p) in Jacobian coordinates
+// (x = X/Z^2, y = Y/Z^3; Z = 0 is the point at infinity), coordinates in Montgomery form (ff/fp256.cuh):
+// secp256k1 (a = 0) and P-256 (a = -3), one code for both.
+//
+// Formulas: doubling dbl-1998-cmo-2 with the a term (M = 3 X^2 + a Z^4), addition add-1998-cmo-2 (the
+// general Jacobian sum, falling back to doubling when both inputs are equal). Every input of signature
+// verification is public, so the special cases (infinity, equal points, opposite points) branch.
+#ifndef VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
+#define VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
+
+#include "ff/fp256.cuh"
+
+typedef struct {
+  fp256 X, Y, Z;
+} wpoint;
+
+typedef struct {
+  const fp256_modulus *p;  // the field
+  const fp256_modulus *n;  // the group order
+  fp256 a, b;              // the curve's a and b, in Montgomery form
+  fp256 gx, gy;            // the generator, affine, in Montgomery form
+  int hybrid_keys;         // whether SEC 1 hybrid keys (06/07) are accepted (libsecp256k1 does)
+} wcurve;
+
+// Plain (not Montgomery) constants, little-endian limbs: b and G of both curves (a is 0 or -3).
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_b[8] = {7u, 0u, 0u, 0u, 0u, 0u, 0u, 0u};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_gx[8] = {0x16f81798u, 0x59f2815bu, 0x2dce28d9u, 0x029bfcdbu,
+                                                    0xce870b07u, 0x55a06295u, 0xf9dcbbacu, 0x79be667eu};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_gy[8] = {0xfb10d4b8u, 0x9c47d08fu, 0xa6855419u, 0xfd17b448u,
+                                                    0x0e1108a8u, 0x5da4fbfcu, 0x26a3c465u, 0x483ada77u};
+VERIFIER_CONSTANT uint32_t wcurve_p256_b[8] = {0x27d2604bu, 0x3bce3c3eu, 0xcc53b0f6u, 0x651d06b0u,
+                                              0x769886bcu, 0xb3ebbd55u, 0xaa3a93e7u, 0x5ac635d8u};
+VERIFIER_CONSTANT uint32_t wcurve_p256_gx[8] = {0xd898c296u, 0xf4a13945u, 0x2deb33a0u, 0x77037d81u,
+                                               0x63a440f2u, 0xf8bce6e5u, 0xe12c4247u, 0x6b17d1f2u};
+VERIFIER_CONSTANT uint32_t wcurve_p256_gy[8] = {0x37bf51f5u, 0xcbb64068u, 0x6b315eceu, 0x2bce3357u,
+                                               0x7c0f9e16u, 0x8ee7eb4au, 0xfe1a7f9bu, 0x4fe342e2u};
+
+// The curve `which` (0 secp256k1, 1 P-256) with its constants in Montgomery form.
+VERIFIER_DEVICE void wcurve_init(wcurve *c, int which) {
+  const uint32_t *b = which ? wcurve_p256_b : wcurve_secp256k1_b;
+  const uint32_t *gx = which ? wcurve_p256_gx : wcurve_secp256k1_gx;
+  const uint32_t *gy = which ? wcurve_p256_gy : wcurve_secp256k1_gy;
+  c->p = which ? &fp256_p256_p : &fp256_secp256k1_p;
+  c->n = which ? &fp256_p256_n : &fp256_secp256k1_n;
+  uint32_t a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  if (which) {
+    arith_sub8_u32(a, c->p->m, 3);  // a = -3 = p - 3
+  }
+  fp256_to_mont(&c->a, a, c->p);
+  fp256_to_mont(&c->b, b, c->p);
+  fp256_to_mont(&c->gx, gx, c->p);
+  fp256_to_mont(&c->gy, gy, c->p);
+  c->hybrid_keys = !which;
+}
+
+VERIFIER_DEVICE void wpoint_set_infinity(wpoint *r, const wcurve *c) {
+  fp256_set_one(&r->X, c->p);
+  fp256_set_one(&r->Y, c->p);
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) r->Z.v[i] = 0;
+}
+
+VERIFIER_DEVICE int wpoint_is_infinity(const wpoint *a) { return fp256_is_zero(&a->Z); }
+
+VERIFIER_DEVICE void wpoint_from_affine(wpoint *r, const fp256 *x, const fp256 *y, const wcurve *c) {
+  r->X = *x;
+  r->Y = *y;
+  fp256_set_one(&r->Z, c->p);
+}
+
+// rhs = x^3 + a x + b.
+VERIFIER_DEVICE void wcurve_rhs(fp256 *rhs, const fp256 *x, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  fp256 t, ax;
+  fp256_sqr(&t, x, P);
+  fp256_mul(&t, &t, x, P);
+  fp256_mul(&ax, &c->a, x, P);
+  fp256_add(&t, &t, &ax, P);
+  fp256_add(rhs, &t, &c->b, P);
+}
+
+// r = 2a.
+VERIFIER_DEVICE void wpoint_double(wpoint *r, const wpoint *a, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  if (wpoint_is_infinity(a) || fp256_is_zero(&a->Y)) {  // 2 O = O; a point of order 2 doubles to O
+    wpoint_set_infinity(r, c);
+    return;
+  }
+  fp256 xx, yy, yyyy, zz, s, m, t, x3, y3, z3;
+  fp256_sqr(&xx, &a->X, P);
+  fp256_sqr(&yy, &a->Y, P);
+  fp256_sqr(&yyyy, &yy, P);
+  fp256_sqr(&zz, &a->Z, P);
+  fp256_mul(&s, &a->X, &yy, P);  // S = 4 X Y^2
+  fp256_add(&s, &s, &s, P);
+  fp256_add(&s, &s, &s, P);
+  fp256_add(&m, &xx, &xx, P);  // M = 3 X^2 + a Z^4
+  fp256_add(&m, &m, &xx, P);
+  fp256_sqr(&t, &zz, P);
+  fp256_mul(&t, &t, &c->a, P);
+  fp256_add(&m, &m, &t, P);
+  fp256_sqr(&x3, &m, P);  // X3 = M^2 - 2 S
+  fp256_sub(&x3, &x3, &s, P);
+  fp256_sub(&x3, &x3, &s, P);
+  fp256_sub(&t, &s, &x3, P);  // Y3 = M (S - X3) - 8 Y^4
+  fp256_mul(&y3, &m, &t, P);
+  fp256_add(&t, &yyyy, &yyyy, P);
+  fp256_add(&t, &t, &t, P);
+  fp256_add(&t, &t, &t, P);
+  fp256_sub(&y3, &y3, &t, P);
+  fp256_mul(&z3, &a->Y, &a->Z, P);  // Z3 = 2 Y Z
+  fp256_add(&z3, &z3, &z3, P);
+  r->X = x3;
+  r->Y = y3;
+  r->Z = z3;
+}
+
+// r = a + b (any points; r may alias a or b).
+VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  if (wpoint_is_infinity(a)) {
+    *r = *b;
+    return;
+  }
+  if (wpoint_is_infinity(b)) {
+    *r = *a;
+    return;
+  }
+  fp256 z1z1, z2z2, u1, u2, s1, s2, h, rr, t;
+  fp256_sqr(&z1z1, &a->Z, P);
+  fp256_sqr(&z2z2, &b->Z, P);
+  fp256_mul(&u1, &a->X, &z2z2, P);
+  fp256_mul(&u2, &b->X, &z1z1, P);
+  fp256_mul(&s1, &a->Y, &z2z2, P);
+  fp256_mul(&s1, &s1, &b->Z, P);
+  fp256_mul(&s2, &b->Y, &z1z1, P);
+  fp256_mul(&s2, &s2, &a->Z, P);
+  fp256_sub(&h, &u2, &u1, P);
+  fp256_sub(&rr, &s2, &s1, P);
+  if (fp256_is_zero(&h)) {
+    if (fp256_is_zero(&rr)) {
+      wpoint_double(r, a, c);  // a == b
+    } else {
+      wpoint_set_infinity(r, c);  // a == -b
+    }
+    return;
+  }
+  fp256 hh, hhh, v, x3, y3, z3;
+  fp256_sqr(&hh, &h, P);
+  fp256_mul(&hhh, &hh, &h, P);
+  fp256_mul(&v, &u1, &hh, P);
+  fp256_sqr(&x3, &rr, P);  // X3 = r^2 - H^3 - 2 U1 H^2
+  fp256_sub(&x3, &x3, &hhh, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&t, &v, &x3, P);  // Y3 = r (U1 H^2 - X3) - S1 H^3
+  fp256_mul(&y3, &rr, &t, P);
+  fp256_mul(&t, &s1, &hhh, P);
+  fp256_sub(&y3, &y3, &t, P);
+  fp256_mul(&z3, &a->Z, &b->Z, P);  // Z3 = Z1 Z2 H
+  fp256_mul(&z3, &z3, &h, P);
+  r->X = x3;
+  r->Y = y3;
+  r->Z = z3;
+}
+
+// r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, 4-bit windows of
+// both scalars, tables of 1..15 times G and Q).
+VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
+                                       const wcurve *c) {
+  wpoint tg[16], tq[16];
+  wpoint_set_infinity(&tg[0], c);
+  wpoint_set_infinity(&tq[0], c);
+  wpoint_from_affine(&tg[1], &c->gx, &c->gy, c);
+  tq[1] = *q;
+  for (int i = 2; i < 16; ++i) {
+    wpoint_add(&tg[i], &tg[i - 1], &tg[1], c);
+    wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
+  }
+  wpoint acc;
+  wpoint_set_infinity(&acc, c);
+  for (int w = 63; w >= 0; --w) {
+    for (int k = 0; k < 4; ++k) wpoint_double(&acc, &acc, c);
+    const uint32_t d1 = (u1[w >> 3] >> (4 * (w & 7))) & 15;
+    const uint32_t d2 = (u2[w >> 3] >> (4 * (w & 7))) & 15;
+    if (d1) wpoint_add(&acc, &acc, &tg[d1], c);
+    if (d2) wpoint_add(&acc, &acc, &tq[d2], c);
+  }
+  *r = acc;
+}
+
+#endif  // VERIFIER_KERNELS_EC_WEIERSTRASS_CUH

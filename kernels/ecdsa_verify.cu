@@ -1,0 +1,32 @@
+// ECDSA batch verification on secp256k1 or P-256: one item per thread, one verdict byte per item
+// (ec/ecdsa.cuh).
+#include "common/portable.cuh"
+#include "ec/ecdsa.cuh"
+#include "verdict.cuh"
+
+// keys / sigs: concatenated, item i at keys[key_offsets[i] - key_offsets[0]] with length
+// key_offsets[i + 1] - key_offsets[i] (and the same for sigs); digests: n x 32 bytes; malformed: n flags
+// (a key or digest of the wrong length upstream); curve: 0 secp256k1, 1 P-256; low_s: the policy requires
+// s <= n/2 (libsecp256k1, fabric).
+VERIFIER_KERNEL ecdsa_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
+                                    const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
+                                    const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
+                                    uint8_t *__restrict__ out, uint32_t n, int curve, int low_s) {
+  const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  if (malformed[i]) {
+    out[i] = VERDICT_MALFORMED_LENGTH;
+    return;
+  }
+  wcurve c;
+  wcurve_init(&c, curve);
+  const uint64_t k0 = key_offsets[i] - key_offsets[0], s0 = sig_offsets[i] - sig_offsets[0];
+  out[i] = ecdsa_verify_one(keys + k0, (uint32_t)(key_offsets[i + 1] - key_offsets[i]), sigs + s0,
+                            (uint32_t)(sig_offsets[i + 1] - sig_offsets[i]), digests + 32 * (uint64_t)i, low_s, &c);
+}
+
+VERIFIER_EMU_LAUNCHER(ecdsa_verify_kernel,
+                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
+                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
+                       uint32_t n, int curve, int low_s),
+                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, curve, low_s))
