@@ -218,6 +218,39 @@ class FakeMerkleKernel:
         self._fn(0, grid[0], block[0], *ptrs, n, num_roots)
 
 
+class FakeEcdsaKernel:
+    """ecdsa_verify_kernel, run by its emu build on the fake arrays; records each launch's item count."""
+
+    num_regs, local_size_bytes, shared_size_bytes = 0, 0, 0
+
+    def __init__(self, fake: FakeCupy) -> None:
+        from verifier.backends._native import build_emu_library
+
+        self._fake = fake
+        self._fn = build_emu_library("ecdsa_verify.cu").ecdsa_verify_kernel_emu
+        p = ctypes.c_void_p
+        self._fn.argtypes = [
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            *[p] * 7,
+            ctypes.c_uint32,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+
+    def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
+        assert FakeStream.current is not None, "launch outside a stream context"
+        n = int(args[7])
+        self._fake.launches.append(n)
+        if self._fake.fail_launch:
+            raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
+        assert grid[0] * block[0] >= n
+        self._fn(
+            0, grid[0], block[0], *(int(a.host.ctypes.data) for a in args[:7]), n, int(args[8]), int(args[9])
+        )
+
+
 class UnusedKernel:
     """A kernel the tests compile (the backend builds every module) but never launch."""
 
@@ -228,9 +261,10 @@ class UnusedKernel:
 
 
 class FakeCupy(types.ModuleType):
-    def __init__(self, *, merkle: bool = False) -> None:
+    def __init__(self, *, merkle: bool = False, ecdsa: bool = False) -> None:
         super().__init__("cupy")
         self.merkle = merkle
+        self.ecdsa = ecdsa
         self.launches: list[int] = []
         self.slot_launches = 0
         self.num_roots: list[int] = []
@@ -255,6 +289,8 @@ class FakeCupy(types.ModuleType):
                     return FakeStoreKernel()
                 if name == "merkle_verify_kernel" and fake.merkle:
                     return FakeMerkleKernel(fake)
+                if name == "ecdsa_verify_kernel" and fake.ecdsa:
+                    return FakeEcdsaKernel(fake)
                 return UnusedKernel()
 
         runtime = types.SimpleNamespace(
@@ -298,8 +334,8 @@ class FakeCupy(types.ModuleType):
         )
 
 
-def install(monkeypatch: pytest.MonkeyPatch, *, merkle: bool = False) -> FakeCupy:
+def install(monkeypatch: pytest.MonkeyPatch, *, merkle: bool = False, ecdsa: bool = False) -> FakeCupy:
     """A new ``FakeCupy`` as ``import cupy`` for the rest of the test."""
-    fake = FakeCupy(merkle=merkle)
+    fake = FakeCupy(merkle=merkle, ecdsa=ecdsa)
     monkeypatch.setitem(sys.modules, "cupy", fake)
     return fake

@@ -4,8 +4,8 @@
 Policies: ``openssl`` (default), exactly OpenSSL's ``ECDSA_verify`` through ``cryptography`` (any s in
 [1, n-1]: Canton, Corda, WebAuthn, TLS); ``fabric``, the same and s <= n/2, as Hyperledger Fabric's
 ``bccsp`` requires. A 64-byte signature is r || s, handed to OpenSSL as its DER encoding. The kernel
-(``kernels/ecdsa_verify.cu``) runs on backend emu; no CUDA runner yet, so backend cuda leaves this scheme
-to the CPU.
+(``kernels/ecdsa_verify.cu``) runs on backends emu (host build) and cuda (``backends/cuda/ecdsa.py``; not
+yet run on a GPU).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ SCHEME = Scheme(
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ecdsa_p256:CpuP256",
     host="verifier.backends._host:HostEcdsa.p256",
-    cuda=None,
+    cuda="verifier.backends.cuda.ecdsa:EcdsaKernel.p256",
     known_answers=_known_answers,
     line=LineFormat(
         fields="hex public_key, signature (64-byte r || s or DER), digest (32 bytes) or message (SHA-256)",

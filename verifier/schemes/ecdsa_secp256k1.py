@@ -5,8 +5,8 @@ Policies: ``libsecp256k1`` (default), exactly ``secp256k1_ecdsa_verify`` of the 
 (coincurve): strict DER or 64-byte r || s, r and s in [1, n-1], low S required (Bitcoin, Ethereum EIP-2,
 Cosmos); ``lax``, the same with s normalised to low S first (what OpenSSL accepts). The reference is called
 through coincurve's cffi bindings, which release the GIL, so a batch spreads over the pool's threads.
-The kernel (``kernels/ecdsa_verify.cu``) runs on backend emu; no CUDA runner yet, so backend cuda
-leaves this scheme to the CPU.
+The kernel (``kernels/ecdsa_verify.cu``) runs on backends emu (host build) and cuda
+(``backends/cuda/ecdsa.py``; not yet run on a GPU).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ SCHEME = Scheme(
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ecdsa_secp256k1:CpuSecp256k1",
     host="verifier.backends._host:HostEcdsa.secp256k1",
-    cuda=None,
+    cuda="verifier.backends.cuda.ecdsa:EcdsaKernel.secp256k1",
     known_answers=_known_answers,
     line=LineFormat(
         fields="hex public_key, signature (64-byte r || s or DER), digest (32 bytes) or message (SHA-256)",
