@@ -49,7 +49,7 @@ export CUPY_CACHE_DIR=${CUPY_CACHE_DIR:-/tmp/verifier-cache/cupy}
 if [[ $dry == 1 ]]; then
   backend=emu; items=2000; kbatch=256; mbatch=2000; tests=(tests/backends/test_ed25519.py
     tests/backends/test_merkle.py tests/backends/test_emu_ed25519.py tests/backends/test_emu_merkle.py
-    tests/kernels/test_arith_ptx_sim.py -m "not gpu" -k "emu or arith")
+    tests/backends/test_ecdsa.py tests/kernels/test_arith_ptx_sim.py -m "not gpu" -k "emu or arith")
 else
   backend=cuda; items=1048576; kbatch=1048576; mbatch=1048576; tests=(-m gpu)
 fi
@@ -102,6 +102,11 @@ for depth in 8 20 32; do
     --depth "$depth" --batches "$mbatch" $([[ $dry == 1 ]] && echo "--emu" || echo "--blocks 128 256 --reps 5")
 done
 stage imad 30 "$py" benchmarks/gpu_check.py imad
+mkdir -p "$parts/ecdsa"
+if [[ $dry == 1 ]]; then ecdsa=(--backends emu --scopes engine --batches 64); else
+  ecdsa=(--backends cuda --scopes kernel --cuda-batches 65536 1048576 --repeats 3); fi
+stage "ecdsa kernel" 60 "$py" -m verifier bench --kinds ecdsa-secp256k1 ecdsa-p256 "${ecdsa[@]}" --quick --no-plots \
+  --no-progress --out "$parts/ecdsa" --crossover-out "$parts/ecdsa/crossover.json.txt"
 merge kernel
 
 stage engine 60 "$py" -m verifier bench --backends "$backend" --scopes engine grpc --quick --no-plots --no-progress \

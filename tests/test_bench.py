@@ -348,3 +348,25 @@ def test_cuda_paths_on_a_fake_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     cross = json.loads((out / "crossover.json").read_text())
     assert cross["kinds"]["ed25519"]["backend"] == "cuda"
     assert cross["crossover_batch"] == load_crossover(out / "crossover.json")
+
+
+def test_ecdsa_kernel_and_engine_scopes_on_a_fake_gpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ECDSA kinds on the fake CuPy (the emu build of kernels/ecdsa_verify.cu behind it): the kernel
+    scope times the cuda backend's EcdsaKernel and its verdict counts equal the workload's."""
+    from tests.support.fake_cupy import FakeCupy
+
+    monkeypatch.setitem(sys.modules, "cupy", FakeCupy(ecdsa=True))
+    monkeypatch.setattr("verifier.selftest.run_selftest", lambda backend: None)
+    out = tmp_path / "out"
+    argv = ["--quick", "--out", str(out), "--kinds", "ecdsa-secp256k1", "ecdsa-p256", "--backends", "cuda"]
+    argv += ["--scopes", "kernel", "engine", "--cuda-batches", "8", "--repeats", "1", "--min-time", "0"]
+    assert main([*argv, "--no-plots"]) == 0
+    doc = _doc(out)
+    seen = {(r["kind"], r["scope"]) for r in doc["results"] if r["backend"] == "cuda"}
+    assert seen == {(k, s) for k in ("ecdsa-secp256k1", "ecdsa-p256") for s in ("kernel", "engine")}, doc[
+        "skipped"
+    ]
+    for r in doc["results"]:  # item INVALID_EVERY - 1 is the workload's first invalid one
+        assert r["valid_count"] == r["batch"] - (r["batch"] // INVALID_EVERY), r

@@ -78,7 +78,7 @@ BENCH_KINDS: dict[str, BenchKind] = {
             33,
             ("coincurve",),
             None,
-            None,
+            "verifier.bench.runners:secp256k1_timer",
         ),
         BenchKind(
             ECDSA_P256,
@@ -91,7 +91,7 @@ BENCH_KINDS: dict[str, BenchKind] = {
             33,
             ("cryptography",),
             None,
-            None,
+            "verifier.bench.runners:p256_timer",
         ),
     )
 }

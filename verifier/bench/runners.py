@@ -360,6 +360,47 @@ def ed25519_timer(cp: Any) -> KernelTimer:
     return ed_timer
 
 
+def _ecdsa_timer(cp: Any, curve: int, low_s: bool) -> KernelTimer:
+    """A timer over the cuda backend's compiled ECDSA kernel (``EcdsaKernel.launch``) on device-resident
+    copies of the batch, under the curve's default policy."""
+    from verifier.backends.cuda.ecdsa import EcdsaKernel
+
+    ek = EcdsaKernel(cp, curve, {}, streams=1)
+
+    def timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+        n = len(batch)
+        keys, key_offsets, sigs, sig_offsets, digests, malformed = (
+            cp.asarray(np.ascontiguousarray(c))
+            for c in (
+                batch.public_keys,
+                batch.key_offsets,
+                batch.signatures,
+                batch.signature_offsets,
+                batch.digests,
+                batch.malformed.view(np.uint8),
+            )
+        )
+        out = cp.zeros(n, dtype=cp.uint8)
+        stream = cp.cuda.Stream(non_blocking=True)
+
+        def launch() -> None:
+            ek.launch(stream, n, keys, key_offsets, sigs, sig_offsets, digests, malformed, out, low_s)
+
+        times = _event_seconds(cp, stream, launch, repeats)
+        verdicts: npt.NDArray[np.uint8] = out.get()
+        return times, verdicts
+
+    return timer
+
+
+def secp256k1_timer(cp: Any) -> KernelTimer:
+    return _ecdsa_timer(cp, 0, True)  # libsecp256k1: low S
+
+
+def p256_timer(cp: Any) -> KernelTimer:
+    return _ecdsa_timer(cp, 1, False)  # openssl
+
+
 def merkle_timer(cp: Any) -> KernelTimer:
     """A timer over the cuda backend's own compiled Merkle kernel (``MerkleKernel.launch``), leaf hashes
     given, on device-resident copies of the batch."""
@@ -422,11 +463,11 @@ def kernel_timer(kind: str) -> tuple[KernelTimer | None, str, str]:
     info, why = cuda_environment()
     if info is None:
         return None, "", why
-    if bench_kind(kind).kernel_module is None or bench_kind(kind).backend_timer is None:
+    if bench_kind(kind).backend_timer is None:
         return None, "", f"scheme {kind} has no CUDA kernel yet"
-    mod, why_not = _import_kernel_module(kind)
+    mod, why_not = _import_kernel_module(kind) if bench_kind(kind).kernel_module else (None, "")
     timer = getattr(mod, KERNEL_TIMER_NAME, None) if mod is not None else None
-    if callable(timer):
+    if callable(timer) and mod is not None:
         return timer, f"{mod.__name__}.{KERNEL_TIMER_NAME}", ""
     import cupy as cp
 
