@@ -127,18 +127,22 @@ VERIFIER_DEVICE uint8_t ecdsa_verify_one(const uint8_t *key, uint32_t key_len, c
   wpoint rp;
   wpoint_double_mul(&rp, u1, u2, &q, c);
   if (wpoint_is_infinity(&rp)) return VERDICT_EQUATION_FAILED;
-  // x(R) = X / Z^2; accept when x(R) mod n == r (x < p < 2n: one subtraction at most).
+  // Accept when x(R) mod n == r, x(R) = X / Z^2 < p, without an inversion: X == r Z^2, or, when r + n
+  // is below p (then x(R) = r + n also reduces to r), X == (r + n) Z^2.
   const fp256_modulus *P = c->p;
-  fp256 zinv, x;
-  fp256_inv(&zinv, &rp.Z, P);
-  fp256_sqr(&zinv, &zinv, P);
-  fp256_mul(&x, &rp.X, &zinv, P);
-  uint32_t xr[8];
-  fp256_from_mont(xr, &x, P);
-  if (!fp256_limbs_lt(xr, N->m)) arith_sub8(xr, xr, N->m);
-  uint32_t acc = 0;
-  for (int i = 0; i < 8; ++i) acc |= xr[i] ^ r[i];
-  return acc == 0 ? VERDICT_OK : VERDICT_EQUATION_FAILED;
+  fp256 zz, rm_p, t;
+  fp256_sqr(&zz, &rp.Z, P);
+  fp256_to_mont(&rm_p, r, P);  // r < n < p
+  fp256_mul(&t, &rm_p, &zz, P);
+  if (fp256_eq(&t, &rp.X)) return VERDICT_OK;
+  uint32_t rn[8];
+  const uint32_t carry = arith_add8(rn, r, N->m);
+  if (!carry && fp256_limbs_lt(rn, P->m)) {
+    fp256_to_mont(&rm_p, rn, P);
+    fp256_mul(&t, &rm_p, &zz, P);
+    if (fp256_eq(&t, &rp.X)) return VERDICT_OK;
+  }
+  return VERDICT_EQUATION_FAILED;
 }
 
 #endif  // VERIFIER_KERNELS_EC_ECDSA_CUH

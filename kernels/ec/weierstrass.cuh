@@ -8,6 +8,7 @@
 #ifndef VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
 #define VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
 
+#include "ec/weierstrass_g_tables.cuh"
 #include "ff/fp256.cuh"
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
   fp256 a, b;              // the curve's a and b, in Montgomery form
   fp256 gx, gy;            // the generator, affine, in Montgomery form
   int hybrid_keys;         // whether SEC 1 hybrid keys (06/07) are accepted (libsecp256k1 does)
+  const uint32_t (*g_table)[2][8];  // k G for k = 1..15, affine, Montgomery form (ec/weierstrass_g_tables.cuh)
 } wcurve;
 
 // Plain (not Montgomery) constants, little-endian limbs: b and G of both curves (a is 0 or -3).
@@ -51,6 +53,7 @@ VERIFIER_DEVICE void wcurve_init(wcurve *c, int which) {
   fp256_to_mont(&c->gx, gx, c->p);
   fp256_to_mont(&c->gy, gy, c->p);
   c->hybrid_keys = !which;
+  c->g_table = which ? wcurve_p256_g_table : wcurve_secp256k1_g_table;
 }
 
 VERIFIER_DEVICE void wpoint_set_infinity(wpoint *r, const wcurve *c) {
@@ -164,26 +167,68 @@ VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, con
   r->Z = z3;
 }
 
+// r = a + (x2, y2) for an affine point in Montgomery form (mixed addition, Z2 = 1: madd-1998-cmo).
+VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_t x2[8], const uint32_t y2[8],
+                                       const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  fp256 bx, by;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) {
+    bx.v[i] = x2[i];
+    by.v[i] = y2[i];
+  }
+  if (wpoint_is_infinity(a)) {
+    wpoint_from_affine(r, &bx, &by, c);
+    return;
+  }
+  fp256 z1z1, u2, s2, h, rr, t;
+  fp256_sqr(&z1z1, &a->Z, P);
+  fp256_mul(&u2, &bx, &z1z1, P);
+  fp256_mul(&s2, &by, &z1z1, P);
+  fp256_mul(&s2, &s2, &a->Z, P);
+  fp256_sub(&h, &u2, &a->X, P);
+  fp256_sub(&rr, &s2, &a->Y, P);
+  if (fp256_is_zero(&h)) {
+    if (fp256_is_zero(&rr)) {
+      wpoint_double(r, a, c);  // a == b
+    } else {
+      wpoint_set_infinity(r, c);  // a == -b
+    }
+    return;
+  }
+  fp256 hh, hhh, v, x3, y3, z3;
+  fp256_sqr(&hh, &h, P);
+  fp256_mul(&hhh, &hh, &h, P);
+  fp256_mul(&v, &a->X, &hh, P);
+  fp256_sqr(&x3, &rr, P);  // X3 = r^2 - H^3 - 2 X1 H^2
+  fp256_sub(&x3, &x3, &hhh, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&t, &v, &x3, P);  // Y3 = r (X1 H^2 - X3) - Y1 H^3
+  fp256_mul(&y3, &rr, &t, P);
+  fp256_mul(&t, &a->Y, &hhh, P);
+  fp256_sub(&y3, &y3, &t, P);
+  fp256_mul(&z3, &a->Z, &h, P);  // Z3 = Z1 H
+  r->X = x3;
+  r->Y = y3;
+  r->Z = z3;
+}
+
 // r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, 4-bit windows of
-// both scalars, tables of 1..15 times G and Q).
+// both scalars; G's multiples from the constant table, mixed additions; Q's built per item).
 VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
                                        const wcurve *c) {
-  wpoint tg[16], tq[16];
-  wpoint_set_infinity(&tg[0], c);
+  wpoint tq[16];
   wpoint_set_infinity(&tq[0], c);
-  wpoint_from_affine(&tg[1], &c->gx, &c->gy, c);
   tq[1] = *q;
-  for (int i = 2; i < 16; ++i) {
-    wpoint_add(&tg[i], &tg[i - 1], &tg[1], c);
-    wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
-  }
+  for (int i = 2; i < 16; ++i) wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
   wpoint acc;
   wpoint_set_infinity(&acc, c);
   for (int w = 63; w >= 0; --w) {
     for (int k = 0; k < 4; ++k) wpoint_double(&acc, &acc, c);
     const uint32_t d1 = (u1[w >> 3] >> (4 * (w & 7))) & 15;
     const uint32_t d2 = (u2[w >> 3] >> (4 * (w & 7))) & 15;
-    if (d1) wpoint_add(&acc, &acc, &tg[d1], c);
+    if (d1) wpoint_add_affine(&acc, &acc, c->g_table[d1 - 1][0], c->g_table[d1 - 1][1], c);
     if (d2) wpoint_add(&acc, &acc, &tq[d2], c);
   }
   *r = acc;

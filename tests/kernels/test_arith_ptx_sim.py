@@ -194,6 +194,7 @@ def test_operand_counts_fit_inline_asm() -> None:
     [
         ("gen_arith_ptx", "common/arith_ptx.cuh", ()),
         ("gen_ge25519_base_table", "ec/ge25519_base_table.cuh", ()),
+        ("gen_weierstrass_tables", "ec/weierstrass_g_tables.cuh", ()),
     ],
 )
 def test_generated_headers_are_fresh(tool: str, header: str, args: tuple[str, ...]) -> None:
