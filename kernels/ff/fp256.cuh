@@ -102,39 +102,44 @@ VERIFIER_DEVICE void fp256_neg(fp256 *r, const fp256 *a, const fp256_modulus *M)
   fp256_sub(r, &zero, a, M);
 }
 
-// r = a b R^-1 mod m (CIOS). Inputs < m; r may alias a or b.
-VERIFIER_DEVICE void fp256_mul(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
-  uint32_t t[10];
+// Montgomery reduction of a 512-bit T (16 limbs, T < m R): r = T R^-1 mod m. Eight rounds, each adding
+// q m (q = T[i] m_inv) to clear limb i: one 8x1-limb multiply-add of common/arith.cuh (a PTX carry chain
+// on the GPU) and a carry into the limbs above. T is overwritten.
+VERIFIER_DEVICE void fp256_redc(fp256 *r, uint32_t T[16], const fp256_modulus *M) {
+  uint32_t hi = 0;  // the carry out of limb 15
   VERIFIER_UNROLL
-  for (int i = 0; i < 10; ++i) t[i] = 0;
   for (int i = 0; i < 8; ++i) {
-    uint64_t c = 0;
+    const uint32_t q = T[i] * M->m_inv;
+    uint32_t row[9];
+    arith_mad8_u32(row, M->m, q, T + i);  // T[i..i+7] + q m
     VERIFIER_UNROLL
-    for (int j = 0; j < 8; ++j) {
-      c += (uint64_t)a->v[j] * b->v[i] + t[j];
-      t[j] = (uint32_t)c;
-      c >>= 32;
-    }
-    c += t[8];
-    t[8] = (uint32_t)c;
-    t[9] = (uint32_t)(c >> 32);
-    const uint32_t q = t[0] * M->m_inv;  // t + q m is divisible by 2^32
-    c = (uint64_t)q * M->m[0] + t[0];
+    for (int j = 0; j < 8; ++j) T[i + j] = row[j];  // T[i] is now 0
+    uint64_t c = (uint64_t)T[i + 8] + row[8];
+    T[i + 8] = (uint32_t)c;
     c >>= 32;
-    VERIFIER_UNROLL
-    for (int j = 1; j < 8; ++j) {
-      c += (uint64_t)q * M->m[j] + t[j];
-      t[j - 1] = (uint32_t)c;
+    for (int j = i + 9; j < 16 && c; ++j) {
+      c += T[j];
+      T[j] = (uint32_t)c;
       c >>= 32;
     }
-    c += t[8];
-    t[7] = (uint32_t)c;
-    t[8] = t[9] + (uint32_t)(c >> 32);
+    hi += (uint32_t)c;
   }
-  fp256_reduce_once(r, t, t[8], M);  // t < 2m
+  fp256_reduce_once(r, T + 8, hi, M);  // T R^-1 < 2m
 }
 
-VERIFIER_DEVICE void fp256_sqr(fp256 *r, const fp256 *a, const fp256_modulus *M) { fp256_mul(r, a, a, M); }
+// r = a b R^-1 mod m: the 512-bit product (common/arith.cuh's mul8: PTX carry chains on the GPU), then
+// Montgomery reduction. Inputs < m; r may alias a or b.
+VERIFIER_DEVICE void fp256_mul(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  uint32_t T[16];
+  arith_mul8(T, a->v, b->v);
+  fp256_redc(r, T, M);
+}
+
+VERIFIER_DEVICE void fp256_sqr(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+  uint32_t T[16];
+  arith_sqr8(T, a->v);  // cross products once
+  fp256_redc(r, T, M);
+}
 
 // r = x R mod m for a plain x < m.
 VERIFIER_DEVICE void fp256_to_mont(fp256 *r, const uint32_t x[8], const fp256_modulus *M) {
