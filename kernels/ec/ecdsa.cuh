@@ -125,7 +125,11 @@ VERIFIER_DEVICE uint8_t ecdsa_verify_one(const uint8_t *key, uint32_t key_len, c
   fp256_from_mont(u1, &u1m, N);
   fp256_from_mont(u2, &u2m, N);
   wpoint rp;
-  wpoint_double_mul(&rp, u1, u2, &q, c);
+  if (c->glv) {
+    wpoint_double_mul_glv(&rp, u1, u2, &q, c);
+  } else {
+    wpoint_double_mul(&rp, u1, u2, &q, c);
+  }
   if (wpoint_is_infinity(&rp)) return VERDICT_EQUATION_FAILED;
   // Accept when x(R) mod n == r, x(R) = X / Z^2 < p, without an inversion: X == r Z^2, or, when r + n
   // is below p (then x(R) = r + n also reduces to r), X == (r + n) Z^2.

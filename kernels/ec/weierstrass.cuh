@@ -22,6 +22,7 @@ typedef struct {
   fp256 gx, gy;            // the generator, affine, in Montgomery form
   int hybrid_keys;         // whether SEC 1 hybrid keys (06/07) are accepted (libsecp256k1 does)
   const uint32_t (*g_table)[2][8];  // k G for k = 1..15, affine, Montgomery form (ec/weierstrass_g_tables.cuh)
+  int glv;                 // secp256k1: split scalars with the endomorphism (half the doublings)
 } wcurve;
 
 // Plain (not Montgomery) constants, little-endian limbs: b and G of both curves (a is 0 or -3).
@@ -54,6 +55,7 @@ VERIFIER_DEVICE void wcurve_init(wcurve *c, int which) {
   fp256_to_mont(&c->gy, gy, c->p);
   c->hybrid_keys = !which;
   c->g_table = which ? wcurve_p256_g_table : wcurve_secp256k1_g_table;
+  c->glv = !which;
 }
 
 VERIFIER_DEVICE void wpoint_set_infinity(wpoint *r, const wcurve *c) {
@@ -230,6 +232,98 @@ VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const ui
     const uint32_t d2 = (u2[w >> 3] >> (4 * (w & 7))) & 15;
     if (d1) wpoint_add_affine(&acc, &acc, c->g_table[d1 - 1][0], c->g_table[d1 - 1][1], c);
     if (d2) wpoint_add(&acc, &acc, &tq[d2], c);
+  }
+  *r = acc;
+}
+
+// k1 + k2 lambda = k (mod n) with |k1|, |k2| < 2^128 (secp256k1's GLV split, as libsecp256k1's
+// secp256k1_scalar_split_lambda): each returned as its magnitude and a sign (1: the value is -magnitude).
+VERIFIER_DEVICE void wcurve_glv_split(uint32_t k1[8], int *neg1, uint32_t k2[8], int *neg2, const uint32_t k[8],
+                                      const wcurve *c) {
+  const fp256_modulus *N = c->n;
+  uint32_t t[16], c1[8], c2[8];
+  arith_mul8(t, k, wcurve_secp256k1_glv_g1);  // c1 = round(k g1 / 2^384)
+  for (int i = 0; i < 8; ++i) c1[i] = i < 4 ? t[12 + i] : 0;
+  arith_add8_u32(c1, c1, t[11] >> 31);
+  arith_mul8(t, k, wcurve_secp256k1_glv_g2);
+  for (int i = 0; i < 8; ++i) c2[i] = i < 4 ? t[12 + i] : 0;
+  arith_add8_u32(c2, c2, t[11] >> 31);
+  fp256 a, b, x, y;  // Montgomery form mod n
+  fp256_to_mont(&a, c1, N);
+  fp256_to_mont(&b, wcurve_secp256k1_glv_minus_b1, N);
+  fp256_mul(&x, &a, &b, N);
+  fp256_to_mont(&a, c2, N);
+  fp256_to_mont(&b, wcurve_secp256k1_glv_minus_b2, N);
+  fp256_mul(&y, &a, &b, N);
+  fp256_add(&x, &x, &y, N);  // k2
+  fp256_to_mont(&b, wcurve_secp256k1_glv_lambda, N);
+  fp256_mul(&y, &x, &b, N);  // k2 lambda
+  fp256_to_mont(&a, k, N);
+  fp256_sub(&a, &a, &y, N);  // k1 = k - k2 lambda
+  fp256_from_mont(k1, &a, N);
+  fp256_from_mont(k2, &x, N);
+  uint32_t half[8];  // floor(n / 2): above it, a value stands for its negative
+  for (int i = 0; i < 8; ++i) half[i] = (N->m[i] >> 1) | (i < 7 ? N->m[i + 1] << 31 : 0);
+  *neg1 = fp256_limbs_lt(half, k1);
+  *neg2 = fp256_limbs_lt(half, k2);
+  if (*neg1) arith_sub8(k1, N->m, k1);
+  if (*neg2) arith_sub8(k2, N->m, k2);
+}
+
+// acc += sign * phi^e (the affine table point x, y) for e in {0, 1} (phi(x, y) = (beta x, y)).
+VERIFIER_DEVICE void wpoint_add_affine_signed(wpoint *acc, const uint32_t x[8], const uint32_t y[8], int phi,
+                                              int neg, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  fp256 px, py;
+  for (int i = 0; i < 8; ++i) {
+    px.v[i] = x[i];
+    py.v[i] = y[i];
+  }
+  if (phi) {
+    fp256 beta;
+    for (int i = 0; i < 8; ++i) beta.v[i] = wcurve_secp256k1_glv_beta_mont[i];
+    fp256_mul(&px, &px, &beta, P);
+  }
+  if (neg) fp256_neg(&py, &py, P);
+  wpoint_add_affine(acc, acc, px.v, py.v, c);
+}
+
+// acc += sign * phi^e (a Jacobian table point); phi(X : Y : Z) = (beta X : Y : Z).
+VERIFIER_DEVICE void wpoint_add_signed(wpoint *acc, const wpoint *q, int phi, int neg, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  wpoint t = *q;
+  if (phi) {
+    fp256 beta;
+    for (int i = 0; i < 8; ++i) beta.v[i] = wcurve_secp256k1_glv_beta_mont[i];
+    fp256_mul(&t.X, &t.X, &beta, P);
+  }
+  if (neg) fp256_neg(&t.Y, &t.Y, P);
+  wpoint_add(acc, acc, &t, c);
+}
+
+// r = u1 G + u2 Q on secp256k1 with the endomorphism: four 128-bit scalars (the GLV halves of u1 and u2)
+// on G, phi(G), Q and phi(Q), one chain of 128 doublings, 4-bit windows.
+VERIFIER_DEVICE void wpoint_double_mul_glv(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
+                                           const wcurve *c) {
+  uint32_t k[4][8];
+  int neg[4];
+  wcurve_glv_split(k[0], &neg[0], k[1], &neg[1], u1, c);
+  wcurve_glv_split(k[2], &neg[2], k[3], &neg[3], u2, c);
+  wpoint tq[16];
+  wpoint_set_infinity(&tq[0], c);
+  tq[1] = *q;
+  for (int i = 2; i < 16; ++i) wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
+  wpoint acc;
+  wpoint_set_infinity(&acc, c);
+  for (int w = 31; w >= 0; --w) {
+    for (int j = 0; j < 4; ++j) wpoint_double(&acc, &acc, c);
+    const int shift = 4 * (w & 7);
+    const uint32_t d0 = (k[0][w >> 3] >> shift) & 15, d1 = (k[1][w >> 3] >> shift) & 15;
+    const uint32_t d2 = (k[2][w >> 3] >> shift) & 15, d3 = (k[3][w >> 3] >> shift) & 15;
+    if (d0) wpoint_add_affine_signed(&acc, c->g_table[d0 - 1][0], c->g_table[d0 - 1][1], 0, neg[0], c);
+    if (d1) wpoint_add_affine_signed(&acc, c->g_table[d1 - 1][0], c->g_table[d1 - 1][1], 1, neg[1], c);
+    if (d2) wpoint_add_signed(&acc, &tq[d2], 0, neg[2], c);
+    if (d3) wpoint_add_signed(&acc, &tq[d3], 1, neg[3], c);
   }
   *r = acc;
 }

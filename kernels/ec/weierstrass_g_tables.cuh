@@ -71,5 +71,12 @@ VERIFIER_CONSTANT uint32_t wcurve_p256_g_table[15][2][8] = {
     {{0xbc60055bu, 0x72bcd8b7u, 0x56e27e4bu, 0x03cc23eeu, 0xe4819370u, 0xee337424u, 0x0ad3da09u, 0xe2aa0e43u},
      {0x6383c45du, 0x40b8524fu, 0x42a41b25u, 0xd7663554u, 0x778a4797u, 0x64efa6deu, 0x7079adf4u, 0x2042170au}},
 };
+// secp256k1's GLV constants (plain, except beta: Montgomery form mod p).
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_lambda[8] = {0x1b23bd72u, 0xdf02967cu, 0x20816678u, 0x122e22eau, 0x8812645au, 0xa5261c02u, 0xc05c30e0u, 0x5363ad4cu};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_beta_mont[8] = {0x8e81894eu, 0x58a4361cu, 0x1c4b80afu, 0x03fde163u, 0xd02e3905u, 0xf8e98978u, 0xbcbb3d53u, 0x7a4a36aeu};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_g1[8] = {0x45dbb031u, 0xe893209au, 0x71e8ca7fu, 0x3daa8a14u, 0x9284eb15u, 0xe86c90e4u, 0xa7d46bcdu, 0x3086d221u};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_g2[8] = {0x8ac47f71u, 0x1571b4aeu, 0x9df506c6u, 0x221208acu, 0x0abfe4c4u, 0x6f547fa9u, 0x010e8828u, 0xe4437ed6u};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_minus_b1[8] = {0x0abfe4c3u, 0x6f547fa9u, 0x010e8828u, 0xe4437ed6u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u};
+VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_minus_b2[8] = {0x3db1562cu, 0xd765cda8u, 0x0774346du, 0x8a280ac5u, 0xfffffffeu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
 
 #endif  // VERIFIER_KERNELS_EC_WEIERSTRASS_G_TABLES_CUH

@@ -29,6 +29,19 @@ def _add(p: int, a: int, u: tuple[int, int], v: tuple[int, int]) -> tuple[int, i
     return x3, (lam * (x1 - x3) - y1) % p
 
 
+# secp256k1's endomorphism (GLV): lambda G = (beta x, y); k = k1 + k2 lambda (mod n) with k1, k2 below
+# 2^128 in absolute value, from c1 = round(k g1 / 2^384), c2 = round(k g2 / 2^384),
+# k2 = c1 (-b1) + c2 (-b2), as libsecp256k1's secp256k1_scalar_split_lambda does.
+GLV = {
+    "lambda": 0x5363AD4CC05C30E0A5261C028812645A122E22EA20816678DF02967C1B23BD72,
+    "beta": 0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE,
+    "g1": 0x3086D221A7D46BCDE86C90E49284EB153DAA8A1471E8CA7FE893209A45DBB031,
+    "g2": 0xE4437ED6010E88286F547FA90ABFE4C4221208AC9DF506C61571B4AE8AC47F71,
+    "minus_b1": 0xE4437ED6010E88286F547FA90ABFE4C3,
+    "minus_b2": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFE8A280AC50774346DD765CDA83DB1562C,
+}
+
+
 def _limbs(x: int) -> str:
     return ", ".join(f"0x{(x >> (32 * i)) & 0xFFFFFFFF:08x}u" for i in range(8))
 
@@ -62,6 +75,11 @@ def render() -> str:
             out.append(f"    {{{{{_limbs(x * r % p)}}},")
             out.append(f"     {{{_limbs(y * r % p)}}}}},")
         out.append("};")
+    p = CURVES["secp256k1"][0]
+    out.append("// secp256k1's GLV constants (plain, except beta: Montgomery form mod p).")
+    for name, value in GLV.items():
+        v, suffix = (value * 2**256 % p, "beta_mont") if name == "beta" else (value, name)
+        out.append(f"VERIFIER_CONSTANT uint32_t wcurve_secp256k1_glv_{suffix}[8] = {{{_limbs(v)}}};")
     out += ["", "#endif  // VERIFIER_KERNELS_EC_WEIERSTRASS_G_TABLES_CUH", ""]
     return "\n".join(out)
 

@@ -111,3 +111,23 @@ def test_planted_faults_reason_by_reason(backend: Backend, scheme: Scheme, seed:
         ]
         assert not wrong, f"seed {seed}, {policy.value}: {len(wrong)} wrong, e.g. {wrong[:5]}"
     assert set(faults.kinds) == set(ECDSA_FAULT_KINDS)
+
+
+@_ECDSA
+@pytest.mark.parametrize("key_bytes", [33, 65])
+def test_distinct_valid_signatures_agree_with_the_cpu(
+    backend: Backend, cpu_reference: Backend | None, scheme: Scheme, key_bytes: int
+) -> None:
+    """4,096 distinct signatures (distinct digests, 64 keys, every 64th digest changed after signing):
+    the planted faults reuse 256 signatures, so this is where many distinct u1, u2 (and, on secp256k1,
+    GLV splits) meet the equation."""
+    if cpu_reference is None:
+        pytest.skip("the backend under test is the CPU reference itself")
+    from verifier.bench.kinds import bench_kind
+
+    batch = bench_kind(scheme.name).workload(key_bytes, 4096, key_bytes).batch(4096)
+    for policy in scheme.policies:
+        got = _run(backend, scheme, batch, policy)
+        want = cpu_reference.run(scheme, batch, policy)
+        assert np.array_equal(got, want), np.flatnonzero(got != want)[:10]
+        assert int(np.count_nonzero(got == Verdict.OK)) == 4096 - 4096 // 64
