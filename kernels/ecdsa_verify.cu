@@ -1,17 +1,16 @@
-// ECDSA batch verification on secp256k1 or P-256: one item per thread, one verdict byte per item
-// (ec/ecdsa.cuh).
+// ECDSA batch verification: one kernel per curve (secp256k1, P-256), so each is compiled with only its own
+// path (GLV on secp256k1); one item per thread, one verdict byte per item (ec/ecdsa.cuh).
 #include "common/portable.cuh"
 #include "ec/ecdsa.cuh"
 #include "verdict.cuh"
 
 // keys / sigs: concatenated, item i at keys[key_offsets[i] - key_offsets[0]] with length
 // key_offsets[i + 1] - key_offsets[i] (and the same for sigs); digests: n x 32 bytes; malformed: n flags
-// (a key or digest of the wrong length upstream); curve: 0 secp256k1, 1 P-256; low_s: the policy requires
-// s <= n/2 (libsecp256k1, fabric).
-VERIFIER_KERNEL ecdsa_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
-                                    const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
-                                    const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
-                                    uint8_t *__restrict__ out, uint32_t n, int curve, int low_s) {
+// (a key or digest of the wrong length upstream); low_s: the policy requires s <= n/2 (libsecp256k1,
+// fabric). `curve` is a constant at each call, so inlining specializes everything below it.
+VERIFIER_DEVICE void ecdsa_verify_item(const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
+                                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed,
+                                       uint8_t *out, uint32_t n, int low_s, int curve) {
   const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   if (malformed[i]) {
@@ -25,8 +24,30 @@ VERIFIER_KERNEL ecdsa_verify_kernel(const uint8_t *__restrict__ keys, const uint
                             (uint32_t)(sig_offsets[i + 1] - sig_offsets[i]), digests + 32 * (uint64_t)i, low_s, &c);
 }
 
-VERIFIER_EMU_LAUNCHER(ecdsa_verify_kernel,
+VERIFIER_KERNEL ecdsa_secp256k1_verify_kernel(const uint8_t *__restrict__ keys,
+                                              const uint64_t *__restrict__ key_offsets,
+                                              const uint8_t *__restrict__ sigs,
+                                              const uint64_t *__restrict__ sig_offsets,
+                                              const uint8_t *__restrict__ digests,
+                                              const uint8_t *__restrict__ malformed, uint8_t *__restrict__ out,
+                                              uint32_t n, int low_s) {
+  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 0);
+}
+
+VERIFIER_KERNEL ecdsa_p256_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
+                                         const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
+                                         const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
+                                         uint8_t *__restrict__ out, uint32_t n, int low_s) {
+  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 1);
+}
+
+VERIFIER_EMU_LAUNCHER(ecdsa_secp256k1_verify_kernel,
                       (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
                        const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
-                       uint32_t n, int curve, int low_s),
-                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, curve, low_s))
+                       uint32_t n, int low_s),
+                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
+VERIFIER_EMU_LAUNCHER(ecdsa_p256_verify_kernel,
+                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
+                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
+                       uint32_t n, int low_s),
+                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))

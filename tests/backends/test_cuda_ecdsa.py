@@ -43,7 +43,7 @@ def test_host_logic_chunks_slots_reuse(fake_cupy: FakeCupy, seed: int) -> None:
                     assert sum(fake_cupy.launches) == n and max(fake_cupy.launches) <= 333
                     assert len(fake_cupy.launches) == -(-n // 333)
         fake_cupy.fail_launch = True
-        with pytest.raises(KernelError, match="ecdsa_verify_kernel"):
+        with pytest.raises(KernelError, match="ecdsa_p256_verify_kernel"):
             be.run(ECDSA_P256, batch, ECDSA_P256.policies[0])
     finally:
         be.close()

@@ -219,15 +219,16 @@ class FakeMerkleKernel:
 
 
 class FakeEcdsaKernel:
-    """ecdsa_verify_kernel, run by its emu build on the fake arrays; records each launch's item count."""
+    """An ECDSA kernel (one per curve), run by its emu build on the fake arrays; records each launch's item
+    count."""
 
     num_regs, local_size_bytes, shared_size_bytes = 0, 0, 0
 
-    def __init__(self, fake: FakeCupy) -> None:
+    def __init__(self, fake: FakeCupy, name: str) -> None:
         from verifier.backends._native import build_emu_library
 
         self._fake = fake
-        self._fn = build_emu_library("ecdsa_verify.cu").ecdsa_verify_kernel_emu
+        self._fn = getattr(build_emu_library("ecdsa_verify.cu"), f"{name}_emu")
         p = ctypes.c_void_p
         self._fn.argtypes = [
             ctypes.c_uint,
@@ -235,7 +236,6 @@ class FakeEcdsaKernel:
             ctypes.c_uint,
             *[p] * 7,
             ctypes.c_uint32,
-            ctypes.c_int,
             ctypes.c_int,
         ]
 
@@ -246,9 +246,7 @@ class FakeEcdsaKernel:
         if self._fake.fail_launch:
             raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
         assert grid[0] * block[0] >= n
-        self._fn(
-            0, grid[0], block[0], *(int(a.host.ctypes.data) for a in args[:7]), n, int(args[8]), int(args[9])
-        )
+        self._fn(0, grid[0], block[0], *(int(a.host.ctypes.data) for a in args[:7]), n, int(args[8]))
 
 
 class UnusedKernel:
@@ -289,8 +287,8 @@ class FakeCupy(types.ModuleType):
                     return FakeStoreKernel()
                 if name == "merkle_verify_kernel" and fake.merkle:
                     return FakeMerkleKernel(fake)
-                if name == "ecdsa_verify_kernel" and fake.ecdsa:
-                    return FakeEcdsaKernel(fake)
+                if name.startswith("ecdsa_") and fake.ecdsa:
+                    return FakeEcdsaKernel(fake, name)
                 return UnusedKernel()
 
         runtime = types.SimpleNamespace(

@@ -82,11 +82,15 @@ _STORE_KEYS = EmuKernelSpec(
     argtypes=(_PTR, _PTR, ctypes.c_uint32, _PTR, _PTR, _PTR, ctypes.c_uint32),
 )
 
-ECDSA_KERNEL = EmuKernelSpec(
-    entry="ecdsa_verify.cu",
-    symbol="ecdsa_verify_kernel",
-    # keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, curve, low_s
-    argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_int, ctypes.c_int),
+# One kernel per curve (index 0 secp256k1, 1 P-256); parameters: keys, key_offsets, sigs, sig_offsets,
+# digests, malformed, out, n, low_s.
+ECDSA_KERNELS = tuple(
+    EmuKernelSpec(
+        entry="ecdsa_verify.cu",
+        symbol=f"ecdsa_{curve}_verify_kernel",
+        argtypes=(_PTR, _PTR, _PTR, _PTR, _PTR, _PTR, _PTR, ctypes.c_uint32, ctypes.c_int),
+    )
+    for curve in ("secp256k1", "p256")
 )
 
 MERKLE_KERNEL = EmuKernelSpec(
@@ -218,7 +222,7 @@ class HostEcdsa(NoKeyStore):
     def __init__(
         self, pool: PriorityPool, workers: int, block_dim: int, curve: int, policies: dict[Policy, bool]
     ) -> None:
-        self.kernel = EmuKernel(ECDSA_KERNEL, pool, workers, block_dim)
+        self.kernel = EmuKernel(ECDSA_KERNELS[curve], pool, workers, block_dim)
         self.curve = curve
         self._low_s = policies
         self.policies = frozenset(policies)
@@ -251,7 +255,7 @@ class HostEcdsa(NoKeyStore):
             col(batch.digests, np.uint8),
             np.ascontiguousarray(batch.malformed, dtype=np.bool_).view(np.uint8),
         ]
-        self.kernel.launch(n, *(_ptr(a) for a in cols), _ptr(out), n, self.curve, int(self._low_s[policy]))
+        self.kernel.launch(n, *(_ptr(a) for a in cols), _ptr(out), n, int(self._low_s[policy]))
         return out
 
 

@@ -29,10 +29,10 @@ from verifier.batch import EcdsaBatch
 from verifier.schemes import CudaContext, NoKeyStore
 from verifier.verdict import Policy
 
-__all__ = ["ENTRY", "KERNEL", "EcdsaKernel"]
+__all__ = ["ENTRY", "KERNELS", "EcdsaKernel"]
 
 ENTRY = "ecdsa_verify.cu"
-KERNEL = "ecdsa_verify_kernel"
+KERNELS = ("ecdsa_secp256k1_verify_kernel", "ecdsa_p256_verify_kernel")  # by curve: 0 secp256k1, 1 P-256
 _MAX_ITEMS_PER_LAUNCH = 2**31  # n is a uint32 kernel argument; grid x up to 2^31 - 1 blocks
 
 
@@ -52,8 +52,9 @@ class _Slot:
 
 
 class EcdsaKernel(NoKeyStore):
-    """``ecdsa_verify_kernel`` compiled for the current device, for one curve (0 secp256k1, 1 P-256), with
-    reusable buffers. ``low_s``: per policy, whether it requires s <= n/2."""
+    """The ECDSA kernel of one curve (0: ``ecdsa_secp256k1_verify_kernel``, 1: ``ecdsa_p256_verify_kernel``)
+    compiled for the current device, with reusable buffers. ``low_s``: per policy, whether it requires
+    s <= n/2."""
 
     def __init__(
         self,
@@ -73,7 +74,8 @@ class EcdsaKernel(NoKeyStore):
         self.policies = frozenset(low_s)
         self.block_dim = block_dim
         self.max_batch = max_batch
-        self.function = compile_kernels(cp, ENTRY, [KERNEL])[KERNEL]
+        self.kernel = KERNELS[curve]
+        self.function = compile_kernels(cp, ENTRY, [self.kernel])[self.kernel]
         self._slots = [_Slot(cp) for _ in range(max(1, streams))]
         self._lock = PriorityLock()
 
@@ -117,7 +119,6 @@ class EcdsaKernel(NoKeyStore):
                     malformed,
                     out,
                     np.uint32(n),
-                    np.int32(self.curve),
                     np.int32(int(low_s)),
                 ),
             )
@@ -154,7 +155,7 @@ class EcdsaKernel(NoKeyStore):
             return d_out
 
         chunks = [(a, min(n, a + self.max_batch)) for a in range(0, n, self.max_batch)]
-        with self._lock, kernel_errors(KERNEL, n, self._slots):
+        with self._lock, kernel_errors(self.kernel, n, self._slots):
             run_chunks(self._slots, chunks, out, enqueue)
         return out
 
