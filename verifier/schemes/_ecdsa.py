@@ -10,17 +10,29 @@ changes accept or reject.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import EcdsaBatch
-from verifier.schemes import HostContext, NoKeyStore
+from verifier.schemes import HostContext, KnownAnswers, LineFormat, NoKeyStore
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["Curve", "CpuEcdsa", "P256", "SECP256K1", "decode_point", "parse_signature", "reject_reason"]
+__all__ = [
+    "LINE",
+    "P256",
+    "SECP256K1",
+    "VERDICTS",
+    "Case",
+    "CpuEcdsa",
+    "Curve",
+    "decode_point",
+    "known_answers",
+    "parse_signature",
+    "reject_reason",
+]
 
 # A reference check: (public key, signature, digest, policy) -> accepted.
 Check = Callable[[bytes, bytes, bytes, Policy], bool]
@@ -199,3 +211,36 @@ def ecdsa_line(obj: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
 def ecdsa_line_batch(items: Any) -> EcdsaBatch:
     keys, sigs, digests = zip(*items, strict=True)
     return EcdsaBatch.from_items(list(keys), list(sigs), list(digests))
+
+
+# What both ECDSA schemes declare alike: the verdicts they can return and their `verifier verify` lines.
+VERDICTS = frozenset(
+    {
+        Verdict.OK,
+        Verdict.MALFORMED_LENGTH,
+        Verdict.INVALID_SIGNATURE_ENCODING,
+        Verdict.R_OUT_OF_RANGE,
+        Verdict.S_OUT_OF_RANGE,
+        Verdict.HIGH_S,
+        Verdict.INVALID_PUBLIC_KEY,
+        Verdict.EQUATION_FAILED,
+    }
+)
+LINE = LineFormat(
+    fields="hex public_key, signature (64-byte r || s or DER), digest (32 bytes) or message (SHA-256)",
+    parse=ecdsa_line,
+    batch=ecdsa_line_batch,
+)
+
+# A known answer: (name, key, signature, digest, verdict under the first policy, under the second).
+Case = tuple[str, bytes, bytes, bytes, Verdict, Verdict]
+
+
+def known_answers(cases: Sequence[Case], policies: Sequence[Policy]) -> KnownAnswers:
+    """The self-test of an ECDSA scheme from its cases, the two verdicts in ``policies``' order."""
+    batch = EcdsaBatch.from_items([c[1] for c in cases], [c[2] for c in cases], [c[3] for c in cases])
+    return KnownAnswers(
+        names=tuple(c[0] for c in cases),
+        batch=batch,
+        expected={policies[0]: tuple(c[4] for c in cases), policies[1]: tuple(c[5] for c in cases)},
+    )

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from verifier.batch import EcdsaBatch
-from verifier.schemes import HostContext, KnownAnswers, LineFormat, Scheme
-from verifier.schemes._ecdsa import P256, CpuEcdsa, ecdsa_line, ecdsa_line_batch
+from verifier.schemes import HostContext, Scheme
+from verifier.schemes._ecdsa import LINE, P256, VERDICTS, Case, CpuEcdsa, known_answers
 from verifier.verdict import Policy, Verdict
 
 __all__ = ["SCHEME", "CpuP256", "check"]
@@ -75,7 +75,7 @@ _COMPACT = bytes.fromhex(_R + _LOW_S)
 _OK, _EQ = Verdict.OK, Verdict.EQUATION_FAILED
 # (name, key, signature, digest, openssl verdict, fabric verdict); made once with cryptography 50.0.2
 # (RFC 6979 signing) from a fixed private key and digests, verdicts checked in tests/schemes/.
-_CASES = (
+_CASES: tuple[Case, ...] = (
     ("low-s-der", _KEY, _LOW_DER, _DIGEST, _OK, _OK),
     ("low-s-compact-uncompressed-key", _KEY_UNCOMPRESSED, _COMPACT, _DIGEST, _OK, _OK),
     ("high-s", _KEY, _HIGH_DER, _DIGEST, _OK, Verdict.HIGH_S),
@@ -101,41 +101,17 @@ _CASES = (
 )
 
 
-def _known_answers() -> KnownAnswers:
-    batch = EcdsaBatch.from_items([c[1] for c in _CASES], [c[2] for c in _CASES], [c[3] for c in _CASES])
-    return KnownAnswers(
-        names=tuple(c[0] for c in _CASES),
-        batch=batch,
-        expected={Policy.OPENSSL: tuple(c[4] for c in _CASES), Policy.FABRIC: tuple(c[5] for c in _CASES)},
-    )
-
-
 SCHEME = Scheme(
     name="ecdsa-p256",
     title="ECDSA on P-256 (OpenSSL rules, or Hyperledger Fabric's low S)",
     rpc="VerifySignatures",
     batch=EcdsaBatch,
     policies=_POLICIES,
-    verdicts=frozenset(
-        {
-            Verdict.OK,
-            Verdict.MALFORMED_LENGTH,
-            Verdict.INVALID_SIGNATURE_ENCODING,
-            Verdict.R_OUT_OF_RANGE,
-            Verdict.S_OUT_OF_RANGE,
-            Verdict.HIGH_S,
-            Verdict.INVALID_PUBLIC_KEY,
-            Verdict.EQUATION_FAILED,
-        }
-    ),
+    verdicts=VERDICTS,
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ecdsa_p256:CpuP256",
     host="verifier.backends._host:HostEcdsa.p256",
     cuda="verifier.backends.cuda.ecdsa:EcdsaKernel.p256",
-    known_answers=_known_answers,
-    line=LineFormat(
-        fields="hex public_key, signature (64-byte r || s or DER), digest (32 bytes) or message (SHA-256)",
-        parse=ecdsa_line,
-        batch=ecdsa_line_batch,
-    ),
+    known_answers=lambda: known_answers(_CASES, _POLICIES),
+    line=LINE,
 )

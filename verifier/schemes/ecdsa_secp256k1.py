@@ -18,8 +18,8 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from verifier.batch import EcdsaBatch
-from verifier.schemes import HostContext, KnownAnswers, LineFormat, Scheme
-from verifier.schemes._ecdsa import SECP256K1, CpuEcdsa, ecdsa_line, ecdsa_line_batch
+from verifier.schemes import HostContext, Scheme
+from verifier.schemes._ecdsa import LINE, SECP256K1, VERDICTS, Case, CpuEcdsa, known_answers
 from verifier.verdict import Policy, Verdict
 
 __all__ = ["SCHEME", "CpuSecp256k1", "check"]
@@ -78,7 +78,7 @@ _COMPACT = bytes.fromhex(_R + _LOW_S)
 _OK, _EQ = Verdict.OK, Verdict.EQUATION_FAILED
 # (name, key, signature, digest, libsecp256k1 verdict, lax verdict); keys and signatures made once with
 # coincurve 21.0.0 from fixed private key and digests, verdicts checked in tests/schemes/.
-_CASES = (
+_CASES: tuple[Case, ...] = (
     ("low-s-der", _KEY, _LOW_DER, _DIGEST, _OK, _OK),
     ("low-s-compact-uncompressed-key", _KEY_UNCOMPRESSED, _COMPACT, _DIGEST, _OK, _OK),
     ("high-s", _KEY, _HIGH_DER, _DIGEST, Verdict.HIGH_S, _OK),
@@ -104,41 +104,17 @@ _CASES = (
 )
 
 
-def _known_answers() -> KnownAnswers:
-    batch = EcdsaBatch.from_items([c[1] for c in _CASES], [c[2] for c in _CASES], [c[3] for c in _CASES])
-    return KnownAnswers(
-        names=tuple(c[0] for c in _CASES),
-        batch=batch,
-        expected={Policy.LIBSECP256K1: tuple(c[4] for c in _CASES), Policy.LAX: tuple(c[5] for c in _CASES)},
-    )
-
-
 SCHEME = Scheme(
     name="ecdsa-secp256k1",
     title="ECDSA on secp256k1 (libsecp256k1 rules, or lax)",
     rpc="VerifySignatures",
     batch=EcdsaBatch,
     policies=_POLICIES,
-    verdicts=frozenset(
-        {
-            Verdict.OK,
-            Verdict.MALFORMED_LENGTH,
-            Verdict.INVALID_SIGNATURE_ENCODING,
-            Verdict.R_OUT_OF_RANGE,
-            Verdict.S_OUT_OF_RANGE,
-            Verdict.HIGH_S,
-            Verdict.INVALID_PUBLIC_KEY,
-            Verdict.EQUATION_FAILED,
-        }
-    ),
+    verdicts=VERDICTS,
     malformed=Verdict.MALFORMED_LENGTH,
     cpu="verifier.schemes.ecdsa_secp256k1:CpuSecp256k1",
     host="verifier.backends._host:HostEcdsa.secp256k1",
     cuda="verifier.backends.cuda.ecdsa:EcdsaKernel.secp256k1",
-    known_answers=_known_answers,
-    line=LineFormat(
-        fields="hex public_key, signature (64-byte r || s or DER), digest (32 bytes) or message (SHA-256)",
-        parse=ecdsa_line,
-        batch=ecdsa_line_batch,
-    ),
+    known_answers=lambda: known_answers(_CASES, _POLICIES),
+    line=LINE,
 )
