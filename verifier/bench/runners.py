@@ -324,6 +324,24 @@ def _event_seconds(cp: Any, stream: Any, launch: Callable[[], None], repeats: in
     return times
 
 
+def _device_timer(
+    cp: Any, columns: Callable[[Any], tuple[Any, ...]], launch: Callable[[Any, int, list[Any], Any], None]
+) -> KernelTimer:
+    """A ``KernelTimer``: the batch's ``columns`` copied to the device once, then ``launch(stream, n,
+    device_columns, out)`` timed by CUDA events, and the verdicts of the last launch."""
+
+    def timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
+        n = len(batch)
+        dev = [cp.asarray(np.ascontiguousarray(c)) for c in columns(batch)]
+        out = cp.zeros(n, dtype=cp.uint8)
+        stream = cp.cuda.Stream(non_blocking=True)
+        times = _event_seconds(cp, stream, lambda: launch(stream, n, dev, out), repeats)
+        verdicts: npt.NDArray[np.uint8] = out.get()
+        return times, verdicts
+
+    return timer
+
+
 def ed25519_timer(cp: Any) -> KernelTimer:
     """A timer over the cuda backend's own compiled Ed25519 kernel (``Ed25519Kernel.launch``, its block
     size), on device-resident copies of the batch, policy libsodium."""
@@ -333,31 +351,11 @@ def ed25519_timer(cp: Any) -> KernelTimer:
 
     ek = Ed25519Kernel(cp, streams=1)
     policy = ED25519_POLICY_CODES[Policy.LIBSODIUM]
-
-    def ed_timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
-        n = len(batch)
-        keys, sigs, msgs, offsets, malformed = (
-            cp.asarray(np.ascontiguousarray(c))
-            for c in (
-                batch.public_keys,
-                batch.signatures,
-                batch.messages,
-                batch.message_offsets,
-                batch.malformed.view(np.uint8),
-            )
-        )
-        out = cp.zeros(n, dtype=cp.uint8)
-        stream = cp.cuda.Stream(non_blocking=True)
-        times = _event_seconds(
-            cp,
-            stream,
-            lambda: ek.launch(stream, n, keys, sigs, msgs, offsets, malformed, out, policy),
-            repeats,
-        )
-        verdicts: npt.NDArray[np.uint8] = out.get()
-        return times, verdicts
-
-    return ed_timer
+    return _device_timer(
+        cp,
+        lambda b: (b.public_keys, b.signatures, b.messages, b.message_offsets, b.malformed.view(np.uint8)),
+        lambda stream, n, d, out: ek.launch(stream, n, d[0], d[1], d[2], d[3], d[4], out, policy),
+    )
 
 
 def _ecdsa_timer(cp: Any, curve: int, low_s: bool) -> KernelTimer:
@@ -366,31 +364,18 @@ def _ecdsa_timer(cp: Any, curve: int, low_s: bool) -> KernelTimer:
     from verifier.backends.cuda.ecdsa import EcdsaKernel
 
     ek = EcdsaKernel(cp, curve, {}, streams=1)
-
-    def timer(batch: Any, repeats: int) -> tuple[list[float], npt.NDArray[np.uint8]]:
-        n = len(batch)
-        keys, key_offsets, sigs, sig_offsets, digests, malformed = (
-            cp.asarray(np.ascontiguousarray(c))
-            for c in (
-                batch.public_keys,
-                batch.key_offsets,
-                batch.signatures,
-                batch.signature_offsets,
-                batch.digests,
-                batch.malformed.view(np.uint8),
-            )
-        )
-        out = cp.zeros(n, dtype=cp.uint8)
-        stream = cp.cuda.Stream(non_blocking=True)
-
-        def launch() -> None:
-            ek.launch(stream, n, keys, key_offsets, sigs, sig_offsets, digests, malformed, out, low_s)
-
-        times = _event_seconds(cp, stream, launch, repeats)
-        verdicts: npt.NDArray[np.uint8] = out.get()
-        return times, verdicts
-
-    return timer
+    return _device_timer(
+        cp,
+        lambda b: (
+            b.public_keys,
+            b.key_offsets,
+            b.signatures,
+            b.signature_offsets,
+            b.digests,
+            b.malformed.view(np.uint8),
+        ),
+        lambda stream, n, d, out: ek.launch(stream, n, d[0], d[1], d[2], d[3], d[4], d[5], out, low_s),
+    )
 
 
 def secp256k1_timer(cp: Any) -> KernelTimer:
