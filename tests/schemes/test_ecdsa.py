@@ -20,7 +20,7 @@ from tests.support.vectors import ecdsa_vectors
 from verifier.backends.cpu import CpuBackend
 from verifier.batch import EcdsaBatch
 from verifier.cli import main
-from verifier.engine import Engine
+from verifier.engine import Engine, Limits
 from verifier.errors import InvalidRequestError
 from verifier.schemes import ECDSA_P256, ECDSA_SECP256K1, Scheme
 from verifier.schemes._ecdsa import P256, SECP256K1, Curve, decode_point, parse_signature
@@ -215,3 +215,65 @@ def test_over_grpc_the_client_the_raw_request_and_the_cli(
         and out[2]["verdict"] == "MALFORMED_LENGTH"
         and "not valid JSON" in out[2]["error"]
     )
+
+
+def test_hostile_ecdsa_requests_get_a_clear_status_before_bulk_work() -> None:
+    """The ECDSA form of VerifySignatures refused on its counts before any column is decoded: too many
+    items is RESOURCE_EXHAUSTED (the count is read from message_lengths alone), length columns that
+    disagree with the buffers or with the item count, and an unknown scheme, are INVALID_ARGUMENT naming
+    the field. A signature of any length (here 1 MiB) is a verdict, not an error."""
+    with (
+        running_server(limits=Limits(max_items=10)) as server,
+        grpc.insecure_channel(server.target) as channel,
+    ):
+        stub = pb2_grpc.VerifierStub(channel)
+        secp = pb2.SIGNATURE_SCHEME_ECDSA_SECP256K1
+
+        def status(request: pb2.VerifySignaturesRequest) -> tuple[grpc.StatusCode, str]:
+            with pytest.raises(grpc.RpcError) as info:
+                stub.VerifySignatures(request, timeout=30)
+            return info.value.code(), info.value.details() or ""
+
+        code, text = status(pb2.VerifySignaturesRequest(scheme=secp, message_lengths=[32] * 11))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "request has 11 items; the limit is 10" in text
+        code, text = status(
+            pb2.VerifySignaturesRequest(
+                scheme=secp,
+                messages=bytes(32),
+                message_lengths=[32],
+                public_key_lengths=[33, 33],
+                signature_lengths=[64],
+            )
+        )
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "public_key_lengths has 2 entries" in text
+        code, text = status(
+            pb2.VerifySignaturesRequest(
+                scheme=secp,
+                public_keys=bytes(32),
+                public_key_lengths=[33],
+                signatures=bytes(64),
+                signature_lengths=[64],
+                messages=bytes(32),
+                message_lengths=[32],
+            )
+        )
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "public_key_lengths sum to 33 bytes" in text
+        request = pb2.VerifySignaturesRequest(message_lengths=[32], messages=bytes(32))
+        request.scheme = 99  # type: ignore[assignment]  # an enum value this server does not know
+        code, text = status(request)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "scheme: unknown value 99" in text
+        kat = ECDSA_SECP256K1.known_answers()
+        key, huge = kat.batch.public_key(0), b"\x30" + bytes((1 << 20) - 1)
+        answer = stub.VerifySignatures(
+            pb2.VerifySignaturesRequest(
+                scheme=secp,
+                public_keys=key,
+                public_key_lengths=[len(key)],
+                signatures=huge,
+                signature_lengths=[len(huge)],
+                messages=kat.batch.digests[0].tobytes(),
+                message_lengths=[32],
+            ),
+            timeout=30,
+        )
+        assert list(answer.verdicts) == [Verdict.INVALID_SIGNATURE_ENCODING]
