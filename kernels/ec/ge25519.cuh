@@ -273,12 +273,9 @@ VERIFIER_DEVICE void ge25519_base_select(ge25519_precomp *t, const uint32_t *tab
   uint32_t idx = ge25519_digit_abs(d, &neg);
   const uint32_t *e = table + 24 * idx;
   fe25519 plus, minus, xy2d, minus_xy2d;
-  VERIFIER_UNROLL
-  for (int i = 0; i < 8; ++i) {
-    plus.v[i] = e[i];
-    minus.v[i] = e[8 + i];
-    xy2d.v[i] = e[16 + i];
-  }
+  fe25519_from_words(&plus, e);
+  fe25519_from_words(&minus, e + 8);
+  fe25519_from_words(&xy2d, e + 16);
   t->yplusx = plus;
   t->yminusx = minus;
   fe25519_cmov(&t->yplusx, &minus, neg);

@@ -15,18 +15,30 @@ void shim_mul8(uint32_t *r, const uint32_t *a, const uint32_t *b) { arith_mul8_p
 void shim_sqr8(uint32_t *r, const uint32_t *a) { arith_sqr8_portable(r, a); }
 
 // ff/fe25519.cuh: operands and results are 8 limbs, any value < 2^256.
+// Built twice: with 8 x 32-bit limbs (the default) and with -DVERIFIER_FE51 (5 x 51).
 static fe25519 ld(const uint32_t *p) {
   fe25519 f;
-  for (int i = 0; i < 8; ++i) f.v[i] = p[i];
+  fe25519_from_words(&f, p);
   return f;
 }
-static void st(uint32_t *p, const fe25519 *f) {
-  for (int i = 0; i < 8; ++i) p[i] = f->v[i];
-}
+static void st(uint32_t *p, const fe25519 *f) { fe25519_to_words(p, f); }
 void shim_fe_add(uint32_t *h, const uint32_t *f, const uint32_t *g) { fe25519 a = ld(f), b = ld(g), r; fe25519_add(&r, &a, &b); st(h, &r); }
 void shim_fe_sub(uint32_t *h, const uint32_t *f, const uint32_t *g) { fe25519 a = ld(f), b = ld(g), r; fe25519_sub(&r, &a, &b); st(h, &r); }
 void shim_fe_mul(uint32_t *h, const uint32_t *f, const uint32_t *g) { fe25519 a = ld(f), b = ld(g), r; fe25519_mul(&r, &a, &b); st(h, &r); }
 void shim_fe_sq(uint32_t *h, const uint32_t *f) { fe25519 a = ld(f), r; fe25519_sq(&r, &a); st(h, &r); }
+// h = (k f) (k g) (k f - k g) with each k f a chain of k - 1 additions: the largest uncarried sums the
+// 5 x 51 representation accepts (ff/fe25519_51.cuh: sums of up to seven carried values).
+void shim_fe_mul_sums(uint32_t *h, const uint32_t *f, const uint32_t *g, int k) {
+  fe25519 a = ld(f), b = ld(g), sa = a, sb = b, r, d;
+  for (int i = 1; i < k; ++i) {
+    fe25519_add(&sa, &sa, &a);
+    fe25519_add(&sb, &sb, &b);
+  }
+  fe25519_mul(&r, &sa, &sb);
+  fe25519_sub(&d, &sa, &sb);
+  fe25519_mul(&r, &r, &d);
+  st(h, &r);
+}
 void shim_fe_neg(uint32_t *h, const uint32_t *f) { fe25519 a = ld(f), r; fe25519_neg(&r, &a); st(h, &r); }
 void shim_fe_invert(uint32_t *h, const uint32_t *f) { fe25519 a = ld(f), r; fe25519_invert(&r, &a); st(h, &r); }
 void shim_fe_pow22523(uint32_t *h, const uint32_t *f) { fe25519 a = ld(f), r; fe25519_pow22523(&r, &a); st(h, &r); }

@@ -1,6 +1,7 @@
 """The device functions behind the Ed25519 kernel, one by one, against Python integers (host build).
 
-Built from tests/kernels/ed25519_shim.cu with the emu flags, so these are the portable twins of the PTX
+Built from tests/kernels/ed25519_shim.cu with the emu flags, once per field representation (8 x 32-bit
+limbs, and 5 x 51 with -DVERIFIER_FE51), so these are the portable twins of the PTX
 primitives (tests/kernels/test_arith_ptx_sim.py and test_arith_twin_gpu.py cover the PTX). Each test
 mixes fixed edge values (0, p - 1, p, 2^256 - 1, L - 1, L, ...) with random ones from the printed seed.
 """
@@ -46,9 +47,10 @@ EDGE_256 = (
 )
 
 
-@pytest.fixture(scope="module")
-def lib() -> ctypes.CDLL:
-    return build_shim("ed25519_shim.cu")
+# Both field representations (kernels/ff/fe25519.cuh): 8 x 32-bit limbs (GPU, emu) and 5 x 51 (cpu).
+@pytest.fixture(scope="module", params=["fe32", "fe51"])
+def lib(request: pytest.FixtureRequest) -> ctypes.CDLL:
+    return build_shim("ed25519_shim.cu", ("VERIFIER_FE51",) if request.param == "fe51" else ())
 
 
 def limbs(x: int, n: int = 8) -> ctypes.Array[ctypes.c_uint32]:
@@ -113,6 +115,17 @@ def test_fe25519_ops(lib: ctypes.CDLL, rng: random.Random) -> None:
         assert value(h) == f % P, hex(f)
         assert lib.shim_fe_iszero(limbs(f)) == int(f % P == 0)
         assert lib.shim_fe_isnegative(limbs(f)) == (f % P) & 1
+
+
+def test_fe25519_uncarried_sums(lib: ctypes.CDLL, rng: random.Random) -> None:
+    """Products and differences of sums of up to seven values, each as large as its representation allows."""
+    xs = [P - 1, 2**255 - 1, M256 - 1, *sample(rng, 60)]
+    h = limbs(0)
+    for f in xs:
+        g = rng.choice(xs)
+        for k in range(1, 8):
+            lib.shim_fe_mul_sums(h, limbs(f), limbs(g), k)
+            assert value(h) % P == (k * f) * (k * g) * (k * f - k * g) % P, (hex(f), hex(g), k)
 
 
 def test_fe25519_exponentiations(lib: ctypes.CDLL, rng: random.Random) -> None:

@@ -18,20 +18,22 @@ _SHIMS = Path(__file__).resolve().parents[1] / "kernels"  # tests/kernels/, wher
 _FLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared", "-x", "c++", "-DVERIFIER_EMU", "-Wall", "-Wextra")
 
 
-def build_shim(name: str) -> ctypes.CDLL:
-    """Compile tests/kernels/<name> against kernels/ into the cache (keyed by both sources) and load it."""
+def build_shim(name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """Compile tests/kernels/<name> against kernels/ (with ``-D`` ``defines``) into the cache, keyed by both
+    sources and the flags, and load it."""
     cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
     if cxx is None:
         pytest.skip("no host C++ compiler (g++/c++) on PATH")
     src = _SHIMS / name
-    digest = hashlib.sha256(src.read_bytes() + kernel_sources_digest(_FLAGS).encode()).hexdigest()[:16]
+    flags = (*_FLAGS, *(f"-D{d}" for d in defines))
+    digest = hashlib.sha256(src.read_bytes() + kernel_sources_digest(flags).encode()).hexdigest()[:16]
     base = Path(os.environ.get("VERIFIER_CACHE_DIR") or Path.home() / ".cache" / "verifier") / "emu"
     base.mkdir(parents=True, exist_ok=True)
     target = base / f"shim-{src.stem}-{digest}.so"
     if not target.exists():
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=base)
         os.close(fd)
-        cmd = [cxx, *_FLAGS, f"-I{kernels_dir()}", str(src), "-o", tmp]
+        cmd = [cxx, *flags, f"-I{kernels_dir()}", str(src), "-o", tmp]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             os.unlink(tmp)
