@@ -137,27 +137,45 @@ def test_small_batches_go_to_the_cpu() -> None:
     assert engine.verify(ED25519, _signed(16)).backend == "faulty"
 
 
-def test_crossover_per_route() -> None:
-    """zip215's crossover is libsodium's scaled by the CPU's measured zip215/libsodium rate (< 1: the host
-    kernel is slower than PyNaCl), so a batch that stays on the CPU under libsodium may go to the device
-    under zip215; Merkle has its own."""
+@pytest.mark.parametrize("ratio", [0.25, 3.0])
+def test_crossover_per_route(ratio: float) -> None:
+    """zip215's crossover is libsodium's scaled by the CPU's zip215/libsodium rate (given here; the server
+    times it): above 1 (the CPU's batch verification) a batch that goes to the device under libsodium stays
+    on the CPU under zip215, below 1 the other way round; Merkle has its own."""
     healthy = FaultyBackend("raise")
     healthy.broken = False
     engine = Engine(healthy)
-    engine.set_crossovers(route_crossovers({"ed25519": 200, "merkle": 7}, engine.cpu))
+    engine.set_crossovers(
+        route_crossovers({"ed25519": 200, "merkle": 7}, engine.cpu, lambda s, p, cpu: ratio)
+    )
     try:
         zip215 = engine.crossovers[("ed25519", "zip215")]
         assert engine.crossovers[("ed25519", "libsodium")] == 200 and engine.crossovers[("merkle", "")] == 7
-        assert 1 <= zip215 < 200, zip215
-        batch = _signed(zip215)
-        assert engine.verify(ED25519, batch, "zip215").backend == "faulty"
-        assert engine.verify(ED25519, batch, "libsodium").backend == "cpu"
-        assert engine.verify(ED25519, _signed(zip215 - 1), "zip215").backend == "cpu" if zip215 > 1 else True
+        assert zip215 == round(200 * ratio)
+        between = _signed(min(zip215, 200))
+        assert engine.verify(ED25519, between, "zip215").backend == ("faulty" if ratio < 1 else "cpu")
+        assert engine.verify(ED25519, between, "libsodium").backend == ("cpu" if ratio < 1 else "faulty")
+        assert engine.verify(ED25519, _signed(zip215), "zip215").backend == "faulty"
         proofs = MerkleBatch.from_items([0] * 7, [1] * 7, [[]] * 7, b"\x00" * 32, leaves=[b"x"] * 7)
         assert engine.verify(MERKLE, proofs).backend == "faulty"
         assert engine.verify(MERKLE, proofs.slice(0, 6)).backend == "cpu"
     finally:
         engine.close()
+
+
+def test_cpu_rate_ratio_is_measured() -> None:
+    """Without a given ratio, route_crossovers times the CPU: a positive crossover for every route of a
+    scheme that has one (its size is a benchmark's business, not a test's)."""
+    cpu = CpuBackend(workers=1)
+    try:
+        routes = route_crossovers({"ed25519": 200}, cpu)
+        assert routes[("ed25519", "libsodium")] == 200 and routes[("ed25519", "zip215")] >= 1
+        assert routes[("merkle", "")] == 0
+    finally:
+        cpu.close()
+
+
+def test_cpu_engine_never_routes() -> None:
     assert Engine(CpuBackend(workers=1)).crossovers == {
         ("ed25519", "libsodium"): 0,
         ("ed25519", "zip215"): 0,

@@ -31,9 +31,9 @@ struct verifier_dim3 {
   unsigned x, y, z;
 };
 // One emulated CUDA thread at a time per host thread; host threads run disjoint block ranges.
-static thread_local verifier_dim3 threadIdx = {0, 0, 0};
-static thread_local verifier_dim3 blockIdx = {0, 0, 0};
-static thread_local verifier_dim3 blockDim = {1, 1, 1};
+[[maybe_unused]] static thread_local verifier_dim3 threadIdx = {0, 0, 0};
+[[maybe_unused]] static thread_local verifier_dim3 blockIdx = {0, 0, 0};
+[[maybe_unused]] static thread_local verifier_dim3 blockDim = {1, 1, 1};
 
 #define VERIFIER_UNWRAP(...) __VA_ARGS__
 // Exports `<kernel>_emu(block_begin, block_end, block_dim, params...)`, which runs blocks

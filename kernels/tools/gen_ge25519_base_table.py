@@ -6,7 +6,7 @@ little-endian 32-bit limbs; entry 0 is the identity (1, 1, 0) so that a zero dig
 Pure Python integers, affine Edwards addition (RFC 8032 section 5.1.4). Run from the repository root:
 
     python kernels/tools/gen_ge25519_base_table.py > kernels/ec/ge25519_base_table.cuh
-    python kernels/tools/gen_ge25519_base_table.py --constants   # d, 2d, sqrt(-1) limbs for fe25519.cuh
+    python kernels/tools/gen_ge25519_base_table.py --constants   # d, 2d, sqrt(-1) limbs for ff/fe25519_32.cuh and _51.cuh
 """
 
 from __future__ import annotations
@@ -84,10 +84,16 @@ def render() -> str:
 
 
 def constants() -> str:
-    def fmt(v: int) -> str:
+    """d, 2d and sqrt(-1) in both field representations (kernels/ff/fe25519_32.cuh and fe25519_51.cuh)."""
+
+    def fmt32(v: int) -> str:
         return ", ".join(f"0x{w:08x}u" for w in limbs(v))
 
-    return f"d      {fmt(D)}\n2d     {fmt(2 * D % P)}\nsqrtm1 {fmt(SQRTM1)}\n"
+    def fmt51(v: int) -> str:
+        return ", ".join(f"0x{(v >> (51 * i)) & (2**51 - 1):013x}ull" for i in range(5))
+
+    values = (("d", D), ("2d", 2 * D % P), ("sqrtm1", SQRTM1))
+    return "".join(f"{name:<6} 32: {fmt32(v)}\n{name:<6} 51: {fmt51(v)}\n" for name, v in values)
 
 
 if __name__ == "__main__":

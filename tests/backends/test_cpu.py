@@ -44,14 +44,14 @@ def test_no_compiler_leaves_zip215_out(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No host compiler: the backend still starts, serving libsodium, with one log line saying why."""
-    from verifier.backends._host import HostEd25519
+    from verifier.backends import _zip215_batch
     from verifier.errors import BackendUnavailableError
 
     def no_compiler(*args: object, **kwargs: object) -> None:
         raise BackendUnavailableError("backend emu needs a host C++ compiler (g++, c++ or clang++) on PATH")
 
-    # The host build is reached through Scheme.host ("verifier.backends._host:HostEd25519.runner").
-    monkeypatch.setattr(HostEd25519, "runner", no_compiler)
+    # Policy zip215's batch verifier is built by verifier.backends._native.build_emu_library.
+    monkeypatch.setattr(_zip215_batch, "build_emu_library", no_compiler)
     with caplog.at_level("WARNING", logger="verifier.schemes.ed25519"):
         be = CpuBackend(workers=1)
     try:

@@ -2,6 +2,7 @@
 // functions for tests/kernels/test_ed25519_primitives.py (built with g++ -DVERIFIER_EMU, like backend emu).
 #include "common/portable.cuh"
 #include "ec/ed25519.cuh"
+#include "ec/ge25519_msm.cuh"
 
 extern "C" {
 
@@ -96,6 +97,28 @@ int shim_ge_add_sub_dbl(uint8_t *sum, uint8_t *diff, uint8_t *dbl, const uint8_t
   ge25519_p3_dbl(&t, &p);
   ge25519_p1p1_to_p2(&r, &t);
   ge25519_tobytes(dbl, &r);
+  return 0;
+}
+
+// ec/ge25519_msm.cuh: out = encode(sum [scalars[i]] P_i), P_i decoded (ZIP-215) from encs[32 i..], scalars
+// 8 limbs each (< 2^253). method 1: Straus, 2: Pippenger with window c, 0: ge25519_msm_vartime's choice.
+// Returns -1 if a point does not decode.
+int shim_ge_msm(uint8_t *out, const uint8_t *encs, const uint32_t *scalars, uint32_t n, int method, int c) {
+  std::vector<ge25519_p3> pts(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ge25519_frombytes_vartime(&pts[i], encs + 32 * i) != 0) return -1;
+  }
+  const uint32_t(*sc)[8] = reinterpret_cast<const uint32_t(*)[8]>(scalars);
+  ge25519_p3 r;
+  if (method == 1) {
+    ge25519_msm_straus(&r, pts.data(), sc, n);
+  } else if (method == 2) {
+    ge25519_msm_pippenger(&r, pts.data(), sc, n, c);
+  } else {
+    ge25519_msm_vartime(&r, pts.data(), sc, n);
+  }
+  ge25519_p2 q = {r.X, r.Y, r.Z};
+  ge25519_tobytes(out, &q);
   return 0;
 }
 

@@ -205,15 +205,19 @@ def test_generated_headers_are_fresh(tool: str, header: str, args: tuple[str, ..
 
 
 def test_field_constants_match_generator() -> None:
+    """d, 2d and sqrt(-1) in both field representations (ff/fe25519_32.cuh, ff/fe25519_51.cuh)."""
     mod = _load_tool("gen_ge25519_base_table")
-    text = (kernels_dir() / "ff" / "fe25519.cuh").read_text()
-    for line in mod.constants().splitlines():
-        name, limbs = line.split(None, 1)
+    pattern = {"32": r"0x[0-9a-f]{8}u\b", "51": r"0x[0-9a-f]{13}ull"}
+    lines = mod.constants().splitlines()
+    assert len(lines) == 6
+    for line in lines:
+        name, width, limbs = line.replace(":", "").split(None, 2)
+        text = (kernels_dir() / "ff" / f"fe25519_{width}.cuh").read_text()
         ident = {"d": "fe25519_d", "2d": "fe25519_d2", "sqrtm1": "fe25519_sqrtm1"}[name]
         block = text[text.index(f"fe25519 {ident} =") :]
         block = block[: block.index(";")]
-        got = re.findall(r"0x[0-9a-f]{8}u", block)
-        assert got == [w.strip() for w in limbs.split(",")], name
+        got = re.findall(pattern[width], block)
+        assert got == [w.strip() for w in limbs.split(",")], (name, width)
 
 
 def test_base_table_entries_are_multiples_of_b() -> None:

@@ -249,3 +249,50 @@ def test_ge25519_double_scalarmult(lib: ctypes.CDLL, rng: random.Random) -> None
         assert a_dec is not None
         want = ref.point_add(ref.scalar_mult(a, a_dec), ref.scalar_mult(b, ref.BASE))
         assert bytes(out) == ref.encode(want), (a_enc.hex(), a, b)
+
+
+def _msm_points(rng: random.Random, n: int) -> list[bytes]:
+    """Prime-order, small-order, mixed-order (torsion added) and non-canonical encodings, all decodable."""
+    out: list[bytes] = []
+    while len(out) < n:
+        kind = rng.randrange(4)
+        if kind == 0:
+            out.append(ref.encode(ref.base_mult(rng.randrange(1, L))))
+        elif kind == 1:
+            out.append(rng.choice(ref.SMALL_ORDER_ENCODINGS))
+        elif kind == 2:
+            t = rng.choice(ref.SMALL_ORDER_POINTS)
+            out.append(ref.encode(ref.point_add(ref.base_mult(rng.randrange(1, L)), t)))
+        else:
+            enc = rng.randbytes(32)
+            if ref.decode_zip215(enc) is not None:
+                out.append(enc)
+    return out
+
+
+@pytest.mark.parametrize("method", ["straus", "pippenger", "auto"])
+def test_ge25519_msm(lib: ctypes.CDLL, rng: random.Random, method: str) -> None:
+    """sum [s_i] P_i exactly (no reduction mod L: torsion components count), for 0..300 points, scalars of
+    every length below 2^253 (0, 1, 128-bit, L - 1, 2^253 - 1), against Python integers."""
+    out = (ctypes.c_uint8 * 32)()
+    code, windows = {"straus": (1, [0]), "pippenger": (2, [2, 3, 5, 8, 11, 16]), "auto": (0, [0])}[method]
+    for n in (0, 1, 2, 3, 7, 31, 32, 33, 64, 65, 150, 300):
+        encs = _msm_points(rng, n)
+        scalars = [
+            rng.choice(
+                (0, 1, 2, L - 1, 2**253 - 1, rng.getrandbits(128), rng.randrange(L), rng.getrandbits(253))
+            )
+            for _ in range(n)
+        ]
+        acc = ref.scalar_mult(0, ref.base_mult(1))  # the identity
+        for enc, s in zip(encs, scalars, strict=True):
+            point = ref.decode_zip215(enc)
+            assert point is not None
+            acc = ref.point_add(acc, ref.scalar_mult(s, point))
+        want = ref.encode(acc)
+        words = (ctypes.c_uint32 * (8 * max(n, 1)))(
+            *[(s >> (32 * w)) & 0xFFFFFFFF for s in scalars for w in range(8)]
+        )
+        for c in windows:
+            assert lib.shim_ge_msm(out, b"".join(encs), words, n, code, c) == 0
+            assert bytes(out) == want, (method, n, c)

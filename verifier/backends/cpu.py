@@ -14,8 +14,7 @@ import os
 from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model
 from verifier.backends.base import DeviceInfo, SchemeBackend
 from verifier.backends.pool import PriorityPool
-from verifier.errors import BackendUnavailableError
-from verifier.schemes import SCHEMES, HostContext, Runner, Scheme, load
+from verifier.schemes import SCHEMES, HostContext, Runner, load
 
 __all__ = ["CpuBackend"]
 
@@ -37,10 +36,8 @@ class CpuBackend(SchemeBackend):
         # 16-item blocks for the host kernels: a commit of ~100 signatures still spreads over every core.
         ctx = HostContext(self._pool, self.workers, block_dim=16, key_store_rows=rows)
 
-        def host(s: Scheme) -> Runner:
-            if s.host is None:
-                raise BackendUnavailableError(f"scheme {s.name} has no host kernel")
-            return load(s.host)(ctx)
+        def host(ref: str) -> Runner:
+            return load(ref)(ctx)
 
         ctx = dataclasses.replace(ctx, host=host if zip215 else None)
         super().__init__({s.name: load(s.cpu)(ctx) for s in SCHEMES})

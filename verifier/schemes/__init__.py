@@ -96,9 +96,9 @@ class HostContext:
     workers: int
     block_dim: int
     key_store_rows: int
-    # The scheme's kernel built for the host, for a CPU reference that runs a policy no library
-    # implements (Ed25519 zip215); None when the backend may not use it.
-    host: Callable[[Scheme], Runner] | None = None
+    # Builds the host-compiled runner named by a "module:callable" reference, for a CPU reference that
+    # runs a policy no library implements (Ed25519 zip215); None when the backend may not use the host build.
+    host: Callable[[str], Runner] | None = None
 
     def split(self, n: int, max_task_items: int, work: Callable[[int, int], None]) -> None:
         """Run ``work(a, b)`` over ranges covering [0, n): one per thread, and none over

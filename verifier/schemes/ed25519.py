@@ -8,10 +8,12 @@ releases the GIL, so a batch is cut into one chunk per worker thread, in short t
 
 ZIP-215 cannot be expressed with libsodium: it accepts non-canonical and small-order encodings that every
 libsodium entry point refuses. No maintained Python package implements it, so on the CPU policy zip215
-runs the kernel sources of ``kernels/`` built for the host (``verifier.backends._host``), the code the
-differential tests check against the independent reference on every input. It is built (or loaded from
-the cache) when the backend is constructed; without a host C++ compiler the CPU serves policy libsodium
-alone and says so in one log line.
+runs the project's kernel sources built for the host: batch verification (random linear combination,
+bisection on failure; ``verifier.backends._zip215_batch``, docs/RULES.md section 2.6) over the same
+decoding, hashing and single-item equation as the kernels, with 64-bit field limbs. The differential tests
+check it against the independent reference on every input. It is built (or loaded from the cache) when the
+backend is constructed; without a host C++ compiler the CPU serves policy libsodium alone and says so in
+one log line.
 
 Kernels: ``kernels/ed25519_verify.cu`` (``HostEd25519`` on the host, ``cuda.ed25519.Ed25519Kernel``).
 Registered validator keys are decoded once into the kernels' key store (``key_store``).
@@ -59,6 +61,8 @@ _BLOCKLIST = frozenset(
 _Y_MASK = (1 << 255) - 1
 # Items per pool task at most: a task of about 30 ms at libsodium's rate (benchmarks/NOTES.md, "Sizes in code").
 _MAX_ITEMS_PER_TASK = 512
+# Policy zip215 on the CPU: batch verification built for the host (docs/RULES.md section 2.6).
+_ZIP215_BATCH = "verifier.backends._zip215_batch:HostZip215Batch.runner"
 
 
 def libsodium_reject_reason(pk: bytes, sig: bytes) -> Verdict:
@@ -105,14 +109,15 @@ def _libsodium_chunk(batch: Ed25519Batch, start: int, stop: int, out: npt.NDArra
 
 
 class CpuEd25519:
-    """The reference: PyNaCl for policy libsodium, the host kernel for zip215 (when it could be built)."""
+    """The reference: PyNaCl for policy libsodium, the host-built ZIP-215 batch verifier for zip215 (when it
+    could be built)."""
 
     def __init__(self, ctx: HostContext) -> None:
         self._ctx = ctx
         self._zip215: Runner | None = None
         if ctx.host is not None:
             try:
-                self._zip215 = ctx.host(SCHEME)
+                self._zip215 = ctx.host(_ZIP215_BATCH)
             except BackendUnavailableError as exc:
                 _log.warning("backend cpu: policy zip215 unavailable, serving libsodium only: %s", exc)
         self.policies = frozenset({Policy.LIBSODIUM} | ({Policy.ZIP215} if self._zip215 else set()))
