@@ -47,7 +47,7 @@ RUN python3 -m venv /opt/venv \
  && groupadd --system --gid 10001 verifier \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
  && mkdir -p /var/cache/verifier \
- && /opt/venv/bin/python -c "from verifier.backends._native import build_emu_library as b; b('ed25519_verify.cu'); b('merkle_verify.cu')" \
+ && /opt/venv/bin/python -c "from verifier.backends import cpu, emu; cpu.CpuBackend(workers=1).close(); emu.EmuBackend(workers=1).close()" \
  && chown -R 10001:0 /var/cache/verifier \
  && chmod -R g=u /var/cache/verifier
 
@@ -96,7 +96,7 @@ RUN python3 -m venv /opt/venv \
  && groupadd --system --gid 10001 verifier \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin verifier \
  && mkdir -p /var/cache/verifier \
- && /opt/venv/bin/python -c "from verifier.backends._native import build_emu_library as b; b('ed25519_verify.cu'); b('merkle_verify.cu')" \
+ && /opt/venv/bin/python -c "from verifier.backends import cpu, emu; cpu.CpuBackend(workers=1).close(); emu.EmuBackend(workers=1).close()" \
  && chown -R 10001:0 /var/cache/verifier \
  && chmod -R g=u /var/cache/verifier
 

@@ -145,8 +145,8 @@ class Scheduler:
         self.unit_items = max(
             1, self.config.max_batch_items or (_CPU_UNIT_ITEMS if host else _DEVICE_UNIT_ITEMS)
         )
-        # Units sized by time rather than items: on the CPU, 4,096 zip215 items take most of a second
-        # (benchmarks/NOTES.md, "Sizes in code").
+        # Units sized by time rather than items: on the CPU, 4,096 items take from ~30 ms (zip215, batch
+        # verification) to ~0.3 s (libsodium, one by one) on two cores (benchmarks/NOTES.md, "Sizes in code").
         self._timed_units = host and not self.config.max_batch_items and self.config.unit_target_ms > 0
         # key -> priority -> heap of (order, request)
         self._queues: dict[_Key, dict[Priority, list[tuple[tuple[float, int], _Request]]]] = {}

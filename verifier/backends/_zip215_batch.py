@@ -93,14 +93,16 @@ class HostZip215Batch:
         rows: int = 0,
         coefficients: Callable[[int], bytes] = secrets.token_bytes,
         max_chunk: int = MAX_CHUNK_ITEMS,
+        defines: tuple[str, ...] = (),
     ) -> None:
         """``coefficients(k)``: k random bytes for the z_i (16 per item); the OS CSPRNG unless a test
-        watches it. ``max_chunk``: items per batch equation at most."""
+        watches it. ``max_chunk``: items per batch equation at most. ``defines``: extra -D values of a
+        build variant (the benchmark's, e.g. GE25519_MSM_STRAUS_MAX=0)."""
         self._pool = pool
         self._max_chunk = max_chunk
         self._workers = max(1, workers)
         self._coefficients = coefficients
-        self._lib = build_emu_library(_ENTRY, _DEFINES)
+        self._lib = build_emu_library(_ENTRY, (*_DEFINES, *defines))
         self._verify = self._lib.ed25519_zip215_batch
         self._verify.argtypes = list(_BATCH_ARGS)
         self._verify.restype = ctypes.c_uint32
