@@ -14,6 +14,7 @@ thread host kernel, 8 x 32-bit limbs) for comparison. Writes benchmarks/results/
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import sys
@@ -113,7 +114,7 @@ def main() -> int:
             limit, backend = [], []
             for _ in range(repeat):  # interleaved rounds
                 limit.append(sum(procs.map(_pynacl_rate, [max(n, 2000)] * args.processes)))
-                backend.append(n / _best(lambda b=batch: be.run(ED25519, b, Policy.ZIP215), 3))
+                backend.append(n / _best(functools.partial(be.run, ED25519, batch, Policy.ZIP215), 3))
             row = {
                 "kind": "ed25519-zip215-cpu",
                 "batch": n,
@@ -140,9 +141,11 @@ def main() -> int:
         row = {"kind": "ed25519-zip215-sweep", "batch": n}
         for name, runner in runners.items():
             _check(runner.verify(batch).verdicts)
-            row[f"us_per_item_{name}"] = _best(lambda r=runner, b=batch: r.verify(b), repeat) / n * 1e6
+            row[f"us_per_item_{name}"] = _best(functools.partial(runner.verify, batch), repeat) / n * 1e6
         _check(old.run(batch, Policy.ZIP215))
-        row["us_per_item_one_by_one"] = _best(lambda b=batch: old.run(b, Policy.ZIP215), repeat) / n * 1e6
+        row["us_per_item_one_by_one"] = (
+            _best(functools.partial(old.run, batch, Policy.ZIP215), repeat) / n * 1e6
+        )
         results.append(row)
         print(f"{n:6d} " + " ".join(f"{row[f'us_per_item_{k}']:10.2f}" for k in [*runners, "one_by_one"]))
     pool.shutdown(wait=True)
