@@ -2,7 +2,9 @@
 
 Scope ``engine``: from the /commit JSON text to the answer in this process, per backend and mode: commits/s
 and ms per commit (median of --repeat runs of --commits commits), wall and process CPU time, and the split:
-parse the JSON, build the sign bytes. Beside it, this machine's limit for the old approach: the commit's
+parse the JSON, build the sign bytes. Twice: with the set's keys decoded per item, and with the set
+registered in the engine's key store first (``engine_verifier(..., validators)``, as the server does for
+a registered set). Beside it, this machine's limit for the old approach: the commit's
 signatures verified by raw PyNaCl (libsodium, one at a time) in one process per core, all at once, as ms
 for the whole set (issue 16's yardstick: a full commit in at most 1/1.5 of that). The validator set is parsed once (as the registry does). Policy
 zip215 (what CometBFT uses; on the cpu backend the host build of the kernel), or libsodium with
@@ -19,6 +21,7 @@ answer) and throughput of --clients concurrent callers (commits/s). Printed, not
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -146,9 +149,12 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
         if policy not in engine.policies:
             print(f"  {backend}: no policy {policy.value}")
             continue
-        verify = cb.engine_verifier(engine, policy)
         devices[backend] = engine.backend.devices()[0].name
-        for mode in args.modes.split(","):
+        ways = (
+            ("engine", cb.engine_verifier(engine, policy)),
+            ("engine-registered", cb.engine_verifier(engine, policy, vals)),
+        )
+        for (scope, verify), mode in itertools.product(ways, args.modes.split(",")):
 
             def end_to_end(verify: cb.VerifyFn = verify, mode: str = mode) -> cb.CommitResult:
                 r = cb.verify_commit(None, vals, cb.parse_commit(commit_text), verify=verify, mode=mode)
@@ -160,13 +166,14 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
             print(
                 f"  {backend:4s} {policy.value:9s} {mode:8s} {wall * 1e3:8.3f} ms/commit  "
                 f"{1 / wall:8.1f} commits/s  "
-                f"(cpu {cpu * 1e3:.3f} ms; {checked} signatures verified)"
+                f"(cpu {cpu * 1e3:.3f} ms; {checked} signatures verified"
+                f"{'; set registered, keys stored' if scope != 'engine' else ''})"
             )
             results.append(
                 {
                     "kind": "cometbft-commit",
                     "backend": backend,
-                    "scope": "engine",
+                    "scope": scope,
                     "policy": policy.value,
                     "mode": mode,
                     "validators": validators,
@@ -182,7 +189,7 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
     for r in results:
         r["device_name"] = devices.get(r["backend"], "")
     for r in results:
-        if r["scope"] == "engine":
+        if r["scope"].startswith("engine"):
             r["ratio_to_pynacl_limit"] = limit_ms / r["ms_per_commit"]
     return results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3, "pynacl_limit_ms": limit_ms}
 

@@ -6,7 +6,9 @@ core, all at once. Rounds interleave the limit and the backend, best of ``--repe
 noisy, so the ratio is the figure. Also printed, single-threaded (one batch equation per call, one
 worker): microseconds per item by batch size for the build's automatic choice, Straus only and Pippenger
 only (the switch point of kernels/ec/ge25519_msm.cuh), and the previous zip215 path (the one-item-per-
-thread host kernel, 8 x 32-bit limbs) for comparison. Writes benchmarks/results/cpu-zip215-<date>.json.
+thread host kernel, 8 x 32-bit limbs) for comparison. And the price of bad items: 4,096 items on every
+core with none, one, 1%, 10% and all of them failing the equation (the bisection's cost, and what a
+hostile caller can make a batch cost). Writes benchmarks/results/cpu-zip215-<date>.json.
 
     .venv/bin/python benchmarks/bench_zip215_batch.py [--repeat 5] [--processes N] [--quick]
 """
@@ -95,6 +97,42 @@ def _check(out: Any) -> None:
         raise SystemExit("a valid signature was rejected: the benchmark's input or the verifier is wrong")
 
 
+def _bad_items(all_items: list[tuple[bytes, bytes, bytes]], repeat: int) -> list[dict[str, Any]]:
+    """4096 items on every core, a fraction of them with one message bit flipped (EQUATION_FAILED)."""
+    n, cores = 4096, os.cpu_count() or 1
+    pool = PriorityPool(cores, thread_name_prefix="bench-zip215-bad")
+    runner = HostZip215Batch(pool, cores)
+    rows = []
+    print(f"bad items in a batch of {n} on {cores} threads:")
+    for label, count in (("none", 0), ("one", 1), ("1%", n // 100), ("10%", n // 10), ("all", n)):
+        rng = np.random.default_rng(count)
+        bad = set(rng.choice(n, size=count, replace=False).tolist())
+        items = [
+            (pk, sig, m if i not in bad else bytes([m[0] ^ 1]) + m[1:])
+            for i, (pk, sig, m) in enumerate(all_items[:n])
+        ]
+        batch = _batch(items)
+        result = runner.verify(batch)
+        if int((result.verdicts == Verdict.EQUATION_FAILED).sum()) != count:
+            raise SystemExit(f"{label}: wrong verdicts")
+        rate = n / _best(functools.partial(runner.verify, batch), repeat)
+        rows.append(
+            {
+                "kind": "ed25519-zip215-bad-items",
+                "batch": n,
+                "bad": count,
+                "items_per_second": rate,
+                "singles": result.singles,
+                "threads": cores,
+            }
+        )
+        print(
+            f"  {label:>5} bad ({count:4d}): {rate:10,.0f} items/s, {result.singles:4d} verified one by one"
+        )
+    pool.shutdown(wait=True)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -130,6 +168,8 @@ def main() -> int:
                 f"cpu backend zip215 {row['backend_cpu']:,.0f}/s = {row['ratio_to_limit']:.2f} x the limit"
             )
     be.close()
+
+    results += _bad_items(all_items, repeat)
 
     pool = PriorityPool(1, thread_name_prefix="bench-zip215")
     runners = {name: HostZip215Batch(pool, 1, max_chunk=1 << 20, defines=d) for name, d in _VARIANTS.items()}

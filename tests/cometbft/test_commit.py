@@ -446,3 +446,28 @@ def test_zip215_small_order_signer_counts() -> None:
     assert r.verdict(3) in (Verdict.SMALL_ORDER_R, Verdict.SMALL_ORDER_KEY)
     assert cb.verify_commit(None, vs, commit, verify=backend_verify("cpu")).valid
     assert cb.verify_commit(None, vs, commit, verify=backend_verify("emu")).valid
+
+
+def test_engine_verifier_with_a_registered_set_answers_the_same(rng: random.Random) -> None:
+    """engine_verifier(..., validators=set) registers the set's keys in the engine's key store and names
+    their rows in every batch: the same results as decoding every key, bad signatures included."""
+    import json
+
+    import verifier
+
+    engine = verifier.get_engine("cpu")
+    for _ in range(5):
+        gen = ref.generate(rng, rng.randint(4, 60), p_absent=0.05, p_nil=0.05)
+        for i in rng.sample(range(len(gen.entries)), 2):
+            if gen.entries[i].flag != ref.ABSENT:
+                kind = rng.choice(["flip_r", "flip_s", "s_plus_l", "wrong_key"])
+                ref.plant(rng, gen.validators, gen.entries, i, kind, gen.chain_id, gen.height, gen.round)
+        vals = cb.parse_validators(ref.validators_json(gen.validators, per_page=100))
+        commit = cb.parse_commit(json.dumps(gen.commit_json()))
+        plain = cb.engine_verifier(engine, "zip215")
+        registered = cb.engine_verifier(engine, "zip215", vals)
+        assert vals.hash in engine.key_stores["ed25519"]
+        for mode in ("full", "light"):
+            want = cb.verify_commit(None, vals, commit, verify=plain, mode=mode)
+            got = cb.verify_commit(None, vals, commit, verify=registered, mode=mode)
+            assert (got.valid, got.error, list(got.statuses)) == (want.valid, want.error, list(want.statuses))

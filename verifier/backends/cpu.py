@@ -1,8 +1,8 @@
 """The CPU backend: every scheme's reference runner (``Scheme.cpu``), over one thread pool.
 
 Every other backend must return these verdicts item by item. For Ed25519 that is PyNaCl (libsodium) for
-policy libsodium and the host build of the project's kernel for policy zip215, which no maintained
-library implements (``verifier.schemes.ed25519``); for Merkle proofs, hashlib
+policy libsodium and, for policy zip215, which no maintained library implements, batch verification
+built for the host from the project's kernel sources (``verifier.schemes.ed25519``); for Merkle proofs, hashlib
 (``verifier.schemes.merkle_rfc9162``).
 """
 
@@ -33,7 +33,8 @@ class CpuBackend(SchemeBackend):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-cpu")
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
-        # 16-item blocks for the host kernels: a commit of ~100 signatures still spreads over every core.
+        # 16-item blocks for host kernels launched on the pool, so that a small batch still spreads over
+        # every core (the zip215 batch verifier cuts its own chunks: verifier.backends._zip215_batch).
         ctx = HostContext(self._pool, self.workers, block_dim=16, key_store_rows=rows)
 
         def host(ref: str) -> Runner:

@@ -134,14 +134,27 @@ __all__ = [
 ]
 
 
-def engine_verifier(engine: Engine, policy: str | Policy = Policy.ZIP215) -> VerifyFn:
+def engine_verifier(
+    engine: Engine, policy: str | Policy = Policy.ZIP215, validators: ValidatorSet | None = None
+) -> VerifyFn:
     """A ``verify`` function that runs the batch on ``engine`` with ``policy`` (CometBFT: zip215).
 
-    ``Engine.verify_ed25519`` raises ``UnsupportedPolicyError`` when the backend lacks the policy.
+    ``validators``: a set whose commits this function will verify; its keys are registered in the
+    engine's key store now (decoded once, as the server does for a registered set), and each batch names
+    their rows. Keys from elsewhere are decoded per item; a row never changes a verdict.
+    ``Engine.verify`` raises ``UnsupportedPolicyError`` when the backend lacks the policy.
     """
+    store = engine.key_stores[ED25519.name]
+    owner = None
+    if validators is not None:
+        owner = validators.hash
+        store.register(owner, validators.public_keys)
 
     def verify(public_keys: U8, signatures: U8, messages: Sequence[bytes]) -> U8:
         batch = Ed25519Batch.from_items(public_keys, signatures, messages)
+        slots = None if owner is None else store.slots(owner, batch.public_keys)
+        if slots is not None:
+            batch = batch.with_key_slots(slots)
         return engine.verify(ED25519, batch, policy).verdicts
 
     return verify
