@@ -1,4 +1,16 @@
-"""verifier.Client: the Python API's calls, over gRPC.
+"""verifier.Client: the Python API's calls, over gRPC, to one server or a fleet.
+
+Targets: any gRPC target string ("host:port", "dns:///verifier.ns.svc:50051", "ipv4:10.0.0.1:50051,
+10.0.0.2:50051", ...) or a list of "host:port" addresses (resolved once, here). Calls are spread over
+every address the target resolves to (``round_robin``) and retried on UNAVAILABLE by gRPC's own retry
+policy (every verification call is idempotent), within a retry budget (gRPC's retry throttling), so a
+replica that goes away mid-load costs a retry, not an answer.
+
+Registered validator sets in a fleet: each replica keeps its own registry, so a commit by hash may reach
+a replica that never saw the set (NOT_FOUND). The client remembers the sets it registered; on NOT_FOUND
+for one of them it registers the set again (on whichever replica takes that call) and sends the commit
+once more with the set inline, which every replica can verify. Callers in other languages do the same:
+register, and on NOT_FOUND send the set inline (or register and retry).
 
 A batch larger than the server's limits (asked once with GetInfo) is split into requests that fit
 both its item limit and its message-size limit, sent in order, and the verdicts joined. An item whose key,
@@ -18,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.batch import EcdsaBatch, Ed25519Batch, MerkleBatch
-from verifier.errors import InvalidRequestError, VerifierError, error_for
+from verifier.errors import InvalidRequestError, UnknownValidatorSetError, VerifierError, error_for
 from verifier.result import VerifyResult
 from verifier.schemes import ED25519, MERKLE, Scheme, ecdsa_scheme
 from verifier.verdict import Policy
@@ -26,10 +38,56 @@ from verifier.verdict import Policy
 if TYPE_CHECKING:
     from verifier import cometbft as cb
 
-__all__ = ["Client"]
+__all__ = ["SERVICE_CONFIG", "Client", "grpc_target"]
 
 # Room left in each request for field tags and varint lengths beyond the payload bytes counted.
 _ENVELOPE_BYTES = 1024
+
+# gRPC's service config for every call of verifier.v1.Verifier: round_robin over the resolved addresses,
+# up to 5 attempts on UNAVAILABLE with exponential backoff, and retries stopped while more than half of
+# the budget's tokens are spent (each failure costs 1, each success gives back 0.1).
+SERVICE_CONFIG: dict[str, Any] = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [
+        {
+            "name": [{"service": "verifier.v1.Verifier"}],
+            "retryPolicy": {
+                "maxAttempts": 5,
+                "initialBackoff": "0.05s",
+                "maxBackoff": "1s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ],
+    "retryThrottling": {"maxTokens": 20, "tokenRatio": 0.1},
+}
+
+
+def grpc_target(target: str | Sequence[str]) -> str:
+    """One gRPC target for ``target``: a string as given; a list of "host:port" resolved to every address
+    of every host, as an ``ipv4:`` or ``ipv6:`` target (gRPC's static list; all of one family)."""
+    if isinstance(target, str):
+        return target
+    import socket
+
+    v4: list[str] = []
+    v6: list[str] = []
+    for item in target:
+        host, sep, port = item.rpartition(":")
+        if not sep or not port.isdigit():
+            raise InvalidRequestError(f"target {item!r}: expected host:port")
+        host = host.strip("[]")
+        for family, *_, addr in socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM):
+            if family == socket.AF_INET and f"{addr[0]}:{port}" not in v4:
+                v4.append(f"{addr[0]}:{port}")
+            elif family == socket.AF_INET6 and f"[{addr[0]}]:{port}" not in v6:
+                v6.append(f"[{addr[0]}]:{port}")
+    if not v4 and not v6:
+        raise InvalidRequestError(f"target {list(target)!r}: no address")
+    if v4 and v6:
+        raise InvalidRequestError(f"target {list(target)!r}: mixes IPv4 and IPv6 addresses; list one family")
+    return f"ipv4:{','.join(v4)}" if v4 else f"ipv6:{','.join(v6)}"
 
 
 def _error_from_rpc(err: grpc.RpcError) -> VerifierError:
@@ -52,11 +110,12 @@ def _split(item_bytes: npt.NDArray[np.int64], max_items: int, max_bytes: int) ->
 
 
 class Client:
-    """Talks to a verifier server at ``target`` ("host:port"). Use as a context manager or call close()."""
+    """Talks to a verifier server or fleet at ``target`` (see the module). Use as a context manager or call
+    close()."""
 
     def __init__(
         self,
-        target: str,
+        target: str | Sequence[str],
         *,
         timeout: float | None = 60.0,
         channel: grpc.Channel | None = None,
@@ -65,12 +124,20 @@ class Client:
         tls_cert: str | None = None,
         tls_key: str | None = None,
     ) -> None:
-        """``tls_ca`` (PEM path) turns on TLS; ``tls_cert`` and ``tls_key`` add a client certificate."""
+        """``tls_ca`` (PEM path) turns on TLS; ``tls_cert`` and ``tls_key`` add a client certificate.
+        ``channel``: a channel of the caller's own (its options and service config are the caller's)."""
+        import json
+
         from verifier.v1 import verifier_pb2 as pb2
         from verifier.v1 import verifier_pb2_grpc as pb2_grpc
 
         self._pb2 = pb2
-        options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+        options = [
+            ("grpc.max_receive_message_length", -1),
+            ("grpc.max_send_message_length", -1),
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
+        ]
         if credentials is None and (tls_ca or tls_cert or tls_key):
 
             def read(path: str | None) -> bytes | None:
@@ -81,15 +148,18 @@ class Client:
 
             credentials = grpc.ssl_channel_credentials(read(tls_ca), read(tls_key), read(tls_cert))
         if channel is None:
+            where = grpc_target(target)
             channel = (
-                grpc.secure_channel(target, credentials, options)
+                grpc.secure_channel(where, credentials, options)
                 if credentials is not None
-                else grpc.insecure_channel(target, options)
+                else grpc.insecure_channel(where, options)
             )
         self._channel = channel
         self._stub = pb2_grpc.VerifierStub(channel)  # type: ignore[no-untyped-call]
         self._timeout = timeout
         self._info: Any = None
+        # RegisterValidatorSetRequest of every set this client registered, by hash (for NOT_FOUND).
+        self._registered: dict[bytes, Any] = {}
 
     def __enter__(self) -> Client:
         return self
@@ -213,7 +283,22 @@ class Client:
             raise InvalidRequestError("give exactly one of validators and validator_set_hash")
         if validator_set_hash is not None:
             request.validator_set_hash = validator_set_hash
-        elif isinstance(validators, (str, bytes)):
+            try:
+                response = self._call(self._stub.VerifyCommit, request)
+            except UnknownValidatorSetError:
+                again = self._registered.get(bytes(validator_set_hash))
+                if again is None:
+                    raise
+                # A replica without the set: register it there (or wherever this call lands) and send
+                # the commit with the set inline, which any replica can verify.
+                self._call(self._stub.RegisterValidatorSet, again)
+                if again.HasField("validators"):
+                    request.validators.CopyFrom(again.validators)
+                else:
+                    request.validators_json = again.validators_json
+                response = self._call(self._stub.VerifyCommit, request)
+            return convert.commit_result(response)
+        if isinstance(validators, (str, bytes)):
             request.validators_json = validators.encode() if isinstance(validators, str) else validators
         else:
             assert validators is not None
@@ -238,4 +323,6 @@ class Client:
             request.validators_json = validators.encode() if isinstance(validators, str) else validators
         else:
             request.validators.CopyFrom(convert.validators_to_proto(validators))
-        return bytes(self._call(self._stub.RegisterValidatorSet, request).validator_set_hash)
+        set_hash = bytes(self._call(self._stub.RegisterValidatorSet, request).validator_set_hash)
+        self._registered[set_hash] = request
+        return set_hash
