@@ -350,6 +350,20 @@ def test_grafana_dashboard_uses_only_metrics_the_server_exports(server: RunningS
     exported = {metric.name for metric in server.registry.collect()}  # family names, no _total/_bucket
     families = {re.sub(r"_(total|bucket|sum|count)$", "", m) for m in used}
     assert used and families <= exported, families - exported
+    # Every label a query groups by or a legend names is a label of some exported metric (or le).
+    from prometheus_client.metrics import MetricWrapperBase
+
+    declared = [m for m in vars(server.server.metrics).values() if isinstance(m, MetricWrapperBase)]
+    labels = {"le"} | {label for m in declared for label in m._labelnames}
+    named = {
+        label.strip()
+        for p in dashboard["panels"]
+        for t in p["targets"]
+        for group in re.findall(r"by \(([^)]*)\)", t["expr"])
+        + re.findall(r"{{(\w+)}}", t.get("legendFormat", ""))
+        for label in group.split(",")
+    }
+    assert named <= labels, named - labels
 
 
 def _sample(server: RunningServer, name: str, **labels: str) -> float:

@@ -174,9 +174,16 @@ def test_registered_set_by_hash_and_eviction(
     for g, h in zip(gens[1:], hashes[1:], strict=True):
         r = client.verify_commit(json.dumps(g.commit_json()), validator_set_hash=h)
         assert r.valid and r.validators_hash == h and r.total_power == sum(v.power for v in g.validators)
-    # The first was evicted (max_validator_sets=2): NOT_FOUND naming the hash.
-    with pytest.raises(cb.UnknownValidatorSetError, match=hashes[0].hex().upper()):
-        client.verify_commit(json.dumps(gens[0].commit_json()), validator_set_hash=hashes[0])
+    # The first was evicted (max_validator_sets=2): NOT_FOUND naming the hash, to a caller that never
+    # registered it ...
+    with (
+        Client(server.target) as other,
+        pytest.raises(cb.UnknownValidatorSetError, match=hashes[0].hex().upper()),
+    ):
+        other.verify_commit(json.dumps(gens[0].commit_json()), validator_set_hash=hashes[0])
+    # ... while the client that registered it registers it again and is answered (verifier/client.py).
+    r = client.verify_commit(json.dumps(gens[0].commit_json()), validator_set_hash=hashes[0])
+    assert r.valid and r.validators_hash == hashes[0]
     with pytest.raises(grpc.RpcError) as info:
         stub.VerifyCommit(
             pb2.VerifyCommitRequest(

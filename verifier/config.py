@@ -195,8 +195,39 @@ class Text:
         return str(value)
 
 
-Kind = Int | Float | Choice | Bool | Text
 _FROM_FIELD = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Devices:
+    """``all``, a count N >= 1, or a comma-separated list of device indices (``verifier serve --devices``)."""
+
+    def parse(self, value: object) -> str:
+        text = (
+            str(value).strip().lower()
+            if isinstance(value, (str, int)) and not isinstance(value, bool)
+            else ""
+        )
+        if text == "" and value == "":
+            return ""
+        if text == "all":
+            return text
+        parts = [p.strip() for p in text.split(",")]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise _Invalid(f"{_show(value)} is not all, a count or a list of device indices like 0,2")
+        if len(parts) == 1 and not parts[0].startswith("0") and int(parts[0]) < 1:
+            raise _Invalid("a count of devices is at least 1")
+        return ",".join(parts)
+
+    @property
+    def range(self) -> str:
+        return "all, N or i,j,..."
+
+    def show(self, value: Any) -> str:
+        return str(value)
+
+
+Kind = Int | Float | Choice | Bool | Text | Devices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,6 +357,15 @@ SERVE_SETTINGS: tuple[Setting, ...] = (
         Choice(BACKEND_NAMES),
         "auto (CUDA when usable, else CPU), cpu, cuda, or emu (test backend)",
         "backend",
+    ),
+    Setting(
+        "devices",
+        Devices(),
+        "devices to use: all, a count N (0..N-1) or a list 0,2; emu: host devices sharing the cores",
+        "devices",
+        unset="",
+        shown_default="the backend's default device",
+        metavar="DEVICES",
     ),
     Setting("max-items", Int(1, _UINT32_MAX), "items per request", "limits.max_items"),
     Setting("max-message-bytes", Int(1, _INT32_MAX), "bytes per request message", "limits.max_message_bytes"),

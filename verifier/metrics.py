@@ -127,6 +127,18 @@ class Metrics:
             ["backend"],
             registry=r,
         )
+        self.device_healthy = Gauge(
+            "verifier_device_healthy",
+            "Per device of a multi-device backend (--devices): 1 while it takes work, 0 while it is out after a failure.",
+            ["backend", "device"],
+            registry=r,
+        )
+        self.device_items = Counter(
+            "verifier_device_items",
+            "Items run per device of a multi-device backend (--devices).",
+            ["backend", "device"],
+            registry=r,
+        )
         self.crossover_batch = Gauge(
             "verifier_crossover_batch_items",
             "Device batches smaller than this run on the CPU (0: no routing), by scheme and policy.",
@@ -231,6 +243,17 @@ class Metrics:
 
     def set_health(self, backend: str, healthy: bool) -> None:
         self.backend_healthy.labels(backend).set(1 if healthy else 0)
+
+    def set_devices(self, backend: str, devices: list[str]) -> None:
+        for d in devices:
+            self.device_healthy.labels(backend, d).set(1)
+            self.device_items.labels(backend, d)
+
+    def set_device_health(self, backend: str, device: str, healthy: bool) -> None:
+        self.device_healthy.labels(backend, device).set(1 if healthy else 0)
+
+    def observe_device_items(self, backend: str, device: str, items: int) -> None:
+        self.device_items.labels(backend, device).inc(items)
 
     def watch_device_memory(self, used: Callable[[], int], total: int) -> None:
         self.device_memory_used.set_function(used)

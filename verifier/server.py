@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import errno
+import functools
 import logging
 import signal
 import socket
@@ -35,6 +36,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
 from verifier.admission import ConsensusAccess
 from verifier.backends import select_backend
+from verifier.backends.multi import MultiDevice
 from verifier.cometbft import ValidatorSetRegistry
 from verifier.crossover import load_crossover, route_crossovers
 from verifier.engine import Engine, Limits
@@ -59,6 +61,8 @@ class ServerConfig:
     metrics_port: int | None = 9464  # None: no metrics endpoint
     metrics_host: str | None = None  # default: same as host
     backend: str = "auto"
+    # Devices of the backend to use ("all", a count, or a list "0,2"); "" or None: its default device.
+    devices: str | None = None
     limits: Limits = dataclasses.field(default_factory=Limits)
     scheduler: SchedulerConfig = dataclasses.field(default_factory=SchedulerConfig)
     # Device batches smaller than this run on the CPU (GPU backends only; policy zip215 scales it by the
@@ -374,7 +378,8 @@ class VerifierServer:
         credentials = self._open_ports()
         await self._server.start()
         self._listening = True
-        backend = await asyncio.to_thread(select_backend, self.config.backend)  # self-tested
+        where = (self.config.backend, self.config.devices) if self.config.devices else (self.config.backend,)
+        backend = await asyncio.to_thread(select_backend, *where)  # self-tested, each device
         engine = await self._start_engine(backend)
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()
@@ -424,12 +429,23 @@ class VerifierServer:
         engine.observers.append(self.metrics.observe_verdicts)
         engine.fallback_observers.append(self.metrics.observe_fallback)
         engine.health_observers.append(self.metrics.set_health)
+        if isinstance(backend, MultiDevice):
+            self.metrics.set_devices(backend.name, backend.labels)
+            backend.health_observers.append(functools.partial(self.metrics.set_device_health, backend.name))
+            backend.batch_observers.append(functools.partial(self.metrics.observe_device_items, backend.name))
         self.metrics.set_backend(backend.name)
         self.metrics.watch_device_memory(
             backend.memory_in_use, sum(d.memory_bytes for d in backend.devices())
         )
         self.engine = engine
-        self.scheduler = Scheduler(engine, cfg.scheduler, self.metrics)
+        sched_cfg = cfg.scheduler
+        if isinstance(engine.backend, MultiDevice) and sched_cfg.max_inflight <= len(engine.backend.members):
+            # Every device busy, and one more unit gathered meanwhile.
+            sched_cfg = dataclasses.replace(sched_cfg, max_inflight=len(engine.backend.members) + 1)
+            _log.info(
+                "%d devices: --max-inflight raised to %d", len(engine.backend.members), sched_cfg.max_inflight
+            )
+        self.scheduler = Scheduler(engine, sched_cfg, self.metrics)
         # The unit size as resolved (a configured 0 means "by backend").
         knobs = dict(dataclasses.asdict(cfg.scheduler), max_batch_items=self.scheduler.unit_items)
         self.metrics.set_config(knobs, engine.crossovers)
