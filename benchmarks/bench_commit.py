@@ -21,6 +21,7 @@ answer) and throughput of --clients concurrent callers (commits/s). Printed, not
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -154,6 +155,23 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
             ("engine", cb.engine_verifier(engine, policy)),
             ("engine-registered", cb.engine_verifier(engine, policy, vals)),
         )
+        # The signatures alone: the full commit's batch through each verify function (no parsing, no walk).
+        pks, sigs, msgs = cb.plan_commit(None, vals, commit, mode="full").signatures()
+        for scope, verify in ways:
+            alone, _ = _time(functools.partial(verify, pks, sigs, msgs), args.commits, args.repeat)
+            print(f"  {backend:4s} {scope:17s} the {len(msgs)} signatures alone {alone * 1e3:8.3f} ms")
+            results.append(
+                {
+                    "kind": "cometbft-commit-signatures",
+                    "backend": backend,
+                    "scope": scope,
+                    "policy": policy.value,
+                    "validators": validators,
+                    "signatures_verified": len(msgs),
+                    "ms_per_batch": alone * 1e3,
+                    "ratio_to_pynacl_limit": limit_ms / (alone * 1e3),
+                }
+            )
         for (scope, verify), mode in itertools.product(ways, args.modes.split(",")):
 
             def end_to_end(verify: cb.VerifyFn = verify, mode: str = mode) -> cb.CommitResult:
@@ -189,7 +207,7 @@ def _one_size(validators: int, args: argparse.Namespace) -> tuple[list[dict[str,
     for r in results:
         r["device_name"] = devices.get(r["backend"], "")
     for r in results:
-        if r["scope"].startswith("engine"):
+        if r["kind"] == "cometbft-commit" and r["scope"].startswith("engine"):
             r["ratio_to_pynacl_limit"] = limit_ms / r["ms_per_commit"]
     return results, {"parse_ms": parse_w * 1e3, "sign_bytes_ms": sb_w * 1e3, "pynacl_limit_ms": limit_ms}
 
