@@ -20,6 +20,7 @@ archs=("$@")
 [[ ${#archs[@]} -gt 0 ]] || archs=(80 90)
 
 shopt -s nullglob
+# Entry files for the GPU; kernels/host/ holds host-only ones (std::vector, 128-bit products), not built here.
 sources=("$here"/*.cu "$root"/tests/kernels/*_kernel.cu)
 [[ ${#sources[@]} -gt 0 ]] || { echo "check_nvcc: no .cu entry files under $here"; exit 1; }
 

@@ -24,7 +24,7 @@
 #define VERIFIER_KERNELS_EC_ED25519_BATCH_CUH
 
 #if defined(__CUDACC__)
-#error "ec/ed25519_batch.cuh is host code (kernels/ed25519_batch.cu)"
+#error "ec/ed25519_batch.cuh is host code (kernels/host/ed25519_batch.cu)"
 #endif
 
 #include <cstddef>

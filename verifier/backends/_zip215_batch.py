@@ -1,4 +1,4 @@
-"""Backend ``cpu``'s policy zip215: ZIP-215 batch verification (``kernels/ed25519_batch.cu``,
+"""Backend ``cpu``'s policy zip215: ZIP-215 batch verification (``kernels/host/ed25519_batch.cu``,
 ``kernels/ec/ed25519_batch.cuh``; docs/RULES.md section 2.6) built for the host with 5 x 51-bit field
 limbs (``-DVERIFIER_FE51``, ``kernels/ff/fe25519_51.cuh``).
 
@@ -30,7 +30,7 @@ from verifier.verdict import Policy
 
 __all__ = ["BatchResult", "HostZip215Batch", "MAX_CHUNK_ITEMS", "MIN_CHUNK_ITEMS", "chunk_bounds"]
 
-_ENTRY = "ed25519_batch.cu"
+_ENTRY = "host/ed25519_batch.cu"
 _DEFINES = ("VERIFIER_FE51",)
 _PTR = ctypes.c_void_p
 # Items per chunk (one pool task, one batch equation) at most: about 25 ms on this project's 2-vCPU

@@ -7,7 +7,7 @@
 #include "verdict.cuh"
 
 #if !defined(VERIFIER_EMU)
-#error "kernels/ed25519_batch.cu is host code: build with -DVERIFIER_EMU"
+#error "kernels/host/ed25519_batch.cu is host code: build with -DVERIFIER_EMU"
 #endif
 
 extern "C" {
