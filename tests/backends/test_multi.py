@@ -161,3 +161,31 @@ def test_serve_on_two_emu_devices() -> None:
     finally:
         server.terminate()
         server.wait_exit()
+
+
+def test_several_fake_gpus_one_failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--devices all`` on a fake CuPy with three GPUs: three CUDA backends behind MultiDevice, listed by
+    index; GPU 1's launches fail, its batches move to the others, every verdict right; with every GPU
+    failing the engine answers on the CPU."""
+    from tests.support.fake_cupy import install
+
+    fake = install(monkeypatch, merkle=True, ecdsa=True, devices=3)  # the self-test runs every scheme
+    multi = create_devices("cuda", "all")
+    assert isinstance(multi, MultiDevice)
+    try:
+        assert [d.index for d in multi.devices()] == [0, 1, 2]
+        fake.fail_devices = {1}
+        for k in range(9):
+            batch, want = _batch(16, 100 + k)
+            assert np.array_equal(multi.run(ED25519, batch, ED25519.policies[0]), want)
+        assert multi.healthy == [True, False, True]
+        fake.fail_devices = {0, 1, 2}
+        engine = Engine(multi, probe_interval=60)
+        batch, want = _batch(16, 7)
+        result = engine.verify(ED25519, batch)
+        assert np.array_equal(result.verdicts, want) and result.backend == "cpu"
+        engine.cpu.close()
+    finally:
+        multi.close()
+    with pytest.raises(BackendUnavailableError, match="no device 3"):
+        create_devices("cuda", "0,3")

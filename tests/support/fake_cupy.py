@@ -4,7 +4,8 @@ Device arrays are numpy arrays; streams, events and the device are context manag
 happened; each kernel launch runs the emu build (``verifier.backends._native.build_emu_library``) of the
 same kernel on the arrays' buffers. ``FakeCupy`` counts launches (``launches``: items per launch;
 ``slot_launches``: Ed25519 launches with key slots; ``num_roots`` and ``null_args``: per Merkle launch)
-and can fail a launch (``fail_launch``) or leave one Ed25519 verdict unwritten (``skip_write``). The Merkle
+and can fail a launch (``fail_launch``; ``fail_devices``: only on those device indices) or leave one
+Ed25519 verdict unwritten (``skip_write``). ``devices``: how many GPUs it reports (``--devices``). The Merkle
 kernel is faked only with ``FakeCupy(merkle=True)``; otherwise a launch of it fails the test.
 ``install`` puts a fake in ``sys.modules["cupy"]`` for one test.
 """
@@ -67,8 +68,17 @@ class FakeArray:
 
 
 class FakeDevice(contextlib.nullcontext):  # type: ignore[type-arg]
+    current: list[int] = [0]  # the device of the innermost ``with``, as cupy's current device
+
     def __init__(self, index: int = 0) -> None:
         super().__init__()
+        self.index = index
+
+    def __enter__(self) -> None:
+        FakeDevice.current.append(self.index)
+
+    def __exit__(self, *exc: object) -> None:
+        FakeDevice.current.pop()
 
     def synchronize(self) -> None:
         pass
@@ -124,7 +134,7 @@ class FakeKernel:
     def __call__(self, grid: tuple[int], block: tuple[int], args: tuple[Any, ...]) -> None:
         assert FakeStream.current is not None, "launch outside a stream context"
         self._fake.launches.append(int(args[6]))
-        if self._fake.fail_launch:
+        if self._fake.fail_launch or FakeDevice.current[-1] in self._fake.fail_devices:
             raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
         ptrs = [int(a.host.ctypes.data) for a in args[:6]]
         assert grid[0] * block[0] >= int(args[6])
@@ -208,7 +218,7 @@ class FakeMerkleKernel:
         n, num_roots = int(args[11]), int(args[12])
         self._fake.launches.append(n)
         self._fake.num_roots.append(num_roots)
-        if self._fake.fail_launch:
+        if self._fake.fail_launch or FakeDevice.current[-1] in self._fake.fail_devices:
             raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
         assert grid[0] * block[0] >= n
         ptrs = [
@@ -243,7 +253,7 @@ class FakeEcdsaKernel:
         assert FakeStream.current is not None, "launch outside a stream context"
         n = int(args[7])
         self._fake.launches.append(n)
-        if self._fake.fail_launch:
+        if self._fake.fail_launch or FakeDevice.current[-1] in self._fake.fail_devices:
             raise RuntimeError("cudaErrorLaunchFailure: unspecified launch failure")
         assert grid[0] * block[0] >= n
         self._fn(0, grid[0], block[0], *(int(a.host.ctypes.data) for a in args[:7]), n, int(args[8]))
@@ -263,11 +273,13 @@ class FakeCupy(types.ModuleType):
         super().__init__("cupy")
         self.merkle = merkle
         self.ecdsa = ecdsa
+        self.device_count = 1
         self.launches: list[int] = []
         self.slot_launches = 0
         self.num_roots: list[int] = []
         self.null_args: list[tuple[int, ...]] = []
         self.fail_launch = False
+        self.fail_devices: set[int] = set()
         self.skip_write: int | None = None
         fake = self
 
@@ -292,7 +304,7 @@ class FakeCupy(types.ModuleType):
                 return UnusedKernel()
 
         runtime = types.SimpleNamespace(
-            getDeviceCount=lambda: 1,
+            getDeviceCount=lambda: fake.device_count,
             getDeviceProperties=lambda i: {
                 "name": b"Fake GPU",
                 "totalGlobalMem": 1 << 30,
@@ -332,8 +344,11 @@ class FakeCupy(types.ModuleType):
         )
 
 
-def install(monkeypatch: pytest.MonkeyPatch, *, merkle: bool = False, ecdsa: bool = False) -> FakeCupy:
+def install(
+    monkeypatch: pytest.MonkeyPatch, *, merkle: bool = False, ecdsa: bool = False, devices: int = 1
+) -> FakeCupy:
     """A new ``FakeCupy`` as ``import cupy`` for the rest of the test."""
     fake = FakeCupy(merkle=merkle, ecdsa=ecdsa)
+    fake.device_count = devices
     monkeypatch.setitem(sys.modules, "cupy", fake)
     return fake
