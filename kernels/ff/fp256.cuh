@@ -20,6 +20,15 @@ typedef struct {
   uint32_t v[8];  // x R mod m, < m
 } fp256;
 
+// Operation counts for the cost model of kernels/tools/ecdsa_cost.py: only in a host build with
+// -DVERIFIER_COUNT_OPS (multiplications, squarings, additions/subtractions/negations, per thread).
+#if defined(VERIFIER_COUNT_OPS) && !defined(__CUDACC__)
+static thread_local unsigned long long fp256_op_counts[3];
+#define FP256_COUNT(kind) (++fp256_op_counts[kind])
+#else
+#define FP256_COUNT(kind) ((void)0)
+#endif
+
 typedef struct {
   uint32_t m[8];    // the modulus, odd, 2^255 < m < 2^256
   uint32_t m_inv;   // -m^-1 mod 2^32
@@ -82,12 +91,14 @@ VERIFIER_DEVICE void fp256_reduce_once(fp256 *r, const uint32_t t[8], uint32_t h
 }
 
 VERIFIER_DEVICE void fp256_add(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  FP256_COUNT(2);
   uint32_t t[8];
   const uint32_t carry = arith_add8(t, a->v, b->v);
   fp256_reduce_once(r, t, carry, M);
 }
 
 VERIFIER_DEVICE void fp256_sub(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  FP256_COUNT(2);
   uint32_t t[8], u[8];
   const uint32_t borrow = arith_sub8(t, a->v, b->v);
   arith_add8(u, t, M->m);  // t + m, correct when a < b
@@ -130,12 +141,14 @@ VERIFIER_DEVICE void fp256_redc(fp256 *r, uint32_t T[16], const fp256_modulus *M
 // r = a b R^-1 mod m: the 512-bit product (common/arith.cuh's mul8: PTX carry chains on the GPU), then
 // Montgomery reduction. Inputs < m; r may alias a or b.
 VERIFIER_DEVICE void fp256_mul(fp256 *r, const fp256 *a, const fp256 *b, const fp256_modulus *M) {
+  FP256_COUNT(0);
   uint32_t T[16];
   arith_mul8(T, a->v, b->v);
   fp256_redc(r, T, M);
 }
 
 VERIFIER_DEVICE void fp256_sqr(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+  FP256_COUNT(1);
   uint32_t T[16];
   arith_sqr8(T, a->v);  // cross products once
   fp256_redc(r, T, M);

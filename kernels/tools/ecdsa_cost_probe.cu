@@ -1,0 +1,31 @@
+// Probes for the ECDSA cost model (kernels/tools/ecdsa_cost.py), not a kernel the service runs.
+// Host build (-DVERIFIER_EMU -DVERIFIER_COUNT_OPS): ecdsa_cost_count verifies one item and reports how many
+// field multiplications, squarings and additions it took (ff/fp256.cuh's counters). nvcc build: one tiny
+// kernel per field operation (and a load/store-only baseline), whose SASS the tool counts.
+#include "common/portable.cuh"
+#include "ec/ecdsa.cuh"
+
+#if defined(VERIFIER_EMU)
+extern "C" uint8_t ecdsa_cost_count(int curve, const uint8_t *key, uint32_t key_len, const uint8_t *sig,
+                                    uint32_t sig_len, const uint8_t *digest, int low_s, unsigned long long out[3]) {
+  wcurve c;
+  wcurve_init(&c, curve);
+  for (int k = 0; k < 3; ++k) fp256_op_counts[k] = 0;
+  const uint8_t v = ecdsa_verify_one(key, key_len, sig, sig_len, digest, low_s, &c);
+  for (int k = 0; k < 3; ++k) out[k] = fp256_op_counts[k];
+  return v;
+}
+#else
+#define ECDSA_COST_PROBE(name, body)                                                                    \
+  extern "C" __global__ void name(const fp256 *__restrict__ a, const fp256 *__restrict__ b,            \
+                                  fp256 *__restrict__ r) {                                               \
+    const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;                                          \
+    fp256 x = a[i], y = b[i];                                                                            \
+    body;                                                                                                \
+    r[i] = x;                                                                                            \
+  }
+ECDSA_COST_PROBE(probe_base, (void)y)
+ECDSA_COST_PROBE(probe_mul, fp256_mul(&x, &x, &y, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_sqr, fp256_sqr(&x, &x, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_add, fp256_add(&x, &x, &y, &fp256_secp256k1_p))
+#endif
