@@ -9,6 +9,7 @@ the host build of the kernel (PyNaCl cannot express ZIP-215), checked there agai
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -109,3 +110,29 @@ def test_planted_merkle_faults(cpu: CpuBackend, rng: object, leaf_form: str) -> 
     got = cpu.run(MERKLE, MerkleBatch.from_items(**planted.from_items_kwargs()))
     assert not planted.mismatches(got.tolist())[:20]
     assert {Verdict.OK, Verdict.ROOT_MISMATCH, Verdict.MALFORMED_PROOF} <= set(planted.expected)
+
+
+def test_threads_follow_the_cpu_quota_not_the_node(tmp_path: Path) -> None:
+    """A container limited to 1.5 CPUs on a bigger node gets 2 threads (cgroup v2 cpu.max, or v1's cfs
+    files), never more than it may run on; no quota: the CPUs it may run on."""
+    import os
+
+    from verifier.backends._abi import usable_cpus
+
+    affinity = len(os.sched_getaffinity(0))
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert usable_cpus(str(v2)) == min(affinity, 2)
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert usable_cpus(str(v2)) == affinity
+    (v2 / "cpu.max").write_text("50000 100000\n")
+    assert usable_cpus(str(v2)) == 1
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert usable_cpus(str(v1)) == 1
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert usable_cpus(str(v1)) == affinity
+    assert usable_cpus(str(tmp_path / "none")) == affinity

@@ -14,6 +14,7 @@ import importlib
 import logging
 import os
 
+from verifier.backends._abi import usable_cpus
 from verifier.backends.base import Backend, DeviceInfo
 from verifier.errors import BackendUnavailableError, VerifierError
 
@@ -58,7 +59,7 @@ def _device_count(name: str) -> int:
         except Exception as exc:  # noqa: BLE001 - no driver, no device: unavailable, with the reason
             raise BackendUnavailableError(f"backend cuda: cannot count devices: {exc}") from exc
     if name == "emu":
-        return os.cpu_count() or 1
+        return usable_cpus()
     return 1
 
 
@@ -82,7 +83,7 @@ def create_devices(name: str, devices: str) -> Backend:
             if name == "cuda":
                 member = create_backend(name, device=index)
             elif name == "emu":
-                member = create_backend(name, workers=max(1, (os.cpu_count() or 1) // len(picked)))
+                member = create_backend(name, workers=max(1, usable_cpus() // len(picked)))
             else:
                 member = create_backend(name)
             members.append(member)

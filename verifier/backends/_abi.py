@@ -5,6 +5,7 @@ of one launch, the unwritten-slot check, and the CPU's name for device lists.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 
@@ -21,6 +22,7 @@ __all__ = [
     "POINT_BYTES",
     "check_written",
     "cpu_model",
+    "usable_cpus",
 ]
 
 # Values of the kernels' `policy` argument (kernels/ec/ed25519.cuh ED25519_POLICY_*).
@@ -38,6 +40,38 @@ def check_written(out: npt.NDArray[np.uint8], kernel: str) -> None:
         raise KernelError(
             f"{kernel} left {missing.size} of {out.size} verdicts unwritten, first at item {int(missing[0])}"
         )
+
+
+def _cgroup_cpus(root: str = "/sys/fs/cgroup") -> float | None:
+    """The CPU quota of this process's cgroup, in CPUs (cgroup v2 ``cpu.max``, else v1's
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``), or None when there is none."""
+    try:
+        with open(os.path.join(root, "cpu.max"), encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us"), encoding="ascii") as f:
+            quota_us = int(f.read())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us"), encoding="ascii") as f:
+            period_us = int(f.read())
+    except (OSError, ValueError):
+        return None
+    return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
+
+
+def usable_cpus(cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """CPUs this process may use: the ones it may run on (``sched_getaffinity``), at most its cgroup's
+    quota rounded up (a container limited to 2 CPUs on a 64-core node gets 2 threads, not 64)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpus(cgroup_root)
+    if quota is not None and quota > 0:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return max(1, cpus)
 
 
 def cpu_model() -> str:

@@ -9,9 +9,8 @@ built for the host from the project's kernel sources (``verifier.schemes.ed25519
 from __future__ import annotations
 
 import dataclasses
-import os
 
-from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model
+from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model, usable_cpus
 from verifier.backends.base import DeviceInfo, SchemeBackend
 from verifier.backends.pool import PriorityPool
 from verifier.schemes import SCHEMES, HostContext, Runner, load
@@ -30,7 +29,7 @@ class CpuBackend(SchemeBackend):
     def __init__(
         self, workers: int | None = None, *, zip215: bool = True, key_store_rows: int | None = None
     ) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or usable_cpus())
         self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-cpu")
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
         # 16-item blocks for host kernels launched on the pool, so that a small batch still spreads over

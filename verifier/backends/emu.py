@@ -3,16 +3,15 @@
 It exists so that CI and reviewers without a GPU run the real kernel arithmetic (field, scalar, curve,
 SHA-512) of the ``cuda`` backend: the same sources, built and launched by ``verifier.backends._host``
 (each scheme's ``Scheme.host`` runner; the ``cpu`` backend also uses the Ed25519 one for policy zip215),
-on a pool of ``os.cpu_count()`` threads. It is slow (a few thousand verifications per second per core)
+on a pool of one thread per usable CPU (``_abi.usable_cpus``: affinity and cgroup quota). It is slow (a few thousand verifications per second per core)
 and never chosen by ``auto``.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 
-from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model
+from verifier.backends._abi import DEFAULT_KEY_STORE_ROWS, cpu_model, usable_cpus
 from verifier.backends._host import BLOCK_DIM
 from verifier.backends.base import DeviceInfo, SchemeBackend
 from verifier.backends.pool import PriorityPool
@@ -29,7 +28,7 @@ class EmuBackend(SchemeBackend):
     def __init__(
         self, workers: int | None = None, block_dim: int = BLOCK_DIM, key_store_rows: int | None = None
     ) -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or usable_cpus())
         self._pool = PriorityPool(self.workers, thread_name_prefix="verifier-emu")
         self._closed = threading.Event()
         rows = key_store_rows if key_store_rows is not None else DEFAULT_KEY_STORE_ROWS
