@@ -599,7 +599,7 @@ def test_grpc_options_carry_the_transport_limits() -> None:
     assert options["grpc.http2.max_ping_strikes"] == 2 and options["grpc.keepalive_permit_without_calls"] == 1
     assert options["grpc.max_connection_idle_ms"] == 300_000
     assert (options["grpc.max_connection_age_ms"], options["grpc.max_connection_age_grace_ms"]) == (
-        1_800_000,
+        300_000,
         60_000,
     )
     unlimited = dict(

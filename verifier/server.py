@@ -93,7 +93,7 @@ class ServerConfig:
     keepalive_max_ping_strikes: int = 2  # strikes before the connection is closed (GOAWAY)
     keepalive_permit_without_calls: bool = True  # keepalive pings allowed on a connection with no call
     max_connection_idle_s: float = 300.0  # a connection without calls this long is closed
-    max_connection_age_s: float = 1800.0  # a connection this old is asked to go away (GOAWAY) ...
+    max_connection_age_s: float = 300.0  # a connection this old is asked to go away (GOAWAY): clients re-resolve and reach new replicas ...
     max_connection_age_grace_s: float = 60.0  # ... and closed this much later, calls still open or not
     # Who may claim PRIORITY_CONSENSUS and call RegisterValidatorSet (admission.ConsensusAccess): a file of
     # client certificate identities (needs tls_client_ca); without one, "open" or "bulk-only".
