@@ -18,11 +18,13 @@ unsigned ed25519_batch_point_bytes(void) { return (unsigned)sizeof(ge25519_p3); 
 // Columns as ed25519_verify_kernel takes them (keys n x 32, sigs n x 64, msgs with offsets[0..n], item i's
 // message at msgs[offsets[i] - offsets[0]], malformed flags, the key store), plus z: n x 16 bytes, each
 // item's random 128-bit coefficient (little-endian). Writes one verdict per item to out; returns how many
-// items were verified one by one after a failed batch equation (0 when the batch held no bad item).
+// items were verified one by one after a failed batch equation (0 when the batch held no bad item), or
+// ED25519_BATCH_FAILED when it could not allocate its scratch (no exception crosses into the caller).
+#define ED25519_BATCH_FAILED 0xffffffffu
 uint32_t ed25519_zip215_batch(const uint8_t *keys, const uint8_t *sigs, const uint8_t *msgs, const uint64_t *offsets,
                           const uint8_t *malformed, uint8_t *out, uint32_t n, const uint8_t *z,
                           const uint32_t *key_slots, const uint8_t *store_keys, const ge25519_p3 *store_points,
-                          const uint8_t *store_status, uint32_t store_rows) {
+                          const uint8_t *store_status, uint32_t store_rows) try {
   std::vector<ed25519_prepared> items(n);
   std::vector<uint32_t> coef(4 * (size_t)n);
   std::vector<uint32_t> idx;
@@ -55,6 +57,8 @@ uint32_t ed25519_zip215_batch(const uint8_t *keys, const uint8_t *sigs, const ui
   b.singles = 0;
   ed25519_batch_bisect(&b, idx.data(), idx.size(), 0);
   return b.singles;
+} catch (...) {  // std::bad_alloc: the caller reports it as a backend failure
+  return ED25519_BATCH_FAILED;
 }
 
 // Writes key i (32 bytes of keys) into row slots[i] of the store, decoded (ec/key_store.cuh); slots must be

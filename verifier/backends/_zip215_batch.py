@@ -24,7 +24,7 @@ import numpy.typing as npt
 from verifier.backends._abi import MAX_ITEMS
 from verifier.backends._native import build_emu_library
 from verifier.batch import Ed25519Batch
-from verifier.errors import LimitExceededError
+from verifier.errors import KernelError, LimitExceededError
 from verifier.schemes import HostContext
 from verifier.verdict import Policy
 
@@ -33,6 +33,7 @@ __all__ = ["BatchResult", "HostZip215Batch", "MAX_CHUNK_ITEMS", "MIN_CHUNK_ITEMS
 _ENTRY = "host/ed25519_batch.cu"
 _DEFINES = ("VERIFIER_FE51",)
 _PTR = ctypes.c_void_p
+_FAILED = 0xFFFFFFFF  # ed25519_zip215_batch's ED25519_BATCH_FAILED
 # Items per chunk (one pool task, one batch equation) at most: about 25 ms on this project's 2-vCPU
 # machine; the batch gains little per item above it (benchmarks/NOTES.md, "ZIP-215 batch verification").
 MAX_CHUNK_ITEMS = 1024
@@ -168,9 +169,13 @@ class HostZip215Batch:
 
         bounds = chunk_bounds(n, self._workers, self._max_chunk)
         if len(bounds) == 2:
-            return BatchResult(out, chunk(0, n))
-        futures = [self._pool.submit(chunk, a, b) for a, b in itertools.pairwise(bounds)]
-        return BatchResult(out, sum(f.result() for f in futures))
+            singles = [chunk(0, n)]
+        else:
+            futures = [self._pool.submit(chunk, a, b) for a, b in itertools.pairwise(bounds)]
+            singles = [f.result() for f in futures]
+        if _FAILED in singles:
+            raise KernelError(f"the ZIP-215 batch verifier could not allocate its scratch for {n} items")
+        return BatchResult(out, sum(singles))
 
     def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
         """Decode ``public_keys`` (k, 32) into rows ``slots`` (distinct, < rows). The caller makes sure no
