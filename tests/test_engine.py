@@ -230,7 +230,7 @@ def test_register_keys_rows_both_backends_and_overflow() -> None:
         # The device's store and the CPU fallback's hold the same rows.
         for be in (faulty, engine.cpu):
             runner = be.runners[ED25519.name]  # type: ignore[attr-defined]
-            held = getattr(runner, "runner", runner)._zip215.store_keys
+            held = getattr(runner, "runner", runner)._zip215.store.keys
             assert [held[i].tobytes() for i in range(10)] == pks[:10]
         want = engine.verify(
             ED25519, batch, Policy.ZIP215

@@ -39,8 +39,8 @@ def test_key_store_row_is_what_the_kernel_uses(which: str) -> None:
         pks = [ref.public_key_from_seed(s) for s in seeds]
         batch = batch_of(pks, [ref.sign(s, b"m") for s in seeds], [b"m", b"m"])
         be.store_keys(ED25519, np.array([5], dtype=np.uint32), np.frombuffer(pks[0], np.uint8).reshape(1, 32))
-        assert int(host.store_status[5]) == 1 and host.store_keys[5].tobytes() == pks[0]
-        host.store_points[5, :32] ^= 0x01  # flip a bit of X
+        assert int(host.store.status[5]) == 1 and host.store.keys[5].tobytes() == pks[0]
+        host.store.points[5, :32] ^= 0x01  # flip a bit of X
         slotted = batch.with_key_slots([5, 5])
         assert names(be.run(ED25519, slotted, Policy.ZIP215)) == {"EQUATION_FAILED": 1, "OK": 1}
         assert int(be.run(ED25519, slotted, Policy.ZIP215)[1]) == Verdict.OK  # pk[1] is not the row's key

@@ -1,5 +1,6 @@
-"""The kernels of ``kernels/`` built for the host CPU and launched over a thread pool: the shared
-machinery behind backend ``emu`` (the test backend) and the ``cpu`` backend's policy zip215.
+"""The kernels of ``kernels/`` built for the host CPU and launched over a thread pool: the machinery
+behind backend ``emu`` (the test backend); ``HostKeyStore`` also serves the ``cpu`` backend's zip215
+batch verifier (``verifier.backends._zip215_batch``).
 
 Each entry file is one ``EmuKernelSpec`` (entry file, symbol, ctypes argument types), built by
 ``verifier.backends._native.build_emu_library`` with the host C++ compiler and ``-DVERIFIER_EMU`` (each
@@ -31,6 +32,7 @@ __all__ = [
     "EmuKernelSpec",
     "HostEcdsa",
     "HostEd25519",
+    "HostKeyStore",
     "HostMerkle",
     "MERKLE_KERNEL",
     "run_ed25519",
@@ -151,14 +153,43 @@ class EmuKernel:
             f.result()
 
 
-def _ptr(a: npt.NDArray[Any]) -> int:
-    return int(a.ctypes.data)
+def _ptr(a: npt.NDArray[Any], offset: int = 0) -> int:
+    """The address of ``a``'s data, ``offset`` bytes in."""
+    return int(a.ctypes.data) + offset
+
+
+class HostKeyStore:
+    """A decoded-key store in host memory (kernels/ec/key_store.cuh): ``rows`` rows of a key's 32 bytes,
+    its decoded point (``point_bytes``: sizeof(ge25519_p3) in the build's field representation) and a
+    status byte. At least one row is allocated, so the pointers are valid even with none."""
+
+    def __init__(self, rows: int, point_bytes: int = POINT_BYTES) -> None:
+        self.rows = rows
+        self.keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)
+        self.points = np.zeros((max(rows, 1), point_bytes), dtype=np.uint8)
+        self.status = np.zeros(max(rows, 1), dtype=np.uint8)
+
+    def args(self) -> tuple[int, int, int, int]:
+        """The store as a kernel takes it: keys, points, status, rows."""
+        return _ptr(self.keys), _ptr(self.points), _ptr(self.status), self.rows
+
+    def checked(
+        self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
+        """``slots`` and ``public_keys`` (k, 32) as a store writer takes them, each slot < rows."""
+        slots = np.ascontiguousarray(slots, dtype=np.uint32)
+        keys = np.ascontiguousarray(public_keys, dtype=np.uint8).reshape(-1, 32)
+        if len(slots) != len(keys):
+            raise ValueError(f"{len(slots)} slots for {len(keys)} keys")
+        if len(slots) and int(slots.max()) >= self.rows:
+            raise ValueError(f"slot {int(slots.max())} is outside the store's {self.rows} rows")
+        return slots, keys
 
 
 class HostEd25519:
     """The Ed25519 kernel built for the host (compiled now, or loaded from the cache), with its key store:
     ``rows`` decoded keys (kernels/ec/key_store.cuh) that items name in ``Ed25519Batch.key_slots``. The
-    runner of scheme ed25519 on backend emu (both policies) and of its policy zip215 on backend cpu."""
+    runner of scheme ed25519 on backend emu (both policies)."""
 
     policies = frozenset(ED25519_POLICY_CODES)
 
@@ -173,10 +204,7 @@ class HostEd25519:
         """``defines``: -D values of a build-time variant (kernels/common/arith.cuh), e.g. VERIFIER_DBL_LOOP=1."""
         self.verify = EmuKernel(dataclasses.replace(_ED25519, defines=defines), pool, workers, block_dim)
         self._store = EmuKernel(_STORE_KEYS, pool, workers, block_dim)
-        self.rows = rows
-        self.store_keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)
-        self.store_points = np.zeros((max(rows, 1), POINT_BYTES), dtype=np.uint8)
-        self.store_status = np.zeros(max(rows, 1), dtype=np.uint8)
+        self.store = HostKeyStore(rows)
 
     @classmethod
     def runner(cls, ctx: HostContext) -> HostEd25519:
@@ -185,7 +213,7 @@ class HostEd25519:
 
     @property
     def key_store_rows(self) -> int:
-        return self.rows
+        return self.store.rows
 
     def run(self, batch: Ed25519Batch, policy: Policy | None) -> npt.NDArray[np.uint8]:
         assert policy is not None
@@ -197,22 +225,8 @@ class HostEd25519:
     def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
         """Decode ``public_keys`` (k, 32) into rows ``slots`` (distinct, < rows). The caller makes sure no
         verification runs meanwhile (``Engine`` holds its store lock)."""
-        slots = np.ascontiguousarray(slots, dtype=np.uint32)
-        keys = np.ascontiguousarray(public_keys, dtype=np.uint8).reshape(-1, 32)
-        if len(slots) != len(keys):
-            raise ValueError(f"{len(slots)} slots for {len(keys)} keys")
-        if len(slots) and int(slots.max()) >= self.rows:
-            raise ValueError(f"slot {int(slots.max())} is outside the store's {self.rows} rows")
-        self._store.launch(
-            len(keys),
-            _ptr(keys),
-            _ptr(slots),
-            len(keys),
-            _ptr(self.store_keys),
-            _ptr(self.store_points),
-            _ptr(self.store_status),
-            self.rows,
-        )
+        slots, keys = self.store.checked(slots, public_keys)
+        self._store.launch(len(keys), _ptr(keys), _ptr(slots), len(keys), *self.store.args())
 
 
 class HostEcdsa(NoKeyStore):
@@ -289,8 +303,8 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
     """The host-built Ed25519 kernel over ``batch``: one Verdict code per item (``SchemeBackend.run`` checks
     that every slot was written).
 
-    Backend ``emu`` runs both policies here; backend ``cpu`` runs policy ``zip215`` here, since libsodium
-    (PyNaCl) cannot express it. Items with a ``key_slots`` row take their decoded key from the store when
+    Backend ``emu`` runs both policies here (backend ``cpu`` runs zip215 as batch verification,
+    ``verifier.backends._zip215_batch``). Items with a ``key_slots`` row take their decoded key from the store when
     the row holds that very key (policy zip215).
     """
     n, out = len(batch), _verdict_slots(len(batch), "Ed25519")
@@ -310,10 +324,7 @@ def run_ed25519(kernel: HostEd25519, batch: Ed25519Batch, policy: Policy) -> npt
         n,
         ED25519_POLICY_CODES[policy],
         None if slots is None else _ptr(slots),
-        _ptr(kernel.store_keys),
-        _ptr(kernel.store_points),
-        _ptr(kernel.store_status),
-        kernel.rows,
+        *kernel.store.args(),
     )
     return out
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import itertools
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -22,10 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from verifier.backends._abi import MAX_ITEMS
+from verifier.backends._host import HostKeyStore, _ptr
 from verifier.backends._native import build_emu_library
 from verifier.batch import Ed25519Batch
 from verifier.errors import KernelError, LimitExceededError
-from verifier.schemes import HostContext
+from verifier.schemes import HostContext, split_bounds
 from verifier.verdict import Policy
 
 __all__ = ["BatchResult", "HostZip215Batch", "MAX_CHUNK_ITEMS", "MIN_CHUNK_ITEMS", "chunk_bounds"]
@@ -61,15 +61,10 @@ _BATCH_ARGS = (
 _STORE_ARGS = (_PTR, _PTR, ctypes.c_uint32, _PTR, _PTR, _PTR, ctypes.c_uint32)
 
 
-def _ptr(a: npt.NDArray[Any], offset: int = 0) -> int:
-    return int(a.ctypes.data) + offset
-
-
 def chunk_bounds(n: int, workers: int, max_chunk: int = MAX_CHUNK_ITEMS) -> list[int]:
-    """Where a batch of ``n`` is cut: one chunk per worker when each gets at least ``MIN_CHUNK_ITEMS``,
-    and none over ``max_chunk``."""
-    parts = max(min(workers, max(1, n // MIN_CHUNK_ITEMS)), -(-n // max_chunk), 1)
-    return [n * i // parts for i in range(parts + 1)]
+    """Where a batch of ``n`` is cut (``HostContext.split``'s rule): one chunk per worker when each gets
+    at least ``MIN_CHUNK_ITEMS``, and none over ``max_chunk``."""
+    return split_bounds(n, workers, max_chunk, MIN_CHUNK_ITEMS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,9 +94,8 @@ class HostZip215Batch:
         """``coefficients(k)``: k random bytes for the z_i (16 per item); the OS CSPRNG unless a test
         watches it. ``max_chunk``: items per batch equation at most. ``defines``: extra -D values of a
         build variant (the benchmark's, e.g. GE25519_MSM_STRAUS_MAX=0)."""
-        self._pool = pool
+        self._ctx = HostContext(pool, max(1, workers), block_dim=1, key_store_rows=rows)
         self._max_chunk = max_chunk
-        self._workers = max(1, workers)
         self._coefficients = coefficients
         self._lib = build_emu_library(_ENTRY, (*_DEFINES, *defines))
         self._verify = self._lib.ed25519_zip215_batch
@@ -111,11 +105,7 @@ class HostZip215Batch:
         self._store.argtypes = list(_STORE_ARGS)
         self._store.restype = None
         self._lib.ed25519_batch_point_bytes.restype = ctypes.c_uint
-        point_bytes = int(self._lib.ed25519_batch_point_bytes())
-        self.rows = rows
-        self.store_keys = np.zeros((max(rows, 1), 32), dtype=np.uint8)
-        self.store_points = np.zeros((max(rows, 1), point_bytes), dtype=np.uint8)
-        self.store_status = np.zeros(max(rows, 1), dtype=np.uint8)
+        self.store = HostKeyStore(rows, int(self._lib.ed25519_batch_point_bytes()))
 
     @classmethod
     def runner(cls, ctx: HostContext) -> HostZip215Batch:
@@ -124,7 +114,7 @@ class HostZip215Batch:
 
     @property
     def key_store_rows(self) -> int:
-        return self.rows
+        return self.store.rows
 
     def run(self, batch: Ed25519Batch, policy: Policy | None) -> npt.NDArray[np.uint8]:
         if policy is not Policy.ZIP215:
@@ -148,8 +138,10 @@ class HostZip215Batch:
         if z.size != 16 * n:
             raise ValueError(f"coefficient source gave {z.size} bytes, not {16 * n}")
 
-        def chunk(a: int, b: int) -> int:
-            return int(
+        singles: dict[int, int] = {}  # chunk start -> items it verified one by one
+
+        def chunk(a: int, b: int) -> None:
+            singles[a] = int(
                 self._verify(
                     _ptr(keys, 32 * a),
                     _ptr(sigs, 64 * a),
@@ -160,42 +152,21 @@ class HostZip215Batch:
                     b - a,
                     _ptr(z, 16 * a),
                     None if slots is None else _ptr(slots, 4 * a),
-                    _ptr(self.store_keys),
-                    _ptr(self.store_points),
-                    _ptr(self.store_status),
-                    self.rows,
+                    *self.store.args(),
                 )
             )
 
-        bounds = chunk_bounds(n, self._workers, self._max_chunk)
-        if len(bounds) == 2:
-            singles = [chunk(0, n)]
-        else:
-            futures = [self._pool.submit(chunk, a, b) for a, b in itertools.pairwise(bounds)]
-            singles = [f.result() for f in futures]
-        if _FAILED in singles:
+        self._ctx.split(n, self._max_chunk, chunk, MIN_CHUNK_ITEMS)
+        if _FAILED in singles.values():
             raise KernelError(f"the ZIP-215 batch verifier could not allocate its scratch for {n} items")
-        return BatchResult(out, sum(singles))
+        return BatchResult(out, sum(singles.values()))
 
     def put_keys(self, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]) -> None:
         """Decode ``public_keys`` (k, 32) into rows ``slots`` (distinct, < rows). The caller makes sure no
         verification runs meanwhile (``Engine`` holds its store lock)."""
-        slots = np.ascontiguousarray(slots, dtype=np.uint32)
-        keys = np.ascontiguousarray(public_keys, dtype=np.uint8).reshape(-1, 32)
-        if len(slots) != len(keys):
-            raise ValueError(f"{len(slots)} slots for {len(keys)} keys")
-        if len(slots) and int(slots.max()) >= self.rows:
-            raise ValueError(f"slot {int(slots.max())} is outside the store's {self.rows} rows")
+        slots, keys = self.store.checked(slots, public_keys)
         if len(slots):
-            self._store(
-                _ptr(keys),
-                _ptr(slots),
-                len(keys),
-                _ptr(self.store_keys),
-                _ptr(self.store_points),
-                _ptr(self.store_status),
-                self.rows,
-            )
+            self._store(_ptr(keys), _ptr(slots), len(keys), *self.store.args())
 
     def close(self) -> None:
         return None  # the pool is the backend's

@@ -2,7 +2,7 @@
 
 It exists so that CI and reviewers without a GPU run the real kernel arithmetic (field, scalar, curve,
 SHA-512) of the ``cuda`` backend: the same sources, built and launched by ``verifier.backends._host``
-(each scheme's ``Scheme.host`` runner; the ``cpu`` backend also uses the Ed25519 one for policy zip215),
+(each scheme's ``Scheme.host`` runner),
 on a pool of one thread per usable CPU (``_abi.usable_cpus``: affinity and cgroup quota). It is slow (a few thousand verifications per second per core)
 and never chosen by ``auto``.
 """

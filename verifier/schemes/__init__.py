@@ -46,6 +46,7 @@ __all__ = [
     "load",
     "route",
     "scheme",
+    "split_bounds",
 ]
 
 # Below this many items per thread a batch runs on the calling thread: a pool hand-off costs more than it saves.
@@ -100,18 +101,33 @@ class HostContext:
     # runs a policy no library implements (Ed25519 zip215); None when the backend may not use the host build.
     host: Callable[[str], Runner] | None = None
 
-    def split(self, n: int, max_task_items: int, work: Callable[[int, int], None]) -> None:
-        """Run ``work(a, b)`` over ranges covering [0, n): one per thread, and none over
+    def split(
+        self,
+        n: int,
+        max_task_items: int,
+        work: Callable[[int, int], None],
+        min_items_per_thread: int = _MIN_ITEMS_PER_THREAD,
+    ) -> None:
+        """Run ``work(a, b)`` over the ranges of ``split_bounds``: one per thread, and none over
         ``max_task_items``, so that more urgent work submitted meanwhile waits for one short task, not
-        for a thread's share of a big batch. Returns when every range is done."""
-        parts = max(min(self.workers, max(1, n // _MIN_ITEMS_PER_THREAD)), -(-n // max_task_items))
-        if parts == 1:
+        for a thread's share of a big batch. A single range runs on the calling thread. Returns when every
+        range is done."""
+        bounds = split_bounds(n, self.workers, max_task_items, min_items_per_thread)
+        if len(bounds) == 2:
             work(0, n)
             return
-        bounds = [n * i // parts for i in range(parts + 1)]
         futures = [self.pool.submit(work, a, b) for a, b in itertools.pairwise(bounds)]
         for f in futures:
             f.result()
+
+
+def split_bounds(
+    n: int, workers: int, max_task_items: int, min_items_per_thread: int = _MIN_ITEMS_PER_THREAD
+) -> list[int]:
+    """Where ``HostContext.split`` cuts [0, n): one range per worker when each gets at least
+    ``min_items_per_thread`` items (else fewer), and none over ``max_task_items``."""
+    parts = max(min(workers, max(1, n // min_items_per_thread)), -(-n // max_task_items))
+    return [n * i // parts for i in range(parts + 1)]
 
 
 @dataclasses.dataclass(frozen=True)
