@@ -220,18 +220,13 @@ class Engine:
             self._probe.start()
 
     def _probe_loop(self) -> None:
-        from verifier.selftest import run_selftest
+        from verifier.selftest import probe_until_passing
 
-        while not self._closed.wait(self.probe_interval):
-            try:
-                run_selftest(self.backend)
-            except Exception as exc:  # noqa: BLE001 - any failure keeps the device out
-                _log.warning("backend %s still unhealthy: %s", self.backend.name, exc)
-                continue
-            _log.info("backend %s passed its self-test again; re-enabled", self.backend.name)
+        if probe_until_passing(
+            self.backend, self.probe_interval, self._closed, f"backend {self.backend.name}"
+        ):
             with self._health_lock:
                 self._set_health(True)
-            return
 
     def close(self) -> None:
         self._closed.set()

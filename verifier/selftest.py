@@ -10,13 +10,15 @@ built against a libsodium that switched to the cofactored check fails here inste
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 from verifier.backends.base import Backend
 from verifier.errors import SelfTestError, VerifierError
 from verifier.schemes import SCHEMES, Scheme
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["run_selftest"]
+__all__ = ["probe_until_passing", "run_selftest"]
 
 _log = logging.getLogger(__name__)
 
@@ -54,3 +56,26 @@ def run_selftest(backend: Backend) -> None:
     if failures:
         raise SelfTestError(f"backend {backend.name} failed its self-test: " + "; ".join(failures))
     _log.debug("backend %s passed its self-test", backend.name)
+
+
+def probe_until_passing(
+    backend: Backend,
+    interval: float,
+    closed: threading.Event,
+    what: str,
+    test: Callable[[Backend], None] | None = None,
+) -> bool:
+    """Self-test ``backend`` (``test``, default ``run_selftest``) every ``interval`` seconds until it
+    passes (True) or ``closed`` is set (False): the probe that brings a failed device back. Logs each
+    failure as "<what> still unhealthy: ..." and the pass once; ``what`` names the device ("backend
+    cuda", "cuda device 1")."""
+    check = test or run_selftest
+    while not closed.wait(interval):
+        try:
+            check(backend)
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the device out
+            _log.warning("%s still unhealthy: %s", what, exc)
+            continue
+        _log.info("%s passed its self-test again; back in service", what)
+        return True
+    return False

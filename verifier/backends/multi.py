@@ -149,21 +149,15 @@ class MultiDevice:
         ).start()
 
     def _probe(self, i: int) -> None:
-        from verifier.selftest import run_selftest
+        from verifier.selftest import probe_until_passing
 
-        test = self._selftest or run_selftest
-        while not self._closed.wait(self.probe_interval):
-            try:
-                test(self.members[i])
-            except Exception as exc:  # noqa: BLE001 - any failure keeps the device out
-                _log.warning("%s device %s still unhealthy: %s", self.name, self.labels[i], exc)
-                continue
-            _log.info("%s device %s passed its self-test again; back in", self.name, self.labels[i])
-            with self._lock:
-                self.healthy[i] = True
-            for obs in self.health_observers:
-                obs(self.labels[i], True)
+        what = f"{self.name} device {self.labels[i]}"
+        if not probe_until_passing(self.members[i], self.probe_interval, self._closed, what, self._selftest):
             return
+        with self._lock:
+            self.healthy[i] = True
+        for obs in self.health_observers:
+            obs(self.labels[i], True)
 
     def store_keys(
         self, scheme: Scheme, slots: npt.NDArray[np.uint32], public_keys: npt.NDArray[np.uint8]
