@@ -82,11 +82,7 @@ VERIFIER_DEVICE uint8_t ed25519_zip215_finish(const ge25519_p1p1 *t, const ge255
   ge25519_p3_to_cached(&rc, R);
   ge25519_sub(&u, &rp, &rc);
   ge25519_p1p1_to_p2(&q, &u);
-  for (int i = 0; i < 3; ++i) {
-    ge25519_p2_dbl(&u, &q);
-    ge25519_p1p1_to_p2(&q, &u);
-  }
-  return ge25519_is_identity(&q) ? VERDICT_OK : VERDICT_EQUATION_FAILED;
+  return ge25519_mul8_is_identity(&q) ? VERDICT_OK : VERDICT_EQUATION_FAILED;
 }
 
 // docs/RULES.md 1.8 and 1.9: encode R' (in t) canonically and compare with R as sent, all 32 bytes

@@ -112,13 +112,8 @@ static int ed25519_batch_check(ed25519_batch *b, const uint32_t *idx, size_t m) 
 
   ge25519_p3 sum;
   ge25519_msm_vartime(&sum, pts, sc, npoints);
-  ge25519_p2 q = {sum.X, sum.Y, sum.Z};
-  ge25519_p1p1 t;
-  for (int i = 0; i < 3; ++i) {
-    ge25519_p2_dbl(&t, &q);
-    ge25519_p1p1_to_p2(&q, &t);
-  }
-  return ge25519_is_identity(&q);
+  const ge25519_p2 q = {sum.X, sum.Y, sum.Z};
+  return ge25519_mul8_is_identity(&q);
 }
 
 static void ed25519_batch_singles(ed25519_batch *b, const uint32_t *idx, size_t m) {
