@@ -20,46 +20,26 @@ import statistics
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nacl.signing  # noqa: E402
 import numpy as np  # noqa: E402
 
 import verifier  # noqa: E402
 from benchmarks._common import cpu_model, save  # noqa: E402
 from tests.support import cometbft_ref as ref  # noqa: E402
+from tests.support.ed25519_cases import signed_items  # noqa: E402
 from verifier import cometbft as cb  # noqa: E402
 from verifier.testing import ServeProcess  # noqa: E402
-from verifier.verdict import Verdict  # noqa: E402
 
 
 def _served(server: ServeProcess) -> float:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=5) as r:
-            text = r.read().decode()
+        return server.calls_served(timeout=5)
     except OSError:
         return float("nan")  # the killed one
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("verifier_requests_total{") and "Verifier" in line
-    )
-
-
-def _batch(n: int, seed: int) -> tuple[list[bytes], list[bytes], list[bytes], np.ndarray]:
-    rng = random.Random(seed)
-    key = nacl.signing.SigningKey(rng.randbytes(32))
-    msgs = [rng.randbytes(100) for _ in range(n)]
-    sigs = [key.sign(m).signature for m in msgs]
-    want = np.full(n, Verdict.OK, dtype=np.uint8)
-    for i in range(0, n, 3):
-        msgs[i] = bytes([msgs[i][0] ^ 1]) + msgs[i][1:]
-        want[i] = Verdict.EQUATION_FAILED
-    return [bytes(key.verify_key)] * n, sigs, msgs, want
 
 
 def main() -> int:
@@ -77,7 +57,7 @@ def main() -> int:
     gen = ref.generate(random.Random(3), 100, p_absent=0.0, p_nil=0.0)
     vals = cb.parse_validators(ref.validators_json(gen.validators, per_page=100))
     commit_json = json.dumps(gen.commit_json())
-    inputs = [_batch(args.batch, k) for k in range(16)]
+    inputs = [signed_items(args.batch, k, message_bytes=100) for k in range(16)]
 
     lock = threading.Lock()
     done: list[tuple[float, float]] = []  # (end time, latency) of each call

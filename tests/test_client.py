@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import random
 import threading
-import urllib.request
 from collections.abc import Iterator
 
-import nacl.signing
 import numpy as np
 import pytest
 
 import verifier
 from tests.support import cometbft_ref as ref
+from tests.support.ed25519_cases import signed_items
 from verifier import cometbft as cb
 from verifier.client import SERVICE_CONFIG, grpc_target
 from verifier.errors import InvalidRequestError, UnknownValidatorSetError
 from verifier.testing import ServeProcess
-from verifier.verdict import Verdict
 
 
 def test_target_forms() -> None:
@@ -55,32 +53,8 @@ def fleet() -> Iterator[list[ServeProcess]]:
                 s.wait_exit()
 
 
-def _requests_served(server: ServeProcess) -> float:
-    """verifier_requests_total summed over its labels, from the server's metrics endpoint."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("verifier_requests_total{")
-    )
-
-
-def _signed(n: int, seed: int) -> tuple[list[bytes], list[bytes], list[bytes], np.ndarray]:
-    """n signatures, every third one broken (a flipped message byte): the batch and its verdicts."""
-    rng = random.Random(seed)
-    key = nacl.signing.SigningKey(rng.randbytes(32))
-    msgs = [rng.randbytes(40) for _ in range(n)]
-    sigs = [key.sign(m).signature for m in msgs]
-    want = np.full(n, Verdict.OK, dtype=np.uint8)
-    for i in range(0, n, 3):
-        msgs[i] = bytes([msgs[i][0] ^ 1]) + msgs[i][1:]
-        want[i] = Verdict.EQUATION_FAILED
-    return [bytes(key.verify_key)] * n, sigs, msgs, want
-
-
 def test_round_robin_and_a_replica_killed_mid_load(fleet: list[ServeProcess]) -> None:
-    before = [_requests_served(s) for s in fleet]
+    before = [s.calls_served() for s in fleet]
     wrong: list[str] = []
     answered = [0]
     killed = threading.Event()
@@ -89,7 +63,7 @@ def test_round_robin_and_a_replica_killed_mid_load(fleet: list[ServeProcess]) ->
     def caller(k: int) -> None:
         with verifier.Client([s.target for s in fleet], timeout=30) as client:
             for j in range(40):
-                pks, sigs, msgs, want = _signed(48, 1000 * k + j)
+                pks, sigs, msgs, want = signed_items(48, 1000 * k + j)
                 got = client.verify_ed25519(pks, sigs, msgs, policy="zip215").verdicts
                 with lock:
                     answered[0] += 1
@@ -106,9 +80,7 @@ def test_round_robin_and_a_replica_killed_mid_load(fleet: list[ServeProcess]) ->
         t.join(120)
     assert killed.is_set() and fleet[1].proc.wait(10) != 0
     assert answered[0] == 160 and not wrong, wrong
-    served = [
-        _requests_served(s) - b for s, b in zip((fleet[0], fleet[2]), (before[0], before[2]), strict=True)
-    ]
+    served = [s.calls_served() - b for s, b in zip((fleet[0], fleet[2]), (before[0], before[2]), strict=True)]
     assert all(n > 0 for n in served), f"round_robin should reach every live replica: {served}"
 
 

@@ -110,6 +110,22 @@ class ServeProcess:
         self.port = int(match[2])
         self.metrics_port = int(match[4]) if match[4] else None
 
+    def metrics(self, timeout: float = 10) -> str:
+        """The text of the server's /metrics endpoint (it must have one: ``serve_command`` gives it a port)."""
+        import urllib.request
+
+        assert self.metrics_port is not None, "the server has no metrics endpoint"
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=timeout) as r:
+            return str(r.read().decode())
+
+    def calls_served(self, timeout: float = 10) -> float:
+        """verifier_requests_total of the verifier.v1.Verifier service (health and reflection left out)."""
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in self.metrics(timeout).splitlines()
+            if line.startswith("verifier_requests_total{") and 'grpc_service="verifier.v1.Verifier"' in line
+        )
+
     def wait_exit(self, timeout: float = 60) -> int:
         rc = self.proc.wait(timeout)
         self._reader.join(10)

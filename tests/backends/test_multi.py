@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import nacl.signing
 import numpy as np
 import pytest
 
+from tests.support.ed25519_cases import signed_items
 from verifier.backends import create_devices
 from verifier.backends.base import Backend
 from verifier.backends.emu import EmuBackend
@@ -25,7 +25,6 @@ from verifier.engine import Engine
 from verifier.errors import BackendUnavailableError, KernelError
 from verifier.schemes import ED25519
 from verifier.testing import ServeProcess, serve_command
-from verifier.verdict import Verdict
 
 
 def test_parse_devices() -> None:
@@ -41,14 +40,8 @@ def test_parse_devices() -> None:
 
 
 def _batch(n: int, seed: int) -> tuple[Ed25519Batch, np.ndarray]:
-    key = nacl.signing.SigningKey(bytes([seed % 256]) * 32)
-    msgs = [f"{seed}-{i}".encode() for i in range(n)]
-    sigs = [key.sign(m).signature for m in msgs]
-    want = np.full(n, Verdict.OK, dtype=np.uint8)
-    for i in range(0, n, 4):
-        msgs[i] += b"!"
-        want[i] = Verdict.EQUATION_FAILED
-    return Ed25519Batch.from_items([bytes(key.verify_key)] * n, sigs, msgs), want
+    pks, sigs, msgs, want = signed_items(n, seed, broken_every=4)
+    return Ed25519Batch.from_items(pks, sigs, msgs), want
 
 
 class Breakable:
@@ -140,7 +133,6 @@ def test_no_device_left_falls_back_to_the_cpu(pair: tuple[MultiDevice, list[Brea
 @pytest.mark.slow
 def test_serve_on_two_emu_devices() -> None:
     """``verifier serve --backend emu --devices 2``: GetInfo lists both, metrics have each device's health."""
-    import urllib.request
 
     import verifier
 
@@ -154,8 +146,7 @@ def test_serve_on_two_emu_devices() -> None:
             sigs = [bytes(s) for s in batch.signatures]
             msgs = [batch.message(i) for i in range(len(batch))]
             assert np.array_equal(client.verify_ed25519(pks, sigs, msgs, policy="zip215").verdicts, want)
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=10) as r:
-            text = r.read().decode()
+        text = server.metrics()
         assert 'verifier_device_healthy{backend="emu",device="0"} 1.0' in text
         assert 'verifier_device_healthy{backend="emu",device="1"} 1.0' in text
     finally:

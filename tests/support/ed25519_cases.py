@@ -13,7 +13,7 @@ from tests.support.faults import make_ed25519_batch
 from verifier.batch import Ed25519Batch
 from verifier.verdict import Policy, Verdict
 
-__all__ = ["batch_of", "names", "planted_fault_batch"]
+__all__ = ["batch_of", "names", "planted_fault_batch", "signed_items"]
 
 
 def batch_of(pks: list[bytes], sigs: list[bytes], msgs: list[bytes]) -> Ed25519Batch:
@@ -43,3 +43,21 @@ def planted_fault_batch(
         Policy.ZIP215: np.array([int(fb.expected_zip215[i]) for i in order], dtype=np.uint8),
     }
     return batch_of(pks, sigs, msgs), expected, kinds, fb
+
+
+def signed_items(
+    n: int, seed: int, broken_every: int = 3, message_bytes: int = 40
+) -> tuple[list[bytes], list[bytes], list[bytes], npt.NDArray[np.uint8]]:
+    """n signatures by one key over random messages, every ``broken_every``-th one (from the first) made
+    invalid by a flipped message bit: the columns and their verdicts (OK or EQUATION_FAILED)."""
+    import nacl.signing
+
+    rng = random.Random(seed)
+    key = nacl.signing.SigningKey(rng.randbytes(32))
+    msgs = [rng.randbytes(message_bytes) for _ in range(n)]
+    sigs = [key.sign(m).signature for m in msgs]
+    want = np.full(n, Verdict.OK, dtype=np.uint8)
+    for i in range(0, n, broken_every):
+        msgs[i] = bytes([msgs[i][0] ^ 1]) + msgs[i][1:]
+        want[i] = Verdict.EQUATION_FAILED
+    return [bytes(key.verify_key)] * n, sigs, msgs, want
