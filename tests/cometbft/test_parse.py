@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import random
 from collections.abc import Callable
@@ -328,3 +329,114 @@ def test_timestamp_range_edges_accepted(engine_verify: cb.VerifyFn) -> None:
         assert cb.verify_commit(None, vs, commit, verify=engine_verify).valid
         made = cb.make_commit_sig(2, e.address, cb.Timestamp(seconds, nanos), bytes(64), "s", 0)
         assert made.timestamp == (seconds, nanos)
+
+
+def _outcome(parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except InvalidRequestError as exc:
+        return f"error: {exc}"
+
+
+def test_entry_fast_path_agrees_with_the_general_one(rng: random.Random) -> None:
+    """``_commit_sigs`` takes the usual entry in one step and hands the rest to ``_commit_sig``: over
+    entries with one or two fields replaced by a hostile value, both give the same entry or the same error
+    (timestamp parsing, whose seconds part is cached, is compared against the uncached general parser)."""
+    from verifier.cometbft import parse
+
+    sig = base64.b64encode(bytes(range(64))).decode()
+    values: dict[str, list[Any]] = {
+        "block_id_flag": [
+            2,
+            3,
+            1,
+            0,
+            4,
+            "2",
+            "3",
+            "BLOCK_ID_FLAG_COMMIT",
+            "BLOCK_ID_FLAG_NIL",
+            True,
+            2.0,
+            None,
+        ],
+        "validator_address": [
+            "AB" * 20,
+            "ab" * 20,
+            "AB" * 19,
+            "AB" * 21,
+            "XY" * 20,
+            "",
+            None,
+            5,
+            "A" * 40 + " ",
+        ],
+        "timestamp": [
+            "2023-02-24T15:09:40Z",
+            "2023-02-24T15:09:40.123456789Z",
+            "2023-02-24T15:09:40.1Z",
+            "2023-02-24t15:09:40z",
+            "2023-02-24T15:09:40+01:30",
+            "2023-02-24T15:09:40.5-00:00",
+            "2023-02-29T15:09:40Z",
+            "2024-02-29T23:59:59Z",
+            "2023-02-24T24:00:00Z",
+            "2023-02-24T15:60:00Z",
+            "2023-02-24T15:09:40.Z",
+            "2023-02-24T15:09:40.1234567890Z",
+            "٢٠٢٣-02-24T15:09:40Z",  # Arabic-Indic digits: not RFC 3339 to Go
+            "0000-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "0000-12-31T23:00:00-01:00",
+            "2023-02-24T15:09:40",
+            "",
+            None,
+            1677251380,
+        ],
+        "signature": [
+            sig,
+            base64.b64encode(bytes(65)).decode(),
+            base64.b64encode(bytes(1)).decode(),
+            "",
+            "==",
+            sig[:-2] + "=",
+            sig + "=",
+            " " + sig,
+            sig[:-3] + "B==",
+            "!!",
+            None,
+            7,
+        ],
+    }
+    base = {
+        "block_id_flag": 2,
+        "validator_address": "AB" * 20,
+        "timestamp": values["timestamp"][1],
+        "signature": sig,
+    }
+    cases: list[Any] = [dict(base)]
+    for key, options in values.items():
+        cases += [{**base, key: v} for v in options]
+        cases.append({k: v for k, v in base.items() if k != key})
+    for _ in range(500):
+        entry = dict(base)
+        for key in rng.sample(sorted(values), 2):
+            entry[key] = rng.choice(values[key])
+        cases.append(entry)
+    cases += [[], "entry", None, {**base, "extra": 1}]
+    for entry in cases:
+        fast = _outcome(functools.partial(parse._commit_sigs, [base, entry], "signatures"))
+        general = _outcome(
+            functools.partial(
+                lambda e: (parse._commit_sig(base, "signatures[0]"), parse._commit_sig(e, "signatures[1]")),
+                entry,
+            )
+        )
+        assert fast == general, entry
+        stamp = entry.get("timestamp") if isinstance(entry, dict) else None
+        assert parse._rfc3339(stamp) == (
+            parse._rfc3339_any(stamp) if isinstance(stamp, str) else parse._rfc3339(stamp)
+        )
+    with pytest.raises(InvalidRequestError, match=r"^t: not RFC 3339"):
+        cb.parse_timestamp("٢٠٢٣-02-24T15:09:40Z", "t")
