@@ -82,7 +82,10 @@ def _concat(values: Sequence[Any], what: str) -> tuple[U8, U64]:
         raise TypeError(
             f"{what} must be a sequence of bytes (one per item), not a single {type(values).__name__}"
         )
-    parts = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
+    if all(type(v) is bytes for v in values):  # the usual call (a commit's sign bytes): no copies
+        parts = values
+    else:
+        parts = [_as_bytes(v, f"{what}[{i}]") for i, v in enumerate(values)]
     offsets = np.zeros(len(parts) + 1, dtype=np.uint64)
     np.cumsum([len(p) for p in parts], out=offsets[1:])
     return np.frombuffer(b"".join(parts), dtype=np.uint8), offsets

@@ -60,3 +60,21 @@ def test_real_commits_sign_bytes_byte_exact() -> None:
             ts = commit.signatures[i].timestamp
             assert ts.rfc3339() == s["timestamp"]
     assert versions == {"v0_34", "v0_37", "v0_38"}
+
+
+def test_uvarint_every_length() -> None:
+    """The written-out short forms and the loop agree with LEB128 at every length boundary."""
+    from verifier.cometbft.signbytes import uvarint
+
+    def leb128(value: int) -> bytes:
+        out = bytearray()
+        while value >= 0x80:
+            out.append(value & 0x7F | 0x80)
+            value >>= 7
+        out.append(value)
+        return bytes(out)
+
+    for bits in range(65):
+        for value in {(1 << bits) - 1, 1 << bits, (1 << bits) + 0x55 * bits}:
+            if 0 <= value < 1 << 64:
+                assert uvarint(value) == leb128(value), value

@@ -54,6 +54,24 @@ def uvarint(value: int) -> bytes:
         return _SMALL[value]
     if value < 0 or value > UINT64_MAX:
         raise ValueError(f"uvarint out of range: {quote(value)}")
+    if value < 1 << 35:  # every nanos and most lengths: written out, no loop
+        if value < 1 << 14:
+            return bytes((value & 0x7F | 0x80, value >> 7))
+        if value < 1 << 21:
+            return bytes((value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14))
+        if value < 1 << 28:
+            return bytes(
+                (value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14 & 0x7F | 0x80, value >> 21)
+            )
+        return bytes(
+            (
+                value & 0x7F | 0x80,
+                value >> 7 & 0x7F | 0x80,
+                value >> 14 & 0x7F | 0x80,
+                value >> 21 & 0x7F | 0x80,
+                value >> 28,
+            )
+        )
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

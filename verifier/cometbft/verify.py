@@ -475,15 +475,19 @@ def _walk(plan: CommitPlan) -> None:
     ignore_nil = mode != Mode.FULL  # full ignores ABSENT only; light and trusting everything but COMMIT
     count_all = mode == Mode.FULL  # countAllSignatures: no early stop
     seen: dict[int, int] = {}
+    members = validators.validators
+    collected, collected_val, counts = plan.collected, plan.collected_val, plan.counts
+    absent, commit_flag = BlockIDFlag.ABSENT, BlockIDFlag.COMMIT
     for idx, sig in enumerate(plan.commit.signatures):
-        if sig.absent:
+        flag = sig.block_id_flag
+        if flag == absent:
             continue
-        if ignore_nil and sig.block_id_flag != BlockIDFlag.COMMIT:
+        if ignore_nil and flag != commit_flag:
             statuses[idx] = SignatureStatus.SKIPPED
             continue
         if by_index:
             val_idx = idx
-            val = validators[idx]
+            val = members[idx]
             if sig.validator_address != val.address:
                 statuses[idx] = SignatureStatus.REJECTED
                 plan.walk_error = CommitError(
@@ -517,10 +521,10 @@ def _walk(plan: CommitPlan) -> None:
             plan.verdicts[idx] = Verdict.MALFORMED_LENGTH
             plan.walk_error = _invalid_signature(idx, sig.signature)
             return
-        plan.collected.append(idx)
-        plan.collected_val.append(val_idx)
-        count = sig.block_id_flag == BlockIDFlag.COMMIT or mode != Mode.FULL
-        plan.counts.append(count)
+        collected.append(idx)
+        collected_val.append(val_idx)
+        count = flag == commit_flag or not count_all
+        counts.append(count)
         if count:
             plan.tallied += val.voting_power
         if not count_all and plan.tallied > plan.needed:
@@ -540,10 +544,11 @@ def finish_commit(plan: CommitPlan, batch_verdicts: npt.ArrayLike) -> CommitResu
         )
     if np.any(out == Verdict.UNSPECIFIED):
         raise VerifierError("verify left a verdict unwritten (0) in the commit's batch")
-    for idx, v in zip(collected, out, strict=True):
-        plan.statuses[idx] = SignatureStatus.VERIFIED
-        plan.verdicts[idx] = v
-    ok = [int(plan.verdicts[idx]) == Verdict.OK for idx in collected]
+    statuses = plan.statuses
+    for idx in collected:
+        statuses[idx] = SignatureStatus.VERIFIED
+    plan.verdicts[np.asarray(collected, dtype=np.intp)] = out
+    ok: list[bool] = (out == Verdict.OK).tolist()
     signed = sum(
         validators[vi].voting_power
         for vi, c, good in zip(plan.collected_val, plan.counts, ok, strict=True)
