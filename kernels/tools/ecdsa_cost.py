@@ -35,6 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]  # kernels/
 PROBE = ROOT / "tools" / "ecdsa_cost_probe.cu"
 SMS, SCHEDULERS, CLOCK_HZ = 132, 4, 1.98e9  # H200 SXM
 IMAD_RATE = 0.5  # IMAD-class lanes per clock, as a fraction of the issue rate (assumption, see above)
+OPS = ("mul", "sqr", "add")
+# ff/fp256.cuh's reduction forms, in fp256_form's order: the general row (secp256k1's p and both group
+# orders; the probe measures it on secp256k1's p), then P-256's p written out.
+FORMS = ("general", "p256_p")
 
 
 def _host_counts() -> list[dict[str, Any]]:
@@ -49,17 +53,19 @@ def _host_counts() -> list[dict[str, Any]]:
     for curve, name in ((0, "secp256k1"), (1, "p256")):
         for compressed in (True, False):
             key, sig = _sign(name, digest, compressed)
-            counts = (ctypes.c_ulonglong * 3)()
+            counts = (ctypes.c_ulonglong * (3 * len(FORMS)))()
             verdict = fn(curve, key, len(key), sig, len(sig), digest, 0, counts)
             if verdict != 1:
                 raise SystemExit(f"{name}: the probe's signature did not verify (verdict {verdict})")
+            by_form = {
+                form: {op: counts[3 * f + k] for k, op in enumerate(OPS)} for f, form in enumerate(FORMS)
+            }
             rows.append(
                 {
                     "curve": name,
                     "key": "compressed" if compressed else "uncompressed",
-                    "mul": counts[0],
-                    "sqr": counts[1],
-                    "add": counts[2],
+                    **{op: sum(c[op] for c in by_form.values()) for op in OPS},
+                    "by_form": by_form,
                 }
             )
     return rows
@@ -135,10 +141,11 @@ def _sass_counts(arch: str, disasm: list[str]) -> dict[str, dict[str, int]]:
             per[current]["total"] += 1
             per[current]["imad"] += op.startswith("IMAD")
     base = per["probe_base"]
-    return {
-        name.removeprefix("probe_"): {k: v[k] - base[k] for k in v}
+    return {  # "mul_secp256k1_p": the probe probe_mul_1's counts, minus the baseline's
+        f"{op}_{FORMS[int(f)]}": {k: v[k] - base[k] for k in v}
         for name, v in per.items()
         if name != "probe_base"
+        for op, f in [name.removeprefix("probe_").split("_")]
     }
 
 
@@ -156,8 +163,9 @@ def main() -> int:
     print(f"SASS per field operation (sm_{args.arch}, wide, minus load/store): " + ", ".join(
         f"{k} {v['total']} ({v['imad']} IMAD)" for k, v in sass.items()))  # fmt: skip
     for row in ops:
-        total = sum(row[k] * sass[k]["total"] for k in ("mul", "sqr", "add"))
-        imad = sum(row[k] * sass[k]["imad"] for k in ("mul", "sqr", "add"))
+        counts = [(row["by_form"][f][op], sass[f"{op}_{f}"]) for f in FORMS for op in OPS]
+        total = sum(n * cost["total"] for n, cost in counts)
+        imad = sum(n * cost["imad"] for n, cost in counts)
         row["sass_instructions"] = total
         row["imad_instructions"] = imad
         row["bound_issue_per_s"] = issue / total

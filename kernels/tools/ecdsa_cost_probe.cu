@@ -6,13 +6,19 @@
 #include "ec/ecdsa.cuh"
 
 #if defined(VERIFIER_EMU)
+// out[3 * form + kind]: ff/fp256.cuh's counters (form: 0 general, 1 P-256's p).
 extern "C" uint8_t ecdsa_cost_count(int curve, const uint8_t *key, uint32_t key_len, const uint8_t *sig,
-                                    uint32_t sig_len, const uint8_t *digest, int low_s, unsigned long long out[3]) {
+                                    uint32_t sig_len, const uint8_t *digest, int low_s,
+                                    unsigned long long out[3 * FP256_FORMS]) {
   wcurve c;
   wcurve_init(&c, curve);
-  for (int k = 0; k < 3; ++k) fp256_op_counts[k] = 0;
+  for (int f = 0; f < FP256_FORMS; ++f) {
+    for (int k = 0; k < 3; ++k) fp256_op_counts[f][k] = 0;
+  }
   const uint8_t v = ecdsa_verify_one(key, key_len, sig, sig_len, digest, low_s, &c);
-  for (int k = 0; k < 3; ++k) out[k] = fp256_op_counts[k];
+  for (int f = 0; f < FP256_FORMS; ++f) {
+    for (int k = 0; k < 3; ++k) out[3 * f + k] = fp256_op_counts[f][k];
+  }
   return v;
 }
 #else
@@ -24,8 +30,13 @@ extern "C" uint8_t ecdsa_cost_count(int curve, const uint8_t *key, uint32_t key_
     body;                                                                                                \
     r[i] = x;                                                                                            \
   }
+// One probe per operation and reduction form: form 0 (the general row) on secp256k1's p, form 1 on
+// P-256's p.
 ECDSA_COST_PROBE(probe_base, (void)y)
-ECDSA_COST_PROBE(probe_mul, fp256_mul(&x, &x, &y, &fp256_secp256k1_p))
-ECDSA_COST_PROBE(probe_sqr, fp256_sqr(&x, &x, &fp256_secp256k1_p))
-ECDSA_COST_PROBE(probe_add, fp256_add(&x, &x, &y, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_mul_0, fp256_mul(&x, &x, &y, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_sqr_0, fp256_sqr(&x, &x, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_add_0, fp256_add(&x, &x, &y, &fp256_secp256k1_p))
+ECDSA_COST_PROBE(probe_mul_1, fp256_mul(&x, &x, &y, &fp256_p256_p))
+ECDSA_COST_PROBE(probe_sqr_1, fp256_sqr(&x, &x, &fp256_p256_p))
+ECDSA_COST_PROBE(probe_add_1, fp256_add(&x, &x, &y, &fp256_p256_p))
 #endif

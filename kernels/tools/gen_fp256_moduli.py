@@ -1,4 +1,4 @@
-"""Prints the fp256_modulus constants of kernels/ff/fp256.cuh (m, -m^-1 mod 2^32, R^2 mod m, R mod m with
+"""Prints the fp256_moduli array of kernels/ff/fp256.cuh (m, -m^-1 mod 2^32, R^2 mod m, R mod m with
 R = 2^256) for the field primes and group orders of secp256k1 and P-256, from Python integers."""
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ def _limbs(x: int) -> str:
 
 def main() -> None:
     r = 2**256
+    print("VERIFIER_CONSTANT fp256_modulus fp256_moduli[4] = {")
     for name, m in MODULI.items():
-        print(f"VERIFIER_CONSTANT fp256_modulus fp256_{name} = {{")
-        print(f"    {{{_limbs(m)}}},")
-        print(f"    0x{(-pow(m, -1, 2**32)) % 2**32:08x}u,")
-        print(f"    {{{_limbs(r * r % m)}}},")
-        print(f"    {{{_limbs(r % m)}}}}};")
+        print(f"    {{  // {name}")
+        print(f"        {{{_limbs(m)}}},")
+        print(f"        0x{(-pow(m, -1, 2**32)) % 2**32:08x}u,")
+        print(f"        {{{_limbs(r * r % m)}}},")
+        print(f"        {{{_limbs(r % m)}}}}},")
+    print("};")
 
 
 if __name__ == "__main__":
