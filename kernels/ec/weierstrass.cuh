@@ -129,6 +129,42 @@ VERIFIER_DEVICE void wpoint_double(wpoint *r, const wpoint *a, const wcurve *c) 
   r->Z = z3;
 }
 
+// The rest of a Jacobian addition a + b once both points are brought to a common denominator: U1, S1
+// (a's X, Y scaled by b's Z), U2, S2 (b's, scaled by a's Z) and z = Z1 Z2. H = U2 - U1 and R = S2 - S1;
+// H = 0 means a = +-b (then 2a or infinity). X3 = R^2 - H^3 - 2 U1 H^2, Y3 = R (U1 H^2 - X3) - S1 H^3,
+// Z3 = z H. Reads every input before writing r (r may alias a; u1, s1, z may point into a).
+VERIFIER_DEVICE void wpoint_add_finish(wpoint *r, const wpoint *a, const fp256 *u1, const fp256 *s1,
+                                       const fp256 *u2, const fp256 *s2, const fp256 *z, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  fp256 h, rr;
+  fp256_sub(&h, u2, u1, P);
+  fp256_sub(&rr, s2, s1, P);
+  if (fp256_is_zero(&h)) {
+    if (fp256_is_zero(&rr)) {
+      wpoint_double(r, a, c);  // a == b
+    } else {
+      wpoint_set_infinity(r, c);  // a == -b
+    }
+    return;
+  }
+  fp256 hh, hhh, v, t, x3, y3, z3;
+  fp256_sqr(&hh, &h, P);
+  fp256_mul(&hhh, &hh, &h, P);
+  fp256_mul(&v, u1, &hh, P);
+  fp256_sqr(&x3, &rr, P);
+  fp256_sub(&x3, &x3, &hhh, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&x3, &x3, &v, P);
+  fp256_sub(&t, &v, &x3, P);
+  fp256_mul(&y3, &rr, &t, P);
+  fp256_mul(&t, s1, &hhh, P);
+  fp256_sub(&y3, &y3, &t, P);
+  fp256_mul(&z3, z, &h, P);
+  r->X = x3;
+  r->Y = y3;
+  r->Z = z3;
+}
+
 // r = a + b (any points; r may alias a or b).
 VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, const wcurve *c) {
   const fp256_modulus *P = c->p;
@@ -140,7 +176,7 @@ VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, con
     *r = *a;
     return;
   }
-  fp256 z1z1, z2z2, u1, u2, s1, s2, h, rr, t;
+  fp256 z1z1, z2z2, u1, u2, s1, s2, t;
   fp256_sqr(&z1z1, &a->Z, P);
   fp256_sqr(&z2z2, &b->Z, P);
   fp256_mul(&u1, &a->X, &z2z2, P);
@@ -149,33 +185,8 @@ VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, con
   fp256_mul(&s1, &s1, &b->Z, P);
   fp256_mul(&s2, &b->Y, &z1z1, P);
   fp256_mul(&s2, &s2, &a->Z, P);
-  fp256_sub(&h, &u2, &u1, P);
-  fp256_sub(&rr, &s2, &s1, P);
-  if (fp256_is_zero(&h)) {
-    if (fp256_is_zero(&rr)) {
-      wpoint_double(r, a, c);  // a == b
-    } else {
-      wpoint_set_infinity(r, c);  // a == -b
-    }
-    return;
-  }
-  fp256 hh, hhh, v, x3, y3, z3;
-  fp256_sqr(&hh, &h, P);
-  fp256_mul(&hhh, &hh, &h, P);
-  fp256_mul(&v, &u1, &hh, P);
-  fp256_sqr(&x3, &rr, P);  // X3 = r^2 - H^3 - 2 U1 H^2
-  fp256_sub(&x3, &x3, &hhh, P);
-  fp256_sub(&x3, &x3, &v, P);
-  fp256_sub(&x3, &x3, &v, P);
-  fp256_sub(&t, &v, &x3, P);  // Y3 = r (U1 H^2 - X3) - S1 H^3
-  fp256_mul(&y3, &rr, &t, P);
-  fp256_mul(&t, &s1, &hhh, P);
-  fp256_sub(&y3, &y3, &t, P);
-  fp256_mul(&z3, &a->Z, &b->Z, P);  // Z3 = Z1 Z2 H
-  fp256_mul(&z3, &z3, &h, P);
-  r->X = x3;
-  r->Y = y3;
-  r->Z = z3;
+  fp256_mul(&t, &a->Z, &b->Z, P);
+  wpoint_add_finish(r, a, &u1, &s1, &u2, &s2, &t, c);
 }
 
 // r = a + (x2, y2) for an affine point in Montgomery form (mixed addition, Z2 = 1: madd-1998-cmo).
@@ -192,37 +203,21 @@ VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_
     wpoint_from_affine(r, &bx, &by, c);
     return;
   }
-  fp256 z1z1, u2, s2, h, rr, t;
+  fp256 z1z1, u2, s2;
   fp256_sqr(&z1z1, &a->Z, P);
   fp256_mul(&u2, &bx, &z1z1, P);
   fp256_mul(&s2, &by, &z1z1, P);
   fp256_mul(&s2, &s2, &a->Z, P);
-  fp256_sub(&h, &u2, &a->X, P);
-  fp256_sub(&rr, &s2, &a->Y, P);
-  if (fp256_is_zero(&h)) {
-    if (fp256_is_zero(&rr)) {
-      wpoint_double(r, a, c);  // a == b
-    } else {
-      wpoint_set_infinity(r, c);  // a == -b
-    }
-    return;
-  }
-  fp256 hh, hhh, v, x3, y3, z3;
-  fp256_sqr(&hh, &h, P);
-  fp256_mul(&hhh, &hh, &h, P);
-  fp256_mul(&v, &a->X, &hh, P);
-  fp256_sqr(&x3, &rr, P);  // X3 = r^2 - H^3 - 2 X1 H^2
-  fp256_sub(&x3, &x3, &hhh, P);
-  fp256_sub(&x3, &x3, &v, P);
-  fp256_sub(&x3, &x3, &v, P);
-  fp256_sub(&t, &v, &x3, P);  // Y3 = r (X1 H^2 - X3) - Y1 H^3
-  fp256_mul(&y3, &rr, &t, P);
-  fp256_mul(&t, &a->Y, &hhh, P);
-  fp256_sub(&y3, &y3, &t, P);
-  fp256_mul(&z3, &a->Z, &h, P);  // Z3 = Z1 H
-  r->X = x3;
-  r->Y = y3;
-  r->Z = z3;
+  wpoint_add_finish(r, a, &a->X, &a->Y, &u2, &s2, &a->Z, c);  // U1 = X1, S1 = Y1, Z1 Z2 = Z1
+}
+
+// t[k] = k q for k = 0..15 (the 4-bit window table of the double-scalar multiplications): 2q by a
+// doubling, the rest by additions.
+VERIFIER_DEVICE void wpoint_multiples(wpoint t[16], const wpoint *q, const wcurve *c) {
+  wpoint_set_infinity(&t[0], c);
+  t[1] = *q;
+  wpoint_double(&t[2], q, c);
+  for (int i = 3; i < 16; ++i) wpoint_add(&t[i], &t[i - 1], &t[1], c);
 }
 
 // r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, 4-bit windows of
@@ -230,9 +225,7 @@ VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_
 VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
                                        const wcurve *c) {
   wpoint tq[16];
-  wpoint_set_infinity(&tq[0], c);
-  tq[1] = *q;
-  for (int i = 2; i < 16; ++i) wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
+  wpoint_multiples(tq, q, c);
   wpoint acc;
   wpoint_set_infinity(&acc, c);
   for (int w = 63; w >= 0; --w) {
@@ -319,9 +312,7 @@ VERIFIER_DEVICE void wpoint_double_mul_glv(wpoint *r, const uint32_t u1[8], cons
   wcurve_glv_split(k[0], &neg[0], k[1], &neg[1], u1, c);
   wcurve_glv_split(k[2], &neg[2], k[3], &neg[3], u2, c);
   wpoint tq[16];
-  wpoint_set_infinity(&tq[0], c);
-  tq[1] = *q;
-  for (int i = 2; i < 16; ++i) wpoint_add(&tq[i], &tq[i - 1], &tq[1], c);
+  wpoint_multiples(tq, q, c);
   wpoint acc;
   wpoint_set_infinity(&acc, c);
   for (int w = 31; w >= 0; --w) {
