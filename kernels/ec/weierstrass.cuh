@@ -211,31 +211,34 @@ VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_
   wpoint_add_finish(r, a, &a->X, &a->Y, &u2, &s2, &a->Z, c);  // U1 = X1, S1 = Y1, Z1 Z2 = Z1
 }
 
-// t[k] = k q for k = 0..15 (the 4-bit window table of the double-scalar multiplications): 2q by a
-// doubling, the rest by additions.
-VERIFIER_DEVICE void wpoint_multiples(wpoint t[16], const wpoint *q, const wcurve *c) {
+// Signed 4-bit windows: digit w of a scalar k is d_w = -8 b(4w+3) + 4 b(4w+2) + 2 b(4w+1) + b(4w) + b(4w-1)
+// (b(i): bit i of k, b(-1) = 0), so k = sum d_w 16^w with every d_w in [-8, 8] (Booth's radix-16 recoding:
+// each digit from five bits, no carry from the digits below), and a table of 0 .. 8 multiples serves.
+// A scalar below 2^(4W) takes W + 1 digits: digit W is b(4W - 1), 0 or 1.
+#define WPOINT_TABLE 9
+
+// d_w of k (8 limbs), in [-8, 8].
+VERIFIER_DEVICE int wscalar_digit(const uint32_t k[8], int w) {
+  const int bit = 4 * w - 1;
+  uint32_t v;  // bits 4w - 1 .. 4w + 3
+  if (bit < 0) {
+    v = (k[0] & 15u) << 1;
+  } else {
+    const int limb = bit >> 5, shift = bit & 31;
+    v = limb < 8 ? k[limb] >> shift : 0u;
+    if (shift > 27 && limb + 1 < 8) v |= k[limb + 1] << (32 - shift);
+    v &= 31u;
+  }
+  return (int)((v + 1) >> 1) - (int)((v >> 4) << 4);
+}
+
+// t[k] = k q for k = 0 .. 8 (the window table of the double-scalar multiplications): 2q by a doubling,
+// the rest by additions.
+VERIFIER_DEVICE void wpoint_multiples(wpoint t[WPOINT_TABLE], const wpoint *q, const wcurve *c) {
   wpoint_set_infinity(&t[0], c);
   t[1] = *q;
   wpoint_double(&t[2], q, c);
-  for (int i = 3; i < 16; ++i) wpoint_add(&t[i], &t[i - 1], &t[1], c);
-}
-
-// r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, 4-bit windows of
-// both scalars; G's multiples from the constant table, mixed additions; Q's built per item).
-VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
-                                       const wcurve *c) {
-  wpoint tq[16];
-  wpoint_multiples(tq, q, c);
-  wpoint acc;
-  wpoint_set_infinity(&acc, c);
-  for (int w = 63; w >= 0; --w) {
-    for (int k = 0; k < 4; ++k) wpoint_double(&acc, &acc, c);
-    const uint32_t d1 = (u1[w >> 3] >> (4 * (w & 7))) & 15;
-    const uint32_t d2 = (u2[w >> 3] >> (4 * (w & 7))) & 15;
-    if (d1) wpoint_add_affine(&acc, &acc, c->g_table[d1 - 1][0], c->g_table[d1 - 1][1], c);
-    if (d2) wpoint_add(&acc, &acc, &tq[d2], c);
-  }
-  *r = acc;
+  for (int i = 3; i < WPOINT_TABLE; ++i) wpoint_add(&t[i], &t[i - 1], &t[1], c);
 }
 
 // k1 + k2 lambda = k (mod n) with |k1|, |k2| < 2^128 (secp256k1's GLV split, as libsecp256k1's
@@ -303,27 +306,50 @@ VERIFIER_DEVICE void wpoint_add_signed(wpoint *acc, const wpoint *q, int phi, in
   wpoint_add(acc, acc, &t, c);
 }
 
+// r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, signed 4-bit windows of
+// both scalars, 65 digits each; G's multiples from the constant table, mixed additions; Q's built per item).
+VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
+                                       const wcurve *c) {
+  wpoint tq[WPOINT_TABLE];
+  wpoint_multiples(tq, q, c);
+  wpoint acc;
+  wpoint_set_infinity(&acc, c);
+  for (int w = 64; w >= 0; --w) {
+    for (int k = 0; k < 4; ++k) wpoint_double(&acc, &acc, c);  // free while acc is still infinity
+    const int d1 = wscalar_digit(u1, w), d2 = wscalar_digit(u2, w);
+    if (d1) {
+      const int m = d1 < 0 ? -d1 : d1;
+      wpoint_add_affine_signed(&acc, c->g_table[m - 1][0], c->g_table[m - 1][1], 0, d1 < 0, c);
+    }
+    if (d2) wpoint_add_signed(&acc, &tq[d2 < 0 ? -d2 : d2], 0, d2 < 0, c);
+  }
+  *r = acc;
+}
+
 // r = u1 G + u2 Q on secp256k1 with the endomorphism: four 128-bit scalars (the GLV halves of u1 and u2)
-// on G, phi(G), Q and phi(Q), one chain of 128 doublings, 4-bit windows.
+// on G, phi(G), Q and phi(Q), one chain of 128 doublings, signed 4-bit windows.
 VERIFIER_DEVICE void wpoint_double_mul_glv(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
                                            const wcurve *c) {
   uint32_t k[4][8];
   int neg[4];
   wcurve_glv_split(k[0], &neg[0], k[1], &neg[1], u1, c);
   wcurve_glv_split(k[2], &neg[2], k[3], &neg[3], u2, c);
-  wpoint tq[16];
+  wpoint tq[WPOINT_TABLE];
   wpoint_multiples(tq, q, c);
   wpoint acc;
   wpoint_set_infinity(&acc, c);
-  for (int w = 31; w >= 0; --w) {
-    for (int j = 0; j < 4; ++j) wpoint_double(&acc, &acc, c);
-    const int shift = 4 * (w & 7);
-    const uint32_t d0 = (k[0][w >> 3] >> shift) & 15, d1 = (k[1][w >> 3] >> shift) & 15;
-    const uint32_t d2 = (k[2][w >> 3] >> shift) & 15, d3 = (k[3][w >> 3] >> shift) & 15;
-    if (d0) wpoint_add_affine_signed(&acc, c->g_table[d0 - 1][0], c->g_table[d0 - 1][1], 0, neg[0], c);
-    if (d1) wpoint_add_affine_signed(&acc, c->g_table[d1 - 1][0], c->g_table[d1 - 1][1], 1, neg[1], c);
-    if (d2) wpoint_add_signed(&acc, &tq[d2], 0, neg[2], c);
-    if (d3) wpoint_add_signed(&acc, &tq[d3], 1, neg[3], c);
+  for (int w = 32; w >= 0; --w) {  // 33 signed digits of each 128-bit half
+    for (int j = 0; j < 4; ++j) wpoint_double(&acc, &acc, c);  // free while acc is still infinity
+    for (int i = 0; i < 4; ++i) {  // G, phi(G), Q, phi(Q)
+      const int d = wscalar_digit(k[i], w);
+      if (!d) continue;
+      const int m = d < 0 ? -d : d, sign = neg[i] ^ (d < 0);
+      if (i < 2) {
+        wpoint_add_affine_signed(&acc, c->g_table[m - 1][0], c->g_table[m - 1][1], i & 1, sign, c);
+      } else {
+        wpoint_add_signed(&acc, &tq[m], i & 1, sign, c);
+      }
+    }
   }
   *r = acc;
 }
