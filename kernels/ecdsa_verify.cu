@@ -7,10 +7,11 @@
 // keys / sigs: concatenated, item i at keys[key_offsets[i] - key_offsets[0]] with length
 // key_offsets[i + 1] - key_offsets[i] (and the same for sigs); digests: n x 32 bytes; malformed: n flags
 // (a key or digest of the wrong length upstream); low_s: the policy requires s <= n/2 (libsecp256k1,
-// fabric). `curve` is a constant at each call, so inlining specializes everything below it.
+// fabric); g_tables: the curve's tables of G's multiples (VERIFIER_SHARED_COPY). `curve` is a constant at
+// each call, so inlining specializes everything below it.
 VERIFIER_DEVICE void ecdsa_verify_item(const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
                                        const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed,
-                                       uint8_t *out, uint32_t n, int low_s, int curve) {
+                                       uint8_t *out, uint32_t n, int low_s, int curve, const uint32_t *g_tables) {
   const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   if (malformed[i]) {
@@ -18,7 +19,7 @@ VERIFIER_DEVICE void ecdsa_verify_item(const uint8_t *keys, const uint64_t *key_
     return;
   }
   wcurve c;
-  wcurve_init(&c, curve);
+  wcurve_init(&c, curve, g_tables);
   const uint64_t k0 = key_offsets[i] - key_offsets[0], s0 = sig_offsets[i] - sig_offsets[0];
   out[i] = ecdsa_verify_one(keys + k0, (uint32_t)(key_offsets[i + 1] - key_offsets[i]), sigs + s0,
                             (uint32_t)(sig_offsets[i + 1] - sig_offsets[i]), digests + 32 * (uint64_t)i, low_s, &c);
@@ -31,14 +32,16 @@ VERIFIER_KERNEL ecdsa_secp256k1_verify_kernel(const uint8_t *__restrict__ keys,
                                               const uint8_t *__restrict__ digests,
                                               const uint8_t *__restrict__ malformed, uint8_t *__restrict__ out,
                                               uint32_t n, int low_s) {
-  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 0);
+  VERIFIER_SHARED_COPY(g_tables, wcurve_secp256k1_g_tables, WCURVE_SECP256K1_G_WORDS);
+  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 0, g_tables);
 }
 
 VERIFIER_KERNEL ecdsa_p256_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
                                          const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
                                          const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
                                          uint8_t *__restrict__ out, uint32_t n, int low_s) {
-  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 1);
+  VERIFIER_SHARED_COPY(g_tables, wcurve_p256_g_tables, WCURVE_P256_G_WORDS);
+  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 1, g_tables);
 }
 
 VERIFIER_EMU_LAUNCHER(ecdsa_secp256k1_verify_kernel,

@@ -16,14 +16,26 @@ typedef long long int64_t;
 #endif
 #define VERIFIER_DEVICE __device__ __forceinline__
 #define VERIFIER_CONSTANT __constant__
+// A read-only table that each thread indexes on its own: global memory (constant memory would serialize a
+// warp's distinct addresses), usually copied to shared memory per block with VERIFIER_SHARED_COPY.
+#define VERIFIER_TABLE __device__ const
 #define VERIFIER_KERNEL extern "C" __global__ void
 #define VERIFIER_EMU_LAUNCHER(kernel, params, args)
+// Declares `const uint32_t *name`: a copy of the table src (words 32-bit words) in shared memory, loaded
+// by the whole block. It ends with __syncthreads, so it must come before any thread of the block returns.
+#define VERIFIER_SHARED_COPY(name, src, words)                                                     \
+  __shared__ uint32_t name##_smem[words];                                                          \
+  for (unsigned name##_i = threadIdx.x; name##_i < (words); name##_i += blockDim.x)                \
+    name##_smem[name##_i] = (src)[name##_i];                                                       \
+  __syncthreads();                                                                                 \
+  const uint32_t *name = name##_smem
 
 #elif defined(VERIFIER_EMU)
 #include <cstdint>
 #include <cstddef>
 #define VERIFIER_DEVICE static inline
 #define VERIFIER_CONSTANT static const
+#define VERIFIER_TABLE static const
 #define VERIFIER_KERNEL static void
 #define __restrict__ __restrict
 
@@ -51,6 +63,9 @@ struct verifier_dim3 {
       }                                                                                              \
     }                                                                                                \
   }
+
+// One emulated thread at a time reads the table itself.
+#define VERIFIER_SHARED_COPY(name, src, words) const uint32_t *name = (src)
 
 #else
 #error "build with nvcc/NVRTC (backend cuda) or with -DVERIFIER_EMU (backend emu)"

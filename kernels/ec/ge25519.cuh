@@ -364,16 +364,6 @@ VERIFIER_DEVICE void ge25519_double_scalarmult_vartime(ge25519_p1p1 *r, const ui
 
 // Declares `name`, a `const uint32_t *` to the base table: on the GPU a copy in shared memory loaded by the
 // whole block (use before any thread returns: it ends with __syncthreads), on the host the table itself.
-#if defined(__CUDACC__)
-#define GE25519_BASE_TABLE_SHARED(name)                                               \
-  __shared__ uint32_t name##_smem[GE25519_BASE_TABLE_WORDS];                          \
-  for (unsigned name##_i = threadIdx.x; name##_i < GE25519_BASE_TABLE_WORDS;          \
-       name##_i += blockDim.x)                                                        \
-    name##_smem[name##_i] = ge25519_base_table[name##_i];                             \
-  __syncthreads();                                                                    \
-  const uint32_t *name = name##_smem
-#else
-#define GE25519_BASE_TABLE_SHARED(name) const uint32_t *name = ge25519_base_table
-#endif
+#define GE25519_BASE_TABLE_SHARED(name) VERIFIER_SHARED_COPY(name, ge25519_base_table, GE25519_BASE_TABLE_WORDS)
 
 #endif  // VERIFIER_KERNELS_EC_GE25519_CUH

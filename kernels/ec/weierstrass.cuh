@@ -3,8 +3,14 @@
 // secp256k1 (a = 0) and P-256 (a = -3), one code for both.
 //
 // Formulas: doubling dbl-1998-cmo-2 with M = 3 X^2 + a Z^4 in each curve's form (a = 0, a = -3), addition
-// add-1998-cmo-2 (the general Jacobian sum, falling back to doubling when both inputs are equal). Every input of signature
-// verification is public, so the special cases (infinity, equal points, opposite points) branch.
+// add-1998-cmo-2 (the general Jacobian sum, falling back to doubling when both inputs are equal) and its
+// mixed form for an affine point. Every input of signature verification is public, so the special cases
+// (infinity, equal points, opposite points) branch.
+//
+// u1 G + u2 Q (Straus, one chain of doublings): G's multiples come from a fixed table in signed 7-bit
+// windows (ec/weierstrass_g_tables.cuh, copied to shared memory per block), Q's from a table of 0..8 Q
+// built per item in signed 4-bit windows. On secp256k1 the endomorphism halves the chain (GLV), and Q's
+// table is put on one denominator so that every addition is a mixed one (wpoint_multiples_coz).
 #ifndef VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
 #define VERIFIER_KERNELS_EC_WEIERSTRASS_CUH
 
@@ -21,7 +27,7 @@ typedef struct {
   fp256 a, b;              // the curve's a and b, in Montgomery form
   fp256 gx, gy;            // the generator, affine, in Montgomery form
   int hybrid_keys;         // whether SEC 1 hybrid keys (06/07) are accepted (libsecp256k1 does)
-  const uint32_t (*g_table)[2][8];  // k G for k = 1..15, affine, Montgomery form (ec/weierstrass_g_tables.cuh)
+  const uint32_t *g_tables;  // k G (and on secp256k1 k lambda G), k = 1 .. WCURVE_G_ENTRIES: wcurve_g_entry
   int glv;                 // secp256k1: split scalars with the endomorphism (half the doublings)
   int a_minus_3;           // 1 for P-256 (a = -3), 0 for secp256k1 (a = 0): which doubling formula
 } wcurve;
@@ -39,8 +45,9 @@ VERIFIER_CONSTANT uint32_t wcurve_p256_gx[8] = {0xd898c296u, 0xf4a13945u, 0x2deb
 VERIFIER_CONSTANT uint32_t wcurve_p256_gy[8] = {0x37bf51f5u, 0xcbb64068u, 0x6b315eceu, 0x2bce3357u,
                                                0x7c0f9e16u, 0x8ee7eb4au, 0xfe1a7f9bu, 0x4fe342e2u};
 
-// The curve `which` (0 secp256k1, 1 P-256) with its constants in Montgomery form.
-VERIFIER_DEVICE void wcurve_init(wcurve *c, int which) {
+// The curve `which` (0 secp256k1, 1 P-256) with its constants in Montgomery form; g_tables: the curve's
+// wcurve_*_g_tables (ec/weierstrass_g_tables.cuh) or a copy of it (VERIFIER_SHARED_COPY).
+VERIFIER_DEVICE void wcurve_init(wcurve *c, int which, const uint32_t *g_tables) {
   const uint32_t *b = which ? wcurve_p256_b : wcurve_secp256k1_b;
   const uint32_t *gx = which ? wcurve_p256_gx : wcurve_secp256k1_gx;
   const uint32_t *gy = which ? wcurve_p256_gy : wcurve_secp256k1_gy;
@@ -55,9 +62,15 @@ VERIFIER_DEVICE void wcurve_init(wcurve *c, int which) {
   fp256_to_mont(&c->gx, gx, c->p);
   fp256_to_mont(&c->gy, gy, c->p);
   c->hybrid_keys = !which;
-  c->g_table = which ? wcurve_p256_g_table : wcurve_secp256k1_g_table;
+  c->g_tables = g_tables;
   c->glv = !which;
   c->a_minus_3 = which;
+}
+
+// The affine point k G (table 0) or k lambda G (table 1, secp256k1), 1 <= k <= WCURVE_G_ENTRIES: x at
+// [0, 8), y at [8, 16) of the returned words, Montgomery form.
+VERIFIER_DEVICE const uint32_t *wcurve_g_entry(const wcurve *c, int table, int k) {
+  return c->g_tables + (table * WCURVE_G_ENTRIES + k - 1) * WCURVE_G_STRIDE;
 }
 
 VERIFIER_DEVICE void wpoint_set_infinity(wpoint *r, const wcurve *c) {
@@ -132,9 +145,11 @@ VERIFIER_DEVICE void wpoint_double(wpoint *r, const wpoint *a, const wcurve *c) 
 // The rest of a Jacobian addition a + b once both points are brought to a common denominator: U1, S1
 // (a's X, Y scaled by b's Z), U2, S2 (b's, scaled by a's Z) and z = Z1 Z2. H = U2 - U1 and R = S2 - S1;
 // H = 0 means a = +-b (then 2a or infinity). X3 = R^2 - H^3 - 2 U1 H^2, Y3 = R (U1 H^2 - X3) - S1 H^3,
-// Z3 = z H. Reads every input before writing r (r may alias a; u1, s1, z may point into a).
+// Z3 = z H; *h_out = H when h_out is not null (left alone in the two special cases). Reads every input
+// before writing r (r may alias a; u1, s1, z may point into a).
 VERIFIER_DEVICE void wpoint_add_finish(wpoint *r, const wpoint *a, const fp256 *u1, const fp256 *s1,
-                                       const fp256 *u2, const fp256 *s2, const fp256 *z, const wcurve *c) {
+                                       const fp256 *u2, const fp256 *s2, const fp256 *z, fp256 *h_out,
+                                       const wcurve *c) {
   const fp256_modulus *P = c->p;
   fp256 h, rr;
   fp256_sub(&h, u2, u1, P);
@@ -160,6 +175,7 @@ VERIFIER_DEVICE void wpoint_add_finish(wpoint *r, const wpoint *a, const fp256 *
   fp256_mul(&t, s1, &hhh, P);
   fp256_sub(&y3, &y3, &t, P);
   fp256_mul(&z3, z, &h, P);
+  if (h_out) *h_out = h;
   r->X = x3;
   r->Y = y3;
   r->Z = z3;
@@ -186,12 +202,13 @@ VERIFIER_DEVICE void wpoint_add(wpoint *r, const wpoint *a, const wpoint *b, con
   fp256_mul(&s2, &b->Y, &z1z1, P);
   fp256_mul(&s2, &s2, &a->Z, P);
   fp256_mul(&t, &a->Z, &b->Z, P);
-  wpoint_add_finish(r, a, &u1, &s1, &u2, &s2, &t, c);
+  wpoint_add_finish(r, a, &u1, &s1, &u2, &s2, &t, 0, c);
 }
 
-// r = a + (x2, y2) for an affine point in Montgomery form (mixed addition, Z2 = 1: madd-1998-cmo).
+// r = a + (x2, y2) for an affine point in Montgomery form (mixed addition, Z2 = 1: madd-1998-cmo);
+// h_out as in wpoint_add_finish (then r's Z is a's times *h_out).
 VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_t x2[8], const uint32_t y2[8],
-                                       const wcurve *c) {
+                                       fp256 *h_out, const wcurve *c) {
   const fp256_modulus *P = c->p;
   fp256 bx, by;
   VERIFIER_UNROLL
@@ -208,28 +225,30 @@ VERIFIER_DEVICE void wpoint_add_affine(wpoint *r, const wpoint *a, const uint32_
   fp256_mul(&u2, &bx, &z1z1, P);
   fp256_mul(&s2, &by, &z1z1, P);
   fp256_mul(&s2, &s2, &a->Z, P);
-  wpoint_add_finish(r, a, &a->X, &a->Y, &u2, &s2, &a->Z, c);  // U1 = X1, S1 = Y1, Z1 Z2 = Z1
+  wpoint_add_finish(r, a, &a->X, &a->Y, &u2, &s2, &a->Z, h_out, c);  // U1 = X1, S1 = Y1, Z1 Z2 = Z1
 }
 
-// Signed 4-bit windows: digit w of a scalar k is d_w = -8 b(4w+3) + 4 b(4w+2) + 2 b(4w+1) + b(4w) + b(4w-1)
-// (b(i): bit i of k, b(-1) = 0), so k = sum d_w 16^w with every d_w in [-8, 8] (Booth's radix-16 recoding:
-// each digit from five bits, no carry from the digits below), and a table of 0 .. 8 multiples serves.
-// A scalar below 2^(4W) takes W + 1 digits: digit W is b(4W - 1), 0 or 1.
-#define WPOINT_TABLE 9
+// Signed windows of b bits: digit w of a scalar k is d_w = -2^(b-1) k(bw + b-1) + sum_{j < b-1} 2^j k(bw + j)
+// + k(bw - 1) (k(i): bit i of k, k(-1) = 0), so k = sum d_w 2^(bw) with every d_w in [-2^(b-1), 2^(b-1)]
+// (Booth's recoding: each digit from b + 1 bits, no carry from the digits below), and a table of the
+// multiples 1 .. 2^(b-1) serves. A scalar below 2^B takes the digits w < ceil((B + 1) / b).
+// Q's digits are 4 bits wide (its table is built per item); G's are WCURVE_G_WINDOW bits (a fixed table).
+#define WPOINT_Q_WINDOW 4
+#define WPOINT_TABLE 9  // Q's table: 0 Q .. 8 Q
 
-// d_w of k (8 limbs), in [-8, 8].
-VERIFIER_DEVICE int wscalar_digit(const uint32_t k[8], int w) {
-  const int bit = 4 * w - 1;
-  uint32_t v;  // bits 4w - 1 .. 4w + 3
+// d_w of k (8 limbs) in signed b-bit windows, in [-2^(b-1), 2^(b-1)]; 2 <= b <= 8.
+VERIFIER_DEVICE int wscalar_digit(const uint32_t k[8], int w, int b) {
+  const int bit = b * w - 1;
+  uint32_t v;  // bits bw - 1 .. bw + b - 1
   if (bit < 0) {
-    v = (k[0] & 15u) << 1;
+    v = k[0] << 1;
   } else {
     const int limb = bit >> 5, shift = bit & 31;
     v = limb < 8 ? k[limb] >> shift : 0u;
-    if (shift > 27 && limb + 1 < 8) v |= k[limb + 1] << (32 - shift);
-    v &= 31u;
+    if (shift > 31 - b && limb + 1 < 8) v |= k[limb + 1] << (32 - shift);
   }
-  return (int)((v + 1) >> 1) - (int)((v >> 4) << 4);
+  v &= (2u << b) - 1u;
+  return (int)((v + 1) >> 1) - (int)((v >> b) << b);
 }
 
 // t[k] = k q for k = 0 .. 8 (the window table of the double-scalar multiplications): 2q by a doubling,
@@ -239,6 +258,41 @@ VERIFIER_DEVICE void wpoint_multiples(wpoint t[WPOINT_TABLE], const wpoint *q, c
   t[1] = *q;
   wpoint_double(&t[2], q, c);
   for (int i = 3; i < WPOINT_TABLE; ++i) wpoint_add(&t[i], &t[i - 1], &t[1], c);
+}
+
+// Q's multiples on one denominator, for a = 0 (secp256k1): x[k - 1], y[k - 1] and z with
+// k q = (x_k / z^2, y_k / z^3) for k = 1 .. 8, from an affine q (Z = 1). On the curve
+// E': y^2 = x^3 + b z^6, the image of E under (x, y) -> (x z^2, y z^3), these are the affine points
+// (x_k, y_k), so an accumulator on E' adds them with mixed additions (11 field operations instead of the
+// general 16). The formulas never read b and a stays 0, so the same code runs on E' (G's entries are
+// mapped there by wpoint_add_g's iso = z^2, z^3), and a point (X : Y : Z') on E' is (X : Y : Z' z) on E.
+// Built as libsecp256k1's odd-multiples table is: 2q, then 3q .. 8q by mixed additions of q, keeping each
+// step's H = Z_(k+1) / Z_k, then each entry brought to z = Z_8 by the product of the later ratios.
+// (q has prime order n, so no step meets the special cases: k q = +-q only for k = 1 or -1 mod n.)
+VERIFIER_DEVICE void wpoint_multiples_coz(fp256 x[8], fp256 y[8], fp256 *z, const wpoint *q, const wcurve *c) {
+  const fp256_modulus *P = c->p;
+  fp256 ratio[7];  // ratio[k - 1] = Z_(k+1) / Z_k
+  wpoint t;
+  x[0] = q->X;
+  y[0] = q->Y;
+  wpoint_double(&t, q, c);
+  ratio[0] = t.Z;  // Z_1 = 1
+  x[1] = t.X;
+  y[1] = t.Y;
+  for (int k = 3; k <= 8; ++k) {
+    wpoint_add_affine(&t, &t, q->X.v, q->Y.v, &ratio[k - 2], c);
+    x[k - 1] = t.X;
+    y[k - 1] = t.Y;
+  }
+  *z = t.Z;
+  fp256 f = ratio[6], ff, fff;  // f = Z_8 / Z_k, for k = 7 down to 1
+  for (int k = 7; k >= 1; --k) {
+    if (k < 7) fp256_mul(&f, &f, &ratio[k - 1], P);
+    fp256_sqr(&ff, &f, P);
+    fp256_mul(&fff, &ff, &f, P);
+    fp256_mul(&x[k - 1], &x[k - 1], &ff, P);
+    fp256_mul(&y[k - 1], &y[k - 1], &fff, P);
+  }
 }
 
 // k1 + k2 lambda = k (mod n) with |k1|, |k2| < 2^128 (secp256k1's GLV split, as libsecp256k1's
@@ -275,82 +329,97 @@ VERIFIER_DEVICE void wcurve_glv_split(uint32_t k1[8], int *neg1, uint32_t k2[8],
   if (*neg2) arith_sub8(k2, N->m, k2);
 }
 
-// acc += sign * phi^e (the affine table point x, y) for e in {0, 1} (phi(x, y) = (beta x, y)).
-VERIFIER_DEVICE void wpoint_add_affine_signed(wpoint *acc, const uint32_t x[8], const uint32_t y[8], int phi,
-                                              int neg, const wcurve *c) {
+// acc += d T for a digit d != 0 of G's scalar, T = G (table 0) or lambda G (table 1); neg flips the sign.
+// iso: null, or Z^2 and Z^3 of wpoint_multiples_coz's Z, for an accumulator on its isomorphic curve (the
+// entry (x, y) is taken there as (x Z^2, y Z^3)).
+VERIFIER_DEVICE void wpoint_add_g(wpoint *acc, int table, int d, int neg, const fp256 iso[2], const wcurve *c) {
   const fp256_modulus *P = c->p;
-  fp256 px, py;
+  const uint32_t *e = wcurve_g_entry(c, table, d < 0 ? -d : d);
+  fp256 x, y;
+  VERIFIER_UNROLL
   for (int i = 0; i < 8; ++i) {
-    px.v[i] = x[i];
-    py.v[i] = y[i];
+    x.v[i] = e[i];
+    y.v[i] = e[8 + i];
   }
-  if (phi) {
-    fp256 beta;
-    for (int i = 0; i < 8; ++i) beta.v[i] = wcurve_secp256k1_glv_beta_mont[i];
-    fp256_mul(&px, &px, &beta, P);
+  if (iso) {
+    fp256_mul(&x, &x, &iso[0], P);
+    fp256_mul(&y, &y, &iso[1], P);
   }
-  if (neg) fp256_neg(&py, &py, P);
-  wpoint_add_affine(acc, acc, px.v, py.v, c);
+  if ((d < 0) ^ neg) fp256_neg(&y, &y, P);
+  wpoint_add_affine(acc, acc, x.v, y.v, 0, c);
 }
 
-// acc += sign * phi^e (a Jacobian table point); phi(X : Y : Z) = (beta X : Y : Z).
-VERIFIER_DEVICE void wpoint_add_signed(wpoint *acc, const wpoint *q, int phi, int neg, const wcurve *c) {
-  const fp256_modulus *P = c->p;
+// acc += (-1)^neg q (a Jacobian table point).
+VERIFIER_DEVICE void wpoint_add_signed(wpoint *acc, const wpoint *q, int neg, const wcurve *c) {
   wpoint t = *q;
-  if (phi) {
-    fp256 beta;
-    for (int i = 0; i < 8; ++i) beta.v[i] = wcurve_secp256k1_glv_beta_mont[i];
-    fp256_mul(&t.X, &t.X, &beta, P);
-  }
-  if (neg) fp256_neg(&t.Y, &t.Y, P);
+  if (neg) fp256_neg(&t.Y, &t.Y, c->p);
   wpoint_add(acc, acc, &t, c);
 }
 
-// r = u1 G + u2 Q for plain 256-bit scalars (Straus: one shared chain of doublings, signed 4-bit windows of
-// both scalars, 65 digits each; G's multiples from the constant table, mixed additions; Q's built per item).
+// r = u1 G + u2 Q for plain 256-bit scalars (Straus): one chain of doublings over the bit positions,
+// Q's signed 4-bit digits added at the positions 4w (its table 0..8 Q built per item), G's signed
+// WCURVE_G_WINDOW-bit digits at the positions WCURVE_G_WINDOW w (the fixed table, mixed additions). The
+// positions are the same in every thread, so a warp doubles and adds in step.
 VERIFIER_DEVICE void wpoint_double_mul(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
                                        const wcurve *c) {
   wpoint tq[WPOINT_TABLE];
   wpoint_multiples(tq, q, c);
   wpoint acc;
   wpoint_set_infinity(&acc, c);
-  for (int w = 64; w >= 0; --w) {
-    for (int k = 0; k < 4; ++k) wpoint_double(&acc, &acc, c);  // free while acc is still infinity
-    const int d1 = wscalar_digit(u1, w), d2 = wscalar_digit(u2, w);
-    if (d1) {
-      const int m = d1 < 0 ? -d1 : d1;
-      wpoint_add_affine_signed(&acc, c->g_table[m - 1][0], c->g_table[m - 1][1], 0, d1 < 0, c);
+  for (int pos = 256; pos >= 0; --pos) {  // the top digit of a 256-bit scalar: 4-bit digit 64, at 256
+    wpoint_double(&acc, &acc, c);          // free while acc is still infinity
+    if (pos % WCURVE_G_WINDOW == 0) {
+      const int d = wscalar_digit(u1, pos / WCURVE_G_WINDOW, WCURVE_G_WINDOW);
+      if (d) wpoint_add_g(&acc, 0, d, 0, 0, c);
     }
-    if (d2) wpoint_add_signed(&acc, &tq[d2 < 0 ? -d2 : d2], 0, d2 < 0, c);
+    if (pos % WPOINT_Q_WINDOW == 0) {
+      const int d = wscalar_digit(u2, pos / WPOINT_Q_WINDOW, WPOINT_Q_WINDOW);
+      if (d) wpoint_add_signed(&acc, &tq[d < 0 ? -d : d], d < 0, c);
+    }
   }
   *r = acc;
 }
 
 // r = u1 G + u2 Q on secp256k1 with the endomorphism: four 128-bit scalars (the GLV halves of u1 and u2)
-// on G, phi(G), Q and phi(Q), one chain of 128 doublings, signed 4-bit windows.
+// on G, lambda G, Q and phi(Q), one chain of doublings over the positions 128 .. 0, digits as above. The
+// accumulator runs on wpoint_multiples_coz's isomorphic curve, so every addition is a mixed one; q affine.
 VERIFIER_DEVICE void wpoint_double_mul_glv(wpoint *r, const uint32_t u1[8], const uint32_t u2[8], const wpoint *q,
                                            const wcurve *c) {
+  const fp256_modulus *P = c->p;
   uint32_t k[4][8];
   int neg[4];
   wcurve_glv_split(k[0], &neg[0], k[1], &neg[1], u1, c);
   wcurve_glv_split(k[2], &neg[2], k[3], &neg[3], u2, c);
-  wpoint tq[WPOINT_TABLE];
-  wpoint_multiples(tq, q, c);
+  fp256 qx[8], qy[8], z, iso[2];
+  wpoint_multiples_coz(qx, qy, &z, q, c);
+  fp256_sqr(&iso[0], &z, P);
+  fp256_mul(&iso[1], &iso[0], &z, P);
+  fp256 beta;
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) beta.v[i] = wcurve_secp256k1_glv_beta_mont[i];
   wpoint acc;
   wpoint_set_infinity(&acc, c);
-  for (int w = 32; w >= 0; --w) {  // 33 signed digits of each 128-bit half
-    for (int j = 0; j < 4; ++j) wpoint_double(&acc, &acc, c);  // free while acc is still infinity
-    for (int i = 0; i < 4; ++i) {  // G, phi(G), Q, phi(Q)
-      const int d = wscalar_digit(k[i], w);
-      if (!d) continue;
-      const int m = d < 0 ? -d : d, sign = neg[i] ^ (d < 0);
-      if (i < 2) {
-        wpoint_add_affine_signed(&acc, c->g_table[m - 1][0], c->g_table[m - 1][1], i & 1, sign, c);
-      } else {
-        wpoint_add_signed(&acc, &tq[m], i & 1, sign, c);
+  for (int pos = 128; pos >= 0; --pos) {  // the top digit of a 128-bit half: 4-bit digit 32, at 128
+    wpoint_double(&acc, &acc, c);          // free while acc is still infinity
+    if (pos % WCURVE_G_WINDOW == 0) {
+      for (int i = 0; i < 2; ++i) {  // G, lambda G
+        const int d = wscalar_digit(k[i], pos / WCURVE_G_WINDOW, WCURVE_G_WINDOW);
+        if (d) wpoint_add_g(&acc, i, d, neg[i], iso, c);
+      }
+    }
+    if (pos % WPOINT_Q_WINDOW == 0) {
+      for (int i = 2; i < 4; ++i) {  // Q, phi(Q) = (beta x, y)
+        const int d = wscalar_digit(k[i], pos / WPOINT_Q_WINDOW, WPOINT_Q_WINDOW);
+        if (!d) continue;
+        const int m = (d < 0 ? -d : d) - 1;
+        fp256 x = qx[m], y = qy[m];
+        if (i == 3) fp256_mul(&x, &x, &beta, P);
+        if (neg[i] ^ (d < 0)) fp256_neg(&y, &y, P);
+        wpoint_add_affine(&acc, &acc, x.v, y.v, 0, c);
       }
     }
   }
+  fp256_mul(&acc.Z, &acc.Z, &z, P);  // back from the isomorphic curve
   *r = acc;
 }
 

@@ -11,7 +11,7 @@ extern "C" uint8_t ecdsa_cost_count(int curve, const uint8_t *key, uint32_t key_
                                     uint32_t sig_len, const uint8_t *digest, int low_s,
                                     unsigned long long out[3 * FP256_FORMS]) {
   wcurve c;
-  wcurve_init(&c, curve);
+  wcurve_init(&c, curve, curve ? wcurve_p256_g_tables : wcurve_secp256k1_g_tables);
   for (int f = 0; f < FP256_FORMS; ++f) {
     for (int k = 0; k < 3; ++k) fp256_op_counts[f][k] = 0;
   }

@@ -9,31 +9,19 @@ compares the compiled PTX with the portable twins on a device.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
-import sys
-from types import ModuleType
 
 import pytest
 
+from tests.support.kernel_shim import load_tool
 from verifier.backends._native import kernels_dir
 
 M32 = 2**32
 _INSN = re.compile(r"^(?P<op>[a-z.0-9]+)\s+(?P<args>[^;]+);$")
 
 
-def _load_tool(name: str) -> ModuleType:
-    path = kernels_dir() / "tools" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_verifier_tool_{name}", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-GEN = _load_tool("gen_arith_ptx")
+GEN = load_tool("gen_arith_ptx")
 
 
 # C-level arrays (lists of 32-bit limbs) and scalars by name, as a primitive's statements see them.
@@ -198,7 +186,7 @@ def test_operand_counts_fit_inline_asm() -> None:
     ],
 )
 def test_generated_headers_are_fresh(tool: str, header: str, args: tuple[str, ...]) -> None:
-    mod = GEN if tool == "gen_arith_ptx" else _load_tool(tool)
+    mod = GEN if tool == "gen_arith_ptx" else load_tool(tool)
     want = mod.render()
     got = (kernels_dir() / header).read_text()
     assert got == want, f"{header} is stale: run python kernels/tools/{tool}.py > kernels/{header}"
@@ -206,7 +194,7 @@ def test_generated_headers_are_fresh(tool: str, header: str, args: tuple[str, ..
 
 def test_field_constants_match_generator() -> None:
     """d, 2d and sqrt(-1) in both field representations (ff/fe25519_32.cuh, ff/fe25519_51.cuh)."""
-    mod = _load_tool("gen_ge25519_base_table")
+    mod = load_tool("gen_ge25519_base_table")
     pattern = {"32": r"0x[0-9a-f]{8}u\b", "51": r"0x[0-9a-f]{13}ull"}
     lines = mod.constants().splitlines()
     assert len(lines) == 6
@@ -221,7 +209,7 @@ def test_field_constants_match_generator() -> None:
 
 
 def test_base_table_entries_are_multiples_of_b() -> None:
-    mod = _load_tool("gen_ge25519_base_table")
+    mod = load_tool("gen_ge25519_base_table")
     from tests.support import ed25519_ref as ref
 
     rows = mod.table()

@@ -4,17 +4,13 @@ operations (the SASS half needs nvcc and a disassembler, and is a tool, not a te
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from verifier.backends._native import kernels_dir
+from tests.support.kernel_shim import load_tool
 
 
 def test_operation_counts_of_one_verification() -> None:
-    spec = importlib.util.spec_from_file_location("ecdsa_cost", kernels_dir() / "tools" / "ecdsa_cost.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_tool("ecdsa_cost")
     rows = {(r["curve"], r["key"]): r for r in mod._host_counts()}
     assert set(rows) == {(c, k) for c in ("secp256k1", "p256") for k in ("compressed", "uncompressed")}
     for curve in ("secp256k1", "p256"):

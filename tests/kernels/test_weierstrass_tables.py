@@ -4,26 +4,13 @@ constants split every scalar into halves below 2^128 that recombine to it."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from types import ModuleType
 
 import pytest
 
-from verifier.backends._native import kernels_dir
+from tests.support.kernel_shim import load_tool
 
 N_SECP256K1 = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-def _tool() -> ModuleType:
-    path = kernels_dir() / "tools" / "gen_weierstrass_tables.py"
-    spec = importlib.util.spec_from_file_location("_verifier_tool_weierstrass", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _mul(p: int, a: int, k: int, point: tuple[int, int]) -> tuple[int, int] | None:
@@ -50,7 +37,7 @@ def _mul(p: int, a: int, k: int, point: tuple[int, int]) -> tuple[int, int] | No
 
 @pytest.mark.parametrize("curve", ["secp256k1", "p256"])
 def test_table_entries_are_multiples_of_the_generator(curve: str) -> None:
-    tool = _tool()
+    tool = load_tool("gen_weierstrass_tables")
     p, a, gx, gy = tool.CURVES[curve]
     b = {"secp256k1": 7, "p256": 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B}[curve]
     assert (gy * gy - gx**3 - a * gx - b) % p == 0  # G is on the curve
@@ -59,8 +46,8 @@ def test_table_entries_are_multiples_of_the_generator(curve: str) -> None:
 
 
 def test_glv_constants_and_split(rng: random.Random) -> None:
-    glv = _tool().GLV
-    p, _a, gx, gy = _tool().CURVES["secp256k1"]
+    glv = load_tool("gen_weierstrass_tables").GLV
+    p, _a, gx, gy = load_tool("gen_weierstrass_tables").CURVES["secp256k1"]
     n, lam, beta = N_SECP256K1, glv["lambda"], glv["beta"]
     assert pow(lam, 3, n) == 1 and lam != 1 and pow(beta, 3, p) == 1 and beta != 1
     assert _mul(p, 0, lam, (gx, gy)) == (beta * gx % p, gy)

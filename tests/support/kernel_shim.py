@@ -1,14 +1,18 @@
-"""Builds a test-only .cu shim under tests/kernels/ for the host (g++ -DVERIFIER_EMU), once per content."""
+"""Builds a test-only .cu shim under tests/kernels/ for the host (g++ -DVERIFIER_EMU), once per content; and
+loads a kernels/tools/ script as a module."""
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -40,3 +44,15 @@ def build_shim(name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
             raise AssertionError(f"shim build failed:\n{' '.join(cmd)}\n{proc.stderr[-4000:]}")
         os.replace(tmp, target)
     return ctypes.CDLL(str(target))
+
+
+def load_tool(name: str) -> ModuleType:
+    """kernels/tools/<name>.py as a module (loaded once per test session)."""
+    key = f"_verifier_tool_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, kernels_dir() / "tools" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
