@@ -16,6 +16,7 @@
 #define VERIFIER_KERNELS_FF_FP256_CUH
 
 #include "common/arith.cuh"
+#include "ff/modinv.cuh"
 
 typedef struct {
   uint32_t v[8];  // x R mod m, < m
@@ -23,10 +24,11 @@ typedef struct {
 
 // Operation counts for the cost model of kernels/tools/ecdsa_cost.py: only in a host build with
 // -DVERIFIER_COUNT_OPS, per thread, by reduction form (fp256_form: 0 general, 1 P-256's p) and kind
-// (0 multiplication, 1 squaring, 2 addition/subtraction/negation).
+// (0 multiplication, 1 squaring, 2 addition/subtraction/negation, 3 inversion by ff/modinv.cuh).
 #define FP256_FORMS 2
+#define FP256_KINDS 4
 #if defined(VERIFIER_COUNT_OPS) && !defined(__CUDACC__)
-static thread_local unsigned long long fp256_op_counts[FP256_FORMS][3];
+static thread_local unsigned long long fp256_op_counts[FP256_FORMS][FP256_KINDS];
 #define FP256_COUNT(kind, M) (++fp256_op_counts[fp256_form(M)][kind])
 #else
 #define FP256_COUNT(kind, M) ((void)0)
@@ -239,11 +241,16 @@ VERIFIER_DEVICE void fp256_pow(fp256 *r, const fp256 *a, const uint32_t e[8], co
   *r = acc;
 }
 
-// r = a^-1 = a^(m-2) (Fermat: m is prime); a = 0 gives 0. r may alias a.
+// r = a^-1; a = 0 gives 0. r may alias a. ff/modinv.cuh inverts the limbs as a plain integer:
+// (x R)^-1 = x^-1 R^-1, which two Montgomery multiplications by R^2 bring to x^-1 R.
 VERIFIER_DEVICE void fp256_inv(fp256 *r, const fp256 *a, const fp256_modulus *M) {
-  uint32_t e[8];
-  arith_sub8_u32(e, M->m, 2);
-  fp256_pow(r, a, e, M);
+  FP256_COUNT(3, M);
+  fp256 t, r2;
+  modinv_u256(t.v, a->v, M->m, M->m_inv);
+  VERIFIER_UNROLL
+  for (int i = 0; i < 8; ++i) r2.v[i] = M->r2[i];
+  fp256_mul(&t, &t, &r2, M);
+  fp256_mul(r, &t, &r2, M);
 }
 
 // x = the 32 bytes at p as a big-endian integer (the encoding of SEC 1 coordinates, r, s and digests).

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]  # kernels/
 PROBE = ROOT / "tools" / "ecdsa_cost_probe.cu"
 SMS, SCHEDULERS, CLOCK_HZ = 132, 4, 1.98e9  # H200 SXM
 IMAD_RATE = 0.5  # IMAD-class lanes per clock, as a fraction of the issue rate (assumption, see above)
-OPS = ("mul", "sqr", "add")
+OPS = ("mul", "sqr", "add", "inv")
 # ff/fp256.cuh's reduction forms, in fp256_form's order: the general row (secp256k1's p and both group
 # orders; the probe measures it on secp256k1's p), then P-256's p written out.
 FORMS = ("general", "p256_p")
@@ -53,12 +53,13 @@ def _host_counts() -> list[dict[str, Any]]:
     for curve, name in ((0, "secp256k1"), (1, "p256")):
         for compressed in (True, False):
             key, sig = _sign(name, digest, compressed)
-            counts = (ctypes.c_ulonglong * (3 * len(FORMS)))()
+            counts = (ctypes.c_ulonglong * (len(OPS) * len(FORMS)))()
             verdict = fn(curve, key, len(key), sig, len(sig), digest, 0, counts)
             if verdict != 1:
                 raise SystemExit(f"{name}: the probe's signature did not verify (verdict {verdict})")
             by_form = {
-                form: {op: counts[3 * f + k] for k, op in enumerate(OPS)} for f, form in enumerate(FORMS)
+                form: {op: counts[len(OPS) * f + k] for k, op in enumerate(OPS)}
+                for f, form in enumerate(FORMS)
             }
             rows.append(
                 {
@@ -121,7 +122,7 @@ def _sass_counts(arch: str, disasm: list[str]) -> dict[str, dict[str, int]]:
         cubin = Path(tmp) / "probe.cubin"
         subprocess.run(
             [nvcc, f"-arch=sm_{arch}", "-std=c++17", f"-I{ROOT}", "-DVERIFIER_ARITH_MUL=2",
-             "-DVERIFIER_DBL_LOOP=0", "--cubin", "-o", str(cubin), str(PROBE)],
+             "-DVERIFIER_DBL_LOOP=0", "-DMODINV_UNROLLED", "--cubin", "-o", str(cubin), str(PROBE)],
             check=True,
         )  # fmt: skip
         sass = subprocess.run([*disasm, str(cubin)], check=True, capture_output=True, text=True).stdout
@@ -133,7 +134,7 @@ def _sass_counts(arch: str, disasm: list[str]) -> dict[str, dict[str, int]]:
             current = m.group(1)
             per[current] = {"total": 0, "imad": 0}
             continue
-        m = re.search(r"/\*[0-9a-f]{4}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)", line)
+        m = re.search(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)", line)
         if m and current:
             op = m.group(1)
             if op.startswith("NOP") or op == "EXIT" or op.startswith("BRA"):

@@ -1,6 +1,6 @@
 """kernels/ff/fp256.cuh, the Montgomery arithmetic of the ECDSA curves' fields and scalar groups, against
-Python integers (host build): the constants, then add, sub, neg, mul, pow and inv on each of the four
-moduli, with edge values (0, 1, m - 1, small, large) and random ones from the printed seed."""
+Python integers (host build): the constants, then add, sub, neg, mul, pow and inv (ff/modinv.cuh) on each
+of the four moduli, with edge values (0, 1, m - 1, small, large) and random ones from the printed seed."""
 
 from __future__ import annotations
 
@@ -92,3 +92,19 @@ def test_load_be32(lib: ctypes.CDLL, rng: random.Random) -> None:
         buf = (ctypes.c_uint8 * 32)(*x.to_bytes(32, "big"))
         lib.shim_fp_load_be32(out, buf)
         assert _value(out) == x
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_inversion(lib: ctypes.CDLL, which: int, rng: random.Random) -> None:
+    """fp256_inv (ff/modinv.cuh's divsteps, then back to Montgomery form) against pow(x, -1, m): 0, 1,
+    m - 1, every power of two below m, values next to m and to 2^k, long runs of ones and zeros, random."""
+    m = MODULI[which]
+    xs = [0, 1, 2, 3, m - 1, m - 2, (m + 1) // 2, (m - 1) // 2, m >> 1]
+    xs += [2**k for k in range(256)] + [2**k - 1 for k in range(1, 256)] + [2**k + 1 for k in range(1, 255)]
+    xs += [m - 2**k for k in range(255)] + [int("f" * i + "0" * (64 - i), 16) for i in range(1, 64)]
+    xs = [x % m for x in xs]
+    xs += [rng.randrange(m) for _ in range(3000)]
+    out = U32x8()
+    for x in xs:
+        lib.shim_fp_inv(which, out, _limbs(x * R % m))
+        assert _value(out) == (pow(x, -1, m) * R % m if x else 0), hex(x)
