@@ -31,6 +31,7 @@ from benchmarks._common import commit, environment, save  # noqa: E402
 
 # name -> (VERIFIER_CUDA_ARITH, VERIFIER_CUDA_DBL_LOOP)
 VARIANTS = {"ptx": ("ptx", 0), "wide": ("wide", 0), "ptx-loop": ("ptx", 1), "wide-loop": ("wide", 1)}
+ECDSA_MODULES = {"ecdsa-secp256k1": 0, "ecdsa-p256": 1}  # the compile stage's other jobs: curve by name
 
 _IMAD_SOURCE = r"""
 // One kernel per instruction under test; 8 independent chains per thread so that issue rate, not
@@ -131,9 +132,14 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_compile_one(args: argparse.Namespace) -> int:
-    """Compile one variant and print one JSON line (run in a process of its own by ``compile``)."""
-    arith, loop = VARIANTS[args.variant]
+    """Compile one variant (or one ECDSA curve's module, default variant) and print one JSON line (run in a
+    process of its own by ``compile``)."""
     t = time.perf_counter()
+    if args.variant in ECDSA_MODULES:
+        record = _compile_ecdsa(args.backend, ECDSA_MODULES[args.variant])
+        print(json.dumps({"seconds": time.perf_counter() - t, **record}))
+        return 0
+    arith, loop = VARIANTS[args.variant]
     if args.backend == "cuda":
         from verifier.backends.cuda._module import import_cupy, variant_defines
         from verifier.backends.cuda.ed25519 import Ed25519Kernel
@@ -156,6 +162,19 @@ def cmd_compile_one(args: argparse.Namespace) -> int:
         }
     print(json.dumps({"seconds": time.perf_counter() - t, **record}))
     return 0
+
+
+def _compile_ecdsa(backend: str, curve: int) -> dict[str, Any]:
+    if backend == "cuda":
+        from verifier.backends.cuda._module import import_cupy
+        from verifier.backends.cuda.ecdsa import compile_curve
+
+        fn = compile_curve(import_cupy(), curve)
+        return {"registers": int(fn.num_regs), "local_bytes": int(fn.local_size_bytes)}
+    from verifier.backends._native import build_emu_library
+
+    build_emu_library("ecdsa_verify.cu")
+    return {"note": "host build: both curves in one library"}
 
 
 def _compile_one(backend: str, name: str) -> dict[str, Any]:
@@ -182,6 +201,8 @@ def _compile_one(backend: str, name: str) -> dict[str, Any]:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     names = list(VARIANTS) if args.backend == "cuda" else ["ptx", "ptx-loop"]  # emu: only the loop matters
+    # The longest builds, each ECDSA curve's module, in parallel too (emu: one library holds both curves).
+    names += list(ECDSA_MODULES) if args.backend == "cuda" else ["ecdsa-secp256k1"]
     with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
         records = list(pool.map(lambda n: _compile_one(args.backend, n), names))
     for r in records:
@@ -304,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--device-name", default=os.environ.get("VERIFIER_CHECK_DEVICE"))
     p = sub.add_parser("compile-one")
     p.add_argument("--backend", choices=("cuda", "emu"), default="cuda")
-    p.add_argument("--variant", choices=list(VARIANTS), required=True)
+    p.add_argument("--variant", choices=[*VARIANTS, *ECDSA_MODULES], required=True)
     p = sub.add_parser("imad")
     p.add_argument("--iters", type=int, default=1 << 16)
     p.add_argument("--device-name", default=os.environ.get("VERIFIER_CHECK_DEVICE"))

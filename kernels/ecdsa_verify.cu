@@ -1,5 +1,7 @@
 // ECDSA batch verification: one kernel per curve (secp256k1, P-256), so each is compiled with only its own
-// path (GLV on secp256k1); one item per thread, one verdict byte per item (ec/ecdsa.cuh).
+// path (GLV on secp256k1); one item per thread, one verdict byte per item (ec/ecdsa.cuh). -DECDSA_CURVE=0
+// (or 1) builds only secp256k1's (or P-256's) kernel: the GPU backend compiles each curve's module on its
+// own, half the compile time each and in parallel where it can; without it (the host build) both.
 #include "common/portable.cuh"
 #include "ec/ecdsa.cuh"
 #include "verdict.cuh"
@@ -25,6 +27,7 @@ VERIFIER_DEVICE void ecdsa_verify_item(const uint8_t *keys, const uint64_t *key_
                             (uint32_t)(sig_offsets[i + 1] - sig_offsets[i]), digests + 32 * (uint64_t)i, low_s, &c);
 }
 
+#if !defined(ECDSA_CURVE) || ECDSA_CURVE == 0
 VERIFIER_KERNEL ecdsa_secp256k1_verify_kernel(const uint8_t *__restrict__ keys,
                                               const uint64_t *__restrict__ key_offsets,
                                               const uint8_t *__restrict__ sigs,
@@ -35,7 +38,14 @@ VERIFIER_KERNEL ecdsa_secp256k1_verify_kernel(const uint8_t *__restrict__ keys,
   VERIFIER_SHARED_COPY(g_tables, wcurve_secp256k1_g_tables, WCURVE_SECP256K1_G_WORDS);
   ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 0, g_tables);
 }
+VERIFIER_EMU_LAUNCHER(ecdsa_secp256k1_verify_kernel,
+                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
+                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
+                       uint32_t n, int low_s),
+                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
+#endif
 
+#if !defined(ECDSA_CURVE) || ECDSA_CURVE == 1
 VERIFIER_KERNEL ecdsa_p256_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
                                          const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
                                          const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
@@ -43,14 +53,9 @@ VERIFIER_KERNEL ecdsa_p256_verify_kernel(const uint8_t *__restrict__ keys, const
   VERIFIER_SHARED_COPY(g_tables, wcurve_p256_g_tables, WCURVE_P256_G_WORDS);
   ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 1, g_tables);
 }
-
-VERIFIER_EMU_LAUNCHER(ecdsa_secp256k1_verify_kernel,
-                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
-                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
-                       uint32_t n, int low_s),
-                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
 VERIFIER_EMU_LAUNCHER(ecdsa_p256_verify_kernel,
                       (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
                        const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
                        uint32_t n, int low_s),
                       (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
+#endif

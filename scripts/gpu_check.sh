@@ -3,15 +3,17 @@
 # preinstalled, no network; wheels it lacks carried as .whl/ from scripts/gpu_wheels.sh). Stages, in
 # order, each under its own timeout and the overall budget, each merging what it measured into the
 # results file before the next starts (so a kill keeps it):
-#   1 env       GPU, driver, clocks, CuPy, NVRTC; every build-time variant compiled once, in parallel, timed
+#   1 env       GPU, driver, clocks, CuPy, NVRTC; every build-time variant and each ECDSA curve's module
+#               compiled once, in parallel, timed
 #   2 correct   Ed25519 differential suite on the device against the CPU reference, both policies, >= 1M
 #               items with planted faults, reason by reason; Merkle suite; PTX primitives against their
 #               portable twins; the key store (pytest -m gpu; JUnit XML kept)
-#   3 kernel    kernel-only throughput (CUDA events after warm-up), batch 1M, messages 32 and 128 B, blocks
+#   3 ecdsa     ECDSA kernel-only throughput, both curves, batches 64k and 1M
+#   4 kernel    Ed25519 kernel-only throughput (CUDA events after warm-up), batch 1M, messages 32 and 128 B, blocks
 #               128 and 256, for each variant; Merkle depths 8, 20, 32; the IMAD / IMAD.HI / IADD3.X /
 #               IMAD.WIDE micro-benchmark
-#   4 engine    engine scope (copies included) and a short gRPC load
-#   5 ncu       if time is left and ncu is there: one launch, SpeedOfLight, Occupancy, WarpStateStats,
+#   5 engine    engine scope (copies included) and a short gRPC load
+#   6 ncu       if time is left and ncu is there: one launch, SpeedOfLight, Occupancy, WarpStateStats,
 #               InstructionStats (--clock-control none)
 # Everything printed goes through tee into $OUT/log.txt. $OUT (default ./gpu-out) holds at most 8 files:
 # log.txt, gpu-check-<device>.json (the benchmarks/results form: device, commit, date, results), pytest.xml,
@@ -87,6 +89,15 @@ stage correct 150 env VERIFIER_ED25519_ITEMS=$items "$py" -m pytest -q -p no:cac
   --junitxml "$out/pytest.xml" "${tests[@]}"
 merge correct
 
+# ECDSA first among the throughput stages: its figures are the ones no run has yet (issue 15). Its
+# modules were built by the compile stage, so this loads them from CuPy's cache.
+mkdir -p "$parts/ecdsa"
+if [[ $dry == 1 ]]; then ecdsa=(--backends emu --scopes engine --batches 64); else
+  ecdsa=(--backends cuda --scopes kernel --cuda-batches 65536 1048576 --repeats 3); fi
+stage "ecdsa kernel" 90 "$py" -m verifier bench --kinds ecdsa-secp256k1 ecdsa-p256 "${ecdsa[@]}" --quick --no-plots \
+  --no-progress --out "$parts/ecdsa" --crossover-out "$parts/ecdsa/crossover.json.txt"
+merge ecdsa
+
 if [[ $dry == 1 ]]; then variants=(ptx); else variants=(ptx wide ptx-loop wide-loop); fi
 for v in "${variants[@]}"; do
   arith=${v%-loop}; loop=0; [[ $v == *-loop ]] && loop=1
@@ -102,11 +113,6 @@ for depth in 8 20 32; do
     --depth "$depth" --batches "$mbatch" $([[ $dry == 1 ]] && echo "--emu" || echo "--blocks 128 256 --reps 5")
 done
 stage imad 30 "$py" benchmarks/gpu_check.py imad
-mkdir -p "$parts/ecdsa"
-if [[ $dry == 1 ]]; then ecdsa=(--backends emu --scopes engine --batches 64); else
-  ecdsa=(--backends cuda --scopes kernel --cuda-batches 65536 1048576 --repeats 3); fi
-stage "ecdsa kernel" 60 "$py" -m verifier bench --kinds ecdsa-secp256k1 ecdsa-p256 "${ecdsa[@]}" --quick --no-plots \
-  --no-progress --out "$parts/ecdsa" --crossover-out "$parts/ecdsa/crossover.json.txt"
 merge kernel
 
 stage engine 60 "$py" -m verifier bench --backends "$backend" --scopes engine grpc --quick --no-plots --no-progress \

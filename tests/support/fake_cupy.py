@@ -229,16 +229,16 @@ class FakeMerkleKernel:
 
 
 class FakeEcdsaKernel:
-    """An ECDSA kernel (one per curve), run by its emu build on the fake arrays; records each launch's item
-    count."""
+    """An ECDSA kernel (one per curve), run by its emu build on the fake arrays, built with the module's
+    ECDSA_CURVE define as the backend compiles it; records each launch's item count."""
 
     num_regs, local_size_bytes, shared_size_bytes = 0, 0, 0
 
-    def __init__(self, fake: FakeCupy, name: str) -> None:
+    def __init__(self, fake: FakeCupy, name: str, defines: tuple[str, ...]) -> None:
         from verifier.backends._native import build_emu_library
 
         self._fake = fake
-        self._fn = getattr(build_emu_library("ecdsa_verify.cu"), f"{name}_emu")
+        self._fn = getattr(build_emu_library("ecdsa_verify.cu", defines), f"{name}_emu")
         p = ctypes.c_void_p
         self._fn.argtypes = [
             ctypes.c_uint,
@@ -286,6 +286,7 @@ class FakeCupy(types.ModuleType):
         class RawModule:
             def __init__(self, code: str, options: tuple[str, ...]) -> None:
                 self.code = code
+                self.options = options
                 assert any(o.startswith("-I") for o in options) and "--std=c++17" in options
 
             def compile(self) -> None:
@@ -300,7 +301,8 @@ class FakeCupy(types.ModuleType):
                 if name == "merkle_verify_kernel" and fake.merkle:
                     return FakeMerkleKernel(fake)
                 if name.startswith("ecdsa_") and fake.ecdsa:
-                    return FakeEcdsaKernel(fake, name)
+                    curve = tuple(o[2:] for o in self.options if o.startswith("-DECDSA_CURVE="))
+                    return FakeEcdsaKernel(fake, name, curve)
                 return UnusedKernel()
 
         runtime = types.SimpleNamespace(

@@ -23,17 +23,25 @@ from verifier.backends.cuda._module import (
     run_chunks,
     sync_slots,
     upload,
+    variant_defines,
 )
 from verifier.backends.pool import PriorityLock
 from verifier.batch import EcdsaBatch
 from verifier.schemes import CudaContext, NoKeyStore
 from verifier.verdict import Policy
 
-__all__ = ["ENTRY", "KERNELS", "EcdsaKernel"]
+__all__ = ["ENTRY", "KERNELS", "EcdsaKernel", "compile_curve"]
 
 ENTRY = "ecdsa_verify.cu"
 KERNELS = ("ecdsa_secp256k1_verify_kernel", "ecdsa_p256_verify_kernel")  # by curve: 0 secp256k1, 1 P-256
 _MAX_ITEMS_PER_LAUNCH = 2**31  # n is a uint32 kernel argument; grid x up to 2^31 - 1 blocks
+
+
+def compile_curve(cp: ModuleType, curve: int) -> Any:
+    """The kernel of ``curve`` (0 secp256k1, 1 P-256) compiled and loaded, from a module built with only
+    that kernel (``-DECDSA_CURVE``): half the compile time of the whole entry."""
+    name = KERNELS[curve]
+    return compile_kernels(cp, ENTRY, [name], (*variant_defines(), f"ECDSA_CURVE={curve}"))[name]
 
 
 class _Slot:
@@ -75,7 +83,7 @@ class EcdsaKernel(NoKeyStore):
         self.block_dim = block_dim
         self.max_batch = max_batch
         self.kernel = KERNELS[curve]
-        self.function = compile_kernels(cp, ENTRY, [self.kernel])[self.kernel]
+        self.function = compile_curve(cp, curve)
         self._slots = [_Slot(cp) for _ in range(max(1, streams))]
         self._lock = PriorityLock()
 
