@@ -3,15 +3,15 @@
 1. Counts the field operations of one verification per curve and key form, by running the kernel's own
    per-item function (ec/ecdsa.cuh ecdsa_verify_one) on the host with -DVERIFIER_COUNT_OPS
    (kernels/tools/ecdsa_cost_probe.cu).
-2. Compiles one probe kernel per field operation with nvcc (sm_90, the default "wide" arithmetic) and
-   counts its SASS instructions, minus a load/store-only baseline, by class: IMAD-class (IMAD, IMAD.WIDE,
-   IMAD.HI, IMAD.X: the integer multiplier) and the rest.
+2. Compiles one probe kernel per field operation with nvcc (sm_90; the default "wide" arithmetic, or
+   --arith ptx) and counts its SASS instructions, minus a load/store-only baseline, by class: IMAD-class
+   (IMAD, IMAD.WIDE, IMAD.HI, IMAD.X: the integer multiplier) and the rest.
 3. Multiplies: instructions per verify, and verifies/s on an H200 at perfect issue (132 SMs, 4 schedulers
    each issuing one warp instruction per clock, 1.98 GHz) and under the multiplier's rate (taken as half
    the issue rate: 64 IMAD lanes per clock per SM). Point-formula glue, table selects, branches and
    local-memory traffic are not counted: the figures are upper bounds.
 
-    .venv/bin/python kernels/tools/ecdsa_cost.py [--arch 90] [--json OUT] [--nvdisasm PATH]
+    .venv/bin/python kernels/tools/ecdsa_cost.py [--arch 90] [--arith wide|ptx] [--json OUT] [--nvdisasm PATH]
 
 Needs nvcc and a disassembler: ``nvdisasm`` or ``cuobjdump`` on PATH (CUDA toolkit), or
 ``pip install --target DIR nvidia-cuda-nvdisasm`` and ``--nvdisasm DIR/nvidia/cu13/bin/nvdisasm``.
@@ -39,6 +39,7 @@ OPS = ("mul", "sqr", "add", "inv")
 # ff/fp256.cuh's reduction forms, in fp256_form's order: the general row (secp256k1's p and both group
 # orders; the probe measures it on secp256k1's p), then P-256's p written out.
 FORMS = ("general", "p256_p")
+ARITH = {"wide": 2, "ptx": 1}  # common/arith.cuh's build-time variants (VERIFIER_ARITH_MUL)
 
 
 def _host_counts() -> list[dict[str, Any]]:
@@ -116,12 +117,12 @@ def _disassembler(given: str | None) -> list[str]:
     raise SystemExit("no nvdisasm or cuobjdump on PATH (see --nvdisasm)")
 
 
-def _sass_counts(arch: str, disasm: list[str]) -> dict[str, dict[str, int]]:
+def _sass_counts(arch: str, disasm: list[str], arith: str = "wide") -> dict[str, dict[str, int]]:
     nvcc = shutil.which("nvcc") or "/usr/local/bin/nvcc"
     with tempfile.TemporaryDirectory() as tmp:
         cubin = Path(tmp) / "probe.cubin"
         subprocess.run(
-            [nvcc, f"-arch=sm_{arch}", "-std=c++17", f"-I{ROOT}", "-DVERIFIER_ARITH_MUL=2",
+            [nvcc, f"-arch=sm_{arch}", "-std=c++17", f"-I{ROOT}", f"-DVERIFIER_ARITH_MUL={ARITH[arith]}",
              "-DVERIFIER_DBL_LOOP=0", "-DMODINV_UNROLLED", "--cubin", "-o", str(cubin), str(PROBE)],
             check=True,
         )  # fmt: skip
@@ -155,13 +156,16 @@ def main() -> int:
     ap.add_argument("--arch", default="90")
     ap.add_argument("--json", type=Path)
     ap.add_argument(
+        "--arith", choices=list(ARITH), default="wide", help="the products' variant (default wide)"
+    )
+    ap.add_argument(
         "--nvdisasm", help="the disassembler to use (default: nvdisasm or cuobjdump -sass on PATH)"
     )
     args = ap.parse_args()
     ops = _host_counts()
-    sass = _sass_counts(args.arch, _disassembler(args.nvdisasm))
+    sass = _sass_counts(args.arch, _disassembler(args.nvdisasm), args.arith)
     issue = SMS * SCHEDULERS * 32 * CLOCK_HZ  # thread instructions per second
-    print(f"SASS per field operation (sm_{args.arch}, wide, minus load/store): " + ", ".join(
+    print(f"SASS per field operation (sm_{args.arch}, {args.arith}, minus load/store): " + ", ".join(
         f"{k} {v['total']} ({v['imad']} IMAD)" for k, v in sass.items()))  # fmt: skip
     for row in ops:
         counts = [(row["by_form"][f][op], sass[f"{op}_{f}"]) for f in FORMS for op in OPS]
