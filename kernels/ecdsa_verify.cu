@@ -27,35 +27,25 @@ VERIFIER_DEVICE void ecdsa_verify_item(const uint8_t *keys, const uint64_t *key_
                             (uint32_t)(sig_offsets[i + 1] - sig_offsets[i]), digests + 32 * (uint64_t)i, low_s, &c);
 }
 
-#if !defined(ECDSA_CURVE) || ECDSA_CURVE == 0
-VERIFIER_KERNEL ecdsa_secp256k1_verify_kernel(const uint8_t *__restrict__ keys,
-                                              const uint64_t *__restrict__ key_offsets,
-                                              const uint8_t *__restrict__ sigs,
-                                              const uint64_t *__restrict__ sig_offsets,
-                                              const uint8_t *__restrict__ digests,
-                                              const uint8_t *__restrict__ malformed, uint8_t *__restrict__ out,
-                                              uint32_t n, int low_s) {
-  VERIFIER_SHARED_COPY(g_tables, wcurve_secp256k1_g_tables, WCURVE_SECP256K1_G_WORDS);
-  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 0, g_tables);
-}
-VERIFIER_EMU_LAUNCHER(ecdsa_secp256k1_verify_kernel,
-                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
-                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
-                       uint32_t n, int low_s),
-                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
-#endif
+// One curve's kernel `name` (curve 0 or 1, its G tables `tables` of `words` words) and its emu launcher.
+#define ECDSA_VERIFY_KERNEL(name, curve, tables, words)                                                    \
+  VERIFIER_KERNEL name(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,         \
+                       const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,         \
+                       const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,         \
+                       uint8_t *__restrict__ out, uint32_t n, int low_s) {                                 \
+    VERIFIER_SHARED_COPY(g_tables, tables, words);                                                         \
+    ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, curve,       \
+                      g_tables);                                                                           \
+  }                                                                                                        \
+  VERIFIER_EMU_LAUNCHER(name,                                                                              \
+                        (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,            \
+                         const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed,    \
+                         uint8_t *out, uint32_t n, int low_s),                                             \
+                        (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
 
+#if !defined(ECDSA_CURVE) || ECDSA_CURVE == 0
+ECDSA_VERIFY_KERNEL(ecdsa_secp256k1_verify_kernel, 0, wcurve_secp256k1_g_tables, WCURVE_SECP256K1_G_WORDS)
+#endif
 #if !defined(ECDSA_CURVE) || ECDSA_CURVE == 1
-VERIFIER_KERNEL ecdsa_p256_verify_kernel(const uint8_t *__restrict__ keys, const uint64_t *__restrict__ key_offsets,
-                                         const uint8_t *__restrict__ sigs, const uint64_t *__restrict__ sig_offsets,
-                                         const uint8_t *__restrict__ digests, const uint8_t *__restrict__ malformed,
-                                         uint8_t *__restrict__ out, uint32_t n, int low_s) {
-  VERIFIER_SHARED_COPY(g_tables, wcurve_p256_g_tables, WCURVE_P256_G_WORDS);
-  ecdsa_verify_item(keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s, 1, g_tables);
-}
-VERIFIER_EMU_LAUNCHER(ecdsa_p256_verify_kernel,
-                      (const uint8_t *keys, const uint64_t *key_offsets, const uint8_t *sigs,
-                       const uint64_t *sig_offsets, const uint8_t *digests, const uint8_t *malformed, uint8_t *out,
-                       uint32_t n, int low_s),
-                      (keys, key_offsets, sigs, sig_offsets, digests, malformed, out, n, low_s))
+ECDSA_VERIFY_KERNEL(ecdsa_p256_verify_kernel, 1, wcurve_p256_g_tables, WCURVE_P256_G_WORDS)
 #endif

@@ -115,8 +115,7 @@ VERIFIER_DEVICE uint8_t ecdsa_verify_one(const uint8_t *key, uint32_t key_len, c
   fp256_load_be32(e, digest);
   if (!fp256_limbs_lt(e, N->m)) arith_sub8(e, e, N->m);
   fp256 wm, em, rm, u1m, u2m;
-  fp256_to_mont(&wm, s, N);
-  fp256_inv(&wm, &wm, N);  // w = s^-1 mod n
+  fp256_inv_plain(&wm, s, N);  // w = s^-1 mod n
   fp256_to_mont(&em, e, N);
   fp256_to_mont(&rm, r, N);
   fp256_mul(&u1m, &em, &wm, N);

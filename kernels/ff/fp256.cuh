@@ -241,16 +241,20 @@ VERIFIER_DEVICE void fp256_pow(fp256 *r, const fp256 *a, const uint32_t e[8], co
   *r = acc;
 }
 
-// r = a^-1; a = 0 gives 0. r may alias a. ff/modinv.cuh inverts the limbs as a plain integer:
-// (x R)^-1 = x^-1 R^-1, which two Montgomery multiplications by R^2 bring to x^-1 R.
-VERIFIER_DEVICE void fp256_inv(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+// r = x^-1 in Montgomery form, for a plain 0 <= x < m (0 gives 0): ff/modinv.cuh's inverse, then into
+// Montgomery form.
+VERIFIER_DEVICE void fp256_inv_plain(fp256 *r, const uint32_t x[8], const fp256_modulus *M) {
   FP256_COUNT(3, M);
-  fp256 t, r2;
-  modinv_u256(t.v, a->v, M->m, M->m_inv);
-  VERIFIER_UNROLL
-  for (int i = 0; i < 8; ++i) r2.v[i] = M->r2[i];
-  fp256_mul(&t, &t, &r2, M);
-  fp256_mul(r, &t, &r2, M);
+  uint32_t t[8];
+  modinv_u256(t, x, M->m, M->m_inv);
+  fp256_to_mont(r, t, M);
+}
+
+// r = a^-1, Montgomery form in and out; a = 0 gives 0. r may alias a.
+VERIFIER_DEVICE void fp256_inv(fp256 *r, const fp256 *a, const fp256_modulus *M) {
+  uint32_t x[8];
+  fp256_from_mont(x, a, M);
+  fp256_inv_plain(r, x, M);
 }
 
 // x = the 32 bytes at p as a big-endian integer (the encoding of SEC 1 coordinates, r, s and digests).
